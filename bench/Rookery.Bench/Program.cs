@@ -1,0 +1,9 @@
+using BenchmarkDotNet.Running;
+
+namespace Rookery.Bench;
+
+/// <summary>Micro-benchmarks (BenchmarkDotNet) and scenario benchmarks. Run by hand; see docs/benchmarks.md.</summary>
+public static class Program
+{
+    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+}
