@@ -41,6 +41,7 @@ public static class CreateCommand
             var nodeVotes = Range("votes", result.GetValue(votes) ?? 1, 1, uint.MaxValue, errors);
             var tokenCoefficient = Range("token-coefficient", result.GetValue(coefficient) ?? Defaults.CreateTokenCoefficientMs, 0, uint.MaxValue, errors);
             var given = links.Parse(result, errors);
+            LinkOptions.CheckOwnAddresses(given, errors);
             Fail(errors);
 
             var linkList = given.Count > 0 ? given : [FallbackLink(context, nodeName)];
