@@ -36,6 +36,7 @@ public sealed class CorosyncCompatTests : IDisposable
         { "link number 8", "    linknumber: 1\n", "    linknumber: 8\n    knet_link_priority: 5\n", "interface ring number 8 is bigger than allowed maximum 7" },
         { "token not a number", "  version: 2\n", "  version: 2\n  token: soon\n", "Value of key \"totem.token\" is expected to be integer in range (0..4294967295), but \"soon\" was given" },
         { "missing closing brace", "quorum {\n  provider: corosync_votequorum\n}\n", "quorum {\n  provider: corosync_votequorum\n", "Missing closing brace" },
+        { "bad logging value", "  to_syslog: yes\n", "  to_syslog: maybe\n", "unknown value for to_syslog" },
         { "text outside key/value", "  version: 2\n", "  version: 2\n  secauth on\n", "Line is not opening or closing section or key value" },
     };
 
@@ -48,6 +49,15 @@ public sealed class CorosyncCompatTests : IDisposable
         { "a '}' and spaces inside a value", "  cluster_name: CLUSTERNAME\n", "  cluster_name: CLUSTERNAME\n  x_note: a } b\n" },
         { "IPv6 addresses (colons in values) on link 1", "ring1_addr: 10.20.20.", "ring1_addr: fd00::" },
         { "CRLF line endings", "\n", "\r\n" },
+    };
+
+    /// <summary>Files corosync -t accepts and rookery config check refuses, on purpose (docs/config.md lists why).</summary>
+    public static TheoryData<string, string, string, string> StricterOnPurpose => new()
+    {
+        { "interface block with only linknumber 8", "    linknumber: 1\n", "    linknumber: 8\n", "interface ring number 8 is bigger than allowed maximum 7" },
+        { "one address on two nodes", "    ring1_addr: 10.20.20.3\n", "    ring1_addr: 10.20.20.2\n", "address '10.20.20.2' already used on link ring1_addr by node 'pve2'" },
+        { "two nodes with one name", "    name: pve3\n", "    name: pve2\n", "node name 'pve2' appears twice in the nodelist" },
+        { "two_node with a quorum device", "  provider: corosync_votequorum\n", "  provider: corosync_votequorum\n  two_node: 1\n  device {\n    model: net\n    votes: 1\n  }\n", "configuration error: two_node and quorum device cannot be configured at the same time!" },
     };
 
     [Fact]
@@ -101,6 +111,25 @@ public sealed class CorosyncCompatTests : IDisposable
 
         Assert.True(corosync.Exit == 0, $"{what}: corosync refused it:\n{corosync.Output}");
         Assert.True(rookery.Exit == 0, $"{what}: rookery refused it:\n{rookery.Error}");
+    }
+
+    [Theory]
+    [MemberData(nameof(StricterOnPurpose))]
+    public void SomeFilesCorosyncAcceptsAreRefusedOnPurpose(string what, string find, string replace, string reason)
+    {
+        SkipUnlessAvailable();
+        WriteThreeNodeCluster();
+        var text = File.ReadAllText(ConfigFile);
+        var at = text.LastIndexOf(find, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"{what}: '{find}' not in\n{text}");
+        File.WriteAllText(ConfigFile, text[..at] + replace + text[(at + find.Length)..]);
+
+        var corosync = Testbed.CorosyncCheck(ConfigDir, ConfigFile, NodeAddresses[0]);
+        var rookery = Testbed.Rookery(NodeAddresses[0], "config", "check", ConfigFile);
+
+        Assert.True(corosync.Exit == 0, $"{what}: corosync -t refuses it too (update docs/config.md):\n{corosync.Output}");
+        Assert.Equal(8, rookery.Exit);
+        Assert.True(rookery.Error.Contains(reason, StringComparison.Ordinal), $"{what}: rookery said:\n{rookery.Error}");
     }
 
     public void Dispose() => _root.Delete(recursive: true);
