@@ -136,6 +136,20 @@ public sealed class AddNodeCommandTests
     }
 
     [Fact]
+    public void AVersionAtItsMaximumIsReportedNotCrashedOn()
+    {
+        using var cli = new CliHarness();
+        cli.CreateSeedCluster();
+        File.WriteAllText(cli.ConfigFile, File.ReadAllText(cli.ConfigFile).Replace("config_version: 1", "config_version: 18446744073709551615", StringComparison.Ordinal));
+        var before = cli.Snapshot();
+
+        var (exit, _, error) = cli.RunIn("addnode", "pve2", "--link0", "10.10.10.2", "--link1", "10.20.20.2");
+
+        Assert.Equal((1, "rookery: config_version 18446744073709551615 cannot be raised any further\n"), (exit, error));
+        Assert.Equal(before, cli.Snapshot());
+    }
+
+    [Fact]
     public void MissingUnreadableAndInvalidConfigurationsAreReported()
     {
         using var cli = new CliHarness();

@@ -184,5 +184,10 @@ public sealed class CreateCommandTests
         var other = Path.Combine(cli.Root, "other");
         Assert.Equal(0, cli.Run("create", "c", "--link0", "10.0.0.1", "--config-dir", other).Exit);
         Assert.True(File.Exists(Path.Combine(other, "corosync.conf")));
+        var file = Path.Combine(cli.Root, "third", "cluster.conf");
+        Assert.Equal(0, cli.Run("create", "c", "--link0", "10.0.0.1", "--config", file).Exit);
+        Assert.True(File.Exists(file));
+        Assert.True(File.Exists(Path.Combine(cli.Root, "third", "authkey")));
+        Assert.Equal(0, cli.Run("config", "check", "--config", file).Exit);
     }
 }

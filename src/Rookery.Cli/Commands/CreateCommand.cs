@@ -123,7 +123,6 @@ public static class CreateCommand
 
     private static void Write(CliContext context, ParseResult result, string text)
     {
-        var directory = context.ConfigDir(result);
         var configFile = context.ConfigPath(result);
         var keyFile = context.KeyPath(result);
         if (File.Exists(configFile) || Directory.Exists(configFile))
@@ -136,7 +135,7 @@ public static class CreateCommand
             throw new CliException($"authentication key '{keyFile}' already exists");
         }
 
-        Directory.CreateDirectory(directory);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(configFile))!);
         context.Output.WriteLine($"Writing corosync key to {keyFile}");
         KeygenCommand.WriteKey(keyFile);
         try
