@@ -185,14 +185,10 @@ public readonly record struct KnetFrame
     private static KnetDecodeStatus DecodePing(ReadOnlySpan<byte> packet, KnetPacketType type, ushort node, out KnetFrame frame)
     {
         frame = default;
-        if (packet.Length < PingSize)
+        var status = CheckLinkLevel(packet, PingSize);
+        if (status != KnetDecodeStatus.Ok)
         {
-            return KnetDecodeStatus.Truncated;
-        }
-
-        if (packet[6] >= Limits.LinksMax)
-        {
-            return KnetDecodeStatus.InvalidLink;
+            return status;
         }
 
         frame = new KnetFrame
@@ -210,14 +206,10 @@ public readonly record struct KnetFrame
     private static KnetDecodeStatus DecodePmtud(ReadOnlySpan<byte> packet, KnetPacketType type, ushort node, out KnetFrame frame)
     {
         frame = default;
-        if (packet.Length < PmtudHeaderSize)
+        var status = CheckLinkLevel(packet, PmtudHeaderSize);
+        if (status != KnetDecodeStatus.Ok)
         {
-            return KnetDecodeStatus.Truncated;
-        }
-
-        if (packet[6] >= Limits.LinksMax)
-        {
-            return KnetDecodeStatus.InvalidLink;
+            return status;
         }
 
         frame = new KnetFrame
@@ -230,4 +222,9 @@ public readonly record struct KnetFrame
         };
         return KnetDecodeStatus.Ok;
     }
+
+    private static KnetDecodeStatus CheckLinkLevel(ReadOnlySpan<byte> packet, int sizeMin) =>
+        packet.Length < sizeMin ? KnetDecodeStatus.Truncated
+        : packet[6] >= Limits.LinksMax ? KnetDecodeStatus.InvalidLink
+        : KnetDecodeStatus.Ok;
 }
