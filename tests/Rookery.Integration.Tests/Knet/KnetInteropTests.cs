@@ -87,6 +87,15 @@ public sealed class KnetInteropTests
             Assert.True(endpoint.TransportFaults > 0, Describe(endpoint));
             Assert.Equal(LinkDownReason.TransportError, ((LinkDown)downTo1.Event).Reason);
         }
+
+        // A peer whose corosync stops answers with ICMP port unreachable: Rookery's link 0 to it goes down at
+        // once through the socket error queue, not by timeout (as libknet's UDP transport does).
+        cluster.Stop(2);
+        var stoppedAt = endpoint.Clock.Now;
+        var portUnreachable = await endpoint.WaitForEventAsync(e => e is LinkDown { Link.Value: 0, Peer.Value: 2 }, stoppedAt - Duration.FromSeconds(1), TimeSpan.FromSeconds(5), cancel);
+        Assert.NotNull(portUnreachable);
+        Assert.Equal(LinkDownReason.TransportError, ((LinkDown)portUnreachable.Event).Reason);
+        Assert.True(endpoint.IsConnected(new NodeId(1), Link0), Describe(endpoint));
     }
 
     [Fact]
