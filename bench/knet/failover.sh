@@ -42,7 +42,10 @@ teardown() {
     rm -f "$f"
   done
   nft list table bridge ${P}_cut >/dev/null 2>&1 && nft delete table bridge ${P}_cut
-  for i in 1 2 3 4; do ip netns del "$(ns $i)" 2>/dev/null || true; done
+  for i in 1 2 3 4; do  # anything this script started that is still inside a namespace
+    for p in $(ip netns pids "$(ns $i)" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns del "$(ns $i)" 2>/dev/null || true
+  done
   for l in 0 1; do ip link del ${P}b$l 2>/dev/null || true; done
   for i in 1 2 3 4; do for l in 0 1; do ip link del ${P}v$i$l 2>/dev/null || true; done; done
 }
