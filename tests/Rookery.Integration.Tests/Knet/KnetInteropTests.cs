@@ -50,6 +50,14 @@ public sealed class KnetInteropTests
             $"Rookery did not see both links up to both nodes:\n{EndpointTesting.Describe(endpoint)}");
         Assert.Contains(cluster.LogLines(1), line => line.Contains("host: 3 link: 1 is up", StringComparison.Ordinal));
 
+        // Rookery answers knet's PMTUD probes, so corosync finds the full path MTU to node 3 (1500-byte veths:
+        // 1397 data bytes with aes256 + sha256, as for its real peers in wire-vectors §4).
+        var pmtud = await Eventually.TrueAsync(
+            () => cluster.Cfgtool(1, "-n").Contains("(10.10.10.1->10.10.10.3) enabled connected mtu: 1397", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(15),
+            TimeSpan.FromMilliseconds(200));
+        Assert.True(pmtud, cluster.Cfgtool(1, "-n"));
+
         var cutAt = endpoint.Clock.Now;
         var cutWall = DateTimeOffset.UtcNow;
         testbed.Cut(3, 1, how);
