@@ -88,7 +88,7 @@ public sealed class Prng
     {
         for (var i = 0; i < destination.Length; i++)
         {
-            destination[i] = (byte)NextUInt64();
+            destination[i] = unchecked((byte)NextUInt64());
         }
     }
 
