@@ -40,8 +40,9 @@ public sealed class Votequorum
     private uint _highestNodeId;
     private uint _expectedVotesBarrier;
     private uint _trackingBarrier;
-    private NodeId[] _quorumMembers = [];
+    private NodeId[] _quorumMembers;
     private NodeId[] _previousQuorumMembers = [];
+    private NodeId[] _lastQuorateMembers = [];
     private RingId _ringId;
     private bool _syncInProgress;
     private bool _started;
@@ -62,6 +63,7 @@ public sealed class Votequorum
             Flags = NodeInfoFlags.First,
         };
         _nodes.Add(_us.NodeId, _us);
+        _quorumMembers = [configuration.LocalNode];
         _expectedVotesBarrier = configuration.ExpectedVotes;
         _trackingBarrier = configuration.ExpectedVotesTrackingBarrier;
         if (configuration.WaitForAll)
@@ -554,14 +556,18 @@ public sealed class Votequorum
         {
             _lowestNodeId = _us.NodeId;
             _highestNodeId = _us.NodeId;
+            var members = new List<NodeId>();
             foreach (var node in _nodes.Values)
             {
                 if (node.State == QuorumNodeState.Member)
                 {
                     _lowestNodeId = Math.Min(_lowestNodeId, node.NodeId);
                     _highestNodeId = Math.Max(_highestNodeId, node.NodeId);
+                    members.Add(new NodeId(node.NodeId));
                 }
             }
+
+            _lastQuorateMembers = [.. members];
         }
 
         if (_config.AutoTieBreaker != AutoTieBreakerMode.None
@@ -596,9 +602,15 @@ public sealed class Votequorum
 
     /// <summary>
     /// The auto_tie_breaker decision for an exact half split: the lowest (or highest) node id of the last
-    /// quorate membership is here; or, for a list, the first listed node present here, provided no node
-    /// listed before it was in the previous membership.
+    /// quorate membership is here; or, for a list, the first listed node that was in the last quorate
+    /// membership is here.
     /// </summary>
+    /// <remarks>
+    /// Deliberate difference from corosync for the list: corosync skips listed nodes absent from the
+    /// <em>previous ring</em>, which lets both halves win when that ring was not quorate (two nodes started
+    /// apart, or a partition re-forming alone); the simulation found it. Judging by the last quorate
+    /// membership, as lowest and highest already do, both halves of a split pick the same decider.
+    /// </remarks>
     private bool AutoTieBreakerAllows()
     {
         switch (_config.AutoTieBreaker)
@@ -609,23 +621,12 @@ public sealed class Votequorum
                 return IsMemberNode(_highestNodeId);
         }
 
-        var list = _config.AutoTieBreakerNodes;
-        for (var i = 0; i < list.Count; i++)
+        foreach (var listed in _config.AutoTieBreakerNodes)
         {
-            if (Array.IndexOf(_quorumMembers, list[i]) < 0)
+            if (Array.IndexOf(_lastQuorateMembers, listed) >= 0)
             {
-                continue;
+                return IsMemberNode(listed.Value);
             }
-
-            for (var j = 0; j < i; j++)
-            {
-                if (Array.IndexOf(_previousQuorumMembers, list[j]) >= 0)
-                {
-                    return false;
-                }
-            }
-
-            return true;
         }
 
         return false;

@@ -1,0 +1,171 @@
+using Rookery.Testing;
+
+namespace Rookery.Quorum.Tests;
+
+/// <summary>
+/// Seeded simulation: several votequorum cores under partitions, merges, crashes, restarts and runtime
+/// raises of expected votes, with messages delivered in agreed order per ring and every node at its own
+/// pace. After every step: never two quorate nodes with disjoint memberships under the same expected votes.
+/// After healing: every member agrees on the quorum values. Every failure message names the seed.
+/// </summary>
+public sealed class QuorumSimulationTests
+{
+    private const int SeedsPerConfiguration = 60;
+    private const int ActionsPerSeed = 40;
+
+    public static TheoryData<string> Configurations => new()
+    {
+        "plain", "weighted", "wait_for_all", "atb_lowest", "atb_highest", "atb_list", "raise_expected",
+    };
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void NeverTwoQuoratePartitionsUnderTheSameExpectedVotes(string configuration)
+    {
+        var baseSeed = Environment.GetEnvironmentVariable("ROOKERY_QUORUM_SEED") is { } pinned
+            ? ulong.Parse(pinned, System.Globalization.CultureInfo.InvariantCulture)
+            : 0x5EED_0000UL;
+        var seeds = Environment.GetEnvironmentVariable("ROOKERY_QUORUM_SEEDS") is { } count
+            ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture)
+            : SeedsPerConfiguration;
+        for (var i = 0; i < seeds; i++)
+        {
+            var seed = baseSeed + (ulong)i;
+            Run(configuration, seed);
+        }
+    }
+
+    private static void Run(string configuration, ulong seed)
+    {
+        var prng = new Prng(seed);
+        var size = configuration.StartsWith("atb", StringComparison.Ordinal) ? 2 * (int)prng.NextInRange(1, 3) : (int)prng.NextInRange(2, 7);
+        uint[]? votes = configuration == "weighted" ? Enumerable.Range(0, size).Select(_ => (uint)prng.NextInRange(1, 3)).ToArray() : null;
+        Func<QuorumSettings, QuorumSettings> tweak = configuration switch
+        {
+            "wait_for_all" => s => s with { WaitForAll = true },
+            "atb_lowest" => s => s with { AutoTieBreaker = true },
+            "atb_highest" => s => s with { AutoTieBreaker = true, AutoTieBreakerNode = "highest" },
+            "atb_list" => s => s with { AutoTieBreaker = true, AutoTieBreakerNode = string.Join(' ', Enumerable.Range(1, size).Reverse()) },
+            _ => s => s,
+        };
+
+        var test = new QuorumTestCluster(size, seed, tweak, votes);
+        var cluster = test.Cluster;
+        var context = $"seed {seed} ({configuration}, {size} nodes; replay with ROOKERY_QUORUM_SEED={seed} ROOKERY_QUORUM_SEEDS=1)";
+        cluster.AfterStep = () => CheckSafety(test, context);
+        test.Form();
+        var all = Enumerable.Range(1, size).Select(i => new NodeId((uint)i)).ToArray();
+        for (var action = 0; action < ActionsPerSeed; action++)
+        {
+            var alive = cluster.AliveNodes.ToArray();
+            switch (prng.NextBelow(10))
+            {
+                case 0 or 1:
+                {
+                    var parts = (int)prng.NextInRange(1, 3);
+                    var components = Enumerable.Range(0, parts).Select(_ => new List<NodeId>()).ToArray();
+                    foreach (var node in alive)
+                    {
+                        components[prng.NextBelow((ulong)parts)].Add(node);
+                    }
+
+                    cluster.Reconfigure(components);
+                    break;
+                }
+
+                case 2:
+                {
+                    var a = alive[prng.NextBelow((ulong)alive.Length)];
+                    var b = alive[prng.NextBelow((ulong)alive.Length)];
+                    cluster.Reconfigure([cluster.CurrentMembers(a).Concat(cluster.CurrentMembers(b)).ToArray()]);
+                    break;
+                }
+
+                case 3 when alive.Length > 1:
+                    cluster.Crash(alive[prng.NextBelow((ulong)alive.Length)]);
+                    break;
+
+                case 4:
+                {
+                    var dead = all.Where(n => !cluster.IsAlive(n)).ToArray();
+                    if (dead.Length > 0)
+                    {
+                        cluster.Start(dead[prng.NextBelow((ulong)dead.Length)]);
+                    }
+
+                    break;
+                }
+
+                case 5 when configuration == "raise_expected":
+                {
+                    var node = alive[prng.NextBelow((ulong)alive.Length)];
+                    var status = test.Status(node.Value);
+                    var target = status.ExpectedVotes + (uint)prng.NextInRange(0, 2);
+                    cluster.Command(node, (service, submit) =>
+                        ((QuorumNode)service).Run(submit, outputs => ((QuorumNode)service).Core.SetExpectedVotes(target, outputs)));
+                    break;
+                }
+
+                default:
+                    cluster.Steps((int)prng.NextInRange(1, 40));
+                    break;
+            }
+
+            CheckSafety(test, context);
+        }
+
+        cluster.Heal();
+        cluster.RunUntilQuiet();
+        CheckAgreement(test, context, historyDependent: configuration is not ("plain" or "weighted"));
+    }
+
+    private static void CheckSafety(QuorumTestCluster test, string context)
+    {
+        var active = test.Cluster.AliveNodes
+            .Select(n => (Node: n, Status: test.Status(n.Value)))
+            .Where(x => x.Status.Quorate && !x.Status.Syncing)
+            .ToArray();
+        for (var i = 0; i < active.Length; i++)
+        {
+            for (var j = i + 1; j < active.Length; j++)
+            {
+                var a = active[i];
+                var b = active[j];
+                if (a.Status.ExpectedVotes == b.Status.ExpectedVotes && !a.Status.Members.Intersect(b.Status.Members).Any())
+                {
+                    Assert.Fail(
+                        $"{context}: nodes {a.Node} [{string.Join(' ', a.Status.Members)}] and {b.Node} [{string.Join(' ', b.Status.Members)}] " +
+                        $"are both quorate with expected votes {a.Status.ExpectedVotes}");
+                }
+            }
+        }
+    }
+
+    private static void CheckAgreement(QuorumTestCluster test, string context, bool historyDependent)
+    {
+        var statuses = test.Cluster.AliveNodes.Select(n => test.Status(n.Value)).ToArray();
+        var first = statuses[0];
+        var expectedMembers = string.Join(' ', test.Cluster.AliveNodes);
+        foreach (var status in statuses)
+        {
+            Assert.False(status.Syncing, context);
+            Assert.True(string.Join(' ', status.Members) == expectedMembers, $"{context}: node {status.NodeId} members [{string.Join(' ', status.Members)}]");
+            Assert.True(status.TotalVotes == first.TotalVotes, $"{context}: node {status.NodeId} counts {status.TotalVotes} votes, node {first.NodeId} {first.TotalVotes}");
+
+            // Without per-node history in the rules (wait_for_all status, tie-breaker memory, expected votes
+            // learnt from quorate peers), every member reaches the same verdict from the same deliveries.
+            if (!historyDependent)
+            {
+                Assert.True(
+                    (status.Quorate, status.Quorum) == (first.Quorate, first.Quorum),
+                    $"{context}: node {status.NodeId} (quorate {status.Quorate}, quorum {status.Quorum}) disagrees with node {first.NodeId} ({first.Quorate}, {first.Quorum})");
+            }
+        }
+
+        if (!historyDependent)
+        {
+            var configured = test.Votes.Aggregate(0u, (sum, v) => sum + v);
+            Assert.True(first.Quorate == (first.TotalVotes * 2 > configured), $"{context}: healed with {first.TotalVotes} of {configured} votes, quorate {first.Quorate}");
+        }
+    }
+}
