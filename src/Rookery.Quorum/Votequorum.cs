@@ -80,6 +80,15 @@ public sealed class Votequorum
 
     public bool Quorate => _quorate;
 
+    /// <summary>True between a regular configuration and <see cref="SyncActivate"/>: quorum is not reported then.</summary>
+    public bool Syncing => _syncInProgress;
+
+    /// <summary>The current quorum view (members of the last regular configuration), sorted.</summary>
+    public IReadOnlyList<NodeId> Members => _quorumMembers;
+
+    /// <summary>This node's expected votes.</summary>
+    public uint ExpectedVotes => _us.ExpectedVotes;
+
     /// <summary>Computes the initial quorum and announces this node (corosync's exec_init).</summary>
     public void Start(Instant now, List<QuorumOutput> outputs)
     {

@@ -122,7 +122,7 @@ public sealed class QuorumSimulationTests
     private static void CheckSafety(QuorumTestCluster test, string context)
     {
         var active = test.Cluster.AliveNodes
-            .Select(n => (Node: n, Status: test.Status(n.Value)))
+            .Select(n => (Node: n, Status: test.Nodes[n.Value].Core))
             .Where(x => x.Status.Quorate && !x.Status.Syncing)
             .ToArray();
         for (var i = 0; i < active.Length; i++)
