@@ -4,13 +4,17 @@ using Rookery.Wire.Totem;
 
 namespace Rookery.Testing;
 
-/// <summary>Which part of a ring an event belongs to: the sync after its regular configuration, or the operational time after.</summary>
-internal readonly record struct Phase(RingId Ring, bool Sync, RingId PreviousRing);
+/// <summary>
+/// Which part of a ring an event belongs to: the sync after its regular configuration (with Path, the rings
+/// this node went through since it last activated a sync, which fixes its state), or the operational time after.
+/// </summary>
+internal readonly record struct Phase(RingId Ring, bool Sync, string Path);
 
 /// <summary>Drives a <see cref="ProcessGroups"/> core from the harness and records its events with their phase.</summary>
 internal sealed class GroupsNode(NodeId node) : IServiceNode
 {
     private Phase _phase;
+    private readonly List<RingId> _path = [];
     private ulong _nextConnection = 1;
 
     public NodeId NodeId { get; } = node;
@@ -33,7 +37,8 @@ internal sealed class GroupsNode(NodeId node) : IServiceNode
     {
         if (change.Kind == ConfigurationKind.Regular)
         {
-            _phase = new Phase(change.RingId, true, _phase.Ring);
+            _path.Add(change.RingId);
+            _phase = new Phase(change.RingId, true, string.Join('>', _path));
         }
 
         Run(submit, outputs => Core.OnConfigurationChanged(change, outputs));
@@ -45,7 +50,9 @@ internal sealed class GroupsNode(NodeId node) : IServiceNode
     public void SyncActivate(Instant now, List<byte[]> submit)
     {
         Run(submit, outputs => Core.SyncActivate(outputs));
-        _phase = _phase with { Sync = false };
+        _phase = _phase with { Sync = false, Path = string.Empty };
+        _path.Clear();
+        _path.Add(_phase.Ring);
     }
 
     public void Tick(Instant now, List<byte[]> submit)
