@@ -227,3 +227,48 @@ public sealed class GroupsSimulationTests
         }
     }
 }
+
+public sealed class GroupsDeterminismTests
+{
+    [Fact]
+    public void SameSeedGivesByteIdenticalOutputs()
+    {
+        Assert.Equal(Transcript(7), Transcript(7));
+        Assert.NotEqual(Transcript(7), Transcript(8));
+    }
+
+    private static string Transcript(ulong seed)
+    {
+        var prng = new Prng(seed);
+        var cluster = new GroupsTestCluster(4, seed);
+        for (var i = 0; i < 30; i++)
+        {
+            var node = (uint)prng.NextInRange(1, 4);
+            var connection = cluster.Nodes[node].NewConnection();
+            var pid = (uint)prng.NextInRange(1, 9);
+            var group = GroupsTestCluster.Group("g" + prng.NextBelow(2));
+            cluster.Command(node, (core, o) => core.Join(connection, pid, group, o), settle: false);
+            cluster.Command(node, (core, o) => core.Send(connection, BitConverter.GetBytes(prng.NextUInt64()), o), settle: false);
+            if (prng.NextBelow(4) == 0)
+            {
+                var split = (uint)prng.NextInRange(1, 3);
+                cluster.Cluster.Reconfigure([Enumerable.Range(1, (int)split).Select(n => new NodeId((uint)n)), Enumerable.Range((int)split + 1, 4 - (int)split).Select(n => new NodeId((uint)n))]);
+            }
+
+            cluster.Cluster.Steps((int)prng.NextInRange(1, 20));
+        }
+
+        cluster.Cluster.Heal();
+        cluster.Cluster.RunUntilQuiet();
+        var text = new System.Text.StringBuilder();
+        foreach (var (id, node) in cluster.Nodes)
+        {
+            foreach (var output in node.Outputs)
+            {
+                text.Append(id).Append(' ').Append(output is GroupsSend send ? Convert.ToHexString(send.Message) : output.ToString()).Append('\n');
+            }
+        }
+
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
+    }
+}

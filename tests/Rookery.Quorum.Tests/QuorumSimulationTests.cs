@@ -169,3 +169,51 @@ public sealed class QuorumSimulationTests
         }
     }
 }
+
+public sealed class QuorumDeterminismTests
+{
+    [Fact]
+    public void SameSeedGivesByteIdenticalOutputs()
+    {
+        Assert.Equal(Transcript(42), Transcript(42));
+        Assert.NotEqual(Transcript(42), Transcript(43));
+    }
+
+    private static string Transcript(ulong seed)
+    {
+        var prng = new Prng(seed);
+        var test = new QuorumTestCluster(5, seed, s => s with { LastManStanding = true, WaitForAll = true });
+        test.Form();
+        for (var i = 0; i < 20; i++)
+        {
+            var alive = test.Cluster.AliveNodes.ToArray();
+            var components = new[] { new List<NodeId>(), new List<NodeId>() };
+            foreach (var node in alive)
+            {
+                components[prng.NextBelow(2)].Add(node);
+            }
+
+            test.Cluster.Reconfigure(components);
+            test.Cluster.Steps((int)prng.NextInRange(1, 30));
+            test.Cluster.AdvanceTime(Duration.FromSeconds(6));
+        }
+
+        test.Cluster.RunUntilQuiet();
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var (id, node) in test.Nodes)
+        {
+            foreach (var output in node.Outputs)
+            {
+                var text = output switch
+                {
+                    QuorumSend send => $"{id} send {Convert.ToHexString(send.Message)}",
+                    QuorumNotification n => $"{id} quorate {n.Quorate} {n.RingId} {string.Join(' ', n.Members)}",
+                    _ => $"{id} {output}",
+                };
+                hash.AppendData(System.Text.Encoding.UTF8.GetBytes(text + "\n"));
+            }
+        }
+
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+}
