@@ -32,6 +32,8 @@ public sealed class Votequorum
     private readonly ClusterNode _us;
     private readonly ClusterNode _qdevice;
     private bool _lastManStanding;
+    private bool _twoNode;
+    private bool _waitForAll;
     private bool _waitForAllStatus;
     private uint _quorum;
     private bool _quorate;
@@ -54,6 +56,8 @@ public sealed class Votequorum
         Invariant.Require(configuration.LocalNode.IsValid);
         _config = configuration;
         _lastManStanding = configuration.LastManStanding;
+        _twoNode = configuration.TwoNode;
+        _waitForAll = configuration.WaitForAll;
         _qdevice = new ClusterNode(QuorumDeviceNodeId) { Votes = configuration.QuorumDeviceVotes, State = QuorumNodeState.Member };
         _us = new ClusterNode(configuration.LocalNode.Value)
         {
@@ -70,6 +74,61 @@ public sealed class Votequorum
         {
             SetWaitForAllStatus(true);
         }
+    }
+
+    /// <summary>
+    /// A configuration reload (<c>corosync-cfgtool -R</c>; <c>votequorum_refresh_config</c>): this node's votes,
+    /// expected votes and two_node are re-read, wait_for_all follows two_node when it is not set explicitly; the
+    /// other quorum keys only take effect at startup. The new values are announced with NODEINFO and
+    /// RECONFIGURE messages, so they apply cluster-wide in agreed order. When the new settings are invalid,
+    /// corosync's message is logged and the running values stay (returns false).
+    /// </summary>
+    public bool Reload(QuorumSettings settings, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var log = new List<QuorumLogLine>();
+        var resolved = QuorumConfiguration.Resolve(settings, log, out var error);
+        foreach (var line in log)
+        {
+            outputs.Add(new QuorumLog(line));
+        }
+
+        if (resolved is null)
+        {
+            Log(outputs, Voteq, QuorumLogLevel.Critical, error!);
+            Log(outputs, Voteq, QuorumLogLevel.Critical, "will continue with current runtime data");
+            return false;
+        }
+
+        var oldVotes = _us.Votes;
+        var oldExpected = _us.ExpectedVotes;
+        _twoNode = resolved.TwoNode;
+        if (settings.WaitForAll is null)
+        {
+            _waitForAll = _twoNode;
+            if (!_waitForAll && _waitForAllStatus)
+            {
+                SetWaitForAllStatus(false);
+            }
+        }
+
+        _us.Votes = resolved.Votes;
+        _us.ExpectedVotes = resolved.ExpectedVotes;
+        _expectedVotesBarrier = resolved.ExpectedVotes;
+        SendNodeInfo(_us, outputs);
+        SendNodeInfo(_qdevice, outputs);
+        if (_us.Votes != oldVotes)
+        {
+            Send(new ReconfigureMessage(_us.NodeId, _us.Votes, ReconfigureParam.NodeVotes), outputs);
+        }
+
+        if (_us.ExpectedVotes != oldExpected)
+        {
+            Send(new ReconfigureMessage(_us.NodeId, _us.ExpectedVotes, ReconfigureParam.ExpectedVotes), outputs);
+        }
+
+        return true;
     }
 
     /// <summary>Votequorum messages that failed to decode (counted, then dropped).</summary>
@@ -284,9 +343,9 @@ public sealed class Votequorum
     private QuorumInfoFlags InfoFlags()
     {
         var flags = QuorumInfoFlags.None;
-        flags |= _config.TwoNode ? QuorumInfoFlags.TwoNode : 0;
+        flags |= _twoNode ? QuorumInfoFlags.TwoNode : 0;
         flags |= _quorate ? QuorumInfoFlags.Quorate : 0;
-        flags |= _config.WaitForAll ? QuorumInfoFlags.WaitForAll : 0;
+        flags |= _waitForAll ? QuorumInfoFlags.WaitForAll : 0;
         flags |= _lastManStanding ? QuorumInfoFlags.LastManStanding : 0;
         flags |= _config.AutoTieBreaker != AutoTieBreakerMode.None ? QuorumInfoFlags.AutoTieBreaker : 0;
         flags |= _config.AllowDownscale ? QuorumInfoFlags.AllowDownscale : 0;
@@ -419,7 +478,7 @@ public sealed class Votequorum
             RecalculateQuorum(allowDecrease, byNode, outputs);
         }
 
-        if (_config.WaitForAll
+        if (_waitForAll
             && !node.Flags.HasFlag(NodeInfoFlags.WaitForAllStatus)
             && node.Flags.HasFlag(NodeInfoFlags.Quorate))
         {
@@ -538,7 +597,7 @@ public sealed class Votequorum
             quorum = Math.Max(_quorum, quorum);
         }
 
-        if (_config.TwoNode && nodes <= 2)
+        if (_twoNode && nodes <= 2)
         {
             quorum = 1;
         }
@@ -548,7 +607,7 @@ public sealed class Votequorum
 
     private void AreWeQuorate(uint totalVotes, List<QuorumOutput> outputs)
     {
-        if (_config.WaitForAll && _waitForAllStatus)
+        if (_waitForAll && _waitForAllStatus)
         {
             if (totalVotes != _us.ExpectedVotes)
             {
@@ -598,7 +657,7 @@ public sealed class Votequorum
             _us.Flags &= ~NodeInfoFlags.Quorate;
         }
 
-        if (_config.WaitForAll)
+        if (_waitForAll)
         {
             SetWaitForAllStatus(!quorate);
         }

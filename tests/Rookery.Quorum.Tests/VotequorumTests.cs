@@ -275,3 +275,47 @@ public sealed class VotequorumTests
         Assert.Equal([new NodeId(1)], notification.Members);
     }
 }
+
+public sealed class VotequorumReloadTests
+{
+    [Fact]
+    public void ReloadAnnouncesNewVotesAndExpectedVotesClusterWide()
+    {
+        var cluster = new QuorumTestCluster(3, seed: 30).Form();
+        var settings = cluster.Settings(new NodeId(1)) with { ExpectedVotes = 5 };
+        cluster.Command(1, (core, o) => Assert.True(core.Reload(settings, o)));
+        Assert.All(new uint[] { 1, 2, 3 }, n => Assert.Equal((5u, 5u, 3u), (cluster.Status(n).ExpectedVotes, cluster.Status(n).HighestExpected, cluster.Status(n).Quorum)));
+        Assert.True(cluster.Status(2).Quorate);
+    }
+
+    [Fact]
+    public void ReloadCanTurnTwoNodeOnAndWaitForAllFollowsIt()
+    {
+        var cluster = new QuorumTestCluster(2, seed: 31).Form();
+        Assert.Equal(2u, cluster.Status(1).Quorum);
+        foreach (var node in new uint[] { 1, 2 })
+        {
+            var settings = cluster.Settings(new NodeId(node)) with { TwoNode = true };
+            cluster.Command(node, (core, o) => Assert.True(core.Reload(settings, o)));
+        }
+
+        Assert.Equal(["2Node", "Quorate", "WaitForAll"], cluster.Status(1).FlagNames);
+        cluster.Split([1], [2]);
+        Assert.True(cluster.Status(1).Quorate);
+        Assert.Equal(1u, cluster.Status(1).Quorum);
+    }
+
+    [Fact]
+    public void InvalidReloadKeepsTheRunningValues()
+    {
+        var cluster = new QuorumTestCluster(3, seed: 32).Form();
+        var outputs = new List<QuorumOutput>();
+        var broken = new QuorumSettings { LocalNode = new NodeId(1) };
+        Assert.False(cluster.Nodes[1].Core.Reload(broken, outputs));
+        Assert.Equal(
+            ["configuration error: nodelist or quorum.expected_votes must be configured!", "will continue with current runtime data"],
+            outputs.OfType<QuorumLog>().Select(l => l.Line.Text));
+        Assert.DoesNotContain(outputs, o => o is QuorumSend);
+        Assert.Equal(3u, cluster.Status(1).ExpectedVotes);
+    }
+}
