@@ -109,40 +109,9 @@ public sealed class GroupsSimulationTests
                     });
                     break;
 
-                case 8:
-                {
-                    var parts = (int)prng.NextInRange(1, 3);
-                    var components = Enumerable.Range(0, parts).Select(_ => new List<NodeId>()).ToArray();
-                    foreach (var node in alive)
-                    {
-                        components[prng.NextBelow((ulong)parts)].Add(node);
-                    }
-
-                    cluster.Reconfigure(components);
+                case 8 or 9 or 10 or 11:
+                    cluster.RandomMembershipChange(prng, all);
                     break;
-                }
-
-                case 9:
-                {
-                    var other = alive[prng.NextBelow((ulong)alive.Length)];
-                    cluster.Reconfigure([cluster.CurrentMembers(target).Concat(cluster.CurrentMembers(other)).ToArray()]);
-                    break;
-                }
-
-                case 10 when alive.Length > 1:
-                    cluster.Crash(target);
-                    break;
-
-                case 11:
-                {
-                    var dead = all.Where(n => !cluster.IsAlive(n)).ToArray();
-                    if (dead.Length > 0)
-                    {
-                        cluster.Start(dead[prng.NextBelow((ulong)dead.Length)]);
-                    }
-
-                    break;
-                }
 
                 default:
                     cluster.Steps((int)prng.NextInRange(1, 30));

@@ -60,41 +60,9 @@ public sealed class QuorumSimulationTests
             var alive = cluster.AliveNodes.ToArray();
             switch (prng.NextBelow(10))
             {
-                case 0 or 1:
-                {
-                    var parts = (int)prng.NextInRange(1, 3);
-                    var components = Enumerable.Range(0, parts).Select(_ => new List<NodeId>()).ToArray();
-                    foreach (var node in alive)
-                    {
-                        components[prng.NextBelow((ulong)parts)].Add(node);
-                    }
-
-                    cluster.Reconfigure(components);
+                case 0 or 1 or 2 or 3 or 4:
+                    cluster.RandomMembershipChange(prng, all);
                     break;
-                }
-
-                case 2:
-                {
-                    var a = alive[prng.NextBelow((ulong)alive.Length)];
-                    var b = alive[prng.NextBelow((ulong)alive.Length)];
-                    cluster.Reconfigure([cluster.CurrentMembers(a).Concat(cluster.CurrentMembers(b)).ToArray()]);
-                    break;
-                }
-
-                case 3 when alive.Length > 1:
-                    cluster.Crash(alive[prng.NextBelow((ulong)alive.Length)]);
-                    break;
-
-                case 4:
-                {
-                    var dead = all.Where(n => !cluster.IsAlive(n)).ToArray();
-                    if (dead.Length > 0)
-                    {
-                        cluster.Start(dead[prng.NextBelow((ulong)dead.Length)]);
-                    }
-
-                    break;
-                }
 
                 case 5 when configuration == "raise_expected":
                 {

@@ -147,20 +147,15 @@ public static class CpgCodec
     public static ServiceDecodeStatus TryDecode(ReadOnlySpan<byte> message, out CpgMessage? decoded)
     {
         decoded = null;
-        var status = ServiceHeader.TryRead(message, out var id, out _);
+        var status = ServiceHeader.TryReadFunction(message, ServiceIds.Cpg, out var function);
         if (status != ServiceDecodeStatus.Ok)
         {
             return status;
         }
 
-        if (ServiceIds.ServiceOf(id) != ServiceIds.Cpg)
+        return function switch
         {
-            return ServiceDecodeStatus.UnknownMessage;
-        }
-
-        return ServiceIds.FunctionOf(id) switch
-        {
-            ProcJoinFunction or ProcLeaveFunction => DecodeProc(message, ServiceIds.FunctionOf(id), out decoded),
+            ProcJoinFunction or ProcLeaveFunction => DecodeProc(message, function, out decoded),
             JoinListFunction => DecodeJoinList(message, out decoded),
             McastFunction => DecodeMcast(message, out decoded),
             DownListOldFunction => DecodeDownListOld(message, out decoded),

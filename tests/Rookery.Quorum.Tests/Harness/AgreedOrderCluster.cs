@@ -107,6 +107,53 @@ internal sealed class AgreedOrderCluster
         }
     }
 
+    /// <summary>
+    /// One random membership fault: a partition of the alive nodes into up to three rings, a merge of two
+    /// nodes' rings, a crash (never of the last node alive), or a restart of a crashed node.
+    /// </summary>
+    public void RandomMembershipChange(Prng prng, IReadOnlyList<NodeId> all)
+    {
+        var alive = AliveNodes.ToArray();
+        switch (prng.NextBelow(4))
+        {
+            case 0:
+            {
+                var parts = (int)prng.NextInRange(1, 3);
+                var components = Enumerable.Range(0, parts).Select(_ => new List<NodeId>()).ToArray();
+                foreach (var node in alive)
+                {
+                    components[prng.NextBelow((ulong)parts)].Add(node);
+                }
+
+                Reconfigure(components);
+                break;
+            }
+
+            case 1:
+            {
+                var a = alive[prng.NextBelow((ulong)alive.Length)];
+                var b = alive[prng.NextBelow((ulong)alive.Length)];
+                Reconfigure([CurrentMembers(a).Concat(CurrentMembers(b)).ToArray()]);
+                break;
+            }
+
+            case 2 when alive.Length > 1:
+                Crash(alive[prng.NextBelow((ulong)alive.Length)]);
+                break;
+
+            case 3:
+            {
+                var dead = all.Where(n => !IsAlive(n)).ToArray();
+                if (dead.Length > 0)
+                {
+                    Start(dead[prng.NextBelow((ulong)dead.Length)]);
+                }
+
+                break;
+            }
+        }
+    }
+
     /// <summary>All alive nodes in one ring.</summary>
     public void Heal() => Reconfigure([AliveNodes.ToArray()]);
 
