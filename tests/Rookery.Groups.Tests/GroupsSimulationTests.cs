@@ -26,13 +26,23 @@ public sealed class GroupsSimulationTests
         var seeds = Environment.GetEnvironmentVariable("ROOKERY_GROUPS_SEEDS") is { } count
             ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture)
             : Seeds;
+        var coverage = new SortedDictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < seeds; i++)
         {
-            Run(baseSeed + (ulong)i);
+            Run(baseSeed + (ulong)i, coverage);
+        }
+
+        // The scenarios must reach every kind of membership event, joins and leaves delivered during a sync included.
+        if (seeds >= Seeds)
+        {
+            foreach (var kind in new[] { "Join", "Leave", "ProcDown", "sync:NodeDown", "sync:NodeUp", "sync:Join", "sync:Leave", "sync:ProcDown" })
+            {
+                Assert.True(coverage.GetValueOrDefault(kind) > 0, $"no '{kind}' event in seeds {baseSeed}..{baseSeed + (ulong)seeds - 1}: {string.Join(", ", coverage)}");
+            }
         }
     }
 
-    private static void Run(ulong seed)
+    private static void Run(ulong seed, SortedDictionary<string, int> coverage)
     {
         var prng = new Prng(seed);
         var size = (int)prng.NextInRange(2, 5);
@@ -124,6 +134,18 @@ public sealed class GroupsSimulationTests
 
         CheckFinalState(cluster, current, joins, context);
         CheckEvents(instances, context);
+        foreach (var (phase, text) in instances.SelectMany(n => n.Events))
+        {
+            foreach (var reason in new[] { "Join", "Leave", "NodeDown", "NodeUp", "ProcDown" })
+            {
+                if (text.StartsWith("confchg", StringComparison.Ordinal)
+                    && (text.Contains(":" + reason + " ", StringComparison.Ordinal) || text.Contains(":" + reason + "]", StringComparison.Ordinal)))
+                {
+                    var key = phase.Sync ? "sync:" + reason : reason;
+                    coverage[key] = coverage.GetValueOrDefault(key) + 1;
+                }
+            }
+        }
     }
 
     private static void Client(AgreedOrderCluster cluster, GroupsNode node, Action<ProcessGroups, List<GroupsOutput>> command) =>

@@ -28,14 +28,30 @@ public sealed class QuorumSimulationTests
         var seeds = Environment.GetEnvironmentVariable("ROOKERY_QUORUM_SEEDS") is { } count
             ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture)
             : SeedsPerConfiguration;
+        var coverage = new Coverage();
         for (var i = 0; i < seeds; i++)
         {
             var seed = baseSeed + (ulong)i;
-            Run(configuration, seed);
+            Run(configuration, seed, coverage);
+        }
+
+        // The scenarios must reach the interesting states: a quorate side next to an inquorate one, and for the
+        // tie-breaker configurations a side that is quorate with exactly half of the votes.
+        if (seeds >= SeedsPerConfiguration)
+        {
+            Assert.True(coverage.Split > 0, $"{configuration}: no split with a quorate and an inquorate side");
+            Assert.True(!configuration.StartsWith("atb", StringComparison.Ordinal) || coverage.TieBreaks > 0, $"{configuration}: no tie broken");
         }
     }
 
-    private static void Run(string configuration, ulong seed)
+    private sealed class Coverage
+    {
+        public int Split { get; set; }
+
+        public int TieBreaks { get; set; }
+    }
+
+    private static void Run(string configuration, ulong seed, Coverage coverage)
     {
         var prng = new Prng(seed);
         var size = configuration.StartsWith("atb", StringComparison.Ordinal) ? 2 * (int)prng.NextInRange(1, 3) : (int)prng.NextInRange(2, 7);
@@ -52,7 +68,7 @@ public sealed class QuorumSimulationTests
         var test = new QuorumTestCluster(size, seed, tweak, votes);
         var cluster = test.Cluster;
         var context = $"seed {seed} ({configuration}, {size} nodes; replay with ROOKERY_QUORUM_SEED={seed} ROOKERY_QUORUM_SEEDS=1)";
-        cluster.AfterStep = () => CheckSafety(test, context);
+        cluster.AfterStep = () => CheckSafety(test, context, coverage);
         test.Form();
         var all = Enumerable.Range(1, size).Select(i => new NodeId((uint)i)).ToArray();
         for (var action = 0; action < ActionsPerSeed; action++)
@@ -79,7 +95,7 @@ public sealed class QuorumSimulationTests
                     break;
             }
 
-            CheckSafety(test, context);
+            CheckSafety(test, context, coverage);
         }
 
         cluster.Heal();
@@ -87,8 +103,19 @@ public sealed class QuorumSimulationTests
         CheckAgreement(test, context, historyDependent: configuration is not ("plain" or "weighted"));
     }
 
-    private static void CheckSafety(QuorumTestCluster test, string context)
+    private static void CheckSafety(QuorumTestCluster test, string context, Coverage coverage)
     {
+        var settled = test.Cluster.AliveNodes.Select(n => test.Nodes[n.Value].Core).Where(c => !c.Syncing).ToArray();
+        if (settled.Any(c => c.Quorate) && settled.Any(c => !c.Quorate))
+        {
+            coverage.Split++;
+        }
+
+        if (settled.Any(c => c.Quorate && c.Status.TotalVotes * 2 == c.ExpectedVotes))
+        {
+            coverage.TieBreaks++;
+        }
+
         var active = test.Cluster.AliveNodes
             .Select(n => (Node: n, Status: test.Nodes[n.Value].Core))
             .Where(x => x.Status.Quorate && !x.Status.Syncing)
