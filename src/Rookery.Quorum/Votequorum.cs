@@ -307,7 +307,7 @@ public sealed class Votequorum
                 if (node.State == QuorumNodeState.Member)
                 {
                     highestExpected = Math.Max(highestExpected, node.ExpectedVotes);
-                    totalVotes += node.Votes;
+                    totalVotes = SaturatingAdd(totalVotes, node.Votes);
                 }
 
                 nodes.Add(new QuorumNodeStatus(new NodeId(node.NodeId), node.State, node.Votes, node.ExpectedVotes, node.Flags));
@@ -315,7 +315,7 @@ public sealed class Votequorum
 
             if (_us.Flags.HasFlag(NodeInfoFlags.QdeviceCastVote))
             {
-                totalVotes += _qdevice.Votes;
+                totalVotes = SaturatingAdd(totalVotes, _qdevice.Votes);
             }
 
             return new QuorumStatus
@@ -529,13 +529,13 @@ public sealed class Votequorum
             if (node.State == QuorumNodeState.Member)
             {
                 members++;
-                totalVotes += node.Votes;
+                totalVotes = SaturatingAdd(totalVotes, node.Votes);
             }
         }
 
         if (_qdevice.Votes > 0)
         {
-            totalVotes += _qdevice.Votes;
+            totalVotes = SaturatingAdd(totalVotes, _qdevice.Votes);
             members++;
         }
 
@@ -575,14 +575,14 @@ public sealed class Votequorum
             if (node.State == QuorumNodeState.Member)
             {
                 highestExpected = Math.Max(highestExpected, node.ExpectedVotes);
-                totalVotes += node.Votes;
+                totalVotes = SaturatingAdd(totalVotes, node.Votes);
                 nodes++;
             }
         }
 
         if (_us.Flags.HasFlag(NodeInfoFlags.QdeviceCastVote))
         {
-            totalVotes += _qdevice.Votes;
+            totalVotes = SaturatingAdd(totalVotes, _qdevice.Votes);
             nodes++;
         }
 
@@ -591,7 +591,7 @@ public sealed class Votequorum
             highestExpected = maxExpected;
         }
 
-        var quorum = Math.Max((highestExpected + 2) / 2, (totalVotes + 2) / 2);
+        var quorum = (uint)Math.Max(((ulong)highestExpected + 2) / 2, ((ulong)totalVotes + 2) / 2);
         if (!allowDecrease)
         {
             quorum = Math.Max(_quorum, quorum);
@@ -776,6 +776,9 @@ public sealed class Votequorum
 
         Log(outputs, QuorumSubsystem, QuorumLogLevel.Notice, line.ToString());
     }
+
+    /// <summary>Votes come from the network: sums saturate instead of wrapping (corosync wraps) or throwing.</summary>
+    private static uint SaturatingAdd(uint a, uint b) => (uint)Math.Min((ulong)a + b, uint.MaxValue);
 
     private sealed class ClusterNode(uint nodeId)
     {

@@ -250,6 +250,20 @@ public sealed class VotequorumTests
     }
 
     [Fact]
+    public void AbsurdVotesFromTheNetworkSaturateInsteadOfWrapping()
+    {
+        var configuration = new QuorumTestCluster(3, seed: 21).Configuration(new NodeId(1));
+        var core = new Votequorum(configuration);
+        var outputs = new List<QuorumOutput>();
+        core.Start(Instant.Zero, outputs);
+        var ring = new RingId(new NodeId(1), 4);
+        core.OnConfigurationChanged(Instant.Zero, new ConfigurationChanged(ConfigurationKind.Regular, ring, [new NodeId(1), new NodeId(2)], [], [new NodeId(2)]), outputs);
+        core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), ring, VotequorumCodec.Encode(new NodeInfoMessage(2, uint.MaxValue, uint.MaxValue, NodeInfoFlags.None))), outputs);
+        Assert.Equal(uint.MaxValue, core.Status.TotalVotes);
+        Assert.True(core.Status.Quorum > uint.MaxValue / 2);
+    }
+
+    [Fact]
     public void NodeInfoAboutAnotherNodeIsIgnored()
     {
         var configuration = new QuorumTestCluster(3, seed: 19).Configuration(new NodeId(1));
