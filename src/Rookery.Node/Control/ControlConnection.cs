@@ -82,6 +82,7 @@ internal sealed class ControlConnection : IAsyncDisposable
         }
         catch (NodeControlException exception)
         {
+            _countBadFrame();
             return ControlServer.Error(request.Id, exception.Code, exception.Message);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)

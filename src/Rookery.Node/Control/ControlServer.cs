@@ -20,7 +20,7 @@ public sealed class ControlServer : IAsyncDisposable
     private readonly HashSet<Task> _connections = [];
     private Socket? _listener;
     private Task? _acceptLoop;
-    private long _badFrames;
+    private long _errorReplies;
 
     public ControlServer(string path, INodeControl node, ClusterLog log)
     {
@@ -32,8 +32,8 @@ public sealed class ControlServer : IAsyncDisposable
     /// <summary>The socket path.</summary>
     public string Path => _path;
 
-    /// <summary>Frames answered with an error (malformed, too large, unknown command); counted, logged at debug.</summary>
-    public long BadFrames => Interlocked.Read(ref _badFrames);
+    /// <summary>Requests answered with an error (malformed, too large, unknown command, refused); counted, logged at debug.</summary>
+    public long ErrorReplies => Interlocked.Read(ref _errorReplies);
 
     /// <summary>The version string the daemon reports in <c>hello</c>.</summary>
     public static string ProductVersion { get; } =
@@ -44,7 +44,7 @@ public sealed class ControlServer : IAsyncDisposable
     public void Start()
     {
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_path));
-        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory) && !OperatingSystem.IsWindows())
         {
             Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
@@ -63,7 +63,11 @@ public sealed class ControlServer : IAsyncDisposable
         try
         {
             listener.Bind(new UnixDomainSocketEndPoint(_path));
-            File.SetUnixFileMode(_path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(_path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
             listener.Listen(ControlProtocol.ClientsMax);
         }
         catch (SocketException exception)
@@ -185,7 +189,7 @@ public sealed class ControlServer : IAsyncDisposable
     private async Task ServeAsync(Socket client, CancellationToken cancellationToken)
     {
         var stream = new NetworkStream(client, ownsSocket: true);
-        var connection = new ControlConnection(stream, _node, _log, () => Interlocked.Increment(ref _badFrames));
+        var connection = new ControlConnection(stream, _node, _log, () => Interlocked.Increment(ref _errorReplies));
         try
         {
             await connection.RunAsync(cancellationToken).ConfigureAwait(false);
