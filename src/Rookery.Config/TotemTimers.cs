@@ -1,0 +1,152 @@
+namespace Rookery.Config;
+
+/// <summary>
+/// The timers Totem runs with, derived in one place with integer arithmetic, in corosync's order
+/// (corosync: <c>exec/totemconfig.c</c> <c>totem_volatile_config_read</c>):
+/// <list type="number">
+/// <item>effective token = token + (N − 2) × token_coefficient when N &gt; 2, N = nodes with a ring0_addr;</item>
+/// <item>token_retransmit = token / (token_retransmits_before_loss_const + 0.2) = 5·token / (5·trbl + 1);</item>
+/// <item>hold = token_retransmit × 0.8 − 1000/HZ (HZ = 100) = (4·token_retransmit − 50) / 5;</item>
+/// <item>consensus = 1.2 × token = 6·token / 5;</item>
+/// </list>
+/// each unless set explicitly (a 0 counts as unset, as in corosync). With defaults: 3000, 714,
+/// 561, 3600 ms for two nodes; 3650 and 4380 ms token and consensus for three.
+/// </summary>
+public readonly record struct TotemTimers
+{
+    /// <summary>Floor of every timeout (corosync: <c>MINIMUM_TIMEOUT</c> = 3 × 1000/HZ).</summary>
+    public const uint TimeoutMinMs = 30;
+
+    /// <summary>Floor of the hold timeout (corosync: <c>MINIMUM_TIMEOUT_HOLD</c> = 30 × 0.8 − 10).</summary>
+    public const uint HoldMinMs = 14;
+
+    /// <summary>Nodes with a ring0 address, used for the token scaling.</summary>
+    public int NodeCount { get; init; }
+
+    /// <summary>The configured base token (before scaling), ms.</summary>
+    public uint BaseTokenMs { get; init; }
+
+    public uint TokenMs { get; init; }
+
+    public uint TokenRetransmitMs { get; init; }
+
+    public uint HoldMs { get; init; }
+
+    public uint ConsensusMs { get; init; }
+
+    public uint JoinMs { get; init; }
+
+    public uint SendJoinMs { get; init; }
+
+    public uint MergeMs { get; init; }
+
+    public uint DowncheckMs { get; init; }
+
+    public uint MaxNetworkDelayMs { get; init; }
+
+    public uint TokenWarningPercent { get; init; }
+
+    public uint TokenRetransmitsBeforeLossConst { get; init; }
+
+    public uint FailRecvConst { get; init; }
+
+    public uint SeqnoUnchangedConst { get; init; }
+
+    public uint HeartbeatFailuresAllowed { get; init; }
+
+    public uint WindowSize { get; init; }
+
+    public uint MaxMessages { get; init; }
+
+    public uint MissCountConst { get; init; }
+
+    public Duration Token => Duration.FromMilliseconds(TokenMs);
+
+    public Duration TokenRetransmit => Duration.FromMilliseconds(TokenRetransmitMs);
+
+    public Duration Hold => Duration.FromMilliseconds(HoldMs);
+
+    public Duration Consensus => Duration.FromMilliseconds(ConsensusMs);
+
+    public Duration Join => Duration.FromMilliseconds(JoinMs);
+
+    public Duration Merge => Duration.FromMilliseconds(MergeMs);
+
+    /// <summary>Effective token for a ring of <paramref name="nodeCount"/> nodes: token + (N − 2) × coefficient when N &gt; 2.</summary>
+    public static uint EffectiveToken(uint tokenMs, uint coefficientMs, int nodeCount) =>
+        nodeCount > 2 ? (uint)Math.Min(uint.MaxValue, tokenMs + ((ulong)(nodeCount - 2) * coefficientMs)) : tokenMs;
+
+    public static TotemTimers Derive(TotemConfig totem, int nodeCount)
+    {
+        var token = EffectiveToken(totem.Token, totem.TokenCoefficient, nodeCount);
+        var trbl = totem.TokenRetransmitsBeforeLossConst;
+        var retransmit = totem.TokenRetransmit ?? (uint)(5UL * token / ((5UL * trbl) + 1));
+        var hold = totem.Hold ?? (uint)Math.Max(0L, ((4L * retransmit) - 50) / 5);
+        var consensus = totem.Consensus ?? (uint)Math.Min(uint.MaxValue, 6UL * token / 5);
+        return new TotemTimers
+        {
+            NodeCount = nodeCount,
+            BaseTokenMs = totem.Token,
+            TokenMs = token,
+            TokenRetransmitMs = retransmit,
+            HoldMs = hold,
+            ConsensusMs = consensus,
+            JoinMs = totem.Join,
+            SendJoinMs = totem.SendJoin,
+            MergeMs = totem.Merge,
+            DowncheckMs = totem.Downcheck,
+            MaxNetworkDelayMs = totem.MaxNetworkDelay,
+            TokenWarningPercent = totem.TokenWarning,
+            TokenRetransmitsBeforeLossConst = trbl,
+            FailRecvConst = totem.FailRecvConst,
+            SeqnoUnchangedConst = totem.SeqnoUnchangedConst,
+            HeartbeatFailuresAllowed = totem.HeartbeatFailuresAllowed,
+            WindowSize = totem.WindowSize,
+            MaxMessages = totem.MaxMessages,
+            MissCountConst = totem.MissCountConst,
+        };
+    }
+}
+
+/// <summary>
+/// The effective settings of one link (corosync: <c>get_interface_params</c>,
+/// <c>totem_calc_knet_ping_timers</c>): priority with 0 treated as 1, ping timeout =
+/// effective token / pong_count and ping interval = effective token / (2 × pong_count) unless set.
+/// </summary>
+public sealed record LinkSettings(
+    LinkId Link,
+    byte Priority,
+    uint PingIntervalMs,
+    uint PingTimeoutMs,
+    uint PingPrecision,
+    uint PongCount,
+    string Transport,
+    ushort McastPort,
+    KeyValues Keys)
+{
+    public Duration PingInterval => Duration.FromMilliseconds(PingIntervalMs);
+
+    public Duration PingTimeout => Duration.FromMilliseconds(PingTimeoutMs);
+
+    public static LinkSettings Derive(LinkId link, InterfaceConfig? face, TotemTimers timers)
+    {
+        var pongCount = face?.PongCount ?? Defaults.KnetPongCount;
+        return new LinkSettings(
+            link,
+            face?.EffectivePriority ?? Defaults.KnetLinkPriority,
+            face?.PingInterval ?? (timers.TokenMs / (pongCount * 2)),
+            face?.PingTimeout ?? (timers.TokenMs / pongCount),
+            face?.PingPrecision ?? Defaults.KnetPingPrecision,
+            pongCount,
+            face?.Transport ?? Defaults.KnetTransport,
+            face?.McastPort ?? (ushort)(Defaults.McastPortBase + link.Value),
+            face?.Keys ?? KeyValues.Empty);
+    }
+
+    public bool Equals(LinkSettings? other) =>
+        other is not null && Link == other.Link && Priority == other.Priority && PingIntervalMs == other.PingIntervalMs
+        && PingTimeoutMs == other.PingTimeoutMs && PingPrecision == other.PingPrecision && PongCount == other.PongCount
+        && Transport == other.Transport && McastPort == other.McastPort && Keys.Equals(other.Keys);
+
+    public override int GetHashCode() => HashCode.Combine(Link, Priority, PingIntervalMs, PingTimeoutMs, McastPort);
+}
