@@ -1,0 +1,168 @@
+using System.Net;
+using System.Threading.Channels;
+
+namespace Rookery.Node.Transport;
+
+/// <summary>
+/// The node's UDP shell for the link layer: one <see cref="UdpLinkSocket"/> per local link address,
+/// a bounded inbound channel the receiver threads fill and the node loop drains, and a fault
+/// channel for "link down at once" errors (ICMP port/host/network unreachable, no route).
+/// </summary>
+/// <remarks>
+/// Threading: receivers write, one loop thread reads, opens, closes and sends. Overload of the inbound
+/// channel drops the newest datagram and counts it, which looks like packet loss to the protocols.
+/// </remarks>
+public sealed class UdpTransport : IDisposable
+{
+    /// <summary>Inbound datagrams buffered between receiver threads and the node loop.</summary>
+    public const int InboundCapacityDefault = 4096;
+
+    /// <summary>Faults buffered; when full the oldest is dropped (a newer fault says the same or more).</summary>
+    public const int FaultCapacity = 1024;
+
+    private readonly Channel<ReceivedDatagram> _inbound;
+    private readonly Channel<LinkFault> _faults;
+    private readonly UdpLinkSocket?[] _sockets = new UdpLinkSocket?[Limits.LinksMax];
+    private long _datagramsDropped;
+    private long _faultsDropped;
+    private bool _disposed;
+
+    public UdpTransport(MonotonicClock clock, int inboundCapacity = InboundCapacityDefault)
+    {
+        ArgumentNullException.ThrowIfNull(clock);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inboundCapacity, 1);
+        Clock = clock;
+        _inbound = Channel.CreateBounded<ReceivedDatagram>(
+            new BoundedChannelOptions(inboundCapacity)
+            {
+                FullMode = BoundedChannelFullMode.DropWrite,
+                SingleReader = true,
+                SingleWriter = false,
+            },
+            _ => Interlocked.Increment(ref _datagramsDropped));
+        _faults = Channel.CreateBounded<LinkFault>(
+            new BoundedChannelOptions(FaultCapacity)
+            {
+                FullMode = BoundedChannelFullMode.DropOldest,
+                SingleReader = true,
+                SingleWriter = false,
+            },
+            _ => Interlocked.Increment(ref _faultsDropped));
+    }
+
+    public MonotonicClock Clock { get; }
+
+    public ChannelReader<ReceivedDatagram> Datagrams => _inbound.Reader;
+
+    public ChannelReader<LinkFault> Faults => _faults.Reader;
+
+    /// <summary>Datagrams dropped because the node loop fell behind (inbound channel full).</summary>
+    public long DatagramsDropped => Interlocked.Read(ref _datagramsDropped);
+
+    public long FaultsDropped => Interlocked.Read(ref _faultsDropped);
+
+    /// <summary>The open socket of <paramref name="link"/>, or null.</summary>
+    public UdpLinkSocket? this[LinkId link] => _sockets[link.Value];
+
+    /// <summary>
+    /// Binds the socket of <paramref name="link"/> to <paramref name="localEndPoint"/> (address of the
+    /// link's <c>ringN_addr</c>, port from <see cref="LinkPorts.For"/>) and starts its receiver.
+    /// The socket belongs to the network namespace of the calling thread.
+    /// </summary>
+    public UdpLinkSocket Open(LinkId link, IPEndPoint localEndPoint)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(localEndPoint);
+        if (!link.IsValid)
+        {
+            throw new ArgumentOutOfRangeException(nameof(link), link, $"link number must be below {Limits.LinksMax}");
+        }
+
+        if (_sockets[link.Value] is not null)
+        {
+            throw new InvalidOperationException($"link {link} already has a socket ({_sockets[link.Value]!.LocalEndPoint})");
+        }
+
+        var socket = new UdpLinkSocket(link, localEndPoint, Clock, _inbound.Writer, _faults.Writer);
+        _sockets[link.Value] = socket;
+        return socket;
+    }
+
+    /// <summary>Closes the socket of a link removed at runtime. No-op when it has none.</summary>
+    public void Close(LinkId link)
+    {
+        var socket = _sockets[link.Value];
+        _sockets[link.Value] = null;
+        socket?.Dispose();
+    }
+
+    /// <summary>Sends on the socket of <paramref name="link"/>; <see cref="SendOutcome.Failed"/> when the link has none.</summary>
+    public SendOutcome Send(LinkId link, IPEndPoint destination, ReadOnlySpan<byte> datagram) =>
+        _sockets[link.Value] is { } socket ? socket.Send(destination, datagram) : SendOutcome.Failed;
+
+    /// <summary>
+    /// Waits until a datagram or a fault is queued, <paramref name="deadline"/> passes (the cores'
+    /// <c>NextDeadline</c>) or <paramref name="cancellationToken"/> fires. Returns true when input is waiting.
+    /// </summary>
+    public async ValueTask<bool> WaitForInputAsync(Instant deadline, CancellationToken cancellationToken)
+    {
+        if (HasInput)
+        {
+            return true;
+        }
+
+        var timeout = Clock.Until(deadline);
+        if (timeout == TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            wait.CancelAfter(timeout);
+        }
+
+        var datagram = _inbound.Reader.WaitToReadAsync(wait.Token).AsTask();
+        var fault = _faults.Reader.WaitToReadAsync(wait.Token).AsTask();
+        try
+        {
+            await Task.WhenAny(datagram, fault).ConfigureAwait(false);
+        }
+        finally
+        {
+            await wait.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(datagram, fault).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The other wait was released by our own cancel, or the deadline came first.
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return HasInput;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        for (var i = 0; i < _sockets.Length; i++)
+        {
+            _sockets[i]?.Dispose();
+            _sockets[i] = null;
+        }
+
+        _inbound.Writer.TryComplete();
+        _faults.Writer.TryComplete();
+    }
+
+    private bool HasInput => _inbound.Reader.Count > 0 || _faults.Reader.Count > 0;
+}
