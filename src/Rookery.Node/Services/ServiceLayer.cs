@@ -332,7 +332,7 @@ public sealed class ServiceLayer
         _groupsOutputs.Clear();
     }
 
-    private static LogPriority Priority(QuorumLogLevel level) => level switch
+    internal static LogPriority Priority(QuorumLogLevel level) => level switch
     {
         QuorumLogLevel.Critical => LogPriority.Critical,
         QuorumLogLevel.Warning => LogPriority.Warning,
