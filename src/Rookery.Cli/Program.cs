@@ -1,21 +1,24 @@
 using System.CommandLine;
+using Rookery.Cli.Commands;
 
 namespace Rookery.Cli;
 
 /// <summary>The <c>rookery</c> command: admin commands, the daemon and the demo.</summary>
+/// <remarks>Each command lives in its own file under Commands/ and is registered here with one line.</remarks>
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) => Run(args, CliContext.System());
+
+    public static int Run(string[] args, CliContext context)
     {
         var root = new RootCommand("Rookery: a cluster engine with redundant links, Totem membership and votequorum.");
-        var demo = new Command("demo", "Run a 3-node cluster with two links on loopback and show a link failover.");
-        demo.SetAction(_ =>
-        {
-            Console.WriteLine("rookery demo: not built yet. It will start three nodes on loopback addresses with two links each,");
-            Console.WriteLine("show the live link and membership view, disable the active link and show the failover and failback.");
-            return 0;
-        });
-        root.Subcommands.Add(demo);
-        return root.Parse(args).Invoke();
+        root.Options.Add(context.ConfigDirOption);
+        root.Subcommands.Add(DemoCommand.Build(context));
+        root.Subcommands.Add(CreateCommand.Build(context));
+        root.Subcommands.Add(AddNodeCommand.Build(context));
+        root.Subcommands.Add(DelNodeCommand.Build(context));
+        root.Subcommands.Add(KeygenCommand.Build(context));
+        root.Subcommands.Add(ConfigCommand.Build(context));
+        return CommandLineRunner.Invoke(root, args, context);
     }
 }

@@ -13,7 +13,7 @@ public sealed record LoadResult(ConfigDocument Document, CorosyncConfig Config, 
     public bool HasErrors => Diagnostics.Any(d => d.IsError);
 
     /// <summary>Whether the file could be read and parsed (validation findings aside).</summary>
-    public bool Parsed => !Diagnostics.Any(d => d.IsError && d.Stage == DiagnosticStage.Parse);
+    public bool Parsed => !Diagnostics.Any(d => d.IsError && d.Stage is DiagnosticStage.Parse or DiagnosticStage.Read);
 }
 
 /// <summary>
@@ -56,7 +56,7 @@ public static class ConfigLoader
 
         var (document, _) = ConfigParser.Parse(string.Empty, path);
         var empty = ModelBuilder.Build(document, []);
-        return new LoadResult(document, empty, [Diagnostic.ParseError(path, 0, error)]);
+        return new LoadResult(document, empty, [Diagnostic.ReadError(path, error)]);
     }
 }
 

@@ -13,6 +13,8 @@ public enum DiagnosticSeverity
 /// </summary>
 public enum DiagnosticStage
 {
+    /// <summary>The file could not be read at all; the message says why and names the file.</summary>
+    Read,
     Parse,
     Validate,
 }
@@ -25,6 +27,9 @@ public sealed record Diagnostic(DiagnosticSeverity Severity, DiagnosticStage Sta
     public static Diagnostic ParseError(string file, int line, string message) =>
         new(DiagnosticSeverity.Error, DiagnosticStage.Parse, file, line, message);
 
+    public static Diagnostic ReadError(string file, string message) =>
+        new(DiagnosticSeverity.Error, DiagnosticStage.Read, file, 0, message);
+
     public static Diagnostic Error(string file, int line, string message) =>
         new(DiagnosticSeverity.Error, DiagnosticStage.Validate, file, line, message);
 
@@ -34,6 +39,11 @@ public sealed record Diagnostic(DiagnosticSeverity Severity, DiagnosticStage Sta
     /// <summary>The line an admin reads: corosync's wording, prefixed with the file and line.</summary>
     public override string ToString()
     {
+        if (Stage == DiagnosticStage.Read)
+        {
+            return Message;
+        }
+
         var where = Line > 0 ? $"{File}:{Line}" : File;
         if (Stage == DiagnosticStage.Parse)
         {

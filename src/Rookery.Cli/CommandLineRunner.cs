@@ -1,0 +1,35 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+
+namespace Rookery.Cli;
+
+/// <summary>Parses and runs the command line; a usage error gives one message per problem on stderr and exit 2.</summary>
+public static partial class CommandLineRunner
+{
+    public static int Invoke(RootCommand root, string[] args, CliContext context)
+    {
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            foreach (var error in result.Errors)
+            {
+                context.Fail(Explain(error.Message));
+            }
+
+            context.Error.WriteLine("Try 'rookery --help' for more information.");
+            return ExitCodes.Usage;
+        }
+
+        return result.Invoke(new InvocationConfiguration { Output = context.Output, Error = context.Error, EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>Adds the rule to System.CommandLine's message where one is known (link numbers are 0..7).</summary>
+    private static string Explain(string message)
+    {
+        var link = LinkOption().Match(message);
+        return link.Success ? $"{message} Link numbers are 0..{Limits.LinksMax - 1} (--link0 … --link{Limits.LinksMax - 1})." : message;
+    }
+
+    [GeneratedRegex(@"'--link\d+'")]
+    private static partial Regex LinkOption();
+}

@@ -1,0 +1,59 @@
+using System.Text;
+
+namespace Rookery.Config;
+
+/// <summary>Generates <c>docs/config.md</c> from <see cref="KeyCatalog"/> (and so from <see cref="Defaults"/>); a test fails when the file is stale.</summary>
+public static class ConfigDocs
+{
+    public static string Generate()
+    {
+        var text = new StringBuilder();
+        text.Append("# corosync.conf keys Rookery reads\n\n");
+        text.Append("<!-- Generated from src/Rookery.Config/KeyCatalog.cs and Defaults.cs; do not edit.\n");
+        text.Append("     Regenerate: ROOKERY_UPDATE_DOCS=1 dotnet test --project tests/Rookery.Config.Tests -c Release -->\n\n");
+        text.Append("Rookery reads corosync.conf with corosync 3's grammar and defaults. Durations are milliseconds unless the\n");
+        text.Append("description says otherwise. \"Parse check\" is what the parser refuses, with corosync's message.\n");
+        text.Append("Derived timers (corosync: `totem_volatile_config_read`), in this order, with N = nodes that have a ring0_addr:\n\n");
+        text.Append("- effective token = token + (N − 2) × token_coefficient when N > 2, else token\n");
+        text.Append("- token_retransmit = effective token / (token_retransmits_before_loss_const + 0.2), truncated\n");
+        text.Append("- hold = token_retransmit × 0.8 − 10, truncated\n");
+        text.Append("- consensus = 1.2 × effective token, truncated\n");
+        text.Append("- per link: knet_ping_timeout = effective token / knet_pong_count, knet_ping_interval = effective token / (2 × knet_pong_count)\n\n");
+        text.Append($"Floors: every timeout ≥ {TotemTimers.TimeoutMinMs} ms, hold ≥ {TotemTimers.HoldMinMs} ms, consensus ≥ join.\n");
+        text.Append($"Files: configuration directory `{Defaults.ConfigDir}` (`--config-dir`, `ROOKERY_CONFIG_DIR`), `{Defaults.ConfigFileName}` and `{Defaults.KeyFileName}` ({Defaults.AuthKeyBytes} random bytes, mode 0400) in it.\n");
+
+        foreach (var section in KeyCatalog.All.GroupBy(s => s.Section))
+        {
+            text.Append($"\n## {section.Key}\n\n");
+            text.Append("| key | type | default | parse check | meaning |\n");
+            text.Append("|---|---|---|---|---|\n");
+            foreach (var spec in section)
+            {
+                text.Append($"| `{spec.Key}` | {Type(spec)} | {Escape(spec.Default)} | {Escape(Check(spec))} | {Escape(spec.Description)} |\n");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static string Type(KeySpec spec) => spec.Kind switch
+    {
+        ValueKind.UInt8 => "0..255",
+        ValueKind.UInt16 => "0..65535",
+        ValueKind.UInt32 => "0..4294967295",
+        ValueKind.Int32 => "signed 32-bit",
+        ValueKind.UInt64 => "unsigned 64-bit",
+        ValueKind.Dscp => "0..63 or DSCP name",
+        ValueKind.Choice => string.Join(", ", spec.Choices!),
+        _ => "text",
+    };
+
+    private static string Check(KeySpec spec) => spec.Kind switch
+    {
+        ValueKind.Text => "none",
+        ValueKind.Choice => KeyCatalog.ChoiceMessage(spec),
+        _ => "integer range",
+    };
+
+    private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
+}
