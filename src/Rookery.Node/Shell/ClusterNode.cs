@@ -387,7 +387,6 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
 
     private void OnSyncCompleted(SyncCompleted completed)
     {
-        _log.Notice(LogSubsystem.Quorum, $"Members[{completed.Members.Count}]: {string.Join(' ', completed.Members)}", new Logging.LogFields(Ring: completed.RingId.ToString()));
         if (_firstSync.TrySetResult(true))
         {
             _notifier.Ready(SystemdStatus());
