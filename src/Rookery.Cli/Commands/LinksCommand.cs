@@ -38,14 +38,7 @@ public static class LinksCommand
     {
         var socket = NodeCommandSupport.SocketOption();
         var link = new Argument<int>("N") { Description = $"Link number (0..{Limits.LinksMax - 1})" };
-        link.Validators.Add(r =>
-        {
-            var value = r.GetValueOrDefault<int>();
-            if (value is < 0 or >= Limits.LinksMax)
-            {
-                r.AddError(string.Create(CultureInfo.InvariantCulture, $"link number {value} is out of range; link numbers are 0..{Limits.LinksMax - 1}"));
-            }
-        });
+        link.Validators.Add(r => NodeCommandSupport.Range(r, 0, Limits.LinksMax - 1, token => $"link number {token} is out of range; link numbers are 0..{Limits.LinksMax - 1}"));
         var local = new Option<bool>("--local") { Description = "Only on this node (default: on every member)" };
         var command = new Command(enable ? "enable" : "disable", enable ? "Put link N back in service." : "Take link N out of service (its traffic fails over to the next link).");
         command.Arguments.Add(link);

@@ -17,6 +17,20 @@ public static class NodeCommandSupport
         Description = $"Control socket of the node (default: ${NodePaths.SocketEnvironmentVariable}, else {NodePaths.DefaultSocket})",
     };
 
+    /// <summary>
+    /// Checks that the number given is in [min, max] with <paramref name="message"/>; a value that is not a number
+    /// at all is left to the parser, which names it.
+    /// </summary>
+    public static void Range(System.CommandLine.Parsing.SymbolResult result, long min, long max, Func<string, string> message)
+    {
+        var token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null;
+        if (token is not null && long.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            && (value < min || value > max))
+        {
+            result.AddError(message(token));
+        }
+    }
+
     public static Option<bool> JsonOption() => new("--json") { Description = "One JSON document on stdout (field names: architecture.md §5)" };
 
     /// <summary>Connects, runs <paramref name="body"/>, and maps node errors to <see cref="CliException"/>.</summary>
