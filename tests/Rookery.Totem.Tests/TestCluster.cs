@@ -22,6 +22,10 @@ internal sealed class TestCluster
         Seed = seed;
         _prng = new Prng(seed);
         Options = options ?? TotemOptions.Compute(nodeCount);
+        if (Environment.GetEnvironmentVariable("TOTEM_TEST_LOG") is { Length: > 0 } path)
+        {
+            LogSink = (node, entry) => File.AppendAllText(path, $"{Now} n{node.Id} {entry}\n");
+        }
         for (var i = 1; i <= nodeCount; i++)
         {
             Nodes.Add(new TestNode(new NodeId((uint)i), this));
@@ -342,7 +346,17 @@ internal sealed class TestNode
         return ok;
     }
 
-    public void Record(Instant time, TotemEvent e) => Events.Add((time, Incarnation, e));
+    /// <summary>Texts of everything delivered (all incarnations), for fast membership checks.</summary>
+    public HashSet<string> DeliveredSet { get; } = [];
+
+    public void Record(Instant time, TotemEvent e)
+    {
+        Events.Add((time, Incarnation, e));
+        if (e is Delivered d)
+        {
+            DeliveredSet.Add(Encoding.UTF8.GetString(d.Payload.Span));
+        }
+    }
 
     private TotemSrp NewCore() => new(Id, _cluster.Options, new Prng(_cluster.Seed ^ Id.Value), PersistedRingSequence);
 }
