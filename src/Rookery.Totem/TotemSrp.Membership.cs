@@ -511,7 +511,9 @@ public sealed partial class TotemSrp
         DeliverMessagesFromRecoveryToRegular();
 
         // Old ring, agreed order up to the first gap (still in the old regular configuration).
+        Log(TotemLogLevel.Debug, $"Delivering to app {Hex(unchecked(_myHighDelivered + 1))} to {Hex(_oldRingStateHighSeqReceived)}");
         DeliverToApplication(skip: false, _oldRingStateHighSeqReceived);
+        Log(TotemLogLevel.Debug, $"Delivered up to {Hex(_myHighDelivered)} before the transitional configuration");
 
         var left = NodeSet.Subtract(_memberList, _transMemberList);
         var joined = NodeSet.Subtract(_newMemberList, _transMemberList);

@@ -24,7 +24,7 @@ internal sealed class TestCluster
         Options = options ?? TotemOptions.Compute(nodeCount);
         if (Environment.GetEnvironmentVariable("TOTEM_TEST_LOG") is { Length: > 0 } path)
         {
-            LogSink = (node, entry) => File.AppendAllText(path, $"{Now} n{node.Id} {entry}\n");
+            LogSink = (node, entry) => File.AppendAllText(path + "." + seed, $"{Now} n{node.Id} {entry}\n");
         }
         for (var i = 1; i <= nodeCount; i++)
         {
@@ -183,6 +183,7 @@ internal sealed class TestCluster
 
         foreach (var e in output.Events)
         {
+            LogSink?.Invoke(node, new TotemLogEntry(TotemLogLevel.Debug, "EVENT " + Describe(e)));
             node.Record(Now, e);
             HashLine($"{Now} {node.Id} event {Describe(e)}");
         }
