@@ -50,6 +50,13 @@ public sealed partial class TotemSrp
         _orfTokenDiscard = true;
         _originatedOrfToken = false;
         NodeSet.Merge(_procList, [_self]);
+        if (_options.FastNodeLoss)
+        {
+            // The link layer's knowledge is sticky: a candidate it reports unreachable on every link cannot
+            // be in the next ring, so it is failed now rather than after a consensus timeout.
+            NodeSet.Merge(_failedList, _procList.Where(n => n != _self && NodeSet.Contains(_unreachable, n)).ToList());
+        }
+
         JoinMessageSend();
         _joinAt = _now + _options.Join;
         _consensusAt = _now + _options.Consensus;

@@ -31,8 +31,14 @@ public sealed class SeedSweepTests
     {
         var count = int.TryParse(Environment.GetEnvironmentVariable("TOTEM_SWEEP_SEEDS"), CultureInfo.InvariantCulture, out var n) ? n : 0;
         var start = (ulong)Environment.TickCount64;
+        TestContext.Current.TestOutputHelper?.WriteLine($"fresh seeds {start}..{start + (ulong)count - 1}");
         for (var i = 0; i < count; i++)
         {
+            if (Environment.GetEnvironmentVariable("TOTEM_SWEEP_TRACE") is { Length: > 0 } trace)
+            {
+                File.AppendAllText(trace, $"{start + (ulong)i}\n");
+            }
+
             RunSeed(start + (ulong)i);
         }
     }

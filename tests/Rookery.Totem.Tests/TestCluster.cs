@@ -227,8 +227,19 @@ internal sealed class TestCluster
         return next;
     }
 
+    /// <summary>Bound on simulation steps per run, so a livelock fails with its seed instead of hanging.</summary>
+    public long StepsMax { get; set; } = 2_000_000;
+
+    public long Steps { get; private set; }
+
     private void Step()
     {
+        Steps++;
+        if (Steps > StepsMax)
+        {
+            Assert.Fail($"seed {Seed}: more than {StepsMax} simulation steps (livelock?) at {Now}");
+        }
+
         while (_queue.TryPeek(out var packet, out var key) && key.Time <= Now.Microseconds)
         {
             _queue.Dequeue();
@@ -309,6 +320,7 @@ internal sealed class TestNode
     public void Start()
     {
         Up = true;
+        Core.SetNodelist(_cluster.Now, _cluster.Nodes.Select(n => n.Id).ToList(), _cluster.Output);
         Core.Start(_cluster.Now, _cluster.Output);
         _cluster.Process(this, _cluster.Output);
     }
