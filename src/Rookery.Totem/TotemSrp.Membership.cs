@@ -50,6 +50,13 @@ public sealed partial class TotemSrp
         _orfTokenDiscard = true;
         _originatedOrfToken = false;
         NodeSet.Merge(_procList, [_self]);
+        if (_options.FastNodeLoss)
+        {
+            // The link layer's knowledge is sticky: a candidate it reports unreachable on every link cannot
+            // be in the next ring, so it is failed now rather than after a consensus timeout.
+            NodeSet.Merge(_failedList, _procList.Where(n => n != _self && NodeSet.Contains(_unreachable, n)).ToList());
+        }
+
         JoinMessageSend();
         _joinAt = _now + _options.Join;
         _consensusAt = _now + _options.Consensus;
@@ -511,7 +518,9 @@ public sealed partial class TotemSrp
         DeliverMessagesFromRecoveryToRegular();
 
         // Old ring, agreed order up to the first gap (still in the old regular configuration).
+        Log(TotemLogLevel.Debug, $"Delivering to app {Hex(unchecked(_myHighDelivered + 1))} to {Hex(_oldRingStateHighSeqReceived)}");
         DeliverToApplication(skip: false, _oldRingStateHighSeqReceived);
+        Log(TotemLogLevel.Debug, $"Delivered up to {Hex(_myHighDelivered)} before the transitional configuration");
 
         var left = NodeSet.Subtract(_memberList, _transMemberList);
         var joined = NodeSet.Subtract(_newMemberList, _transMemberList);

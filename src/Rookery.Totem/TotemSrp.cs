@@ -32,6 +32,7 @@ public sealed partial class TotemSrp
     private readonly Prng _prng;
     private readonly Queue<TotemMessage> _loopback = new();
     private readonly List<NodeId> _unreachable = [];
+    private List<NodeId> _nodelist = [];
     private TotemOutput _out = new();
     private Instant _now;
     private bool _started;
@@ -101,11 +102,36 @@ public sealed partial class TotemSrp
         End();
     }
 
+    /// <summary>The configured nodes (corosync nodelist), sorted.</summary>
+    public IReadOnlyList<NodeId> Nodelist => _nodelist;
+
+    /// <summary>
+    /// Sets the nodelist (at start and after a reload). Datagrams from nodes outside it are dropped once it
+    /// is set; a member removed from it is failed at once, as if it had become unreachable.
+    /// </summary>
+    public void SetNodelist(Instant now, IReadOnlyList<NodeId> nodes, TotemOutput output)
+    {
+        Begin(now, output);
+        _nodelist = NodeSet.Of(nodes);
+        if (_started)
+        {
+            foreach (var member in _memberList.Concat(_newMemberList).Distinct().Order().ToList())
+            {
+                if (member != _self && !NodeSet.Contains(_nodelist, member))
+                {
+                    FailUnreachablePeer(member);
+                }
+            }
+        }
+
+        End();
+    }
+
     /// <summary>Handles one datagram from <paramref name="from"/>. Bytes crossed the network: bad ones are counted and dropped.</summary>
     public void Receive(Instant now, NodeId from, ReadOnlySpan<byte> bytes, TotemOutput output)
     {
         Begin(now, output);
-        if (!_started)
+        if (!_started || (_nodelist.Count > 0 && !NodeSet.Contains(_nodelist, from)))
         {
             Stats.RxMessagesDropped++;
             End();
