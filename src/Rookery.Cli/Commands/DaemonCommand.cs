@@ -14,12 +14,10 @@ public static class DaemonCommand
 {
     public static Command Build(CliContext context)
     {
-        var config = new Option<string>("--config") { Description = "Configuration file (default: corosync.conf in the configuration directory)" };
         var stateDir = new Option<string>("--state-dir") { Description = $"State directory for the ring id (default: system.state_dir, else {NodePaths.DefaultStateDirectory})" };
         var socket = NodeCommandSupport.SocketOption();
         var node = new Option<string>("--node") { Description = "Name of this node in the nodelist (default: found as corosync finds it; needed for several nodes on one host)" };
         var command = new Command("daemon", "Run the node in the foreground (corosync -f); stop it with SIGTERM to leave cleanly.");
-        command.Options.Add(config);
         command.Options.Add(stateDir);
         command.Options.Add(socket);
         command.Options.Add(node);
@@ -27,7 +25,7 @@ public static class DaemonCommand
         {
             var options = new NodeOptions
             {
-                ConfigPath = result.GetValue(config) ?? context.ConfigPath(result),
+                ConfigPath = context.ConfigPath(result),
                 StateDirectory = result.GetValue(stateDir),
                 SocketPath = result.GetValue(socket) is { Length: > 0 } path ? path : NodePaths.Socket(context.GetEnvironment(NodePaths.SocketEnvironmentVariable)),
                 NodeName = result.GetValue(node),

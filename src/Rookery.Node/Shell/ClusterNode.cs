@@ -163,6 +163,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         try
         {
             var now = _clock.Now;
+            _stack.SetNodelist(now, Nodelist(_config));
             _stack.Start(now);
             Flush(now);
             await LoopAsync().ConfigureAwait(false);
@@ -183,6 +184,9 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         _wake.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    private static NodeId[] Nodelist(CorosyncConfig config) =>
+        [.. config.Nodes.Where(n => n.NodeId is not null).Select(n => new NodeId(n.NodeId!.Value)).Order()];
 
     private static IReadOnlyList<ILogSink> CurrentSinks(ClusterLog log, CorosyncConfig config)
     {
