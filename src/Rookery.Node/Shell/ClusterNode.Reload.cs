@@ -172,7 +172,7 @@ public sealed partial class ClusterNode
 
         if (plan.LoggingChanged)
         {
-            _log.Reconfigure(LoggingSettingsFromConfig.From(next.Logging), CurrentSinks(_log, next));
+            ApplyLogging(_log, _options, next);
         }
 
         _stack.SetConfigVersion(now, next.Totem.ConfigVersion);

@@ -92,7 +92,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         }
 
         var local = new NodeId(nodeId);
-        log.Reconfigure(LoggingSettingsFromConfig.From(config.Logging), CurrentSinks(log, config));
+        ApplyLogging(log, options, config);
         var state = new StateFiles(options.StateDirectory ?? config.StateDir, local);
         ulong ringSequence;
         uint trackingBarrier;
@@ -187,6 +187,18 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
 
     private static NodeId[] Nodelist(CorosyncConfig config) =>
         [.. config.Nodes.Where(n => n.NodeId is not null).Select(n => new NodeId(n.NodeId!.Value)).Order()];
+
+    private static void ApplyLogging(ClusterLog log, NodeOptions options, CorosyncConfig config)
+    {
+        if (options.LogDestinationsFromConfig)
+        {
+            log.Reconfigure(LoggingSettingsFromConfig.From(config.Logging), CurrentSinks(log, config));
+        }
+        else
+        {
+            log.Reconfigure(LoggingSettingsFromConfig.From(config.Logging));
+        }
+    }
 
     private static IReadOnlyList<ILogSink> CurrentSinks(ClusterLog log, CorosyncConfig config)
     {
