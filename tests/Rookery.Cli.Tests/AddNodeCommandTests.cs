@@ -136,6 +136,38 @@ public sealed class AddNodeCommandTests
     }
 
     [Fact]
+    public void AChangeThatWouldMakeTheFileInvalidWritesNothing()
+    {
+        using var cli = new CliHarness();
+        cli.CreateSeedCluster();
+        File.WriteAllText(cli.ConfigFile, File.ReadAllText(cli.ConfigFile).Replace("  provider: corosync_votequorum\n", "  provider: corosync_votequorum\n  device {\n    model: net\n  }\n", StringComparison.Ordinal));
+        var before = cli.Snapshot();
+
+        var (exit, _, error) = cli.RunIn("addnode", "pve2", "--link0", "10.10.10.2", "--link1", "10.20.20.2", "--votes", "2");
+
+        Assert.Equal(1, exit);
+        Assert.Equal("rookery: the change would make corosync.conf invalid; nothing was written\nrookery: configuration error: quorum.device.votes must be specified when not all nodes votes 1\n", error);
+        Assert.Equal(before, cli.Snapshot());
+    }
+
+    [Fact]
+    public void AnInvalidExistingFileIsRefusedWithEveryError()
+    {
+        using var cli = new CliHarness();
+        cli.CreateSeedCluster();
+        File.WriteAllText(cli.ConfigFile, File.ReadAllText(cli.ConfigFile).Replace("  version: 2\n", "  version: 2\n  token: 10\n  join: 10\n", StringComparison.Ordinal));
+        var before = cli.Snapshot();
+
+        var (exit, _, error) = cli.RunIn("addnode", "pve2", "--link0", "10.10.10.2", "--link1", "10.20.20.2");
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith("rookery: invalid corosync.conf\n", error, StringComparison.Ordinal);
+        Assert.Contains(": The token timeout parameter (10 ms) may not be less than (30 ms).\n", error, StringComparison.Ordinal);
+        Assert.Contains(": The join timeout parameter (10 ms) may not be less than (30 ms).\n", error, StringComparison.Ordinal);
+        Assert.Equal(before, cli.Snapshot());
+    }
+
+    [Fact]
     public void AVersionAtItsMaximumIsReportedNotCrashedOn()
     {
         using var cli = new CliHarness();

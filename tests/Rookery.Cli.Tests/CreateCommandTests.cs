@@ -166,6 +166,16 @@ public sealed class CreateCommandTests
     }
 
     [Fact]
+    public void ANonNumberForANumericOptionIsAUsageErrorInPvecmsWords()
+    {
+        using var cli = new CliHarness();
+        var (exit, _, error) = cli.RunIn("create", "c", "--nodeid", "abc");
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith("rookery: --nodeid: type check ('integer') failed - got 'abc'\n", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MissingNameIsAUsageError()
     {
         using var cli = new CliHarness();

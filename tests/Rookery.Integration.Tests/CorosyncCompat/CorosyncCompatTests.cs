@@ -80,15 +80,7 @@ public sealed class CorosyncCompatTests : IDisposable
     [MemberData(nameof(BrokenFiles))]
     public void BrokenFilesAreRejectedByCorosyncAndByConfigCheckForTheSameReason(string what, string find, string replace, string reason)
     {
-        SkipUnlessAvailable();
-        WriteThreeNodeCluster();
-        var text = File.ReadAllText(ConfigFile);
-        var at = text.LastIndexOf(find, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"{what}: '{find}' not in\n{text}");
-        File.WriteAllText(ConfigFile, text[..at] + replace + text[(at + find.Length)..]);
-
-        var corosync = Testbed.CorosyncCheck(ConfigDir, ConfigFile, NodeAddresses[0]);
-        var rookery = Testbed.Rookery(NodeAddresses[0], "config", "check", ConfigFile);
+        var (corosync, rookery) = CheckMutated(what, find, replace);
 
         Assert.True(corosync.Exit != 0, $"{what}: corosync accepted it:\n{corosync.Output}");
         Assert.True(corosync.Output.Contains(reason, StringComparison.Ordinal), $"{what}: corosync said:\n{corosync.Output}");
@@ -117,15 +109,7 @@ public sealed class CorosyncCompatTests : IDisposable
     [MemberData(nameof(StricterOnPurpose))]
     public void SomeFilesCorosyncAcceptsAreRefusedOnPurpose(string what, string find, string replace, string reason)
     {
-        SkipUnlessAvailable();
-        WriteThreeNodeCluster();
-        var text = File.ReadAllText(ConfigFile);
-        var at = text.LastIndexOf(find, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"{what}: '{find}' not in\n{text}");
-        File.WriteAllText(ConfigFile, text[..at] + replace + text[(at + find.Length)..]);
-
-        var corosync = Testbed.CorosyncCheck(ConfigDir, ConfigFile, NodeAddresses[0]);
-        var rookery = Testbed.Rookery(NodeAddresses[0], "config", "check", ConfigFile);
+        var (corosync, rookery) = CheckMutated(what, find, replace);
 
         Assert.True(corosync.Exit == 0, $"{what}: corosync -t refuses it too (update docs/config.md):\n{corosync.Output}");
         Assert.Equal(8, rookery.Exit);
@@ -143,6 +127,18 @@ public sealed class CorosyncCompatTests : IDisposable
     }
 
     private static void Must((int Exit, string Output, string Error) result) => Assert.True(result.Exit == 0, result.Error);
+
+    /// <summary>Writes the three-node cluster, replaces the last <paramref name="find"/> with <paramref name="replace"/>, and checks the file with both.</summary>
+    private ((int Exit, string Output) Corosync, (int Exit, string Output, string Error) Rookery) CheckMutated(string what, string find, string replace)
+    {
+        SkipUnlessAvailable();
+        WriteThreeNodeCluster();
+        var text = File.ReadAllText(ConfigFile);
+        var at = text.LastIndexOf(find, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"{what}: '{find}' not in\n{text}");
+        File.WriteAllText(ConfigFile, text[..at] + replace + text[(at + find.Length)..]);
+        return (Testbed.CorosyncCheck(ConfigDir, ConfigFile, NodeAddresses[0]), Testbed.Rookery(NodeAddresses[0], "config", "check", ConfigFile));
+    }
 
     private void WriteThreeNodeCluster()
     {
