@@ -518,19 +518,20 @@ public sealed partial class TotemSrp
             return;
         }
 
+        MergeForeignSender(detect.SystemFrom, GatherReason.MergeDuringOperational, GatherReason.MergeDuringGather);
+    }
+
+    /// <summary>A node of another ring showed up: OPERATIONAL gathers with it; GATHER adds it once (COMMIT/RECOVERY ignore it).</summary>
+    private void MergeForeignSender(NodeId sender, GatherReason inOperational, GatherReason inGather)
+    {
         switch (State)
         {
             case MembershipState.Operational:
-                NodeSet.Merge(_procList, [detect.SystemFrom]);
-                EnterGather(GatherReason.MergeDuringOperational);
+                NodeSet.Merge(_procList, [sender]);
+                EnterGather(inOperational);
                 break;
-            case MembershipState.Gather:
-                if (!NodeSet.Contains(_procList, detect.SystemFrom))
-                {
-                    NodeSet.Merge(_procList, [detect.SystemFrom]);
-                    EnterGather(GatherReason.MergeDuringGather);
-                }
-
+            case MembershipState.Gather when NodeSet.Merge(_procList, [sender]):
+                EnterGather(inGather);
                 break;
         }
     }
