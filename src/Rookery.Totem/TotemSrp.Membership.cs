@@ -52,9 +52,10 @@ public sealed partial class TotemSrp
         NodeSet.Merge(_procList, [_self]);
         if (_options.FastNodeLoss)
         {
-            // The link layer's knowledge is sticky: a candidate it reports unreachable on every link cannot
-            // be in the next ring, so it is failed now rather than after a consensus timeout.
-            NodeSet.Merge(_failedList, _procList.Where(n => n != _self && NodeSet.Contains(_unreachable, n)).ToList());
+            // The link layer's knowledge is sticky: a member of my ring that it reports unreachable on every
+            // link cannot be in the next ring, so it is failed now rather than after a consensus timeout.
+            // (Only members: a node never seen yet, e.g. at start-up, is not failed for being unreachable.)
+            NodeSet.Merge(_failedList, _memberList.Where(n => n != _self && NodeSet.Contains(_unreachable, n) && NodeSet.Contains(_procList, n)).ToList());
         }
 
         JoinMessageSend();

@@ -572,6 +572,21 @@ public sealed partial class TotemSrp
             tokenResent = true;
         }
 
+        if (State == MembershipState.Operational && _lastTokenHeld && _lastTokenBytes is not null)
+        {
+            // I am the representative holding an idle token: whatever the peer sent me on the dead link
+            // (a TOKEN_HOLD_CANCEL, a retransmit request) is lost, so let the token go round now.
+            Stats.OrfTokenTx++;
+            EmitBytes(_lastTokenTarget, _lastTokenBytes);
+            tokenResent = true;
+        }
+        else if (State == MembershipState.Operational && peer == _ringId.Representative && (_newMessageQueue.Count > 0 || _packer.HasPartialPacket))
+        {
+            // My TOKEN_HOLD_CANCEL to the representative may have been lost on the dead link.
+            Stats.TokenHoldCancelTx++;
+            Emit(new TokenHoldCancel(_self, peer, _ringId), loopback: false);
+        }
+
         if (State is MembershipState.Operational or MembershipState.Recovery)
         {
             var queue = State == MembershipState.Recovery ? _recovery : _regular;
