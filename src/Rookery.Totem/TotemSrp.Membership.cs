@@ -52,9 +52,10 @@ public sealed partial class TotemSrp
         NodeSet.Merge(_procList, [_self]);
         if (_options.FastNodeLoss)
         {
-            // The link layer's knowledge is sticky: a candidate it reports unreachable on every link cannot
-            // be in the next ring, so it is failed now rather than after a consensus timeout.
-            NodeSet.Merge(_failedList, _procList.Where(n => n != _self && NodeSet.Contains(_unreachable, n)).ToList());
+            // The link layer's knowledge is sticky: a member of my ring that it reports unreachable on every
+            // link cannot be in the next ring, so it is failed now rather than after a consensus timeout.
+            // (Only members: a node never seen yet, e.g. at start-up, is not failed for being unreachable.)
+            NodeSet.Merge(_failedList, _memberList.Where(n => n != _self && NodeSet.Contains(_unreachable, n) && NodeSet.Contains(_procList, n)).ToList());
         }
 
         JoinMessageSend();
@@ -205,25 +206,27 @@ public sealed partial class TotemSrp
         }
         else
         {
-            NodeSet.Merge(_procList, join.ProcessorList);
+            var changed = NodeSet.Merge(_procList, join.ProcessorList);
             if (NodeSet.Contains(join.FailedList, _self))
             {
-                NodeSet.Merge(_failedList, [from]);
+                changed |= NodeSet.Merge(_failedList, [from]);
             }
             else if (NodeSet.Contains(_memberList, from))
             {
-                if (!NodeSet.Contains(_failedList, from))
-                {
-                    NodeSet.Merge(_failedList, join.FailedList);
-                }
-                else
-                {
-                    NodeSet.Merge(_failedList, NodeSet.Subtract(join.FailedList, _memberList));
-                }
+                changed |= NodeSet.Contains(_failedList, from)
+                    ? NodeSet.Merge(_failedList, NodeSet.Subtract(join.FailedList, _memberList))
+                    : NodeSet.Merge(_failedList, join.FailedList);
             }
 
-            EnterGather(GatherReason.MergeDuringJoin);
-            gatherEntered = true;
+            // Deviation from corosync, which re-enters GATHER here even when nothing changed: two nodes
+            // with incomparable failed lists that are not in each other's last ring then answer every
+            // join with a join (a storm that keeps restarting the consensus timer). Without a change the
+            // consensus timeout settles it.
+            if (changed)
+            {
+                EnterGather(GatherReason.MergeDuringJoin);
+                gatherEntered = true;
+            }
         }
 
         if (!gatherEntered && State == MembershipState.Operational)

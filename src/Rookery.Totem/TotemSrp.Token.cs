@@ -402,24 +402,13 @@ public sealed partial class TotemSrp
 
     private void OnForeignMcast(Mcast mcast)
     {
-        switch (State)
+        if (State is MembershipState.Commit or MembershipState.Recovery)
         {
-            case MembershipState.Operational:
-                NodeSet.Merge(_procList, [mcast.SystemFrom]);
-                EnterGather(GatherReason.ForeignMessageInOperational);
-                break;
-            case MembershipState.Gather:
-                if (!NodeSet.Contains(_procList, mcast.SystemFrom))
-                {
-                    NodeSet.Merge(_procList, [mcast.SystemFrom]);
-                    EnterGather(GatherReason.ForeignMessageInGather);
-                }
-
-                break;
-            default:
-                Stats.RxMessagesDropped++;
-                break;
+            Stats.RxMessagesDropped++;
+            return;
         }
+
+        MergeForeignSender(mcast.SystemFrom, GatherReason.ForeignMessageInOperational, GatherReason.ForeignMessageInGather);
     }
 
     /// <summary>

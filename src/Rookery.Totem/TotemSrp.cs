@@ -518,19 +518,20 @@ public sealed partial class TotemSrp
             return;
         }
 
+        MergeForeignSender(detect.SystemFrom, GatherReason.MergeDuringOperational, GatherReason.MergeDuringGather);
+    }
+
+    /// <summary>A node of another ring showed up: OPERATIONAL gathers with it; GATHER adds it once (COMMIT/RECOVERY ignore it).</summary>
+    private void MergeForeignSender(NodeId sender, GatherReason inOperational, GatherReason inGather)
+    {
         switch (State)
         {
             case MembershipState.Operational:
-                NodeSet.Merge(_procList, [detect.SystemFrom]);
-                EnterGather(GatherReason.MergeDuringOperational);
+                NodeSet.Merge(_procList, [sender]);
+                EnterGather(inOperational);
                 break;
-            case MembershipState.Gather:
-                if (!NodeSet.Contains(_procList, detect.SystemFrom))
-                {
-                    NodeSet.Merge(_procList, [detect.SystemFrom]);
-                    EnterGather(GatherReason.MergeDuringGather);
-                }
-
+            case MembershipState.Gather when NodeSet.Merge(_procList, [sender]):
+                EnterGather(inGather);
                 break;
         }
     }
@@ -569,6 +570,21 @@ public sealed partial class TotemSrp
             Stats.OrfTokenTx++;
             EmitBytes(peer, _lastTokenBytes);
             tokenResent = true;
+        }
+
+        if (State == MembershipState.Operational && _lastTokenHeld && _lastTokenBytes is not null)
+        {
+            // I am the representative holding an idle token: whatever the peer sent me on the dead link
+            // (a TOKEN_HOLD_CANCEL, a retransmit request) is lost, so let the token go round now.
+            Stats.OrfTokenTx++;
+            EmitBytes(_lastTokenTarget, _lastTokenBytes);
+            tokenResent = true;
+        }
+        else if (State == MembershipState.Operational && peer == _ringId.Representative && (_newMessageQueue.Count > 0 || _packer.HasPartialPacket))
+        {
+            // My TOKEN_HOLD_CANCEL to the representative may have been lost on the dead link.
+            Stats.TokenHoldCancelTx++;
+            Emit(new TokenHoldCancel(_self, peer, _ringId), loopback: false);
         }
 
         if (State is MembershipState.Operational or MembershipState.Recovery)

@@ -11,14 +11,6 @@ public sealed class BeyondCorosyncTests
     private static readonly Duration Limit = Duration.FromSeconds(60);
     private static readonly Duration Detection = Duration.FromMilliseconds(300);
 
-    private static TestCluster Formed(ulong seed, int count, TotemOptions options)
-    {
-        var cluster = new TestCluster(seed, count, options);
-        cluster.StartAll();
-        Assert.True(cluster.RunUntil(() => cluster.Converged(Enumerable.Range(1, count).ToArray()), Limit), $"seed {seed}: ring did not form");
-        return cluster;
-    }
-
     /// <summary>Submits one message per node every 10 ms for <paramref name="duration"/>, running the network in between.</summary>
     private static void Stream(TestCluster cluster, Duration duration, Action<Instant>? during = null, params int[] senders)
     {
@@ -38,6 +30,15 @@ public sealed class BeyondCorosyncTests
         }
     }
 
+    private static void Report(string line)
+    {
+        TestContext.Current.TestOutputHelper?.WriteLine(line);
+        if (Environment.GetEnvironmentVariable("TOTEM_FIGURES") is { Length: > 0 } path)
+        {
+            File.AppendAllText(path, line + Environment.NewLine);
+        }
+    }
+
     /// <summary>Longest time between two consecutive deliveries at <paramref name="node"/> after <paramref name="from"/>.</summary>
     private static Duration LongestGap(TestNode node, Instant from)
     {
@@ -53,7 +54,7 @@ public sealed class BeyondCorosyncTests
 
     private static Duration NodeLossStall(bool fast, ulong seed)
     {
-        var cluster = Formed(seed, 3, TotemOptions.Compute(3) with { FastNodeLoss = fast });
+        var cluster = TestCluster.Formed(seed, 3, TotemOptions.Compute(3) with { FastNodeLoss = fast });
         Stream(cluster, Duration.FromSeconds(1), null, 1, 2);
         var crashedAt = cluster.Now;
         var reported = false;
@@ -88,6 +89,7 @@ public sealed class BeyondCorosyncTests
     {
         var fast = NodeLossStall(fast: true, seed);
         var corosync = NodeLossStall(fast: false, seed);
+        Report($"node loss, seed {seed}: stall {fast} with fast node loss (detection {Detection}), {corosync} as corosync");
         Assert.True(fast <= Duration.FromSeconds(1), $"seed {seed}: stall {fast} with fast node loss (detection {Detection})");
         var options = TotemOptions.Compute(3);
         Assert.True(corosync >= options.Token + options.Consensus - Duration.FromMilliseconds(500), $"seed {seed}: corosync behaviour stalls token + consensus, measured {corosync}");
@@ -96,7 +98,7 @@ public sealed class BeyondCorosyncTests
     [Fact]
     public void UnreachableReportForANonMemberChangesNothing()
     {
-        var cluster = Formed(211, 3, TotemOptions.Compute(4));
+        var cluster = TestCluster.Formed(211, 3, TotemOptions.Compute(4));
         var ring = cluster[1].Core.RingId;
         cluster[1].Core.OnPeerUnreachable(cluster.Now, new NodeId(4), cluster.Output);
         cluster.Process(cluster[1], cluster.Output);
@@ -109,7 +111,7 @@ public sealed class BeyondCorosyncTests
 
     private static (Duration Gap, RingId Before, RingId After, TestCluster Cluster) LinkFailover(bool resend, ulong seed, bool bothWays)
     {
-        var cluster = Formed(seed, 3, TotemOptions.Compute(3) with { ResendOnLinkSwitch = resend });
+        var cluster = TestCluster.Formed(seed, 3, TotemOptions.Compute(3) with { ResendOnLinkSwitch = resend });
         var before = cluster[1].Core.RingId;
         Stream(cluster, Duration.FromSeconds(1), null, 1, 2, 3);
         var cutAt = cluster.Now;
@@ -155,6 +157,7 @@ public sealed class BeyondCorosyncTests
         Assert.Contains(cluster.Nodes.SelectMany(n => n.Logs), l => l.Message.StartsWith("Link switch to node 3: re-sent the token", StringComparison.Ordinal));
 
         var (corosyncGap, corosyncBefore, corosyncAfter, _) = LinkFailover(resend: false, seed, bothWays);
+        Report($"link failover, seed {seed}, both ways {bothWays}: gap {gap} with resend, {corosyncGap} as corosync (detection 1000 ms)");
         Assert.Equal(corosyncBefore, corosyncAfter);
         Assert.True(corosyncGap > gap, $"seed {seed}: waiting for token_retransmit ({corosyncGap}) should be slower than re-sending at once ({gap})");
     }

@@ -7,14 +7,6 @@ public sealed class ScenarioTests
 {
     private static readonly Duration Limit = Duration.FromSeconds(60);
 
-    private static TestCluster Formed(ulong seed, int count, TotemOptions? options = null)
-    {
-        var cluster = new TestCluster(seed, count, options);
-        cluster.StartAll();
-        Assert.True(cluster.RunUntil(() => cluster.Converged(Enumerable.Range(1, count).ToArray()), Limit), $"seed {seed}: ring did not form");
-        return cluster;
-    }
-
     private static void SubmitRound(TestCluster cluster, int perNode, int size = 0, params int[] ids)
     {
         foreach (var id in ids.Length > 0 ? ids : Enumerable.Range(1, cluster.Nodes.Count).ToArray())
@@ -41,7 +33,7 @@ public sealed class ScenarioTests
     [InlineData(5UL)]
     public void AgreedOrderUnderLossDuplicationAndReordering(ulong seed)
     {
-        var cluster = Formed(seed, 4);
+        var cluster = TestCluster.Formed(seed, 4);
         var configurationsBefore = cluster[1].Events.Count(e => e.Event is ConfigurationChanged);
         cluster.Loss = Ratio.Percent(10);
         cluster.Duplicate = Ratio.Percent(5);
@@ -71,7 +63,7 @@ public sealed class ScenarioTests
     [InlineData(14UL, true)]
     public void NodeCrashGivesTransitionalThenRegularConfiguration(ulong seed, bool lossy)
     {
-        var cluster = Formed(seed, 3, TotemOptions.Compute(3) with { FastNodeLoss = false });
+        var cluster = TestCluster.Formed(seed, 3, TotemOptions.Compute(3) with { FastNodeLoss = false });
         if (lossy)
         {
             cluster.Loss = Ratio.Percent(5);
@@ -112,7 +104,7 @@ public sealed class ScenarioTests
     [Fact]
     public void CleanLeaveIsNotReportedAsFailure()
     {
-        var cluster = Formed(21, 3);
+        var cluster = TestCluster.Formed(21, 3);
         cluster[3].Core.Leave(cluster.Now, cluster.Output);
         cluster.Process(cluster[3], cluster.Output);
         cluster.Run(Duration.FromMilliseconds(20));
@@ -130,7 +122,7 @@ public sealed class ScenarioTests
     [InlineData(33UL)]
     public void PartitionsFormTheirOwnRingsAndMergeAfterHeal(ulong seed)
     {
-        var cluster = Formed(seed, 5);
+        var cluster = TestCluster.Formed(seed, 5);
         cluster.Partition([1, 2], [3, 4, 5]);
         SubmitRound(cluster, 5);
         Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2) && cluster.Converged(3, 4, 5), Limit), $"seed {seed}: partitions did not form");
@@ -152,7 +144,7 @@ public sealed class ScenarioTests
     [Fact]
     public void TokenLossEntersGatherAndReformsTheSameMembership()
     {
-        var cluster = Formed(41, 3);
+        var cluster = TestCluster.Formed(41, 3);
         var before = cluster[1].Core.RingId;
         SubmitRound(cluster, 3);
 
@@ -171,7 +163,7 @@ public sealed class ScenarioTests
     [Fact]
     public void RecoveryDeliversOldRingMessagesBeforeTheTransitionalConfiguration()
     {
-        var cluster = Formed(51, 3, TotemOptions.Compute(3) with { FastNodeLoss = false });
+        var cluster = TestCluster.Formed(51, 3, TotemOptions.Compute(3) with { FastNodeLoss = false });
 
         // Node 3 receives no multicast at all; node 1 sends, then crashes before 3 can recover.
         cluster.DropFilter = (_, to, bytes) => to == new NodeId(3) && bytes[3] == (byte)TotemMessageType.Mcast;
@@ -196,7 +188,7 @@ public sealed class ScenarioTests
     public void FlowControlBoundsTheBacklogAndDeliversEverythingAccepted()
     {
         var options = TotemOptions.Compute(3) with { NetMtu = 1500 };
-        var cluster = Formed(61, 3, options);
+        var cluster = TestCluster.Formed(61, 3, options);
         var refused = 0;
         for (var i = 0; i < 20_000; i++)
         {
@@ -218,7 +210,7 @@ public sealed class ScenarioTests
     [InlineData(200_000)]
     public void TotempgFragmentsLargeMessages(int size)
     {
-        var cluster = Formed(71, 3);
+        var cluster = TestCluster.Formed(71, 3);
         cluster.Loss = Ratio.Percent(5);
         for (var i = 0; i < 5; i++)
         {

@@ -5,7 +5,7 @@ namespace Rookery.Totem.Tests;
 /// <summary>
 /// Randomised runs: loss, duplication, reordering, crashes and restarts, partitions, with and without
 /// the link layer's unreachable reports. Safety checkers after the run, then heal and liveness.
-/// TOTEM_SWEEP_SEEDS=N adds N fresh seeds (printed on failure).
+/// TOTEM_SWEEP_SEEDS=N adds N fresh seeds (each failure names its seed); TOTEM_ONE_SEED=N replays one.
 /// </summary>
 public sealed class SeedSweepTests
 {
@@ -41,6 +41,18 @@ public sealed class SeedSweepTests
 
             RunSeed(start + (ulong)i);
         }
+    }
+
+    /// <summary>Replays one seed: TOTEM_ONE_SEED=N (with TOTEM_TEST_LOG=/path for a full log of every node).</summary>
+    [Fact]
+    public void ReplaySeedFromEnvironment()
+    {
+        if (!ulong.TryParse(Environment.GetEnvironmentVariable("TOTEM_ONE_SEED"), CultureInfo.InvariantCulture, out var seed))
+        {
+            Assert.Skip("set TOTEM_ONE_SEED to replay one seed");
+        }
+
+        RunSeed(seed);
     }
 
     internal static void RunSeed(ulong seed)

@@ -34,6 +34,15 @@ internal sealed class TestCluster
 
     public ulong Seed { get; }
 
+    /// <summary>A started cluster whose ring of all nodes has formed (fails with the seed otherwise).</summary>
+    public static TestCluster Formed(ulong seed, int count, TotemOptions? options = null)
+    {
+        var cluster = new TestCluster(seed, count, options);
+        cluster.StartAll();
+        Assert.True(cluster.RunUntil(() => cluster.Converged(Enumerable.Range(1, count).ToArray()), Duration.FromSeconds(60)), $"seed {seed}: ring did not form");
+        return cluster;
+    }
+
     public TotemOptions Options { get; }
 
     public List<TestNode> Nodes { get; } = [];

@@ -6,18 +6,10 @@ public sealed class TokenTests
 {
     private static readonly Duration Limit = Duration.FromSeconds(60);
 
-    private static TestCluster Formed(ulong seed, int count, TotemOptions? options = null)
-    {
-        var cluster = new TestCluster(seed, count, options);
-        cluster.StartAll();
-        Assert.True(cluster.RunUntil(() => cluster.Converged(Enumerable.Range(1, count).ToArray()), Limit), $"seed {seed}: ring did not form");
-        return cluster;
-    }
-
     [Fact]
     public void IdleRingHoldsTheTokenAndACancelReleasesIt()
     {
-        var cluster = Formed(301, 3);
+        var cluster = TestCluster.Formed(301, 3);
         cluster.Run(Duration.FromSeconds(5));
         long tokens = 0;
         cluster.DropFilter = (_, _, bytes) =>
@@ -43,7 +35,7 @@ public sealed class TokenTests
     public void NodeThatCannotReceiveFailsItselfAndFormsASingletonRing()
     {
         var options = TotemOptions.Compute(3) with { FailReceiveConst = 50, CancelTokenHoldOnRetransmit = true };
-        var cluster = Formed(311, 3, options);
+        var cluster = TestCluster.Formed(311, 3, options);
         cluster.DropFilter = (_, to, bytes) => to == new NodeId(3) && bytes[3] == (byte)TotemMessageType.Mcast;
         for (var i = 0; i < 5; i++)
         {
@@ -61,7 +53,7 @@ public sealed class TokenTests
     [Fact]
     public void RestartedNodeUsesThePersistedSequenceAndRejoins()
     {
-        var cluster = Formed(321, 3);
+        var cluster = TestCluster.Formed(321, 3);
         var before = cluster[3].PersistedRingSequence;
         Assert.True(before > 0);
         cluster[3].Crash();
@@ -97,7 +89,7 @@ public sealed class TokenTests
     [Fact]
     public void GarbageDatagramsAreCountedAndDropped()
     {
-        var cluster = Formed(331, 2);
+        var cluster = TestCluster.Formed(331, 2);
         var prng = new Prng(331);
         var core = cluster[1].Core;
         var ring = core.RingId;
