@@ -18,6 +18,12 @@ namespace Rookery.Quorum;
 /// <see cref="NextDeadline"/>, and the local commands. Outputs go to a caller-owned list in emission order.</para>
 /// <para>Every decision depends only on the configuration and the agreed-order inputs, so every member of a ring
 /// computes the same quorum from the same deliveries.</para>
+/// <para>Wiring (the node shell): wrap every <see cref="QuorumSend"/> with <c>GroupHeader.Wrap(GroupHeader.Executive, …)</c>
+/// and submit it to Totem; on delivery, unwrap with <c>GroupHeader.TryUnwrap</c> and route group "a" messages by
+/// <c>ServiceIds.ServiceOf</c> (5 → this core, 2 → <c>ProcessGroups</c>). After each regular configuration give it to
+/// both cores, submit their sync messages, then a sync BARRIER (<c>SyncMessages.EncodeBarrier</c>, group "sync");
+/// when the barriers of all members for that ring are delivered, call <c>SyncActivate</c> on both (cpg first, as
+/// corosync orders services). Stale barriers (another ring id) are discarded.</para>
 /// </remarks>
 public sealed class Votequorum
 {

@@ -275,3 +275,48 @@ public sealed class ProcessGroupsTests
     private static void Deliver(ProcessGroups core, List<GroupsOutput> outputs, uint sender, CpgMessage message) =>
         Assert.Equal(ServiceDecodeStatus.Ok, core.OnDelivered(new Delivered(new NodeId(sender), default, CpgCodec.Encode(message)), outputs));
 }
+
+public sealed class ProcessGroupsRobustnessTests
+{
+    [Fact]
+    public void RandomValidMessagesFromAnySenderNeverBreakTheCore()
+    {
+        var prng = new Prng(99);
+        var core = new ProcessGroups(new NodeId(1));
+        var outputs = new List<GroupsOutput>();
+        var groups = new[] { CpgGroupName.FromString("a"), CpgGroupName.FromString("b") };
+        for (var i = 0; i < 20_000; i++)
+        {
+            var sender = new NodeId((uint)prng.NextInRange(1, 4));
+            var group = groups[prng.NextBelow(2)];
+            var pid = (uint)prng.NextInRange(1, 3);
+            CpgMessage message = prng.NextBelow(8) switch
+            {
+                0 => new CpgProcJoinMessage(group, pid, (CpgReason)prng.NextBelow(6)),
+                1 => new CpgProcLeaveMessage(group, pid, (CpgReason)prng.NextBelow(6)),
+                2 => new CpgJoinListMessage([new(pid, group)]),
+                3 => new CpgMcastMessage(group, pid, sender.Value, 0, new byte[] { 1 }),
+                4 => new CpgPartialMcastMessage(group, (uint)prng.NextBelow(8), pid, (uint)prng.NextInRange(0, 4), sender.Value, 0, new byte[prng.NextBelow(5)]),
+                5 => new CpgDownListMessage(3, [(uint)prng.NextInRange(1, 4)]),
+                6 => new CpgDownListOldMessage([]),
+                _ => new CpgMcastMessage(group, pid, sender.Value, 0, Array.Empty<byte>()),
+            };
+            core.OnDelivered(new Delivered(sender, default, CpgCodec.Encode(message)), outputs);
+            if (prng.NextBelow(50) == 0)
+            {
+                var members = Enumerable.Range(1, (int)prng.NextInRange(1, 4)).Select(n => new NodeId((uint)n)).ToArray();
+                var ring = new RingId(new NodeId(1), (ulong)i);
+                core.OnConfigurationChanged(new ConfigurationChanged(ConfigurationKind.Transitional, ring, members[..1], [], []), outputs);
+                core.OnConfigurationChanged(new ConfigurationChanged(ConfigurationKind.Regular, ring, members, [], []), outputs);
+            }
+            else if (core.Syncing && prng.NextBelow(10) == 0)
+            {
+                core.SyncActivate(outputs);
+            }
+
+            outputs.Clear();
+        }
+
+        Assert.All(core.Processes, p => Assert.Contains(p.Member, core.Membership(p.Group)));
+    }
+}

@@ -333,3 +333,55 @@ public sealed class VotequorumReloadTests
         Assert.Equal(3u, cluster.Status(1).ExpectedVotes);
     }
 }
+
+public sealed class VotequorumRobustnessTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RandomValidMessagesFromAnySenderNeverBreakTheCore(bool features)
+    {
+        var prng = new Prng(features ? 7u : 8u);
+        var settings = new QuorumSettings
+        {
+            LocalNode = new NodeId(1),
+            Nodelist = Enumerable.Range(1, 4).Select(i => new NodelistVotes(new NodeId((uint)i), 1)).ToArray(),
+            WaitForAll = features,
+            LastManStanding = features,
+            AutoTieBreaker = features,
+            AllowDownscale = features,
+        };
+        var core = new Votequorum(QuorumConfiguration.Resolve(settings, [], out _)!);
+        var outputs = new List<QuorumOutput>();
+        var now = Instant.Zero;
+        core.Start(now, outputs);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var sender = new NodeId((uint)prng.NextInRange(1, 5));
+            VotequorumMessage message = prng.NextBelow(5) switch
+            {
+                0 or 1 => new NodeInfoMessage(prng.NextBelow(4) == 0 ? 0 : sender.Value, (uint)prng.NextInRange(0, 3), (uint)prng.NextInRange(0, 9), (NodeInfoFlags)prng.NextBelow(512)),
+                2 => new ReconfigureMessage((uint)prng.NextInRange(0, 5), (uint)prng.NextInRange(0, 9), (ReconfigureParam)prng.NextInRange(1, 3)),
+                3 => new QdeviceRegisterMessage(1, "q"),
+                _ => new QdeviceExtraInfoMessage(sender.Value, new byte[] { 1 }),
+            };
+            core.OnDelivered(now, new Delivered(sender, default, VotequorumCodec.Encode(message)), outputs);
+            if (prng.NextBelow(40) == 0)
+            {
+                var members = Enumerable.Range(1, (int)prng.NextInRange(1, 5)).Select(n => new NodeId((uint)n)).ToArray();
+                core.OnConfigurationChanged(now, new ConfigurationChanged(ConfigurationKind.Regular, new RingId(new NodeId(1), (ulong)i), members, [], []), outputs);
+            }
+            else if (core.Syncing && prng.NextBelow(5) == 0)
+            {
+                core.SyncActivate(now, outputs);
+            }
+
+            now += Duration.FromMilliseconds(100);
+            core.Tick(now, outputs);
+            outputs.Clear();
+        }
+
+        var status = core.Status;
+        Assert.Equal(status.Quorate, status.Flags.HasFlag(QuorumInfoFlags.Quorate));
+    }
+}

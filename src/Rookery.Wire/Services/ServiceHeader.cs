@@ -37,7 +37,7 @@ public static class ServiceIds
 
     public static int Make(int service, int function) => (service << 16) | function;
 
-    public static int ServiceOf(int id) => (int)((uint)id >> 16);
+    public static int ServiceOf(int id) => unchecked((int)((uint)id >> 16));
 
     public static int FunctionOf(int id) => id & 0xFFFF;
 }
