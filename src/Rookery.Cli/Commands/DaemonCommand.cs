@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Rookery.Node;
 using Rookery.Node.Shell;
 
@@ -33,16 +32,7 @@ public static class DaemonCommand
                 LocalAddresses = context.LocalAddresses,
             };
             using var stop = new CancellationTokenSource();
-            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
-            {
-                signal.Cancel = true;
-                stop.Cancel();
-            });
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal =>
-            {
-                signal.Cancel = true;
-                stop.Cancel();
-            });
+            using var signals = NodeCommandSupport.CancelOnSignals(stop);
             return NodeHost.RunAsync(options, context.Error, context.GetEnvironment, stop.Token).GetAwaiter().GetResult();
         });
         return command;

@@ -10,21 +10,14 @@ namespace Rookery.Cli.Commands;
 /// </summary>
 public static class LinksCommand
 {
-    public static Command Build(CliContext context)
-    {
-        var socket = NodeCommandSupport.SocketOption();
-        var json = NodeCommandSupport.JsonOption();
-        var command = new Command("links", "Every node's links: connected, active, priority, addresses, latency, counters (corosync-cfgtool -s).");
-        command.Options.Add(socket);
-        command.Options.Add(json);
-        context.SetAction(command, result => NodeCommandSupport.WithClient(context, result, socket, async (client, cancel) =>
-        {
-            var links = await client.GetLinksAsync(cancel).ConfigureAwait(false);
-            context.Output.Write(result.GetValue(json) ? JsonOutput.Links(links) + "\n" : LinksFormatter.Format(links));
-            return ExitCodes.Ok;
-        }));
-        return command;
-    }
+    public static Command Build(CliContext context) =>
+        NodeCommandSupport.Query(context, "links", "Every node's links: connected, active, priority, addresses, latency, counters (corosync-cfgtool -s).",
+            async (client, json, cancel) =>
+            {
+                var links = await client.GetLinksAsync(cancel).ConfigureAwait(false);
+                context.Output.Write(json ? JsonOutput.Links(links) + "\n" : LinksFormatter.Format(links));
+                return ExitCodes.Ok;
+            });
 
     public static Command BuildLink(CliContext context)
     {
