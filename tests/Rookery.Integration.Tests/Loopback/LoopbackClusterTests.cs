@@ -206,6 +206,16 @@ public sealed class LoopbackClusterTests(LoopbackClusterFixture fixture) : IClas
         Assert.Equal(2ul, afterReload.Cluster.ConfigVersion);
         Assert.Contains($"[KNET  ] Configured link number 1: local addr: {Cluster.Address(1, 3)}, port=5406", Cluster.Log(3), StringComparison.Ordinal);
 
+        // Maintenance: link 1 (the preferred one) out of service everywhere, traffic on link 0, then back; no membership change.
+        var disable = LoopbackCluster.Cli("link", "disable", "1", "--socket", Cluster.SocketPath(3));
+        Assert.True(disable.ExitCode == 0, disable.Error);
+        Assert.True(
+            await Eventually.TrueAsync(() => ActiveLinkEverywhere(0), s_deadline, TimeSpan.FromMilliseconds(100)),
+            "traffic did not move to link 0:\n" + LoopbackCluster.Cli("links", "--socket", Cluster.SocketPath(1)).Output);
+        Assert.Equal(0, LoopbackCluster.Cli("link", "enable", "1", "--socket", Cluster.SocketPath(3)).ExitCode);
+        Assert.True(await Eventually.TrueAsync(() => ActiveLinkEverywhere(1), s_deadline, TimeSpan.FromMilliseconds(100)), "traffic did not come back to link 1");
+        Assert.Equal(ringBefore, (await StatusAsync(1)).Quorum.RingId);
+
         // Stop the stream and check it: every message once, in order.
         await stopSending.CancelAsync();
         await sending;
@@ -277,6 +287,17 @@ public sealed class LoopbackClusterTests(LoopbackClusterFixture fixture) : IClas
             return document.RootElement.GetProperty("nodes").EnumerateArray()
                 .Where(n => n.GetProperty("nodeid").GetUInt32() != id)
                 .All(n => n.GetProperty("links").EnumerateArray().Any(l => l.GetProperty("link").GetInt32() == link && l.GetProperty("connected").GetBoolean()));
+        });
+
+    /// <summary>On every node, every peer's active link is <paramref name="link"/>.</summary>
+    private bool ActiveLinkEverywhere(int link) =>
+        Enumerable.Range(1, LoopbackCluster.NodeCount).All(id =>
+        {
+            var result = LoopbackCluster.Cli("links", "--json", "--socket", Cluster.SocketPath(id));
+            using var document = JsonDocument.Parse(result.Output);
+            return document.RootElement.GetProperty("nodes").EnumerateArray()
+                .Where(n => n.GetProperty("nodeid").GetUInt32() != id)
+                .All(n => n.GetProperty("links").EnumerateArray().Where(l => l.GetProperty("active").GetBoolean()).Select(l => l.GetProperty("link").GetInt32()).SequenceEqual([link]));
         });
 
     private async Task<ClusterStatus> StatusAsync(int id)
