@@ -136,7 +136,7 @@ public sealed partial class TotemSrp
                 break;
             case MembershipState.Commit:
             case MembershipState.Recovery:
-                if (NodeSet.Contains(_newMemberList, join.SystemFrom) && join.RingSeq >= _ringId.Sequence)
+                if (NodeSet.Contains(_newMemberList, join.SystemFrom) && (join.RingSeq >= _ringId.Sequence || IsNewerThanCommit(join)))
                 {
                     var wasRecovery = State == MembershipState.Recovery;
                     JoinProcess(join);
@@ -154,6 +154,16 @@ public sealed partial class TotemSrp
                 break;
         }
     }
+
+    /// <summary>
+    /// Deviation from corosync (which waits for the token timeout): in COMMIT, a join from a member of the
+    /// new ring whose lists are not within the lists the commit was built from was sent after the consensus,
+    /// so that member saw more and will refuse the commit token; gather again now. A stale join (lists
+    /// within mine) is still ignored.
+    /// </summary>
+    private bool IsNewerThanCommit(Join join) =>
+        State == MembershipState.Commit &&
+        !(NodeSet.IsSubset(join.ProcessorList, _procList) && NodeSet.IsSubset(join.FailedList, _failedList));
 
     private bool IgnoreJoinUnderOperational(Join join) =>
         NodeSet.Contains(join.FailedList, _self) ||

@@ -572,7 +572,7 @@ public sealed partial class TotemSrp
             tokenResent = true;
         }
 
-        if (State == MembershipState.Operational && _lastTokenHeld && _lastTokenBytes is not null)
+        if (State == MembershipState.Operational && _lastTokenHeld && _lastTokenBytes is not null && _lastTokenTarget != _self)
         {
             // I am the representative holding an idle token: whatever the peer sent me on the dead link
             // (a TOKEN_HOLD_CANCEL, a retransmit request) is lost, so let the token go round now.

@@ -161,4 +161,23 @@ public sealed class BeyondCorosyncTests
         Assert.Equal(corosyncBefore, corosyncAfter);
         Assert.True(corosyncGap > gap, $"seed {seed}: waiting for token_retransmit ({corosyncGap}) should be slower than re-sending at once ({gap})");
     }
+
+    [Fact]
+    public void LinkSwitchReleasesAHeldTokenWhenTheCancelWasLost()
+    {
+        var cluster = TestCluster.Formed(231, 3);
+        cluster.Run(Duration.FromSeconds(5));
+
+        // The ring is idle and node 1 holds the token; node 2's TOKEN_HOLD_CANCEL is lost on a dead link.
+        cluster.DropFilter = (from, _, bytes) => from == new NodeId(2) && bytes[3] == (byte)TotemMessageType.TokenHoldCancel;
+        var submittedAt = cluster.Now;
+        Assert.True(cluster[2].Submit());
+        cluster.Run(Duration.FromMilliseconds(20));
+        cluster.DropFilter = null;
+        cluster[2].Core.OnLinkSwitched(cluster.Now, new NodeId(1), cluster.Output);
+        cluster.Process(cluster[2], cluster.Output);
+        Assert.True(cluster.RunUntil(() => cluster.Nodes.All(n => n.DeliveredSet.Count == 1), Duration.FromSeconds(5)));
+        var deliveredAt = cluster.Nodes.Max(n => n.Events.Last().Time);
+        Assert.True(deliveredAt - submittedAt < Duration.FromMilliseconds(100), $"seed 231: delivery took {deliveredAt - submittedAt}, the hold is {cluster.Options.Hold}");
+    }
 }
