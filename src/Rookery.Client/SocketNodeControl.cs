@@ -1,0 +1,281 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Rookery.Node.Control;
+using Rookery.Node.Status;
+
+namespace Rookery.Client;
+
+/// <summary>
+/// <see cref="INodeControl"/> over the daemon's control socket: requests with ids, replies matched by id, pushed
+/// group events routed to their session. One reader task per connection.
+/// </summary>
+internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<ServerFrame>> _pending = new();
+    private readonly ConcurrentDictionary<string, SocketGroupSession> _groups = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _readLoop;
+    private long _nextId;
+    private volatile Exception? _failure;
+
+    private SocketNodeControl(Socket socket)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _readLoop = Task.Run(ReadLoopAsync);
+    }
+
+    public string? Path { get; private init; }
+
+    public static async Task<SocketNodeControl> ConnectAsync(string path, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException exception)
+        {
+            socket.Dispose();
+            throw new NodeControlException(ControlErrorCodes.NotRunning,
+                $"cannot connect to the rookery daemon at {path} ({exception.SocketErrorCode}): is it running? " +
+                "Start it with 'systemctl start rookery' or 'rookery daemon', or pass --socket PATH");
+        }
+
+        return new SocketNodeControl(socket) { Path = path };
+    }
+
+    public async ValueTask<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken) =>
+        (await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.Status }, cancellationToken).ConfigureAwait(false)).Status
+        ?? throw Malformed("status");
+
+    public async ValueTask<LinksStatus> GetLinksAsync(CancellationToken cancellationToken) =>
+        (await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.Links }, cancellationToken).ConfigureAwait(false)).Links
+        ?? throw Malformed("links");
+
+    public async ValueTask SetExpectedVotesAsync(uint votes, CancellationToken cancellationToken) =>
+        await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.Expected, Votes = votes }, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask SetLinkEnabledAsync(int link, bool enabled, bool clusterWide, CancellationToken cancellationToken) =>
+        await RequestAsync(
+            new ControlRequest { Cmd = ControlProtocol.Commands.LinkEnable, Link = link, Enabled = enabled, Local = !clusterWide },
+            cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<ReloadReport> ReloadAsync(bool dryRun, CancellationToken cancellationToken) =>
+        (await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.Reload, DryRun = dryRun }, cancellationToken).ConfigureAwait(false)).Reload
+        ?? throw Malformed("reload");
+
+    public async ValueTask<IGroupSession> JoinGroupAsync(string group, uint pid, CancellationToken cancellationToken)
+    {
+        var session = new SocketGroupSession(this, group);
+        if (!_groups.TryAdd(group, session))
+        {
+            throw new NodeControlException(ControlErrorCodes.GroupState, $"this connection already joined group '{group}' (CS_ERR_EXIST)");
+        }
+
+        try
+        {
+            await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.GroupJoin, Group = group, Pid = pid }, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch
+        {
+            _groups.TryRemove(group, out _);
+            throw;
+        }
+
+        return session;
+    }
+
+    /// <summary>Sends a raw line and returns the reply frame (tests and the protocol's own use).</summary>
+    public async Task<ServerFrame> RequestAsync(ControlRequest request, CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        var completion = new TaskCompletionSource<ServerFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = completion;
+        try
+        {
+            ThrowIfFailed();
+            var json = ControlProtocol.Serialize(request with { Id = id });
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _stream.WriteAsync(json, cancellationToken).ConfigureAwait(false);
+                await _stream.WriteAsync("\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException exception)
+            {
+                throw Lost(exception);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+
+            var reply = await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (reply.Ok != true)
+            {
+                var error = reply.Error ?? new ControlError(ControlErrorCodes.Internal, "the daemon sent an error reply without a reason");
+                throw new NodeControlException(error.Code, error.Message);
+            }
+
+            return reply;
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _socket.Shutdown(SocketShutdown.Both);
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        await _readLoop.ConfigureAwait(false);
+        _writeLock.Dispose();
+        _stop.Dispose();
+    }
+
+    internal async Task LeaveAsync(string group, CancellationToken cancellationToken)
+    {
+        await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.GroupLeave, Group = group }, cancellationToken).ConfigureAwait(false);
+
+        // The daemon replies after the last event of the group, so the stream is complete now.
+        if (_groups.TryRemove(group, out var session))
+        {
+            session.Complete(null);
+        }
+    }
+
+    internal async Task SendAsync(string group, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.GroupSend, Group = group, Data = payload.ToArray() }, cancellationToken)
+            .ConfigureAwait(false);
+
+    private async Task ReadLoopAsync()
+    {
+        var reader = new LineFrameReader(_stream, ControlProtocol.FrameSizeMax);
+        Exception failure;
+        try
+        {
+            while (true)
+            {
+                var (status, line) = await reader.ReadAsync(_stop.Token).ConfigureAwait(false);
+                if (status == FrameStatus.EndOfStream)
+                {
+                    failure = new NodeControlException(ControlErrorCodes.NotRunning, "the rookery daemon closed the connection (did it stop?)");
+                    break;
+                }
+
+                if (status == FrameStatus.Frame)
+                {
+                    Route(ControlProtocol.TryParseServerFrame(line));
+                }
+            }
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            failure = Lost(exception);
+        }
+
+        _failure = failure;
+        foreach (var pending in _pending.Values)
+        {
+            pending.TrySetException(failure);
+        }
+
+        foreach (var session in _groups.Values)
+        {
+            session.Complete(failure);
+        }
+    }
+
+    private void Route(ServerFrame? frame)
+    {
+        if (frame is null)
+        {
+            return;
+        }
+
+        if (frame.GroupEvent is { } groupEvent)
+        {
+            if (_groups.TryGetValue(groupEvent.Group, out var session))
+            {
+                session.Post(groupEvent);
+            }
+
+            return;
+        }
+
+        if (frame.Id is { } id && _pending.TryGetValue(id, out var completion))
+        {
+            completion.TrySetResult(frame);
+        }
+        else if (frame.Id is null && frame.Error is { } error)
+        {
+            // An unsolicited error: the daemon ended a group subscription. Fail the sessions with it.
+            var failure = new NodeControlException(error.Code, error.Message);
+            foreach (var session in _groups.Values)
+            {
+                session.Complete(failure);
+            }
+        }
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is { } failure)
+        {
+            throw failure is NodeControlException control ? new NodeControlException(control.Code, control.Message) : Lost(failure);
+        }
+    }
+
+    private static NodeControlException Lost(Exception exception) =>
+        new(ControlErrorCodes.NotRunning, $"lost the connection to the rookery daemon: {exception.Message}");
+
+    private static NodeControlException Malformed(string what) =>
+        new(ControlErrorCodes.Internal, $"the daemon's reply to '{what}' has no result; is it a different rookery version?");
+
+    private sealed class SocketGroupSession(SocketNodeControl owner, string group) : IGroupSession
+    {
+        private readonly Channel<GroupEvent> _events = Channel.CreateUnbounded<GroupEvent>(new UnboundedChannelOptions { SingleReader = true });
+        private int _left;
+
+        public string Group => group;
+
+        public ChannelReader<GroupEvent> Events => _events.Reader;
+
+        public void Post(GroupEvent groupEvent) => _events.Writer.TryWrite(groupEvent);
+
+        public void Complete(Exception? failure) => _events.Writer.TryComplete(failure);
+
+        public ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+            new(owner.SendAsync(group, payload, cancellationToken));
+
+        public async ValueTask LeaveAsync(CancellationToken cancellationToken)
+        {
+            if (Interlocked.Exchange(ref _left, 1) == 0)
+            {
+                await owner.LeaveAsync(group, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await LeaveAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (NodeControlException)
+            {
+                // The connection is gone; the daemon leaves the group for us.
+            }
+
+            Complete(null);
+        }
+    }
+}

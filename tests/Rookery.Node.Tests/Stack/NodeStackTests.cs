@@ -1,0 +1,122 @@
+using System.Text;
+using Rookery.Groups;
+using Rookery.Node.Services;
+using Rookery.Wire.Services;
+
+namespace Rookery.Node.Tests.Stack;
+
+/// <summary>Totem and the services of three nodes on a virtual network: sync, quorum, groups, reload, config_version.</summary>
+public sealed class NodeStackTests
+{
+    private static readonly Duration s_limit = Duration.FromSeconds(30);
+
+    private static bool InService(VirtualCluster cluster, params uint[] ids) =>
+        ids.All(id => cluster.Nodes[id] is { } node && node.Services.InService && !node.Services.Syncing
+            && node.Services.Members.Select(m => m.Value).SequenceEqual(ids));
+
+    [Theory]
+    [InlineData(1UL)]
+    [InlineData(2UL)]
+    public void Three_nodes_form_a_ring_complete_the_sync_and_are_quorate(ulong seed)
+    {
+        var cluster = new VirtualCluster(seed, 3);
+        cluster.StartAll();
+
+        cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
+
+        foreach (var id in new uint[] { 1, 2, 3 })
+        {
+            var quorum = cluster[id].Services.Quorum.Status;
+            Assert.True(quorum.Quorate, $"node {id} not quorate (seed {seed})");
+            Assert.Equal(3u, quorum.TotalVotes);
+            Assert.Equal(2u, quorum.Quorum);
+            Assert.Contains(cluster.Outputs[id], o => o is ServiceLog { Text: "This node is within the primary component and will provide service." });
+            Assert.Contains(cluster.Outputs[id], o => o is ServiceLog { Text: "Completed service synchronization, ready to provide service." });
+        }
+    }
+
+    [Fact]
+    public void A_crashed_node_leaves_the_membership_and_rejoins_after_restart()
+    {
+        var cluster = new VirtualCluster(3, 3);
+        cluster.StartAll();
+        cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
+
+        cluster.Crash(3);
+        cluster.RunUntil(() => InService(cluster, 1, 2), s_limit, "two survivors in service");
+        Assert.True(cluster[1].Services.Quorum.Status.Quorate);
+        Assert.Equal(2u, cluster[1].Services.Quorum.Status.TotalVotes);
+
+        cluster.Restart(3);
+        cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "node 3 back");
+        Assert.Equal(3u, cluster[3].Services.Quorum.Status.TotalVotes);
+    }
+
+    [Fact]
+    public void Group_messages_from_two_nodes_are_delivered_in_the_same_order_everywhere()
+    {
+        var cluster = new VirtualCluster(4, 3);
+        cluster.StartAll();
+        cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
+        var group = CpgGroupName.FromString("orders");
+        foreach (var id in new uint[] { 1, 2, 3 })
+        {
+            Assert.Equal(GroupsResult.Ok, cluster[id].JoinGroup(cluster.Now, 100 + id, 1000 + id, group));
+            cluster.Drain(id);
+        }
+
+        cluster.RunUntil(() => new uint[] { 1, 2, 3 }.All(id => cluster[id].Services.Groups.Membership(group).Count == 3), s_limit, "all joined");
+        for (var i = 0; i < 50; i++)
+        {
+            foreach (var id in new uint[] { 1, 2 })
+            {
+                Assert.Equal(GroupsResult.Ok, cluster[id].SendToGroup(cluster.Now, 100 + id, Encoding.ASCII.GetBytes($"{id}:{i}")));
+                cluster.Drain(id);
+            }
+        }
+
+        cluster.RunUntil(() => Delivered(cluster, 3).Count == 100, s_limit, "100 deliveries on node 3");
+        var reference = Delivered(cluster, 1);
+        Assert.Equal(100, reference.Count);
+        Assert.Equal(reference, Delivered(cluster, 2));
+        Assert.Equal(reference, Delivered(cluster, 3));
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"1:{i}"), reference.Where(m => m.StartsWith("1:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_reload_request_reaches_every_member()
+    {
+        var cluster = new VirtualCluster(5, 3);
+        cluster.StartAll();
+        cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
+
+        cluster[2].RequestReload(cluster.Now, 77);
+        cluster.Drain(2);
+
+        cluster.RunUntil(
+            () => new uint[] { 1, 2, 3 }.All(id => cluster.Outputs[id].OfType<ReloadRequested>().Any(r => r.RequestId == 77 && r.From.Value == 2)),
+            s_limit,
+            "reload request everywhere");
+        Assert.Contains(cluster.Outputs[3], o => o is ServiceLog { Text: "Config reload requested by node 2" });
+    }
+
+    [Fact]
+    public void A_node_with_a_lower_config_version_is_refused_with_corosyncs_message()
+    {
+        var cluster = new VirtualCluster(6, 3, id => VirtualCluster.Config(3, id == 3 ? 4UL : 5UL));
+        cluster.Start(1);
+        cluster.Start(2);
+        cluster.RunUntil(() => InService(cluster, 1, 2), s_limit, "nodes 1 and 2 in service");
+
+        cluster.Start(3);
+
+        cluster.RunUntil(() => cluster.Outputs.GetValueOrDefault(3u)?.OfType<ConfigVersionRefused>().Any() == true, s_limit, "node 3 refused");
+        Assert.Contains(cluster.Outputs[3], o => o is ServiceLog { Text: "Received config version (5) is different than my config version (4)! Exiting" });
+        Assert.DoesNotContain(cluster.Outputs[1], o => o is ConfigVersionRefused);
+    }
+
+    private static List<string> Delivered(VirtualCluster cluster, uint id) =>
+        cluster.Outputs[id].OfType<LocalGroupEvent>().Select(e => e.Event).OfType<GroupMessageDelivered>()
+            .Where(d => d.Recipients.Contains(100 + id))
+            .Select(d => Encoding.ASCII.GetString(d.Data.Span)).ToList();
+}
