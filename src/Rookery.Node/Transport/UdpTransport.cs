@@ -32,22 +32,9 @@ public sealed class UdpTransport : IDisposable
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentOutOfRangeException.ThrowIfLessThan(inboundCapacity, 1);
         Clock = clock;
-        _inbound = Channel.CreateBounded<ReceivedDatagram>(
-            new BoundedChannelOptions(inboundCapacity)
-            {
-                FullMode = BoundedChannelFullMode.DropWrite,
-                SingleReader = true,
-                SingleWriter = false,
-            },
-            _ => Interlocked.Increment(ref _datagramsDropped));
-        _faults = Channel.CreateBounded<LinkFault>(
-            new BoundedChannelOptions(FaultCapacity)
-            {
-                FullMode = BoundedChannelFullMode.DropOldest,
-                SingleReader = true,
-                SingleWriter = false,
-            },
-            _ => Interlocked.Increment(ref _faultsDropped));
+        // Overload drops the newest datagram (looks like loss); a full fault queue drops the oldest fault.
+        _inbound = Bounded<ReceivedDatagram>(inboundCapacity, BoundedChannelFullMode.DropWrite, () => Interlocked.Increment(ref _datagramsDropped));
+        _faults = Bounded<LinkFault>(FaultCapacity, BoundedChannelFullMode.DropOldest, () => Interlocked.Increment(ref _faultsDropped));
     }
 
     public MonotonicClock Clock { get; }
@@ -163,6 +150,11 @@ public sealed class UdpTransport : IDisposable
         _inbound.Writer.TryComplete();
         _faults.Writer.TryComplete();
     }
+
+    private static Channel<T> Bounded<T>(int capacity, BoundedChannelFullMode fullMode, Action dropped) =>
+        Channel.CreateBounded<T>(
+            new BoundedChannelOptions(capacity) { FullMode = fullMode, SingleReader = true, SingleWriter = false },
+            _ => dropped());
 
     private bool HasInput => _inbound.Reader.Count > 0 || _faults.Reader.Count > 0;
 }

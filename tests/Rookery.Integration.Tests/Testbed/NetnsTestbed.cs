@@ -400,9 +400,17 @@ public sealed class NetnsTestbed : IDisposable, IAsyncDisposable
             HostCommand.Run("nft", ["delete", "table", "bridge", table]);
         }
 
-        // Deleting a namespace deletes the veth ends inside it and with them their bridge-side peers.
+        // Deleting a namespace deletes the veth ends inside it and with them their bridge-side peers. A process
+        // still inside (a corosync or client of a run that crashed) would keep the namespace alive: those were
+        // started by the testbed's owner, so they are stopped first.
         foreach (var ns in ListNamespaces().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
         {
+            foreach (var pid in HostCommand.Run("ip", ["netns", "pids", ns]).StandardOutput
+                         .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                HostCommand.Run("kill", ["-KILL", pid]);
+            }
+
             HostCommand.Run("ip", ["netns", "delete", ns]);
         }
 

@@ -107,10 +107,14 @@ public sealed class NetnsTestbedTests
         var dead = NetnsTestbed.PrefixFor(pid: 50_000_000, counter: 0);
         HostCommand.Check("ip", ["netns", "add", $"{dead}n1"]);
         HostCommand.Check("ip", ["link", "add", $"{dead}b0", "type", "bridge"]);
+        // A process left running inside (as a crashed run's corosync would be) must not keep the namespace alive.
+        using var straggler = System.Diagnostics.Process.Start(HostCommand.Resolve("ip"), ["netns", "exec", $"{dead}n1", HostCommand.Resolve("sleep"), "600"]);
         try
         {
             using var live = NetnsTestbed.Create(nodes: 1, links: 1);
             using var second = NetnsTestbed.Create(nodes: 1, links: 1);
+
+            Assert.True(straggler.WaitForExit(TimeSpan.FromSeconds(5)), "the process inside the leftover namespace still runs");
 
             var remaining = NetnsTestbed.ListHostObjects();
             Assert.DoesNotContain(remaining, n => n.StartsWith(dead, StringComparison.Ordinal));
@@ -119,6 +123,11 @@ public sealed class NetnsTestbedTests
         }
         finally
         {
+            if (!straggler.HasExited)
+            {
+                straggler.Kill();
+            }
+
             HostCommand.Run("ip", ["netns", "delete", $"{dead}n1"]);
             HostCommand.Run("ip", ["link", "delete", $"{dead}b0"]);
         }
