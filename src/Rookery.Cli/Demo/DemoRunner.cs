@@ -39,6 +39,10 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
             {
                 Say("interrupted: stopping the daemons");
             }
+            catch (CliException exception)
+            {
+                Fail(exception.Message);
+            }
             finally
             {
                 if (_stream is not null)
