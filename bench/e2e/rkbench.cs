@@ -10,12 +10,12 @@ using Rookery.Client;
 using Rookery.Node.Control;
 
 var options = BenchOptions.Parse(args);
-return await Bench.RunAsync(options);
+return options.WaitQuorate is { } sockets ? await Bench.WaitQuorateAsync(sockets.Split(','), options.TimeLimitSeconds) : await Bench.RunAsync(options);
 
 /// <summary>cpgbench's command line.</summary>
 internal sealed record BenchOptions(
     string Group, int Size, long IntervalUs, double DurationSeconds, long Count, int WaitMembers, int ExpectEnds,
-    double TimeLimitSeconds, string? CsvFile, string? EventFile, string Label, string? Socket)
+    double TimeLimitSeconds, string? CsvFile, string? EventFile, string Label, string? Socket, double StartAt, string? WaitQuorate)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -44,7 +44,9 @@ internal sealed record BenchOptions(
             Get("-o"),
             Get("-E"),
             Get("-l") ?? "",
-            Get("--socket"));
+            Get("--socket"),
+            double.Parse(Get("-T") ?? "0", invariant),
+            Get("--wait-quorate"));
     }
 }
 
@@ -75,6 +77,45 @@ internal static class Bench
     private const uint FlagEnd = 1;
 
     public static long NowNs() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+
+    /// <summary>--wait-quorate S1,S2,…: polls every socket every 10 ms; prints node&lt;k&gt;_quorate_epoch=T as each becomes quorate.</summary>
+    public static async Task<int> WaitQuorateAsync(string[] sockets, double limitSeconds)
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(limitSeconds));
+        var pending = Enumerable.Range(0, sockets.Length).ToHashSet();
+        while (pending.Count > 0 && !stop.IsCancellationRequested)
+        {
+            foreach (var index in pending.ToArray())
+            {
+                try
+                {
+                    await using var client = await RookeryClient.ConnectAsync(sockets[index], stop.Token);
+                    var status = await client.GetStatusAsync(stop.Token);
+                    if (status.Quorum.Quorate)
+                    {
+                        Console.WriteLine(string.Create(invariant, $"node{index + 1}_quorate_epoch={NowNs() / 1e9:F6}"));
+                        pending.Remove(index);
+                    }
+                }
+                catch (Exception e) when (e is NodeControlException or IOException or OperationCanceledException)
+                {
+                    // Not up yet.
+                }
+            }
+
+            try
+            {
+                await Task.Delay(10, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return pending.Count == 0 ? 0 : 1;
+    }
 
     public static async Task<int> RunAsync(BenchOptions options)
     {
@@ -223,6 +264,12 @@ internal static class Bench
                 if (options.WaitMembers > 0)
                 {
                     await membersReady.Task.WaitAsync(stop.Token);
+                }
+
+                var startAt = (long)(options.StartAt * 1e9);
+                while (NowNs() < startAt)
+                {
+                    await Task.Delay(1, stop.Token);
                 }
 
                 var payload = new byte[options.Size];
