@@ -19,6 +19,14 @@ public static class Program
         root.Subcommands.Add(DelNodeCommand.Build(context));
         root.Subcommands.Add(KeygenCommand.Build(context));
         root.Subcommands.Add(ConfigCommand.Build(context));
+        root.Subcommands.Add(DaemonCommand.Build(context));
+        root.Subcommands.Add(StatusCommand.Build(context));
+        root.Subcommands.Add(StatusCommand.BuildNodes(context));
+        root.Subcommands.Add(LinksCommand.Build(context));
+        root.Subcommands.Add(LinksCommand.BuildLink(context));
+        root.Subcommands.Add(ExpectedCommand.Build(context));
+        root.Subcommands.Add(ReloadCommand.Build(context));
+        root.Subcommands.Add(GroupCommand.Build(context));
         return CommandLineRunner.Invoke(root, args, context);
     }
 }

@@ -1,0 +1,33 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace Rookery.Cli.Commands;
+
+/// <summary><c>rookery expected N</c>: set the expected votes of the cluster (pvecm expected, corosync-quorumtool -e).</summary>
+public static class ExpectedCommand
+{
+    public static Command Build(CliContext context)
+    {
+        var socket = NodeCommandSupport.SocketOption();
+        var votes = new Argument<long>("N") { Description = "New expected votes (a positive number)" };
+        votes.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<long>();
+            if (value is < 1 or > uint.MaxValue)
+            {
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"New expected votes value was not valid, try a positive number (got {value})"));
+            }
+        });
+        var command = new Command("expected", "Set the expected votes (pvecm expected); refused below the votes present.");
+        command.Arguments.Add(votes);
+        command.Options.Add(socket);
+        context.SetAction(command, result => NodeCommandSupport.WithClient(context, result, socket, async (client, cancel) =>
+        {
+            var value = (uint)result.GetValue(votes);
+            await client.SetExpectedVotesAsync(value, cancel).ConfigureAwait(false);
+            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"expected votes set to {value}"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Globalization;
+using Rookery.Client.Formatting;
+
+namespace Rookery.Cli.Commands;
+
+/// <summary>
+/// <c>rookery links</c> (corosync-cfgtool -s and -n, plus active link, priority, latency, counters) and
+/// <c>rookery link enable|disable N [--local]</c> (take a link out of service for maintenance, cluster-wide by default).
+/// </summary>
+public static class LinksCommand
+{
+    public static Command Build(CliContext context)
+    {
+        var socket = NodeCommandSupport.SocketOption();
+        var json = NodeCommandSupport.JsonOption();
+        var command = new Command("links", "Every node's links: connected, active, priority, addresses, latency, counters (corosync-cfgtool -s).");
+        command.Options.Add(socket);
+        command.Options.Add(json);
+        context.SetAction(command, result => NodeCommandSupport.WithClient(context, result, socket, async (client, cancel) =>
+        {
+            var links = await client.GetLinksAsync(cancel).ConfigureAwait(false);
+            context.Output.Write(result.GetValue(json) ? JsonOutput.Links(links) + "\n" : LinksFormatter.Format(links));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    public static Command BuildLink(CliContext context)
+    {
+        var command = new Command("link", "Link maintenance.");
+        command.Subcommands.Add(BuildSwitch(context, enable: true));
+        command.Subcommands.Add(BuildSwitch(context, enable: false));
+        return command;
+    }
+
+    private static Command BuildSwitch(CliContext context, bool enable)
+    {
+        var socket = NodeCommandSupport.SocketOption();
+        var link = new Argument<int>("N") { Description = $"Link number (0..{Limits.LinksMax - 1})" };
+        link.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<int>();
+            if (value is < 0 or >= Limits.LinksMax)
+            {
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"link number {value} is out of range; link numbers are 0..{Limits.LinksMax - 1}"));
+            }
+        });
+        var local = new Option<bool>("--local") { Description = "Only on this node (default: on every member)" };
+        var command = new Command(enable ? "enable" : "disable", enable ? "Put link N back in service." : "Take link N out of service (its traffic fails over to the next link).");
+        command.Arguments.Add(link);
+        command.Options.Add(local);
+        command.Options.Add(socket);
+        context.SetAction(command, result => NodeCommandSupport.WithClient(context, result, socket, async (client, cancel) =>
+        {
+            var number = result.GetValue(link);
+            var clusterWide = !result.GetValue(local);
+            await client.SetLinkEnabledAsync(number, enable, clusterWide, cancel).ConfigureAwait(false);
+            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"link {number} {(enable ? "enabled" : "disabled")} {(clusterWide ? "on every member" : "on this node")}"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

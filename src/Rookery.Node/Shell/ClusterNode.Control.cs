@@ -1,0 +1,266 @@
+using System.Threading.Channels;
+using Rookery.Config;
+using Rookery.Groups;
+using Rookery.Node.Control;
+using Rookery.Node.Services;
+using Rookery.Node.Status;
+using Rookery.Quorum;
+using Rookery.Wire.Services;
+using ControlGroupMember = Rookery.Node.Control.GroupMember;
+
+namespace Rookery.Node.Shell;
+
+/// <content>What applications and the CLI ask of the node: status, links, expected votes, link maintenance, groups.</content>
+public sealed partial class ClusterNode
+{
+    /// <summary>How long a group command waits out a sync or a full send queue (CS_ERR_TRY_AGAIN) before failing.</summary>
+    private static readonly TimeSpan s_tryAgainLimit = TimeSpan.FromSeconds(60);
+
+    private readonly Dictionary<ulong, NodeGroupSession> _sessions = [];
+    private ulong _nextConnection;
+
+    public Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken) => InvokeAsync(_ => BuildStatus(), cancellationToken);
+
+    ValueTask<ClusterStatus> INodeControl.GetStatusAsync(CancellationToken cancellationToken) => new(GetStatusAsync(cancellationToken));
+
+    public ValueTask<LinksStatus> GetLinksAsync(CancellationToken cancellationToken) => new(InvokeAsync(_ => BuildLinks(), cancellationToken));
+
+    public async ValueTask SetExpectedVotesAsync(uint votes, CancellationToken cancellationToken)
+    {
+        var result = await InvokeAsync(now => _stack.SetExpectedVotes(now, votes), cancellationToken).ConfigureAwait(false);
+        if (result != QuorumCommandResult.Ok)
+        {
+            throw new NodeControlException(ControlErrorCodes.Refused,
+                $"Unable to set expected votes: CS_ERR_INVALID_PARAM (expected votes must be at least the votes present and keep a quorate cluster quorate)");
+        }
+    }
+
+    public async ValueTask SetLinkEnabledAsync(int link, bool enabled, bool clusterWide, CancellationToken cancellationToken)
+    {
+        await InvokeAsync(now =>
+        {
+            var configured = _config.ConfiguredLinks;
+            if (!configured.Contains(new LinkId((byte)link)))
+            {
+                throw new NodeControlException(ControlErrorCodes.InvalidArgument,
+                    $"link {link} is not configured (configured links: {string.Join(", ", configured)})");
+            }
+
+            if (clusterWide)
+            {
+                _stack.RequestLinkEnable(now, link, enabled);
+            }
+            else
+            {
+                _links.SetLinkEnabled(now, new LinkId((byte)link), enabled);
+            }
+
+            Flush(now);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<IGroupSession> JoinGroupAsync(string group, uint pid, CancellationToken cancellationToken)
+    {
+        var name = CpgGroupName.FromString(group);
+        var session = await InvokeAsync(_ => new NodeGroupSession(this, ++_nextConnection, group, pid), cancellationToken).ConfigureAwait(false);
+        await RetryAsync(now =>
+        {
+            var result = _stack.JoinGroup(now, session.Connection, pid, name);
+            if (result == GroupsResult.Ok)
+            {
+                _sessions[session.Connection] = session;
+                Flush(now);
+            }
+
+            return result;
+        }, "join", cancellationToken).ConfigureAwait(false);
+        return session;
+    }
+
+    private async Task RetryAsync(Func<Instant, GroupsResult> command, string what, CancellationToken cancellationToken)
+    {
+        var until = DateTime.UtcNow + s_tryAgainLimit;
+        var delay = TimeSpan.FromMilliseconds(1);
+        while (true)
+        {
+            var result = await InvokeAsync(command, cancellationToken).ConfigureAwait(false);
+            switch (result)
+            {
+                case GroupsResult.Ok:
+                    return;
+                case GroupsResult.TryAgain or GroupsResult.Busy when DateTime.UtcNow < until:
+                    await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                    delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 50));
+                    continue;
+                case GroupsResult.Exist:
+                    throw new NodeControlException(ControlErrorCodes.GroupState, $"group {what}: this process already joined the group (CS_ERR_EXIST)");
+                case GroupsResult.NotExist:
+                    throw new NodeControlException(ControlErrorCodes.GroupState, $"group {what}: not joined (CS_ERR_NOT_EXIST)");
+                case GroupsResult.TooBig:
+                    throw new NodeControlException(ControlErrorCodes.InvalidArgument, $"group {what}: message larger than {GroupsLimits.MessageSizeMax} bytes (CS_ERR_TOO_BIG)");
+                default:
+                    throw new NodeControlException(ControlErrorCodes.Refused, $"group {what}: {result} for {s_tryAgainLimit.TotalSeconds} s (CS_ERR_TRY_AGAIN): is the node in a ring?");
+            }
+        }
+    }
+
+    private ClusterStatus BuildStatus()
+    {
+        var quorum = _stack.Services.Quorum.Status;
+        var members = quorum.Members.Select(id =>
+        {
+            var node = _config.FindNode(id);
+            var votes = quorum.Nodes.FirstOrDefault(n => n.NodeId == id)?.Votes ?? node?.QuorumVotes ?? 0;
+            var address = node?.RingAddresses.FirstOrDefault().Address ?? string.Empty;
+            return new MemberInfo(id.Value, votes, node?.DisplayName ?? id.ToString(), id == _stack.Local, address);
+        }).ToArray();
+        return new ClusterStatus(
+            new ClusterInfo(_config.Totem.ClusterName ?? "UNKOWN?", _config.Totem.ConfigVersion, _config.Totem.Transport, _config.Totem.IsSecure),
+            new QuorumInfo(
+                quorum.Quorate, _stack.Local.Value, _stack.Services.RingId.ToString(), quorum.ExpectedVotes, quorum.HighestExpected,
+                quorum.TotalVotes, quorum.Quorum, quorum.FlagNames, _config.Quorum.Provider ?? "Not configured"),
+            members,
+            BuildLinks());
+    }
+
+    private LinksStatus BuildLinks() => new(_stack.Local.Value, _config.Totem.Transport, _links.Status(_config));
+
+    /// <summary>Hands group events to the local connections they are for.</summary>
+    private void DispatchGroupEvent(Instant now, LocalGroupEvent groupEvent)
+    {
+        var time = GroupEvent.UnixTime(DateTimeOffset.UtcNow);
+        var ring = groupEvent.RingId.ToString();
+        switch (groupEvent.Event)
+        {
+            case GroupMessageDelivered delivered:
+                var data = delivered.Data.ToArray();
+                var message = new GroupEvent(GroupEvent.Deliver, delivered.Group.ToString(), delivered.NodeId.Value, delivered.Pid, data.Length, data, null, null, null, ring, time);
+                Post(now, delivered.Recipients, message);
+                break;
+            case GroupConfigurationChanged changed:
+                var membership = new GroupEvent(
+                    GroupEvent.Membership, changed.Group.ToString(), null, null, null, null,
+                    changed.Members.Select(m => new ControlGroupMember(m.NodeId.Value, m.Pid)).ToArray(),
+                    changed.Joined.Select(m => new ControlGroupMember(m.NodeId.Value, m.Pid, Reason(m.Reason))).ToArray(),
+                    changed.Left.Select(m => new ControlGroupMember(m.NodeId.Value, m.Pid, Reason(m.Reason))).ToArray(),
+                    ring, time);
+                Post(now, changed.Recipients, membership);
+                foreach (var connection in changed.Recipients)
+                {
+                    if (_sessions.TryGetValue(connection, out var session)
+                        && changed.Left.Any(l => l.NodeId == _stack.Local && l.Pid == session.Pid)
+                        && _stack.Services.Groups.HandleState(connection) == GroupHandleState.Unjoined)
+                    {
+                        // Its own leave was delivered: the stream ends here.
+                        _sessions.Remove(connection);
+                        session.Complete(null);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private static string Reason(CpgReason reason) => reason switch
+    {
+        CpgReason.Join => ControlGroupMember.ReasonJoin,
+        CpgReason.Leave => ControlGroupMember.ReasonLeave,
+        CpgReason.NodeDown => ControlGroupMember.ReasonNodeDown,
+        CpgReason.NodeUp => ControlGroupMember.ReasonNodeUp,
+        _ => ControlGroupMember.ReasonProcDown,
+    };
+
+    private void Post(Instant now, IReadOnlyList<ulong> recipients, GroupEvent groupEvent)
+    {
+        foreach (var connection in recipients)
+        {
+            if (_sessions.TryGetValue(connection, out var session) && !session.TryPost(groupEvent))
+            {
+                // The reader fell too far behind: end its subscription rather than buffer without bound.
+                _sessions.Remove(connection);
+                _stack.Disconnect(now, connection);
+                session.Complete(new NodeControlException(ControlErrorCodes.Refused,
+                    $"group '{session.Group}': more than {ControlProtocol.EventBacklogMax} events not read; the subscription was ended (CS_ERR_TRY_AGAIN)"));
+            }
+        }
+    }
+
+    private void CloseSessions()
+    {
+        foreach (var session in _sessions.Values)
+        {
+            session.Complete(new NodeControlException(ControlErrorCodes.NotRunning, "the node stopped"));
+        }
+
+        _sessions.Clear();
+    }
+
+    /// <summary>One local process's membership in one group: a CPG handle.</summary>
+    private sealed class NodeGroupSession(ClusterNode node, ulong connection, string group, uint pid) : IGroupSession
+    {
+        private readonly Channel<GroupEvent> _events = Channel.CreateBounded<GroupEvent>(
+            new BoundedChannelOptions(ControlProtocol.EventBacklogMax) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+        private int _closed;
+
+        public ulong Connection => connection;
+
+        public uint Pid => pid;
+
+        public string Group => group;
+
+        public ChannelReader<GroupEvent> Events => _events.Reader;
+
+        public bool TryPost(GroupEvent groupEvent) => _events.Writer.TryWrite(groupEvent);
+
+        public void Complete(Exception? failure) => _events.Writer.TryComplete(failure);
+
+        public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+        {
+            var data = payload.ToArray();
+            await node.RetryAsync(now =>
+            {
+                var result = node._stack.SendToGroup(now, connection, data);
+                node.Flush(now);
+                return result;
+            }, "send", cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask LeaveAsync(CancellationToken cancellationToken)
+        {
+            await node.RetryAsync(now =>
+            {
+                var result = node._stack.LeaveGroup(now, connection);
+                node.Flush(now);
+                return result;
+            }, "leave", cancellationToken).ConfigureAwait(false);
+
+            // Events completes when the leave is delivered (DispatchGroupEvent).
+            Interlocked.Exchange(ref _closed, 1);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _closed, 1) == 0 && !node._loopExited)
+            {
+                try
+                {
+                    await node.InvokeAsync(now =>
+                    {
+                        node._sessions.Remove(connection);
+                        node._stack.Disconnect(now, connection);
+                        node.Flush(now);
+                        return true;
+                    }, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (NodeControlException)
+                {
+                    // The node stopped meanwhile.
+                }
+            }
+
+            Complete(null);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using Rookery.Config;
+using Rookery.Node.Control;
+using Rookery.Node.Logging;
+using Rookery.Node.Reload;
+using Rookery.Node.Services;
+
+namespace Rookery.Node.Shell;
+
+/// <content>
+/// Runtime reload, as <c>corosync-cfgtool -R</c>: the requesting node multicasts a RELOAD_CONFIG; every member
+/// that delivers it re-reads its own file, checks it with the same loader and validation as <c>rookery config
+/// check</c>, and applies all of the changes or none. The requester answers with its own outcome.
+/// </content>
+public sealed partial class ClusterNode
+{
+    /// <summary>How long a reload waits for its request to come back in agreed order.</summary>
+    private static readonly TimeSpan s_reloadTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Dictionary<ulong, TaskCompletionSource<ReloadReport>> _pendingReloads = [];
+    private ulong _nextReloadRequest;
+
+    public async ValueTask<ReloadReport> ReloadAsync(bool dryRun, CancellationToken cancellationToken)
+    {
+        if (dryRun)
+        {
+            return await InvokeAsync(_ => Report(PlanReload(), dryRun: true), cancellationToken).ConfigureAwait(false);
+        }
+
+        var completion = new TaskCompletionSource<ReloadReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var requestId = await InvokeAsync(now =>
+        {
+            var id = ++_nextReloadRequest;
+            _pendingReloads[id] = completion;
+            _stack.RequestReload(now, id);
+            Flush(now);
+            return id;
+        }, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await completion.Task.WaitAsync(s_reloadTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new NodeControlException(ControlErrorCodes.Refused,
+                $"the reload request was not delivered within {s_reloadTimeout.TotalSeconds} s: is this node in a ring? ('rookery status')");
+        }
+        finally
+        {
+            await InvokeAsync(_ => _pendingReloads.Remove(requestId), CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private ReloadPlan PlanReload()
+    {
+        var validation = new ValidationOptions
+        {
+            CheckLocalNode = true,
+            LocalNodeName = _localNode.Name ?? _options.NodeName,
+            LocalNodeRequired = true,
+            HostName = _options.HostName(),
+            LocalAddresses = _options.LocalAddresses(),
+        };
+        return ReloadPlanner.Plan(_config, ConfigLoader.LoadFile(_options.ConfigPath, validation), _stack.Local);
+    }
+
+    private ReloadReport Report(ReloadPlan plan, bool dryRun) =>
+        new(dryRun, plan.CanApply, _options.ConfigPath, plan.Next?.Totem.ConfigVersion ?? _config.Totem.ConfigVersion,
+            plan.Applied, plan.Refused, plan.Errors);
+
+    private void OnReloadRequested(Instant now, ReloadRequested request)
+    {
+        var plan = PlanReload();
+        var report = Report(plan, dryRun: false);
+        if (plan.CanApply)
+        {
+            var bindErrors = Apply(now, plan);
+            if (bindErrors.Count > 0)
+            {
+                report = report with { Ok = false, Refused = bindErrors, Applied = [] };
+            }
+        }
+
+        foreach (var line in report.Errors)
+        {
+            _log.Error(LogSubsystem.Cfg, line);
+        }
+
+        foreach (var line in report.Refused)
+        {
+            _log.Notice(LogSubsystem.Cfg, line);
+        }
+
+        if (report.Ok)
+        {
+            foreach (var line in report.Applied)
+            {
+                _log.Notice(LogSubsystem.Cfg, $"reload: {line}");
+            }
+        }
+        else
+        {
+            _log.Error(LogSubsystem.Cfg, "Errors in applying config, corosync.conf might not match the running system; nothing was changed");
+        }
+
+        if (request.From == _stack.Local && _pendingReloads.Remove(request.RequestId, out var completion))
+        {
+            completion.TrySetResult(report);
+        }
+    }
+
+    /// <summary>Applies a checked plan. Sockets are opened first: if one cannot be bound, nothing is changed.</summary>
+    private List<string> Apply(Instant now, ReloadPlan plan)
+    {
+        var next = plan.Next!;
+        var localAfter = next.FindNode(_stack.Local)!;
+        var errors = new List<string>();
+        var opened = new List<LinkId>();
+        foreach (var change in plan.LinksAdded.Where(c => c.Node == _stack.Local))
+        {
+            _links.OpenLocalLink(next, localAfter, change.Link, errors);
+            if (errors.Count > 0)
+            {
+                foreach (var link in opened)
+                {
+                    _links.CloseLocalLink(link);
+                }
+
+                return errors;
+            }
+
+            opened.Add(change.Link);
+        }
+
+        var token = next.Timers.Token;
+        foreach (var node in plan.NodesRemoved)
+        {
+            _links.RemovePeer(now, node);
+        }
+
+        foreach (var change in plan.LinksRemoved.Where(c => !plan.NodesRemoved.Contains(c.Node)))
+        {
+            if (change.Node == _stack.Local)
+            {
+                _links.CloseLocalLink(change.Link);
+            }
+            else
+            {
+                _links.RemovePeerLink(now, change.Node, change.Link);
+            }
+        }
+
+        foreach (var node in plan.NodesAdded)
+        {
+            _links.AddPeer(now, next, next.FindNode(node)!, token, errors);
+        }
+
+        foreach (var change in plan.LinksAdded.Where(c => c.Node != _stack.Local && !plan.NodesAdded.Contains(c.Node)))
+        {
+            _links.AddPeerLink(now, next, change.Node, change.Link, change.Address, token, errors);
+        }
+
+        foreach (var (link, priority) in plan.PrioritiesChanged)
+        {
+            _links.SetPriority(link, priority);
+        }
+
+        _config = next;
+        if (plan.LoggingChanged)
+        {
+            _log.Reconfigure(LoggingSettingsFromConfig.From(next.Logging), CurrentSinks(_log, next));
+        }
+
+        _stack.SetConfigVersion(now, next.Totem.ConfigVersion);
+        foreach (var error in errors)
+        {
+            _log.Error(LogSubsystem.Cfg, error);
+        }
+
+        return [];
+    }
+}

@@ -1,0 +1,434 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Rookery.Config;
+using Rookery.Links;
+using Rookery.Node.Logging;
+using Rookery.Node.Services;
+using Rookery.Node.Stack;
+using Rookery.Node.Systemd;
+using Rookery.Node.Transport;
+
+namespace Rookery.Node.Shell;
+
+/// <summary>
+/// A running node: the Links, Totem, Groups and Quorum cores on one loop, UDP sockets per link, the state
+/// directory, reload, logging and systemd notification. The loop is the only code that touches the cores;
+/// <see cref="Control.INodeControl"/> calls from other threads are queued to it. Start with <see cref="Start"/>,
+/// run with <see cref="RunAsync"/>; usable in-process (no daemon, no socket) through <c>RookeryClient.InProcess</c>.
+/// </summary>
+public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
+{
+    private readonly NodeOptions _options;
+    private readonly ClusterLog _log;
+    private readonly SystemdNotifier _notifier;
+    private readonly MonotonicClock _clock;
+    private readonly StateFiles _state;
+    private readonly NodeStack _stack;
+    private readonly LinkShell _links;
+    private readonly NodeConfig _localNode;
+    private readonly ConcurrentQueue<Action<Instant>> _commands = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CorosyncConfig _config;
+    private int _exitCode;
+    private bool _stopping;
+    private bool _loopExited;
+    private bool _shutdownAnnounced;
+
+    private ClusterNode(
+        NodeOptions options, ClusterLog log, SystemdNotifier notifier, MonotonicClock clock, CorosyncConfig config,
+        NodeConfig localNode, StateFiles state, NodeStack stack, LinkShell links)
+    {
+        _options = options;
+        _log = log;
+        _notifier = notifier;
+        _clock = clock;
+        _config = config;
+        _localNode = localNode;
+        _state = state;
+        _stack = stack;
+        _links = links;
+    }
+
+    public NodeId LocalNodeId => _stack.Local;
+
+    public string ConfigPath => _options.ConfigPath;
+
+    /// <summary>Completes when the node first finishes a sync (it is in a ring and provides service).</summary>
+    public Task InService => _firstSync.Task;
+
+    /// <summary>
+    /// Reads and checks the configuration, finds the local node, opens the link sockets and builds the cores.
+    /// Throws <see cref="NodeStartException"/> with what to fix and corosync's exit code.
+    /// </summary>
+    public static ClusterNode Start(NodeOptions options, ClusterLog log, SystemdNotifier? notifier = null)
+    {
+        log.Notice(LogSubsystem.Main, $"Rookery Cluster Engine {Control.ControlServer.ProductVersion} starting up");
+        var validation = new ValidationOptions
+        {
+            CheckLocalNode = true,
+            LocalNodeName = options.NodeName,
+            LocalNodeRequired = true,
+            HostName = options.HostName(),
+            LocalAddresses = options.LocalAddresses(),
+        };
+        var loaded = ConfigLoader.LoadFile(options.ConfigPath, validation);
+        if (loaded.HasErrors)
+        {
+            throw new NodeStartException(
+                string.Join('\n', loaded.Errors.Select(e => e.ToString())) + $"\nCorosync Cluster Engine configuration is not valid: fix {options.ConfigPath} ('rookery config check' lists every problem)",
+                NodeStartException.ConfigurationExitCode);
+        }
+
+        var config = loaded.Config;
+        var found = LocalNode.Find(config, options.NodeName, validation.HostName, validation.LocalAddresses);
+        if (found.Node?.NodeId is not { } nodeId)
+        {
+            throw new NodeStartException(
+                options.NodeName is null
+                    ? $"this host ({validation.HostName}) is not in the nodelist of {options.ConfigPath}: no node is named like it and no ringX_addr is one of its addresses; pass --node NAME"
+                    : $"node '{options.NodeName}' is not in the nodelist of {options.ConfigPath}",
+                NodeStartException.ConfigurationExitCode);
+        }
+
+        var local = new NodeId(nodeId);
+        log.Reconfigure(LoggingSettingsFromConfig.From(config.Logging), CurrentSinks(log, config));
+        var state = new StateFiles(options.StateDirectory ?? config.StateDir, local);
+        ulong ringSequence;
+        uint trackingBarrier;
+        try
+        {
+            state.Ensure();
+            ringSequence = state.ReadRingSequence();
+            trackingBarrier = state.ReadTrackingBarrier();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new NodeStartException($"cannot use the state directory {state.Directory}: {ConfigFile.Reason(exception)} (--state-dir or system.state_dir)", NodeStartException.StateDirectoryExitCode);
+        }
+
+        var crypto = LinkShell.CryptoFor(config, Path.GetDirectoryName(Path.GetFullPath(options.ConfigPath)) ?? ".", out var cryptoError)
+            ?? throw new NodeStartException(cryptoError!, NodeStartException.ConfigurationExitCode);
+        var prng = new Prng(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)));
+        var serviceLog = new List<ServiceLog>();
+        var stack = NodeStackFactory.Create(config, local, ringSequence, trackingBarrier, prng.Fork(), serviceLog, out var stackError);
+        foreach (var line in serviceLog)
+        {
+            log.Write(line.Subsystem, line.Priority, line.Text);
+        }
+
+        if (stack is null)
+        {
+            throw new NodeStartException(stackError!, NodeStartException.ServiceInitExitCode);
+        }
+
+        var clock = new MonotonicClock();
+        var linkLayer = new LinkLayer(local, new LinkLayerOptions
+        {
+            Policy = config.Totem.LinkMode switch
+            {
+                "active" => LinkPolicy.Active,
+                "rr" => LinkPolicy.RoundRobin,
+                _ => LinkPolicy.Passive,
+            },
+            Crypto = crypto,
+            DeliverToSelf = false,
+        }, prng.Fork(), RandomNumberGenerator.Fill);
+        var links = new LinkShell(local, linkLayer, new UdpTransport(clock), log);
+        log.Notice(LogSubsystem.Totem, "Initializing transport (Kronosnet).");
+        var errors = new List<string>();
+        links.Configure(clock.Now, config, found.Node, config.Timers.Token, errors);
+        if (errors.Count > 0)
+        {
+            links.Dispose();
+            throw new NodeStartException(string.Join('\n', errors), NodeStartException.GeneralExitCode);
+        }
+
+        log.Info(LogSubsystem.Totem, "totemknet initialized");
+        if (config.Quorum.IsVotequorum)
+        {
+            log.Notice(LogSubsystem.Quorum, "Using quorum provider corosync_votequorum");
+        }
+
+        return new ClusterNode(options, log, notifier ?? new SystemdNotifier(null), clock, config, found.Node, state, stack, links);
+    }
+
+    /// <summary>
+    /// Runs the loop until <paramref name="stop"/> fires (then leaves the cluster cleanly) or the node must exit
+    /// (config_version refused). Returns the process exit code.
+    /// </summary>
+    public async Task<int> RunAsync(CancellationToken stop)
+    {
+        using var stopRegistration = stop.Register(() => Enqueue(_ => BeginShutdown("Node was shut down by a signal")));
+        try
+        {
+            var now = _clock.Now;
+            _stack.Start(now);
+            Flush(now);
+            await LoopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _loopExited = true;
+            CloseSessions();
+            _links.Dispose();
+            _log.Notice(LogSubsystem.Main, "Rookery Cluster Engine exiting normally");
+        }
+
+        return _exitCode;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _wake.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static IReadOnlyList<ILogSink> CurrentSinks(ClusterLog log, CorosyncConfig config)
+    {
+        var problems = new List<string>();
+        var sinks = LogSetup.CreateSinks(LoggingSettingsFromConfig.From(config.Logging), Console.Error, Environment.GetEnvironmentVariable, problems);
+        foreach (var problem in problems)
+        {
+            log.Warning(LogSubsystem.Main, problem);
+        }
+
+        return sinks;
+    }
+
+    private async Task LoopAsync()
+    {
+        Instant shutdownDeadline = Instant.Never;
+        while (true)
+        {
+            var now = _clock.Now;
+            while (_commands.TryDequeue(out var command))
+            {
+                command(now);
+            }
+
+            _links.Pump(now, _stack);
+            if (_stack.NextDeadline <= now)
+            {
+                _stack.Tick(now);
+            }
+
+            Flush(now);
+            if (_stopping)
+            {
+                if (shutdownDeadline == Instant.Never)
+                {
+                    shutdownDeadline = now + _options.ShutdownAnnouncementTimeout;
+                }
+
+                if (_shutdownAnnounced || now >= shutdownDeadline || _stack.Services.Members.Count <= 1)
+                {
+                    _stack.Leave(now);
+                    Flush(now);
+                    return;
+                }
+            }
+
+            var deadline = Instant.Min(Instant.Min(_links.NextDeadline, _stack.NextDeadline), shutdownDeadline);
+            await WaitAsync(deadline).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WaitAsync(Instant deadline)
+    {
+        if (!_commands.IsEmpty)
+        {
+            return;
+        }
+
+        using var wait = new CancellationTokenSource();
+        var input = _links.Transport.WaitForInputAsync(deadline, wait.Token).AsTask();
+        var wake = _wake.WaitAsync(wait.Token);
+        await Task.WhenAny(input, wake).ConfigureAwait(false);
+        await wait.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(input, wake).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // One of the two waits was released by our own cancel.
+        }
+    }
+
+    /// <summary>Queues work for the loop thread and wakes it.</summary>
+    private void Enqueue(Action<Instant> command)
+    {
+        _commands.Enqueue(command);
+        try
+        {
+            _wake.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The node is gone; the command will never run (callers time out on their own tokens).
+        }
+    }
+
+    /// <summary>Runs <paramref name="function"/> on the loop thread and returns its result.</summary>
+    private Task<T> InvokeAsync<T>(Func<Instant, T> function, CancellationToken cancellationToken)
+    {
+        if (_loopExited)
+        {
+            throw new Control.NodeControlException(Control.ControlErrorCodes.NotRunning, "the node is shutting down");
+        }
+
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(now =>
+        {
+            try
+            {
+                completion.TrySetResult(function(now));
+            }
+            catch (Exception exception)
+            {
+                completion.TrySetException(exception);
+            }
+        });
+        return completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Moves the stack's outputs out: ring sequence first, then datagrams, then everything else.</summary>
+    private void Flush(Instant now)
+    {
+        for (var round = 0; round < 10_000; round++)
+        {
+            if (_stack.RingSequenceToPersist is { } sequence)
+            {
+                PersistRingSequence(sequence);
+                _stack.RingSequenceToPersist = null;
+            }
+
+            var datagrams = _stack.Datagrams.ToArray();
+            _stack.Datagrams.Clear();
+            var outputs = _stack.Outputs.ToArray();
+            _stack.Outputs.Clear();
+            if (datagrams.Length == 0 && outputs.Length == 0)
+            {
+                return;
+            }
+
+            _links.Send(now, datagrams, _stack);
+            foreach (var output in outputs)
+            {
+                Handle(now, output);
+            }
+        }
+
+        Invariant.Fail("the node kept flushing for 10000 rounds");
+    }
+
+    private void PersistRingSequence(ulong sequence)
+    {
+        try
+        {
+            _state.WriteRingSequence(sequence);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // corosync exits (21) when it cannot store the ring id: a reused sequence could confuse the others.
+            _log.Error(LogSubsystem.Main, $"Couldn't store new ring id {sequence:x} to stable storage: {ConfigFile.Reason(exception)} ({_state.RingIdPath})");
+            _exitCode = NodeStartException.StateDirectoryExitCode;
+            BeginShutdown("Corosync Cluster Engine cannot store the ring id");
+        }
+    }
+
+    private void Handle(Instant now, ServiceOutput output)
+    {
+        switch (output)
+        {
+            case ServiceLog log:
+                _log.Write(log.Subsystem, log.Priority, log.Text, log.Fields);
+                break;
+            case LocalGroupEvent groupEvent:
+                DispatchGroupEvent(now, groupEvent);
+                break;
+            case SyncCompleted completed:
+                OnSyncCompleted(completed);
+                break;
+            case QuorumReported:
+                UpdateSystemdStatus();
+                break;
+            case ConfigVersionRefused:
+                _exitCode = NodeStartException.GeneralExitCode;
+                BeginShutdown(null);
+                break;
+            case ReloadRequested reload:
+                OnReloadRequested(now, reload);
+                break;
+            case LinkEnableRequested link:
+                _links.SetLinkEnabled(now, new LinkId((byte)link.Link), link.Enabled);
+                break;
+            case NodeShutdownAnnounced announced when announced.Node == _stack.Local:
+                _shutdownAnnounced = true;
+                break;
+            case TrackingBarrierChanged barrier:
+                TryWriteTrackingBarrier(barrier.Barrier);
+                break;
+        }
+    }
+
+    private void TryWriteTrackingBarrier(uint barrier)
+    {
+        try
+        {
+            _state.WriteTrackingBarrier(barrier);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning(LogSubsystem.Votequorum, $"Unable to write {_state.TrackingPath}: {ConfigFile.Reason(exception)}");
+        }
+    }
+
+    private void OnSyncCompleted(SyncCompleted completed)
+    {
+        if (_firstSync.TrySetResult(true))
+        {
+            _notifier.Ready(SystemdStatus());
+        }
+        else
+        {
+            UpdateSystemdStatus();
+        }
+    }
+
+    private void UpdateSystemdStatus()
+    {
+        if (_firstSync.Task.IsCompleted)
+        {
+            _notifier.Status(SystemdStatus());
+        }
+    }
+
+    private string SystemdStatus()
+    {
+        var quorum = _stack.Services.Quorum.Status;
+        return $"ring {_stack.Services.RingId}, {quorum.Members.Count} members, {(quorum.Quorate ? "quorate" : "not quorate")}";
+    }
+
+    /// <summary>Clean shutdown: STOPPING to systemd, the cfg SHUTDOWN announcement, then Totem's leave (in the loop).</summary>
+    private void BeginShutdown(string? reason)
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
+        if (reason is not null)
+        {
+            _log.Notice(LogSubsystem.Main, reason);
+        }
+
+        _notifier.Stopping();
+        if (_stack.Services.InService && _stack.Services.Members.Count > 1)
+        {
+            _stack.AnnounceShutdown(_clock.Now);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Net;
+
+namespace Rookery.Node.Shell;
+
+/// <summary>How a node process starts (the <c>rookery daemon</c> options, architecture.md §4).</summary>
+public sealed record NodeOptions
+{
+    /// <value>/etc/rookery/corosync.conf by default (<c>--config FILE</c>).</value>
+    public string ConfigPath { get; init; } = NodePaths.DefaultConfigFile;
+
+    /// <value>From <c>system.state_dir</c>, else /var/lib/rookery (<c>--state-dir</c> wins).</value>
+    public string? StateDirectory { get; init; }
+
+    /// <value>/run/rookery/rookery.sock by default (<c>--socket PATH</c>, env <c>ROOKERY_SOCKET</c>); null in-process without a socket.</value>
+    public string? SocketPath { get; init; }
+
+    /// <value>Found as corosync finds it unless set (<c>--node NAME</c>).</value>
+    public string? NodeName { get; init; }
+
+    /// <summary>This host's name, for finding the local node.</summary>
+    public Func<string> HostName { get; init; } = () => Dns.GetHostName();
+
+    /// <summary>This host's addresses, for finding the local node.</summary>
+    public Func<IReadOnlyList<IPAddress>> LocalAddresses { get; init; } = SystemAddresses;
+
+    /// <summary>How long a clean shutdown waits for its announcement to be delivered before leaving anyway.</summary>
+    public Duration ShutdownAnnouncementTimeout { get; init; } = Duration.FromSeconds(2);
+
+    private static IReadOnlyList<IPAddress> SystemAddresses()
+    {
+        try
+        {
+            return [.. System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address)];
+        }
+        catch (System.Net.NetworkInformation.NetworkInformationException)
+        {
+            return [];
+        }
+    }
+}
