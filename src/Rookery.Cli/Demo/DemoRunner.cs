@@ -142,6 +142,7 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
         var started = _clock.Elapsed;
         var (exit, output, error) = await RookeryProcess.RunAsync(
             ["link", verb, link.ToString(CultureInfo.InvariantCulture)], node.Environment, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        var returned = _clock.Elapsed;
         if (exit != ExitCodes.Ok)
         {
             Fail($"'{command}' exited with {exit}: {error.Trim()} {output.Trim()}");
@@ -156,7 +157,7 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
         }
 
         var ring = done.RingId is { } now && now == _ring ? $"ring id {_ring} unchanged" : $"ring id CHANGED ({_ring} -> {done.RingId ?? "none"})";
-        Say($"{what}: every node sends on link {expected.ToString(CultureInfo.InvariantCulture)} ({Seconds(done.At - started)} after '{command}'); members 1 2 3, {ring}");
+        Say($"{what}: every node sends on link {expected.ToString(CultureInfo.InvariantCulture)} (seen {Seconds(done.At - started)} after starting '{command}', which took {Seconds(returned - started)} to run); members 1 2 3, {ring}");
         return true;
     }
 
