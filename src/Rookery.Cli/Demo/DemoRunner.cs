@@ -16,6 +16,9 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
     /// <summary>How long the traffic may take to move to the other link after <c>link disable</c> / <c>enable</c>.</summary>
     public static readonly TimeSpan SwitchTimeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>How long the ring must stay the same after start-up before the demo takes it as the reference.</summary>
+    public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(2);
+
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<string> _failures = [];
@@ -87,8 +90,31 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
             return;
         }
 
-        _ring = formed.RingId;
-        Say($"quorate: 3 members, ring id {_ring}, {Seconds(formed.At)} after start");
+        Say($"quorate: 3 members, ring id {formed.RingId}, {Seconds(formed.At)} after start");
+        string? ring = null;
+        var since = TimeSpan.Zero;
+        var settled = await WaitAsync(
+            s =>
+            {
+                if (s.RingId != ring)
+                {
+                    (ring, since) = (s.RingId, s.At);
+                }
+
+                return ring is not null && s.At - since >= SettleTime;
+            },
+            FormationTimeout, "waiting for the ring to settle", cancellationToken).ConfigureAwait(false);
+        if (settled is null)
+        {
+            Fail($"the ring did not stay the same for {SettleTime.TotalSeconds:0} s within {FormationTimeout.TotalSeconds:0} s");
+            return;
+        }
+
+        _ring = settled.RingId;
+        if (_ring != formed.RingId)
+        {
+            Say($"the ring changed once more after start-up (now {_ring}); the demo starts from this one");
+        }
         await StartStreamAsync(cluster, cancellationToken).ConfigureAwait(false);
         var steady = await HoldAsync(hold, "all links up", cancellationToken).ConfigureAwait(false);
         var active = steady.ActiveLinks(1, 2);

@@ -103,11 +103,28 @@ public sealed class ProcedureCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the daemons and waits until all three are quorate members of one ring.</summary>
+    /// <summary>How long the ring must stay the same after start-up before a test takes it as its reference.</summary>
+    public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(3);
+
+    /// <summary>Starts the daemons and waits until all three are quorate members of one ring that stays the same for <see cref="SettleTime"/>.</summary>
     public async Task<ClusterView> StartAndFormAsync()
     {
         StartDaemons();
-        return await WaitAsync(v => v.AllQuorateWith(AllNodes, AllNodes), FormationTimeout, "three nodes quorate in one ring");
+        string? ring = null;
+        var since = Stopwatch.StartNew();
+        return await WaitAsync(
+            v =>
+            {
+                var now = v.AllQuorateWith(AllNodes, AllNodes) ? v[1].RingId : null;
+                if (now != ring)
+                {
+                    ring = now;
+                    since.Restart();
+                }
+
+                return ring is not null && since.Elapsed >= SettleTime;
+            },
+            FormationTimeout, $"three nodes quorate in one ring that stays the same for {SettleTime.TotalSeconds} s");
     }
 
     /// <summary><c>rookery status --json</c> of one node (exit 0 quorate, 2 not quorate).</summary>
