@@ -193,10 +193,11 @@ m_idle() { # RSS (VmRSS) and CPU % of each daemon over IDLE s, no load
 m_latency() { # 100 B at 1000 msg/s from node 1 for DUR s: the sender's own delivery latency
   local impl=$1 r=$2 d=$3/latency; mkdir -p "$d"
   wait_ready "$impl"
-  for i in 2 3; do client "$impl" $i -e 1 -t $((DUR + 60)) -E "$d/ev$i.log" > "$d/n$i.txt" & done
+  local pids=()
+  for i in 2 3; do client "$impl" $i -e 1 -t $((DUR + 60)) -E "$d/ev$i.log" > "$d/n$i.txt" & pids+=($!); done
   sleep 1
   client "$impl" 1 -i 1000 -d "$DUR" -w 3 -s 100 -t $((DUR + 60)) -E "$d/ev1.log" > "$d/n1.txt"
-  wait
+  wait "${pids[@]}" || true
   row latency_p50_ms "$impl" "$r" "$(kv "$d/n1.txt" lat_p50_ms '\(self\)')" ms
   row latency_p99_ms "$impl" "$r" "$(kv "$d/n1.txt" lat_p99_ms '\(self\)')" ms
 }
@@ -207,11 +208,12 @@ m_throughput() { # 1 sender (node 1) and 3 senders, as fast as flow control allo
   local hz; hz=$(getconf CLK_TCK)
   for size in $SIZES; do
     local d="$base/one-$size"; mkdir -p "$d"
-    for i in 2 3; do client "$impl" $i -e 1 -t $((DUR + 60)) -s "$size" -E "$d/ev$i.log" -l "one-$size" > "$d/n$i.txt" & done
+    local pids=()
+    for i in 2 3; do client "$impl" $i -e 1 -t $((DUR + 60)) -s "$size" -E "$d/ev$i.log" -l "one-$size" > "$d/n$i.txt" & pids+=($!); done
     sleep 1
     local c0; c0=$(cl_cpu_ticks "$impl")
     client "$impl" 1 -i 0 -d "$DUR" -w 3 -s "$size" -t $((DUR + 60)) -E "$d/ev1.log" -l "one-$size" > "$d/n1.txt"
-    wait
+    wait "${pids[@]}" || true
     local c1; c1=$(cl_cpu_ticks "$impl")
     local msgs; msgs=$(kv "$d/n2.txt" total_msgs)
     row "tput1_${size}_msgs" "$impl" "$r" "$(kv "$d/n2.txt" total_rate_msgs)" msg/s
@@ -221,10 +223,12 @@ m_throughput() { # 1 sender (node 1) and 3 senders, as fast as flow control allo
     d="$base/all-$size"; mkdir -p "$d"
     local start; start=$(echo "$(now) + 2" | bc)
     c0=$(cl_cpu_ticks "$impl")
+    pids=()
     for i in 1 2 3; do
       client "$impl" $i -i 0 -d "$DUR" -w 3 -T "$start" -e 3 -s "$size" -t $((DUR + 60)) -E "$d/ev$i.log" -l "all-$size" > "$d/n$i.txt" &
+      pids+=($!)
     done
-    wait
+    wait "${pids[@]}" || true
     c1=$(cl_cpu_ticks "$impl")
     msgs=$(kv "$d/n2.txt" total_msgs)
     row "tput3_${size}_msgs" "$impl" "$r" "$(kv "$d/n2.txt" total_rate_msgs)" msg/s
@@ -239,7 +243,8 @@ m_throughput() { # 1 sender (node 1) and 3 senders, as fast as flow control allo
 stream_cut() {
   local impl=$1 d=$2 hold=$3 down=$4 up=$5
   local total; total=$(echo "$PRE + $hold + $UP" | bc)
-  for i in 2 3; do client "$impl" $i -e 1 -t $((${total%.*} + 40)) -o "$d/recv$i.csv" -E "$d/ev$i.log" > "$d/recv$i.txt" & done
+  local pids=()
+  for i in 2 3; do client "$impl" $i -e 1 -t $((${total%.*} + 40)) -o "$d/recv$i.csv" -E "$d/ev$i.log" > "$d/recv$i.txt" & pids+=($!); done
   sleep 1
   client "$impl" 1 -i 5000 -d "$total" -w 3 -s 100 -t $((${total%.*} + 40)) -o "$d/send1.csv" -E "$d/ev1.log" > "$d/send1.txt" &
   local sender=$!
@@ -247,8 +252,7 @@ stream_cut() {
   local t_down; t_down=$(now); eval "$down"
   sleep "$hold"
   local t_up; t_up=$(now); eval "$up"
-  wait $sender || true
-  wait || true
+  wait $sender "${pids[@]}" || true
   echo "t_down=$t_down t_up=$t_up" > "$d/times.txt"
 }
 

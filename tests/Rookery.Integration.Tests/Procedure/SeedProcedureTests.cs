@@ -40,6 +40,7 @@ public sealed partial class SeedProcedureTests
         var before = await cluster.ViewAsync();
         await stream.FlowsAsync(300, TimeSpan.FromSeconds(30), "with all links up");
         var after = await cluster.ViewAsync();
+        AssertSameMembership(after, ring, "under the 5 ms stream with every link up");
         Assert.True(after.ActiveEverywhere(1, All), $"link 1 (priority 20) should carry the data everywhere:\n{after}");
         AssertSenderUses(before, after, 1);
         foreach (var (from, to) in Pairs(All))
@@ -144,12 +145,13 @@ public sealed partial class SeedProcedureTests
         await using var cluster = await ProcedureCluster.CreateAsync(
             ["--link0", ProcedureCluster.Address(1, 0), "--link1", ProcedureCluster.Address(1, 1)],
             node => ["--link0", ProcedureCluster.Address(node, 0), "--link1", ProcedureCluster.Address(node, 1)]);
-        await cluster.StartAndFormAsync();
+        var formed = await cluster.StartAndFormAsync();
         await using var stream = await GroupStream.StartAsync(cluster, All);
         await stream.FlowsAsync(100, TimeSpan.FromSeconds(30), "after start");
         var before = await cluster.ViewAsync();
         await stream.FlowsAsync(300, TimeSpan.FromSeconds(30), "with all links up");
         var after = await cluster.ViewAsync();
+        AssertSameMembership(after, formed[1].RingId, "under the 5 ms stream with every link up");
         Assert.True(after.ActiveEverywhere(0, All), $"equal priorities: the lower link number is used:\n{after}");
         AssertSenderUses(before, after, 0);
         foreach (var (from, to) in Pairs(All))
