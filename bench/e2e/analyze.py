@@ -19,6 +19,8 @@ SIZE_NAMES = {'100': '100 B', '1024': '1 KiB', '10240': '10 KiB', '65536': '64 K
 FIGURES = [
     ('failover_gap_s', 'delivery gap, active link of node 3 dies (s)', 'lower', 0.25, 'default'),
     ('bothdown_stall_s', 'cluster-wide stall, node 3 loses both links (s)', 'lower', 1.0, 'default'),
+    ('failover_lost', 'messages of node 1 missing at nodes 2-3, active link dies', 'lower', 0.0, 'default'),
+    ('bothdown_lost', 'messages of node 1 missing at nodes 1-2, node 3 loses both links', 'lower', 0.0, 'default'),
 ]
 for n in ('1', '3'):
     for size in SIZES:
@@ -86,7 +88,7 @@ def main(out):
             if ref > 0:
                 ratios.append(rv / ref)
         if target is not None:
-            tgt = f'≤ {fmt(target)}'
+            tgt = f'≤ {fmt(target)}' if target else '0'
             met = statistics.median(r.values()) <= target if r else None
         elif 'cpu_us' in fig:
             tgt, met = '(reported)', None

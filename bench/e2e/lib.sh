@@ -269,6 +269,7 @@ m_bothdown() { # largest delivery gap at nodes 1 (own deliveries) and 2 while no
   wait_ready "$impl" || return 1
   stream_cut "$impl" "$d" "$BOTH" "ip -n cbn3 link set ethA down; ip -n cbn3 link set ethB down" "ip -n cbn3 link set ethA up; ip -n cbn3 link set ethB up"
   row bothdown_stall_s "$impl" "$r" "$(python3 "$HERE/gap.py" "$d" send1 recv2)" s
+  row bothdown_lost "$impl" "$r" "$(python3 "$HERE/gap.py" --lost "$d" send1 recv2)" msgs
   wait_ready "$impl" 90 || true
 }
 
