@@ -26,6 +26,7 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
     private DemoStream? _stream;
     private string? _ring;
     private bool _membershipChanged;
+    private string? _membershipChangedDuring;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -155,7 +156,7 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
             : $"membership unchanged through failover and failback: 3 members, ring id {_ring}");
         if (_membershipChanged)
         {
-            Fail("the membership changed while a link was disabled; with a second link up it must not");
+            Fail($"the membership changed ({_membershipChangedDuring}); with every node connected on at least one link it must not");
         }
     }
 
@@ -214,7 +215,7 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
         while (true)
         {
             var snapshot = await DemoSnapshot.TakeAsync(cluster, _clock.Elapsed, cancellationToken).ConfigureAwait(false);
-            Watch(snapshot);
+            Watch(snapshot, phase);
             if (_stream is not null)
             {
                 screen.Footer(_stream.Summary(cluster));
@@ -242,7 +243,7 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
     }
 
     /// <summary>After formation, any snapshot that is not the same 3-member ring counts as a membership change.</summary>
-    private void Watch(DemoSnapshot snapshot)
+    private void Watch(DemoSnapshot snapshot, string phase)
     {
         if (_ring is null || _membershipChanged)
         {
@@ -252,7 +253,8 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
         if (snapshot.RingId != _ring)
         {
             _membershipChanged = true;
-            Say($"membership changed: ring id {snapshot.RingId ?? "(nodes disagree or are not all members)"} instead of {_ring}");
+            _membershipChangedDuring = phase;
+            Say($"membership changed ({phase}): ring id {snapshot.RingId ?? "(nodes disagree or are not all members)"} instead of {_ring}");
         }
     }
 
