@@ -54,6 +54,14 @@ public sealed class CliContext
         Recursive = true,
     };
 
+    /// <summary><c>--config FILE</c>, on every command: the configuration file itself (its key is <c>authkey</c> next to it).</summary>
+    public Option<string> ConfigOption { get; } = new("--config")
+    {
+        Description = "Configuration file (default: corosync.conf in the configuration directory)",
+        HelpName = "FILE",
+        Recursive = true,
+    };
+
     public static CliContext System() => new() { Output = Console.Out, Error = Console.Error };
 
     /// <summary>The configuration directory: <c>--config-dir</c>, else <c>ROOKERY_CONFIG_DIR</c>, else /etc/rookery.</summary>
@@ -69,9 +77,13 @@ public sealed class CliContext
         return string.IsNullOrEmpty(fromEnvironment) ? Defaults.ConfigDir : fromEnvironment;
     }
 
-    public string ConfigPath(ParseResult result) => Path.Combine(ConfigDir(result), Defaults.ConfigFileName);
+    /// <summary>The configuration file: <c>--config</c>, else corosync.conf in <see cref="ConfigDir"/>.</summary>
+    public string ConfigPath(ParseResult result) =>
+        result.GetValue(ConfigOption) is { Length: > 0 } file ? file : Path.Combine(ConfigDir(result), Defaults.ConfigFileName);
 
-    public string KeyPath(ParseResult result) => Path.Combine(ConfigDir(result), Defaults.KeyFileName);
+    /// <summary>The key file: authkey next to the configuration file.</summary>
+    public string KeyPath(ParseResult result) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ConfigPath(result))) ?? ConfigDir(result), Defaults.KeyFileName);
 
     /// <summary>Prints <c>rookery: MESSAGE</c> on stderr.</summary>
     public void Fail(string message) => Error.WriteLine($"rookery: {message}");
@@ -91,6 +103,11 @@ public sealed class CliContext
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Fail(Rookery.Config.ConfigFile.Reason(e));
+            return ExitCodes.Error;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            Fail(e.Message);
             return ExitCodes.Error;
         }
     }

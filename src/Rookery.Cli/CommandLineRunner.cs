@@ -27,9 +27,19 @@ public static partial class CommandLineRunner
     private static string Explain(string message)
     {
         var link = LinkOption().Match(message);
-        return link.Success ? $"{message} Link numbers are 0..{Limits.LinksMax - 1} (--link0 … --link{Limits.LinksMax - 1})." : message;
+        if (link.Success)
+        {
+            return $"{message} Link numbers are 0..{Limits.LinksMax - 1} (--link0 … --link{Limits.LinksMax - 1}).";
+        }
+
+        var typed = TypedValue().Match(message);
+        return typed.Success ? $"{typed.Groups["option"].Value}: type check ('integer') failed - got '{typed.Groups["value"].Value}'" : message;
     }
 
     [GeneratedRegex(@"'--link\d+'")]
     private static partial Regex LinkOption();
+
+    /// <summary>System.CommandLine's "Cannot parse argument 'x' for option '--nodeid' as expected type 'System.Int64'" (integers are the only typed options).</summary>
+    [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '[^']*Int\d+[^']*'\.$")]
+    private static partial Regex TypedValue();
 }

@@ -13,6 +13,7 @@ public static class Program
     {
         var root = new RootCommand("Rookery: a cluster engine with redundant links, Totem membership and votequorum.");
         root.Options.Add(context.ConfigDirOption);
+        root.Options.Add(context.ConfigOption);
         root.Subcommands.Add(DemoCommand.Build(context));
         root.Subcommands.Add(CreateCommand.Build(context));
         root.Subcommands.Add(AddNodeCommand.Build(context));

@@ -33,8 +33,36 @@ public static class ConfigDocs
             }
         }
 
+        text.Append(Differences);
         return text.ToString();
     }
+
+    /// <summary>What Rookery does differently from corosync 3.1.7 and pvecm, on purpose (checked by tests/Rookery.Integration.Tests/CorosyncCompat).</summary>
+    private const string Differences = """
+
+        ## Differences from corosync and pvecm, on purpose
+
+        - Every error of a file is reported at once (corosync stops at the first), each with its file and line; warnings are separate.
+        - `rookery config check` also applies pvecm's `verify_conf` (interface blocks and ringX_addr must match on every node; a link
+          configured on some nodes must be on all) and votequorum's checks, which `corosync -t` does not run (corosync
+          fails later, when the quorum service starts).
+        - An interface block is read even when it holds nothing but `linknumber`; corosync ignores such a block, so a `linknumber`
+          of 8 or more there passes `corosync -t` but not `rookery config check`.
+        - Unknown keys inside an interface block stay with their link (corosync keeps them unindexed and ignores them), so
+          extensions can be set per link.
+        - Errors of ours: two nodes with one name; one address used by two nodes. Warnings of ours: a host name in ringX_addr
+          (resolved only when a node starts), one node using one address on two links (an error in create and addnode).
+        - A local node that cannot be found is a warning in `config check` (the file may be for another machine); `--node NAME`
+          makes it an error. A missing key file is a warning there; a short one is an error.
+        - `knet_compression_model: none` (the default) may be written out; corosync 3.1.7 refuses the explicit value.
+        - `config_version: -3` is refused (strtoull would wrap it).
+        - Editing keeps comments, blank lines and order (pvecm rewrites the whole file); a new file is written in pvecm's layout.
+        - addnode also refuses one address on two of the node's links and an address of another IP family than its link;
+          `--votes 0` writes `quorum_votes: 0` (pvecm leaves the line out).
+        - The non-breaking space counts as whitespace as the character U+00A0 of a UTF-8 file (corosync: the byte 0xA0).
+        - The key file defaults to `authkey` in the configuration directory (corosync: /etc/corosync/authkey).
+
+        """;
 
     private static string Type(KeySpec spec) => spec.Kind switch
     {

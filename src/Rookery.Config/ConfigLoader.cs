@@ -121,12 +121,7 @@ public static class ConfigFile
                 File.SetUnixFileMode(temporary, mode);
             }
 
-            if (!overwrite && File.Exists(path))
-            {
-                throw new IOException($"{path} already exists");
-            }
-
-            File.Move(temporary, path, overwrite: true);
+            File.Move(temporary, path, overwrite);
         }
         catch
         {

@@ -134,42 +134,12 @@ public static class ValueParsing
     public static bool TryParseInteger(string? text, long min, long max, out long value)
     {
         value = 0;
-        if (text is null)
+        if (!TrySplit(text, out var negative, out var digits) || !TryAccumulate(digits, long.MaxValue, out var magnitude))
         {
             return false;
         }
 
-        var span = text.AsSpan().TrimStart(" \t\n\v\f\r");
-        var negative = false;
-        if (span.Length > 0 && (span[0] == '+' || span[0] == '-'))
-        {
-            negative = span[0] == '-';
-            span = span[1..];
-        }
-
-        if (span.Length == 0)
-        {
-            return false;
-        }
-
-        long result = 0;
-        foreach (var c in span)
-        {
-            if (c is < '0' or > '9')
-            {
-                return false;
-            }
-
-            // Beyond 19 digits strtoll reports ERANGE; any value that large is out of every range here.
-            if (result > (long.MaxValue - 9) / 10)
-            {
-                return false;
-            }
-
-            result = (result * 10) + (c - '0');
-        }
-
-        result = negative ? -result : result;
+        var result = negative ? -(long)magnitude : (long)magnitude;
         if (result < min || result > max)
         {
             return false;
@@ -181,27 +151,36 @@ public static class ValueParsing
 
     public static bool TryParseUInt64(string? text, out ulong value)
     {
+        // strtoull negates a leading minus in unsigned arithmetic; corosync accepts it. We refuse it (except -0).
         value = 0;
-        if (text is null)
+        if (!TrySplit(text, out var negative, out var digits) || !TryAccumulate(digits, ulong.MaxValue, out var magnitude) || (negative && magnitude != 0))
         {
             return false;
         }
 
-        var span = text.AsSpan().TrimStart(" \t\n\v\f\r");
-        var negative = false;
-        if (span.Length > 0 && (span[0] == '+' || span[0] == '-'))
+        value = magnitude;
+        return true;
+    }
+
+    /// <summary>Skips leading whitespace and one sign, as strtoll does; false when no digits follow.</summary>
+    private static bool TrySplit(string? text, out bool negative, out ReadOnlySpan<char> digits)
+    {
+        negative = false;
+        digits = text.AsSpan().TrimStart(" \t\n\v\f\r");
+        if (digits.Length > 0 && (digits[0] == '+' || digits[0] == '-'))
         {
-            negative = span[0] == '-';
-            span = span[1..];
+            negative = digits[0] == '-';
+            digits = digits[1..];
         }
 
-        if (span.Length == 0)
-        {
-            return false;
-        }
+        return digits.Length > 0 && text is not null;
+    }
 
-        ulong result = 0;
-        foreach (var c in span)
+    /// <summary>Decimal digits only, up to <paramref name="max"/> (beyond it strtoll reports ERANGE).</summary>
+    private static bool TryAccumulate(ReadOnlySpan<char> digits, ulong max, out ulong value)
+    {
+        value = 0;
+        foreach (var c in digits)
         {
             if (c is < '0' or > '9')
             {
@@ -209,21 +188,14 @@ public static class ValueParsing
             }
 
             var digit = (ulong)(c - '0');
-            if (result > (ulong.MaxValue - digit) / 10)
+            if (value > (max - digit) / 10)
             {
                 return false;
             }
 
-            result = (result * 10) + digit;
+            value = (value * 10) + digit;
         }
 
-        // strtoull negates a leading minus in unsigned arithmetic; corosync accepts it. We refuse it.
-        if (negative && result != 0)
-        {
-            return false;
-        }
-
-        value = result;
         return true;
     }
 }

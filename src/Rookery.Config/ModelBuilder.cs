@@ -115,14 +115,8 @@ internal sealed class ModelBuilder
             }
         }
 
-        if (!_interfaces.TryGetValue(link, out var existing))
-        {
-            existing = [];
-            _interfaces[link] = existing;
-            _interfaceLines[link] = face.Line;
-        }
-
-        existing.AddRange(items.Where(i => i.Item.Key != "linknumber"));
+        _interfaceLines.TryAdd(link, face.Line);
+        ListFor(_interfaces, link).AddRange(items.Where(i => i.Item.Key != "linknumber"));
     }
 
     private void WalkNodelist(ConfigSection nodelist)
@@ -190,13 +184,7 @@ internal sealed class ModelBuilder
                         break;
                     }
 
-                    if (!_subsystems.TryGetValue(subsys, out var list))
-                    {
-                        list = [];
-                        _subsystems[subsys] = list;
-                    }
-
-                    list.AddRange(items.Where(i => i.Item.Key != "subsys"));
+                    ListFor(_subsystems, subsys).AddRange(items.Where(i => i.Item.Key != "subsys"));
                     break;
                 case ConfigSection other:
                     Flatten(other, _logging, "logging." + other.Name, other.Name + ".");
@@ -248,12 +236,15 @@ internal sealed class ModelBuilder
         name.Length is >= 3 and < ConfigParser.KeyPathLengthMax
         && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '/' or ':' or '-');
 
-    private List<(KeyValue Item, int Line)> Other(string name)
+    private List<(KeyValue Item, int Line)> Other(string name) => ListFor(_other, name);
+
+    private static List<(KeyValue Item, int Line)> ListFor<TKey>(SortedDictionary<TKey, List<(KeyValue Item, int Line)>> lists, TKey key)
+        where TKey : notnull
     {
-        if (!_other.TryGetValue(name, out var list))
+        if (!lists.TryGetValue(key, out var list))
         {
             list = [];
-            _other[name] = list;
+            lists[key] = list;
         }
 
         return list;

@@ -134,7 +134,7 @@ public sealed record LinkSettings(
         return new LinkSettings(
             link,
             face?.EffectivePriority ?? Defaults.KnetLinkPriority,
-            face?.PingInterval ?? (timers.TokenMs / (pongCount * 2)),
+            face?.PingInterval ?? (uint)(timers.TokenMs / (2UL * pongCount)),
             face?.PingTimeout ?? (timers.TokenMs / pongCount),
             face?.PingPrecision ?? Defaults.KnetPingPrecision,
             pongCount,

@@ -201,9 +201,9 @@ public sealed class ProcessGroups
             down.Add(node.Value);
         }
 
-        foreach (var members_ in _groups.Values)
+        foreach (var groupMembers in _groups.Values)
         {
-            foreach (var member in members_)
+            foreach (var member in groupMembers)
             {
                 down.Add(member.NodeId.Value);
             }

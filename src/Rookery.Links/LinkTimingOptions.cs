@@ -49,14 +49,14 @@ public sealed record LinkTimingOptions
 
     /// <summary>
     /// knet's timers as corosync computes them: interval = token / (pong_count × 2), timeout = token / pong_count
-    /// (exec/totemconfig.c <c>totem_calc_knet_ping_timers</c>), unless given.
+    /// (exec/totemconfig.c <c>totem_calc_knet_ping_timers</c>, integer milliseconds), unless given.
     /// </summary>
     public static LinkTimingOptions Knet(Duration runtimeToken, Duration? interval = null, Duration? timeout = null, int pongCount = LinksDefaults.PongCount) => new()
     {
-        PingInterval = interval ?? runtimeToken / (pongCount * 2),
-        DownTimeout = timeout ?? runtimeToken / pongCount,
+        PingInterval = interval ?? Duration.FromMilliseconds(runtimeToken.Milliseconds / (pongCount * 2)),
+        DownTimeout = timeout ?? Duration.FromMilliseconds(runtimeToken.Milliseconds / pongCount),
         SuspectTimeout = Duration.Infinite,
-        ProbeInterval = interval ?? runtimeToken / (pongCount * 2),
+        ProbeInterval = interval ?? Duration.FromMilliseconds(runtimeToken.Milliseconds / (pongCount * 2)),
         PongCount = pongCount,
         FlapDamping = false,
         Hedging = false,

@@ -18,6 +18,12 @@ namespace Rookery.Quorum;
 /// <see cref="NextDeadline"/>, and the local commands. Outputs go to a caller-owned list in emission order.</para>
 /// <para>Every decision depends only on the configuration and the agreed-order inputs, so every member of a ring
 /// computes the same quorum from the same deliveries.</para>
+/// <para>Wiring (the node shell): wrap every <see cref="QuorumSend"/> with <c>GroupHeader.Wrap(GroupHeader.Executive, …)</c>
+/// and submit it to Totem; on delivery, unwrap with <c>GroupHeader.TryUnwrap</c> and route group "a" messages by
+/// <c>ServiceIds.ServiceOf</c> (5 → this core, 2 → <c>ProcessGroups</c>). After each regular configuration give it to
+/// both cores, submit their sync messages, then a sync BARRIER (<c>SyncMessages.EncodeBarrier</c>, group "sync");
+/// when the barriers of all members for that ring are delivered, call <c>SyncActivate</c> on both (cpg first, as
+/// corosync orders services). Stale barriers (another ring id) are discarded.</para>
 /// </remarks>
 public sealed class Votequorum
 {
@@ -32,6 +38,8 @@ public sealed class Votequorum
     private readonly ClusterNode _us;
     private readonly ClusterNode _qdevice;
     private bool _lastManStanding;
+    private bool _twoNode;
+    private bool _waitForAll;
     private bool _waitForAllStatus;
     private uint _quorum;
     private bool _quorate;
@@ -40,8 +48,9 @@ public sealed class Votequorum
     private uint _highestNodeId;
     private uint _expectedVotesBarrier;
     private uint _trackingBarrier;
-    private NodeId[] _quorumMembers = [];
+    private NodeId[] _quorumMembers;
     private NodeId[] _previousQuorumMembers = [];
+    private NodeId[] _lastQuorateMembers = [];
     private RingId _ringId;
     private bool _syncInProgress;
     private bool _started;
@@ -53,6 +62,8 @@ public sealed class Votequorum
         Invariant.Require(configuration.LocalNode.IsValid);
         _config = configuration;
         _lastManStanding = configuration.LastManStanding;
+        _twoNode = configuration.TwoNode;
+        _waitForAll = configuration.WaitForAll;
         _qdevice = new ClusterNode(QuorumDeviceNodeId) { Votes = configuration.QuorumDeviceVotes, State = QuorumNodeState.Member };
         _us = new ClusterNode(configuration.LocalNode.Value)
         {
@@ -62,12 +73,68 @@ public sealed class Votequorum
             Flags = NodeInfoFlags.First,
         };
         _nodes.Add(_us.NodeId, _us);
+        _quorumMembers = [configuration.LocalNode];
         _expectedVotesBarrier = configuration.ExpectedVotes;
         _trackingBarrier = configuration.ExpectedVotesTrackingBarrier;
         if (configuration.WaitForAll)
         {
             SetWaitForAllStatus(true);
         }
+    }
+
+    /// <summary>
+    /// A configuration reload (<c>corosync-cfgtool -R</c>; <c>votequorum_refresh_config</c>): this node's votes,
+    /// expected votes and two_node are re-read, wait_for_all follows two_node when it is not set explicitly; the
+    /// other quorum keys only take effect at startup. The new values are announced with NODEINFO and
+    /// RECONFIGURE messages, so they apply cluster-wide in agreed order. When the new settings are invalid,
+    /// corosync's message is logged and the running values stay (returns false).
+    /// </summary>
+    public bool Reload(QuorumSettings settings, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var log = new List<QuorumLogLine>();
+        var resolved = QuorumConfiguration.Resolve(settings, log, out var error);
+        foreach (var line in log)
+        {
+            outputs.Add(new QuorumLog(line));
+        }
+
+        if (resolved is null)
+        {
+            Log(outputs, Voteq, QuorumLogLevel.Critical, error!);
+            Log(outputs, Voteq, QuorumLogLevel.Critical, "will continue with current runtime data");
+            return false;
+        }
+
+        var oldVotes = _us.Votes;
+        var oldExpected = _us.ExpectedVotes;
+        _twoNode = resolved.TwoNode;
+        if (settings.WaitForAll is null)
+        {
+            _waitForAll = _twoNode;
+            if (!_waitForAll && _waitForAllStatus)
+            {
+                SetWaitForAllStatus(false);
+            }
+        }
+
+        _us.Votes = resolved.Votes;
+        _us.ExpectedVotes = resolved.ExpectedVotes;
+        _expectedVotesBarrier = resolved.ExpectedVotes;
+        SendNodeInfo(_us, outputs);
+        SendNodeInfo(_qdevice, outputs);
+        if (_us.Votes != oldVotes)
+        {
+            Send(new ReconfigureMessage(_us.NodeId, _us.Votes, ReconfigureParam.NodeVotes), outputs);
+        }
+
+        if (_us.ExpectedVotes != oldExpected)
+        {
+            Send(new ReconfigureMessage(_us.NodeId, _us.ExpectedVotes, ReconfigureParam.ExpectedVotes), outputs);
+        }
+
+        return true;
     }
 
     /// <summary>Votequorum messages that failed to decode (counted, then dropped).</summary>
@@ -77,6 +144,15 @@ public sealed class Votequorum
     public Instant NextDeadline => _lastManStandingDeadline;
 
     public bool Quorate => _quorate;
+
+    /// <summary>True between a regular configuration and <see cref="SyncActivate"/>: quorum is not reported then.</summary>
+    public bool Syncing => _syncInProgress;
+
+    /// <summary>The current quorum view (members of the last regular configuration), sorted.</summary>
+    public IReadOnlyList<NodeId> Members => _quorumMembers;
+
+    /// <summary>This node's expected votes.</summary>
+    public uint ExpectedVotes => _us.ExpectedVotes;
 
     /// <summary>Computes the initial quorum and announces this node (corosync's exec_init).</summary>
     public void Start(Instant now, List<QuorumOutput> outputs)
@@ -237,7 +313,7 @@ public sealed class Votequorum
                 if (node.State == QuorumNodeState.Member)
                 {
                     highestExpected = Math.Max(highestExpected, node.ExpectedVotes);
-                    totalVotes += node.Votes;
+                    totalVotes = SaturatingAdd(totalVotes, node.Votes);
                 }
 
                 nodes.Add(new QuorumNodeStatus(new NodeId(node.NodeId), node.State, node.Votes, node.ExpectedVotes, node.Flags));
@@ -245,7 +321,7 @@ public sealed class Votequorum
 
             if (_us.Flags.HasFlag(NodeInfoFlags.QdeviceCastVote))
             {
-                totalVotes += _qdevice.Votes;
+                totalVotes = SaturatingAdd(totalVotes, _qdevice.Votes);
             }
 
             return new QuorumStatus
@@ -273,9 +349,9 @@ public sealed class Votequorum
     private QuorumInfoFlags InfoFlags()
     {
         var flags = QuorumInfoFlags.None;
-        flags |= _config.TwoNode ? QuorumInfoFlags.TwoNode : 0;
+        flags |= _twoNode ? QuorumInfoFlags.TwoNode : 0;
         flags |= _quorate ? QuorumInfoFlags.Quorate : 0;
-        flags |= _config.WaitForAll ? QuorumInfoFlags.WaitForAll : 0;
+        flags |= _waitForAll ? QuorumInfoFlags.WaitForAll : 0;
         flags |= _lastManStanding ? QuorumInfoFlags.LastManStanding : 0;
         flags |= _config.AutoTieBreaker != AutoTieBreakerMode.None ? QuorumInfoFlags.AutoTieBreaker : 0;
         flags |= _config.AllowDownscale ? QuorumInfoFlags.AllowDownscale : 0;
@@ -408,7 +484,7 @@ public sealed class Votequorum
             RecalculateQuorum(allowDecrease, byNode, outputs);
         }
 
-        if (_config.WaitForAll
+        if (_waitForAll
             && !node.Flags.HasFlag(NodeInfoFlags.WaitForAllStatus)
             && node.Flags.HasFlag(NodeInfoFlags.Quorate))
         {
@@ -459,13 +535,13 @@ public sealed class Votequorum
             if (node.State == QuorumNodeState.Member)
             {
                 members++;
-                totalVotes += node.Votes;
+                totalVotes = SaturatingAdd(totalVotes, node.Votes);
             }
         }
 
         if (_qdevice.Votes > 0)
         {
-            totalVotes += _qdevice.Votes;
+            totalVotes = SaturatingAdd(totalVotes, _qdevice.Votes);
             members++;
         }
 
@@ -505,14 +581,14 @@ public sealed class Votequorum
             if (node.State == QuorumNodeState.Member)
             {
                 highestExpected = Math.Max(highestExpected, node.ExpectedVotes);
-                totalVotes += node.Votes;
+                totalVotes = SaturatingAdd(totalVotes, node.Votes);
                 nodes++;
             }
         }
 
         if (_us.Flags.HasFlag(NodeInfoFlags.QdeviceCastVote))
         {
-            totalVotes += _qdevice.Votes;
+            totalVotes = SaturatingAdd(totalVotes, _qdevice.Votes);
             nodes++;
         }
 
@@ -521,13 +597,13 @@ public sealed class Votequorum
             highestExpected = maxExpected;
         }
 
-        var quorum = Math.Max((highestExpected + 2) / 2, (totalVotes + 2) / 2);
+        var quorum = (uint)Math.Max(((ulong)highestExpected + 2) / 2, ((ulong)totalVotes + 2) / 2);
         if (!allowDecrease)
         {
             quorum = Math.Max(_quorum, quorum);
         }
 
-        if (_config.TwoNode && nodes <= 2)
+        if (_twoNode && nodes <= 2)
         {
             quorum = 1;
         }
@@ -537,7 +613,7 @@ public sealed class Votequorum
 
     private void AreWeQuorate(uint totalVotes, List<QuorumOutput> outputs)
     {
-        if (_config.WaitForAll && _waitForAllStatus)
+        if (_waitForAll && _waitForAllStatus)
         {
             if (totalVotes != _us.ExpectedVotes)
             {
@@ -554,14 +630,18 @@ public sealed class Votequorum
         {
             _lowestNodeId = _us.NodeId;
             _highestNodeId = _us.NodeId;
+            var members = new List<NodeId>();
             foreach (var node in _nodes.Values)
             {
                 if (node.State == QuorumNodeState.Member)
                 {
                     _lowestNodeId = Math.Min(_lowestNodeId, node.NodeId);
                     _highestNodeId = Math.Max(_highestNodeId, node.NodeId);
+                    members.Add(new NodeId(node.NodeId));
                 }
             }
+
+            _lastQuorateMembers = [.. members];
         }
 
         if (_config.AutoTieBreaker != AutoTieBreakerMode.None
@@ -583,7 +663,7 @@ public sealed class Votequorum
             _us.Flags &= ~NodeInfoFlags.Quorate;
         }
 
-        if (_config.WaitForAll)
+        if (_waitForAll)
         {
             SetWaitForAllStatus(!quorate);
         }
@@ -596,9 +676,15 @@ public sealed class Votequorum
 
     /// <summary>
     /// The auto_tie_breaker decision for an exact half split: the lowest (or highest) node id of the last
-    /// quorate membership is here; or, for a list, the first listed node present here, provided no node
-    /// listed before it was in the previous membership.
+    /// quorate membership is here; or, for a list, the first listed node that was in the last quorate
+    /// membership is here.
     /// </summary>
+    /// <remarks>
+    /// Deliberate difference from corosync for the list: corosync skips listed nodes absent from the
+    /// <em>previous ring</em>, which lets both halves win when that ring was not quorate (two nodes started
+    /// apart, or a partition re-forming alone); the simulation found it. Judging by the last quorate
+    /// membership, as lowest and highest already do, both halves of a split pick the same decider.
+    /// </remarks>
     private bool AutoTieBreakerAllows()
     {
         switch (_config.AutoTieBreaker)
@@ -609,23 +695,12 @@ public sealed class Votequorum
                 return IsMemberNode(_highestNodeId);
         }
 
-        var list = _config.AutoTieBreakerNodes;
-        for (var i = 0; i < list.Count; i++)
+        foreach (var listed in _config.AutoTieBreakerNodes)
         {
-            if (Array.IndexOf(_quorumMembers, list[i]) < 0)
+            if (Array.IndexOf(_lastQuorateMembers, listed) >= 0)
             {
-                continue;
+                return IsMemberNode(listed.Value);
             }
-
-            for (var j = 0; j < i; j++)
-            {
-                if (Array.IndexOf(_previousQuorumMembers, list[j]) >= 0)
-                {
-                    return false;
-                }
-            }
-
-            return true;
         }
 
         return false;
@@ -707,6 +782,9 @@ public sealed class Votequorum
 
         Log(outputs, QuorumSubsystem, QuorumLogLevel.Notice, line.ToString());
     }
+
+    /// <summary>Votes come from the network: sums saturate instead of wrapping (corosync wraps) or throwing.</summary>
+    private static uint SaturatingAdd(uint a, uint b) => (uint)Math.Min((ulong)a + b, uint.MaxValue);
 
     private sealed class ClusterNode(uint nodeId)
     {

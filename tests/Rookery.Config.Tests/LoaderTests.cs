@@ -96,6 +96,15 @@ public sealed class LoaderTests
     }
 
     [Fact]
+    public void HugePongCountsDoNotOverflowThePingInterval()
+    {
+        var config = ConfigLoader.Parse(Nodes(2, "interface {\n    knet_pong_count: 2147483648\n  }"), "t.conf").Config;
+
+        Assert.Equal(0u, config.Links[0].PingIntervalMs);
+        Assert.Equal(0u, config.Links[0].PingTimeoutMs);
+    }
+
+    [Fact]
     public void LocalNodeIsFoundByExplicitNameThenHostNameThenAddress()
     {
         var config = ConfigLoader.Parse(Fixture.Seed, "seed.conf").Config;

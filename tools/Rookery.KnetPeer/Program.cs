@@ -53,10 +53,16 @@ try
 
     return 0;
 }
-catch (ArgumentException exception)
+catch (Exception exception) when (exception is ArgumentException or FormatException or OverflowException)
 {
-    Console.Error.WriteLine($"rookery-knetpeer: {exception.Message}");
+    Console.Error.WriteLine($"rookery-knetpeer: {exception.Message} (see the usage at the top of tools/Rookery.KnetPeer/Program.cs)");
     return 2;
+}
+catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+{
+    // An unreadable key file, or an address that cannot be bound in this namespace.
+    Console.Error.WriteLine($"rookery-knetpeer: {exception.Message}");
+    return 1;
 }
 
 internal sealed record Arguments(KnetPeerConfig Config, Duration? StreamInterval, int StreamSize, string? DeliveriesPath, TimeSpan? Duration)

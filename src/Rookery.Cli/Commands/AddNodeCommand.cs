@@ -113,6 +113,7 @@ public static class AddNodeCommand
 
     private static void CheckAddresses(CorosyncConfig config, string nodeName, IReadOnlyList<LinkArgument> links, List<string> errors)
     {
+        LinkOptions.CheckOwnAddresses(links, errors);
         foreach (var link in links)
         {
             foreach (var other in config.Nodes.Where(n => n.Name != nodeName))
@@ -126,11 +127,6 @@ public static class AddNodeCommand
                 }
             }
 
-            if (links.FirstOrDefault(l => l.Link < link.Link && SameAddress(l.Address, link.Address)) is { } twin)
-            {
-                errors.Add($"address '{link.Address}' given for link {twin.Link} and link {link.Link}: every link needs its own address");
-            }
-
             var family = ConfigValidator.Family(link.Address);
             var peer = config.Nodes.Where(n => n.Name != nodeName).Select(n => n.Address(link.Link)).FirstOrDefault(a => a is not null && ConfigValidator.Family(a) is not null);
             if (family is not null && peer is not null && ConfigValidator.Family(peer) != family)
@@ -139,9 +135,6 @@ public static class AddNodeCommand
             }
         }
     }
-
-    private static bool SameAddress(string a, string b) =>
-        IPAddress.TryParse(a, out var x) && IPAddress.TryParse(b, out var y) ? x.Equals(y) : a == b;
 
     private static string Describe(System.Net.Sockets.AddressFamily family) =>
         family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";

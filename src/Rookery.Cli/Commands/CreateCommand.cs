@@ -41,6 +41,7 @@ public static class CreateCommand
             var nodeVotes = Range("votes", result.GetValue(votes) ?? 1, 1, uint.MaxValue, errors);
             var tokenCoefficient = Range("token-coefficient", result.GetValue(coefficient) ?? Defaults.CreateTokenCoefficientMs, 0, uint.MaxValue, errors);
             var given = links.Parse(result, errors);
+            LinkOptions.CheckOwnAddresses(given, errors);
             Fail(errors);
 
             var linkList = given.Count > 0 ? given : [FallbackLink(context, nodeName)];
@@ -122,7 +123,6 @@ public static class CreateCommand
 
     private static void Write(CliContext context, ParseResult result, string text)
     {
-        var directory = context.ConfigDir(result);
         var configFile = context.ConfigPath(result);
         var keyFile = context.KeyPath(result);
         if (File.Exists(configFile) || Directory.Exists(configFile))
@@ -135,7 +135,7 @@ public static class CreateCommand
             throw new CliException($"authentication key '{keyFile}' already exists");
         }
 
-        Directory.CreateDirectory(directory);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(configFile))!);
         context.Output.WriteLine($"Writing corosync key to {keyFile}");
         KeygenCommand.WriteKey(keyFile);
         try

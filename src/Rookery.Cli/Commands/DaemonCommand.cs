@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Rookery.Node;
 using Rookery.Node.Shell;
 
@@ -14,12 +13,10 @@ public static class DaemonCommand
 {
     public static Command Build(CliContext context)
     {
-        var config = new Option<string>("--config") { Description = "Configuration file (default: corosync.conf in the configuration directory)" };
         var stateDir = new Option<string>("--state-dir") { Description = $"State directory for the ring id (default: system.state_dir, else {NodePaths.DefaultStateDirectory})" };
         var socket = NodeCommandSupport.SocketOption();
         var node = new Option<string>("--node") { Description = "Name of this node in the nodelist (default: found as corosync finds it; needed for several nodes on one host)" };
         var command = new Command("daemon", "Run the node in the foreground (corosync -f); stop it with SIGTERM to leave cleanly.");
-        command.Options.Add(config);
         command.Options.Add(stateDir);
         command.Options.Add(socket);
         command.Options.Add(node);
@@ -27,7 +24,7 @@ public static class DaemonCommand
         {
             var options = new NodeOptions
             {
-                ConfigPath = result.GetValue(config) ?? context.ConfigPath(result),
+                ConfigPath = context.ConfigPath(result),
                 StateDirectory = result.GetValue(stateDir),
                 SocketPath = result.GetValue(socket) is { Length: > 0 } path ? path : NodePaths.Socket(context.GetEnvironment(NodePaths.SocketEnvironmentVariable)),
                 NodeName = result.GetValue(node),
@@ -35,16 +32,7 @@ public static class DaemonCommand
                 LocalAddresses = context.LocalAddresses,
             };
             using var stop = new CancellationTokenSource();
-            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
-            {
-                signal.Cancel = true;
-                stop.Cancel();
-            });
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal =>
-            {
-                signal.Cancel = true;
-                stop.Cancel();
-            });
+            using var signals = NodeCommandSupport.CancelOnSignals(stop);
             return NodeHost.RunAsync(options, context.Error, context.GetEnvironment, stop.Token).GetAwaiter().GetResult();
         });
         return command;

@@ -10,14 +10,7 @@ public static class ExpectedCommand
     {
         var socket = NodeCommandSupport.SocketOption();
         var votes = new Argument<long>("N") { Description = "New expected votes (a positive number)" };
-        votes.Validators.Add(r =>
-        {
-            var value = r.GetValueOrDefault<long>();
-            if (value is < 1 or > uint.MaxValue)
-            {
-                r.AddError(string.Create(CultureInfo.InvariantCulture, $"New expected votes value was not valid, try a positive number (got {value})"));
-            }
-        });
+        votes.Validators.Add(r => NodeCommandSupport.Range(r, 1, uint.MaxValue, token => $"New expected votes value was not valid, try a positive number (got {token})"));
         var command = new Command("expected", "Set the expected votes (pvecm expected); refused below the votes present.");
         command.Arguments.Add(votes);
         command.Options.Add(socket);

@@ -40,13 +40,7 @@ public static class GroupCommand
         var socket = NodeCommandSupport.SocketOption();
         var name = GroupName();
         var count = new Option<int?>("--count") { Description = "Exit after this many deliveries (default: run until interrupted)" };
-        count.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1)
-            {
-                r.AddError("--count must be a positive number");
-            }
-        });
+        count.Validators.Add(r => NodeCommandSupport.Range(r, 1, int.MaxValue, token => $"--count must be a positive number, not {token}"));
         var command = new Command("watch", "Join a group and print every delivery and membership change as a JSON line.");
         command.Arguments.Add(name);
         command.Options.Add(count);
@@ -79,10 +73,10 @@ public static class GroupCommand
         var interval = new Option<int>("--interval") { Description = "Milliseconds between messages (default 0)", DefaultValueFactory = _ => 0 };
         var size = new Option<int>("--size") { Description = $"Bytes per message ({GroupEventFormatter.SequencedSizeMin}..{ControlProtocol.GroupMessageSizeMax - 1024}, default 64)", DefaultValueFactory = _ => 64 };
         var start = new Option<long>("--start") { Description = "Number of the first message (default 1)", DefaultValueFactory = _ => 1 };
-        count.Validators.Add(r => Positive(r, "--count", r.GetValueOrDefault<int>(), 1, int.MaxValue));
-        interval.Validators.Add(r => Positive(r, "--interval", r.GetValueOrDefault<int>(), 0, 3_600_000));
-        size.Validators.Add(r => Positive(r, "--size", r.GetValueOrDefault<int>(), GroupEventFormatter.SequencedSizeMin, ControlProtocol.GroupMessageSizeMax - 1024));
-        start.Validators.Add(r => Positive(r, "--start", r.GetValueOrDefault<long>(), 0, long.MaxValue));
+        count.Validators.Add(r => Positive(r, "--count", 1, int.MaxValue));
+        interval.Validators.Add(r => Positive(r, "--interval", 0, 3_600_000));
+        size.Validators.Add(r => Positive(r, "--size", GroupEventFormatter.SequencedSizeMin, ControlProtocol.GroupMessageSizeMax - 1024));
+        start.Validators.Add(r => Positive(r, "--start", 0, long.MaxValue));
         var command = new Command("send", "Join a group and send numbered messages to it (the watchers see seq = the number).");
         command.Arguments.Add(name);
         command.Options.Add(count);
@@ -114,11 +108,6 @@ public static class GroupCommand
         return command;
     }
 
-    private static void Positive(System.CommandLine.Parsing.OptionResult result, string name, long value, long min, long max)
-    {
-        if (value < min || value > max)
-        {
-            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be {min}..{max}, not {value}"));
-        }
-    }
+    private static void Positive(System.CommandLine.Parsing.OptionResult result, string name, long min, long max) =>
+        NodeCommandSupport.Range(result, min, max, token => string.Create(CultureInfo.InvariantCulture, $"{name} must be {min}..{max}, not {token}"));
 }

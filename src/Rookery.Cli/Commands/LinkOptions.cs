@@ -123,6 +123,21 @@ public sealed partial class LinkOptions
         return new LinkArgument(link, address, priority);
     }
 
+    /// <summary>Ours (pvecm misses it): one node using one address on two links has no redundancy; refused.</summary>
+    public static void CheckOwnAddresses(IReadOnlyList<LinkArgument> links, List<string> errors)
+    {
+        foreach (var link in links)
+        {
+            if (links.FirstOrDefault(l => l.Link < link.Link && SameAddress(l.Address, link.Address)) is { } twin)
+            {
+                errors.Add($"address '{link.Address}' given for link {twin.Link} and link {link.Link}: every link needs its own address");
+            }
+        }
+    }
+
+    private static bool SameAddress(string a, string b) =>
+        IPAddress.TryParse(a, out var x) && IPAddress.TryParse(b, out var y) ? x.Equals(y) : string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>An IPv4/IPv6 literal or a DNS name (pve-common: <c>pve_verify_address</c>).</summary>
     public static bool IsAddress(string text) =>
         (IPAddress.TryParse(text, out _) && !text.Contains('%') && (text.Contains(':') || text.Count(c => c == '.') == 3))

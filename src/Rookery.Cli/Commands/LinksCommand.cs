@@ -10,21 +10,14 @@ namespace Rookery.Cli.Commands;
 /// </summary>
 public static class LinksCommand
 {
-    public static Command Build(CliContext context)
-    {
-        var socket = NodeCommandSupport.SocketOption();
-        var json = NodeCommandSupport.JsonOption();
-        var command = new Command("links", "Every node's links: connected, active, priority, addresses, latency, counters (corosync-cfgtool -s).");
-        command.Options.Add(socket);
-        command.Options.Add(json);
-        context.SetAction(command, result => NodeCommandSupport.WithClient(context, result, socket, async (client, cancel) =>
-        {
-            var links = await client.GetLinksAsync(cancel).ConfigureAwait(false);
-            context.Output.Write(result.GetValue(json) ? JsonOutput.Links(links) + "\n" : LinksFormatter.Format(links));
-            return ExitCodes.Ok;
-        }));
-        return command;
-    }
+    public static Command Build(CliContext context) =>
+        NodeCommandSupport.Query(context, "links", "Every node's links: connected, active, priority, addresses, latency, counters (corosync-cfgtool -s).",
+            async (client, json, cancel) =>
+            {
+                var links = await client.GetLinksAsync(cancel).ConfigureAwait(false);
+                context.Output.Write(json ? JsonOutput.Links(links) + "\n" : LinksFormatter.Format(links));
+                return ExitCodes.Ok;
+            });
 
     public static Command BuildLink(CliContext context)
     {
@@ -38,14 +31,7 @@ public static class LinksCommand
     {
         var socket = NodeCommandSupport.SocketOption();
         var link = new Argument<int>("N") { Description = $"Link number (0..{Limits.LinksMax - 1})" };
-        link.Validators.Add(r =>
-        {
-            var value = r.GetValueOrDefault<int>();
-            if (value is < 0 or >= Limits.LinksMax)
-            {
-                r.AddError(string.Create(CultureInfo.InvariantCulture, $"link number {value} is out of range; link numbers are 0..{Limits.LinksMax - 1}"));
-            }
-        });
+        link.Validators.Add(r => NodeCommandSupport.Range(r, 0, Limits.LinksMax - 1, token => $"link number {token} is out of range; link numbers are 0..{Limits.LinksMax - 1}"));
         var local = new Option<bool>("--local") { Description = "Only on this node (default: on every member)" };
         var command = new Command(enable ? "enable" : "disable", enable ? "Put link N back in service." : "Take link N out of service (its traffic fails over to the next link).");
         command.Arguments.Add(link);

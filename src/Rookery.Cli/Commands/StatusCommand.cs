@@ -12,35 +12,20 @@ public static class StatusCommand
     /// <summary><c>EXIT_NOT_QUORATE</c> of corosync-quorumtool.</summary>
     public const int NotQuorate = 2;
 
-    public static Command Build(CliContext context)
-    {
-        var socket = NodeCommandSupport.SocketOption();
-        var json = NodeCommandSupport.JsonOption();
-        var command = new Command("status", "Cluster, quorum, membership and link status (pvecm status); exit 0 quorate, 2 not quorate, 1 error.");
-        command.Options.Add(socket);
-        command.Options.Add(json);
-        context.SetAction(command, result => NodeCommandSupport.WithClient(context, result, socket, async (client, cancel) =>
-        {
-            var status = await client.GetStatusAsync(cancel).ConfigureAwait(false);
-            context.Output.Write(result.GetValue(json) ? JsonOutput.Status(status) + "\n" : StatusFormatter.FormatStatus(status, DateTimeOffset.Now));
-            return status.Quorum.Quorate ? ExitCodes.Ok : NotQuorate;
-        }));
-        return command;
-    }
+    public static Command Build(CliContext context) =>
+        NodeCommandSupport.Query(context, "status", "Cluster, quorum, membership and link status (pvecm status); exit 0 quorate, 2 not quorate, 1 error.",
+            async (client, json, cancel) =>
+            {
+                var status = await client.GetStatusAsync(cancel).ConfigureAwait(false);
+                context.Output.Write(json ? JsonOutput.Status(status) + "\n" : StatusFormatter.FormatStatus(status, DateTimeOffset.Now));
+                return status.Quorum.Quorate ? ExitCodes.Ok : NotQuorate;
+            });
 
-    public static Command BuildNodes(CliContext context)
-    {
-        var socket = NodeCommandSupport.SocketOption();
-        var json = NodeCommandSupport.JsonOption();
-        var command = new Command("nodes", "Members of the current membership (pvecm nodes).");
-        command.Options.Add(socket);
-        command.Options.Add(json);
-        context.SetAction(command, result => NodeCommandSupport.WithClient(context, result, socket, async (client, cancel) =>
+    public static Command BuildNodes(CliContext context) =>
+        NodeCommandSupport.Query(context, "nodes", "Members of the current membership (pvecm nodes).", async (client, json, cancel) =>
         {
             var status = await client.GetStatusAsync(cancel).ConfigureAwait(false);
-            context.Output.Write(result.GetValue(json) ? JsonOutput.Nodes(status.Members) + "\n" : StatusFormatter.FormatNodes(status.Members));
+            context.Output.Write(json ? JsonOutput.Nodes(status.Members) + "\n" : StatusFormatter.FormatNodes(status.Members));
             return ExitCodes.Ok;
-        }));
-        return command;
-    }
+        });
 }

@@ -165,11 +165,16 @@ public sealed class ConfigEditor
         }
     }
 
-    /// <summary>Raises totem.config_version by one (from 0 when unset) and returns the new version.</summary>
+    /// <summary>Raises totem.config_version by one (from 0 when unset) and returns the new version; throws <see cref="InvalidOperationException"/> at its maximum.</summary>
     public ulong BumpConfigVersion()
     {
         var current = Config.Totem.ConfigVersion;
-        var next = checked(current + 1);
+        if (current == ulong.MaxValue)
+        {
+            throw new InvalidOperationException($"config_version {current} cannot be raised any further");
+        }
+
+        var next = current + 1;
         SetKey("totem", "config_version", next.ToString(CultureInfo.InvariantCulture));
         return next;
     }

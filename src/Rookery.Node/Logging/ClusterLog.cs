@@ -2,7 +2,7 @@ namespace Rookery.Node.Logging;
 
 /// <summary>
 /// The node's log: corosync's subsystem tags and priorities, filtered by the <c>logging {}</c> section, written
-/// to every configured sink. Thread-safe; <see cref="Reconfigure"/> swaps settings and sinks atomically
+/// to every configured sink. Thread-safe; <c>Reconfigure</c> swaps settings (and sinks) atomically
 /// (after a reload).
 /// </summary>
 public sealed class ClusterLog : IDisposable
@@ -47,6 +47,9 @@ public sealed class ClusterLog : IDisposable
     public void Error(string subsystem, string message, LogFields fields = default) => Write(subsystem, LogPriority.Error, message, fields);
 
     public void Debug(string subsystem, string message, LogFields fields = default) => Write(subsystem, LogPriority.Debug, message, fields);
+
+    /// <summary>Replaces the settings and keeps the sinks (a host that owns where the log goes).</summary>
+    public void Reconfigure(LoggingSettings settings) => _state = _state with { Settings = settings };
 
     /// <summary>Replaces settings and sinks; the old sinks are disposed unless they are reused.</summary>
     public void Reconfigure(LoggingSettings settings, IReadOnlyList<ILogSink> sinks)

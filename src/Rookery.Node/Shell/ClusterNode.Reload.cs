@@ -165,9 +165,14 @@ public sealed partial class ClusterNode
         }
 
         _config = next;
+        if (plan.NodesAdded.Count > 0 || plan.NodesRemoved.Count > 0)
+        {
+            _stack.SetNodelist(now, Nodelist(next));
+        }
+
         if (plan.LoggingChanged)
         {
-            _log.Reconfigure(LoggingSettingsFromConfig.From(next.Logging), CurrentSinks(_log, next));
+            ApplyLogging(_log, _options, next);
         }
 
         _stack.SetConfigVersion(now, next.Totem.ConfigVersion);

@@ -92,7 +92,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         }
 
         var local = new NodeId(nodeId);
-        log.Reconfigure(LoggingSettingsFromConfig.From(config.Logging), CurrentSinks(log, config));
+        ApplyLogging(log, options, config);
         var state = new StateFiles(options.StateDirectory ?? config.StateDir, local);
         ulong ringSequence;
         uint trackingBarrier;
@@ -163,6 +163,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         try
         {
             var now = _clock.Now;
+            _stack.SetNodelist(now, Nodelist(_config));
             _stack.Start(now);
             Flush(now);
             await LoopAsync().ConfigureAwait(false);
@@ -182,6 +183,21 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     {
         _wake.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    private static NodeId[] Nodelist(CorosyncConfig config) =>
+        [.. config.Nodes.Where(n => n.NodeId is not null).Select(n => new NodeId(n.NodeId!.Value)).Order()];
+
+    private static void ApplyLogging(ClusterLog log, NodeOptions options, CorosyncConfig config)
+    {
+        if (options.LogDestinationsFromConfig)
+        {
+            log.Reconfigure(LoggingSettingsFromConfig.From(config.Logging), CurrentSinks(log, config));
+        }
+        else
+        {
+            log.Reconfigure(LoggingSettingsFromConfig.From(config.Logging));
+        }
     }
 
     private static IReadOnlyList<ILogSink> CurrentSinks(ClusterLog log, CorosyncConfig config)

@@ -17,6 +17,13 @@ public sealed record NodeOptions
     /// <value>Found as corosync finds it unless set (<c>--node NAME</c>).</value>
     public string? NodeName { get; init; }
 
+    /// <summary>
+    /// Whether the <c>logging {}</c> section chooses where the log goes (the daemon) or only how much is logged
+    /// (an application hosting the node in-process keeps the sinks it gave).
+    /// </summary>
+    /// <value>True by default.</value>
+    public bool LogDestinationsFromConfig { get; init; } = true;
+
     /// <summary>This host's name, for finding the local node.</summary>
     public Func<string> HostName { get; init; } = () => Dns.GetHostName();
 

@@ -62,6 +62,14 @@ public sealed class NodeStack
         Route();
     }
 
+    /// <summary>The nodes of the nodelist (at start and after a reload): Totem drops strangers and fails removed members.</summary>
+    public void SetNodelist(Instant now, IReadOnlyList<NodeId> nodes)
+    {
+        _now = now;
+        _totem.SetNodelist(now, nodes, _totemOutput);
+        Route();
+    }
+
     public void Receive(Instant now, NodeId from, ReadOnlySpan<byte> bytes)
     {
         _now = now;

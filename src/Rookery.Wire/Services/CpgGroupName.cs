@@ -2,7 +2,7 @@ namespace Rookery.Wire.Services;
 
 /// <summary>
 /// A CPG group name: up to 128 arbitrary bytes (corosync <c>mar_cpg_name_t</c>: u32 length, 4 pad bytes,
-/// char value[128]). Ordered by bytes, then by length, so every node sorts groups the same way.
+/// char value[128]). Ordered by bytes (a prefix first), so every node sorts groups the same way.
 /// </summary>
 public readonly struct CpgGroupName : IEquatable<CpgGroupName>, IComparable<CpgGroupName>
 {
@@ -41,11 +41,7 @@ public readonly struct CpgGroupName : IEquatable<CpgGroupName>, IComparable<CpgG
         return name;
     }
 
-    public int CompareTo(CpgGroupName other)
-    {
-        var byBytes = Value.SequenceCompareTo(other.Value);
-        return byBytes;
-    }
+    public int CompareTo(CpgGroupName other) => Value.SequenceCompareTo(other.Value);
 
     public bool Equals(CpgGroupName other) => Value.SequenceEqual(other.Value);
 

@@ -34,7 +34,7 @@ public sealed record CpgMcastMessage(CpgGroupName Group, uint Pid, uint SourceNo
 /// <summary>fn 4: the pre-2.x down list; receivers ignore it. 1560 bytes.</summary>
 public sealed record CpgDownListOldMessage(IReadOnlyList<uint> LeftNodes) : CpgMessage;
 
-/// <summary>fn 5: the sender's old member count and the nodes it saw leave (logged only). 1568 bytes.</summary>
+/// <summary>fn 5: the sender's old member count and the nodes it saw leave (logged only). 1568 bytes: the u32 node ids are packed (only the array start is 8-aligned).</summary>
 public sealed record CpgDownListMessage(uint OldMembers, IReadOnlyList<uint> LeftNodes) : CpgMessage;
 
 /// <summary>
@@ -147,20 +147,15 @@ public static class CpgCodec
     public static ServiceDecodeStatus TryDecode(ReadOnlySpan<byte> message, out CpgMessage? decoded)
     {
         decoded = null;
-        var status = ServiceHeader.TryRead(message, out var id, out _);
+        var status = ServiceHeader.TryReadFunction(message, ServiceIds.Cpg, out var function);
         if (status != ServiceDecodeStatus.Ok)
         {
             return status;
         }
 
-        if (ServiceIds.ServiceOf(id) != ServiceIds.Cpg)
+        return function switch
         {
-            return ServiceDecodeStatus.UnknownMessage;
-        }
-
-        return ServiceIds.FunctionOf(id) switch
-        {
-            ProcJoinFunction or ProcLeaveFunction => DecodeProc(message, ServiceIds.FunctionOf(id), out decoded),
+            ProcJoinFunction or ProcLeaveFunction => DecodeProc(message, function, out decoded),
             JoinListFunction => DecodeJoinList(message, out decoded),
             McastFunction => DecodeMcast(message, out decoded),
             DownListOldFunction => DecodeDownListOld(message, out decoded),
@@ -348,7 +343,7 @@ public static class CpgCodec
     {
         for (var i = 0; i < nodes.Count; i++)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(destination[(8 * i)..], nodes[i]);
+            BinaryPrimitives.WriteUInt32LittleEndian(destination[(4 * i)..], nodes[i]);
         }
     }
 
@@ -363,7 +358,7 @@ public static class CpgCodec
         nodes = new uint[count];
         for (var i = 0; i < nodes.Length; i++)
         {
-            nodes[i] = BinaryPrimitives.ReadUInt32LittleEndian(source[(8 * i)..]);
+            nodes[i] = BinaryPrimitives.ReadUInt32LittleEndian(source[(4 * i)..]);
         }
 
         return true;

@@ -37,7 +37,7 @@ public static class ServiceIds
 
     public static int Make(int service, int function) => (service << 16) | function;
 
-    public static int ServiceOf(int id) => (int)((uint)id >> 16);
+    public static int ServiceOf(int id) => unchecked((int)((uint)id >> 16));
 
     public static int FunctionOf(int id) => id & 0xFFFF;
 }
@@ -80,6 +80,36 @@ public static class ServiceHeader
         }
 
         return size == message.Length ? ServiceDecodeStatus.Ok : ServiceDecodeStatus.LengthMismatch;
+    }
+
+    /// <summary>Reads the header of a message of one service (group "a"); UnknownMessage when it belongs to another.</summary>
+    public static ServiceDecodeStatus TryReadFunction(ReadOnlySpan<byte> message, int service, out int function)
+    {
+        var status = TryRead(message, out var id, out _);
+        function = ServiceIds.FunctionOf(id);
+        if (status == ServiceDecodeStatus.Ok && ServiceIds.ServiceOf(id) != service)
+        {
+            return ServiceDecodeStatus.UnknownMessage;
+        }
+
+        return status;
+    }
+
+    /// <summary>Reads the header of a fixed-size message with a plain id (the sync group's BARRIER and SERVICE_BUILD).</summary>
+    public static ServiceDecodeStatus TryReadFixed(ReadOnlySpan<byte> message, int expectedId, int expectedSize)
+    {
+        var status = TryRead(message, out var id, out _);
+        if (status != ServiceDecodeStatus.Ok)
+        {
+            return status;
+        }
+
+        if (id != expectedId)
+        {
+            return ServiceDecodeStatus.UnknownMessage;
+        }
+
+        return message.Length == expectedSize ? ServiceDecodeStatus.Ok : ServiceDecodeStatus.LengthMismatch;
     }
 
     /// <summary>The id of a service message without validating the rest (for routing to a service).</summary>

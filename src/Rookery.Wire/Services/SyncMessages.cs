@@ -29,20 +29,10 @@ public static class SyncMessages
     public static ServiceDecodeStatus TryDecodeBarrier(ReadOnlySpan<byte> message, out RingId ringId)
     {
         ringId = default;
-        var status = ServiceHeader.TryRead(message, out var id, out _);
+        var status = ServiceHeader.TryReadFixed(message, BarrierId, BarrierSize);
         if (status != ServiceDecodeStatus.Ok)
         {
             return status;
-        }
-
-        if (id != BarrierId)
-        {
-            return ServiceDecodeStatus.UnknownMessage;
-        }
-
-        if (message.Length != BarrierSize)
-        {
-            return ServiceDecodeStatus.LengthMismatch;
         }
 
         ringId = ReadRingId(message[ServiceHeader.Size..]);
@@ -68,20 +58,10 @@ public static class SyncMessages
     {
         ringId = default;
         services = [];
-        var status = ServiceHeader.TryRead(message, out var id, out _);
+        var status = ServiceHeader.TryReadFixed(message, ServiceBuildId, ServiceBuildSize);
         if (status != ServiceDecodeStatus.Ok)
         {
             return status;
-        }
-
-        if (id != ServiceBuildId)
-        {
-            return ServiceDecodeStatus.UnknownMessage;
-        }
-
-        if (message.Length != ServiceBuildSize)
-        {
-            return ServiceDecodeStatus.LengthMismatch;
         }
 
         var count = BinaryPrimitives.ReadInt32LittleEndian(message[32..]);

@@ -127,18 +127,13 @@ public static class VotequorumCodec
     public static ServiceDecodeStatus TryDecode(ReadOnlySpan<byte> message, out VotequorumMessage? decoded)
     {
         decoded = null;
-        var status = ServiceHeader.TryRead(message, out var id, out _);
+        var status = ServiceHeader.TryReadFunction(message, ServiceIds.Votequorum, out var function);
         if (status != ServiceDecodeStatus.Ok)
         {
             return status;
         }
 
-        if (ServiceIds.ServiceOf(id) != ServiceIds.Votequorum)
-        {
-            return ServiceDecodeStatus.UnknownMessage;
-        }
-
-        switch (ServiceIds.FunctionOf(id))
+        switch (function)
         {
             case NodeInfoFunction:
                 if (message.Length != NodeInfoSize)

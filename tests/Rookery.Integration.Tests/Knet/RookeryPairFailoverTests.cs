@@ -1,4 +1,3 @@
-using System.Net;
 using Rookery.Integration.Tests.Testbed;
 using Rookery.KnetPeer;
 using Rookery.Links;
@@ -13,7 +12,6 @@ namespace Rookery.Integration.Tests.Knet;
 [Collection(TestbedCollection.Name)]
 public sealed class RookeryPairFailoverTests
 {
-    private static readonly TimeSpan DetectionBound = TimeSpan.FromMilliseconds(500);
     private static readonly LinkId Link0 = new(0);
     private static readonly LinkId Link1 = new(1);
 
@@ -32,7 +30,7 @@ public sealed class RookeryPairFailoverTests
         var two = new NodeId(2);
         Assert.True(
             await Eventually.TrueAsync(() => sender.IsConnected(two, Link1) && sender.IsConnected(two, Link0) && receiver.IsConnected(one, Link1), TimeSpan.FromSeconds(10)),
-            Describe(sender));
+            EndpointTesting.Describe(sender));
         sender.StartStream(Duration.FromMilliseconds(5), 100);
         Assert.True(await Eventually.TrueAsync(() => receiver.Deliveries.Count >= 100, TimeSpan.FromSeconds(10)), $"{receiver.Deliveries.Count} delivered");
 
@@ -40,7 +38,7 @@ public sealed class RookeryPairFailoverTests
         testbed.Cut(2, 1, LinkCut.NftablesDrop);
         var down = await sender.WaitForEventAsync(e => e is LinkDown { Link.Value: 1 }, cutAt, TimeSpan.FromSeconds(5), cancel);
         Assert.NotNull(down);
-        Assert.True(down.At - cutAt <= Duration.FromMilliseconds((long)DetectionBound.TotalMilliseconds), $"detected after {down.At - cutAt}\n{Describe(sender)}");
+        Assert.True(down.At - cutAt <= Duration.FromMilliseconds((long)EndpointTesting.DetectionBound.TotalMilliseconds), $"detected after {down.At - cutAt}\n{EndpointTesting.Describe(sender)}");
         var failedOver = await sender.WaitForEventAsync(e => e is ActiveLinksChanged c && c.Links.SequenceEqual([Link0]), cutAt, TimeSpan.FromSeconds(5), cancel);
         Assert.NotNull(failedOver);
         var seen = receiver.Deliveries.Count;
@@ -56,25 +54,16 @@ public sealed class RookeryPairFailoverTests
         var gap = deliveries.Zip(deliveries.Skip(1), (a, b) => b.At - a.At).Max();
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"detection {down.At - cutAt}, failover {failedOver.At - cutAt}, failback {failedBack.At - restoredAt}, largest delivery gap {gap}");
-        Assert.True(gap <= Duration.FromMilliseconds((long)DetectionBound.TotalMilliseconds), $"largest delivery gap {gap}");
+        Assert.True(gap <= Duration.FromMilliseconds((long)EndpointTesting.DetectionBound.TotalMilliseconds), $"largest delivery gap {gap}");
         Assert.Equal(deliveries.Count, deliveries.Select(d => d.Seq).Distinct().Count());
     }
 
     private static KnetPeerConfig Config(int local, int peer, byte[] key) => new()
     {
         LocalNode = new NodeId((uint)local),
-        LocalAddresses = Addresses(local),
-        Peers = [new KnetPeerNode(new NodeId((uint)peer), Addresses(peer))],
+        LocalAddresses = EndpointTesting.Addresses(local, 2),
+        Peers = [new KnetPeerNode(new NodeId((uint)peer), EndpointTesting.Addresses(peer, 2))],
         Crypto = KnetPeerConfig.SecAuth(key),
         Priorities = new Dictionary<LinkId, byte> { [Link0] = 15, [Link1] = 20 },
     };
-
-    private static Dictionary<LinkId, IPAddress> Addresses(int node) => new()
-    {
-        [Link0] = NetnsTestbed.Address(node, 0),
-        [Link1] = NetnsTestbed.Address(node, 1),
-    };
-
-    private static string Describe(KnetPeerEndpoint endpoint) =>
-        string.Join('\n', endpoint.Events.Select(e => $"{e.At} {e.Event.LogLine}"));
 }

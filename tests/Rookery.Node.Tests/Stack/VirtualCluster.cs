@@ -57,6 +57,7 @@ internal sealed class VirtualCluster
     public void Start(uint id)
     {
         Nodes[id] ??= Create(id);
+        this[id].SetNodelist(Now, [.. Nodes.Keys.Select(n => new NodeId(n))]);
         this[id].Start(Now);
         Drain(id);
     }

@@ -1,0 +1,2 @@
+// The command tests check Unix file modes; they run on Linux only.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

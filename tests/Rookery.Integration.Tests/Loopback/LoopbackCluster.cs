@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Rookery.Cli;
+
+namespace Rookery.Integration.Tests.Loopback;
+
+/// <summary>
+/// Three real <c>rookery daemon</c> processes on loopback addresses: node N uses 127.B.1.N for link 0 and, once
+/// added, 127.B.2.N for link 1 (B differs per run so parallel runs do not collide). Each node has its own
+/// configuration file, state directory and control socket. Killed on dispose.
+/// </summary>
+public sealed class LoopbackCluster : IAsyncDisposable
+{
+    public const int NodeCount = 3;
+
+    private readonly Dictionary<int, Process> _daemons = [];
+    private readonly Dictionary<int, StringBuilder> _logs = [];
+
+    public LoopbackCluster()
+    {
+        Directory = System.IO.Directory.CreateTempSubdirectory("rookery-loopback-").FullName;
+        Base = 100 + (Environment.ProcessId % 100);
+        File.WriteAllBytes(KeyPath, System.Security.Cryptography.RandomNumberGenerator.GetBytes(256));
+        for (var id = 1; id <= NodeCount; id++)
+        {
+            System.IO.Directory.CreateDirectory(NodeDirectory(id));
+            WriteConfig(id, configVersion: 1, withLink1: false);
+        }
+    }
+
+    public string Directory { get; }
+
+    /// <summary>Second octet of every address of this run.</summary>
+    public int Base { get; }
+
+    public string KeyPath => Path.Combine(Directory, "authkey");
+
+    /// <summary>The rookery entry assembly next to the tests (the Cli project is referenced).</summary>
+    public static string RookeryDll => Path.Combine(AppContext.BaseDirectory, "rookery.dll");
+
+    public string NodeDirectory(int id) => Path.Combine(Directory, $"node{id}");
+
+    public string ConfigPath(int id) => Path.Combine(NodeDirectory(id), "corosync.conf");
+
+    public string SocketPath(int id) => Path.Combine(NodeDirectory(id), "rookery.sock");
+
+    public string Address(int link, int id) => string.Create(CultureInfo.InvariantCulture, $"127.{Base}.{link + 1}.{id}");
+
+    public string Log(int id)
+    {
+        lock (_logs)
+        {
+            return _logs.TryGetValue(id, out var log) ? log.ToString() : string.Empty;
+        }
+    }
+
+    public bool IsRunning(int id) => _daemons.TryGetValue(id, out var process) && !process.HasExited;
+
+    public void WriteConfig(int id, ulong configVersion, bool withLink1)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"totem {{\n  version: 2\n  cluster_name: loopback\n  config_version: {configVersion}\n");
+        text.Append(CultureInfo.InvariantCulture, $"  secauth: on\n  keyfile: {KeyPath}\n  token: 2000\n");
+
+        // Tolerant link timers: the two CPUs of a test machine are shared by three daemons, the test and the build.
+        text.Append("  interface {\n    linknumber: 0\n    knet_link_priority: 15\n    knet_ping_interval: 100\n    knet_ping_timeout: 800\n  }\n");
+        if (withLink1)
+        {
+            text.Append("  interface {\n    linknumber: 1\n    knet_link_priority: 20\n    knet_ping_interval: 100\n    knet_ping_timeout: 800\n  }\n");
+        }
+
+        text.Append("}\n\nlogging {\n  to_syslog: no\n  timestamp: hires\n}\n\nquorum {\n  provider: corosync_votequorum\n}\n\nnodelist {\n");
+        for (var node = 1; node <= NodeCount; node++)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  node {{\n    name: n{node}\n    nodeid: {node}\n    quorum_votes: 1\n    ring0_addr: {Address(0, node)}\n");
+            if (withLink1)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"    ring1_addr: {Address(1, node)}\n");
+            }
+
+            text.Append("  }\n");
+        }
+
+        text.Append("}\n");
+        File.WriteAllText(ConfigPath(id), text.ToString());
+    }
+
+    public void Start(int id)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+                 {
+                     RookeryDll, "daemon", "--config", ConfigPath(id), "--state-dir", Path.Combine(NodeDirectory(id), "state"),
+                     "--socket", SocketPath(id), "--node", $"n{id}",
+                 })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment.Remove("NOTIFY_SOCKET");
+        start.Environment.Remove("JOURNAL_STREAM");
+        start.Environment.Remove("INVOCATION_ID");
+        var process = new Process { StartInfo = start };
+        lock (_logs)
+        {
+            _logs[id] = new StringBuilder();
+        }
+
+        process.OutputDataReceived += (_, line) => Append(id, line.Data);
+        process.ErrorDataReceived += (_, line) => Append(id, line.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _daemons[id] = process;
+    }
+
+    public void StartAll()
+    {
+        for (var id = 1; id <= NodeCount; id++)
+        {
+            Start(id);
+        }
+    }
+
+    /// <summary>SIGKILL: no leave message, the others must notice.</summary>
+    public void Kill(int id)
+    {
+        var process = _daemons[id];
+        process.Kill();
+        process.WaitForExit(10_000);
+    }
+
+    /// <summary>Runs a rookery command in this process (the CLI's code, against a real daemon).</summary>
+    public static (int ExitCode, string Output, string Error) Cli(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = Program.Run(args, new CliContext { Output = output, Error = error, GetEnvironment = _ => null });
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Runs a rookery command as its own process.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> CliProcessAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(RookeryDll);
+        foreach (var argument in args)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _daemons.Values)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(CancellationToken.None);
+            }
+
+            process.Dispose();
+        }
+
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A socket file may still be going away; the temp directory is cleaned by the system.
+        }
+    }
+
+    private void Append(int id, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_logs)
+        {
+            _logs[id].AppendLine(line);
+        }
+    }
+}
