@@ -16,6 +16,7 @@ public sealed class DemoStream : IAsyncDisposable
     private readonly List<GroupMembership> _memberships = [];
     private readonly Receiver[] _receivers;
     private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _stopReceiving = new();
     private readonly List<Task> _tasks = [];
     private long _sent;
 
@@ -34,7 +35,7 @@ public sealed class DemoStream : IAsyncDisposable
                 var membership = await client.JoinGroupAsync(GroupName, cancellationToken).ConfigureAwait(false);
                 stream._memberships.Add(membership);
                 var receiver = stream._receivers[index];
-                stream._tasks.Add(Task.Run(() => receiver.RunAsync(membership, stream._stop.Token), CancellationToken.None));
+                stream._tasks.Add(Task.Run(() => receiver.RunAsync(membership, stream._stopReceiving.Token), CancellationToken.None));
             }
 
             stream._tasks.Add(Task.Run(() => stream.SendLoopAsync(stream._memberships[0], stream._stop.Token), CancellationToken.None));
@@ -62,7 +63,7 @@ public sealed class DemoStream : IAsyncDisposable
     /// <summary>True when no node lost, duplicated or reordered a message (missing tail excluded while in flight).</summary>
     public bool Clean(long inFlight) => _receivers.All(r => r.Duplicated == 0 && r.OutOfOrder == 0 && r.Missing(Sent) <= inFlight);
 
-    /// <summary>Stops sending and waits (up to <paramref name="timeout"/>) for every node to deliver the last message.</summary>
+    /// <summary>Stops sending (receiving goes on) and waits (up to <paramref name="timeout"/>) for every node to deliver the last message.</summary>
     public async Task DrainAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         await _stop.CancelAsync().ConfigureAwait(false);
@@ -76,6 +77,7 @@ public sealed class DemoStream : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
+        await _stopReceiving.CancelAsync().ConfigureAwait(false);
         foreach (var membership in _memberships)
         {
             await membership.DisposeAsync().ConfigureAwait(false);
@@ -96,6 +98,7 @@ public sealed class DemoStream : IAsyncDisposable
         }
 
         _stop.Dispose();
+        _stopReceiving.Dispose();
     }
 
     private async Task SendLoopAsync(GroupMembership membership, CancellationToken cancellationToken)
