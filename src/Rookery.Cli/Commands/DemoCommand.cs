@@ -1,18 +1,65 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Rookery.Cli.Demo;
 
 namespace Rookery.Cli.Commands;
 
-/// <summary><c>rookery demo</c>: a 3-node cluster with two links on loopback and a link failover.</summary>
+/// <summary>
+/// <c>rookery demo</c>: a 3-node cluster with two links on loopback addresses (no root, no set-up), a live view,
+/// the active link disabled and enabled again. Ctrl-C (or SIGTERM/SIGHUP) stops it cleanly at any point.
+/// </summary>
 public static class DemoCommand
 {
+    /// <summary>How long each phase is shown by default (seconds).</summary>
+    public const double HoldDefaultSeconds = 5;
+
     public static Command Build(CliContext context)
     {
-        var demo = new Command("demo", "Run a 3-node cluster with two links on loopback and show a link failover.");
-        context.SetAction(demo, _ =>
+        var hold = new Option<double?>("--hold")
         {
-            context.Output.WriteLine("rookery demo: not built yet. It will start three nodes on loopback addresses with two links each,");
-            context.Output.WriteLine("show the live link and membership view, disable the active link and show the failover and failback.");
-            return ExitCodes.Ok;
+            Description = string.Create(CultureInfo.InvariantCulture, $"Seconds each phase is shown (default {HoldDefaultSeconds})"),
+            HelpName = "SECONDS",
+        };
+        var plain = new Option<bool>("--plain") { Description = "Plain text frames even on a terminal (the default without one)" };
+        var demo = new Command("demo", "Run a 3-node cluster with two links on loopback addresses and show a link failover and failback.");
+        demo.Options.Add(hold);
+        demo.Options.Add(plain);
+        context.SetAction(demo, result =>
+        {
+            var seconds = result.GetValue(hold) ?? HoldDefaultSeconds;
+            if (seconds is < 0 or > 3600 || double.IsNaN(seconds))
+            {
+                throw new CliException("--hold: value must be between 0 and 3600 seconds", ExitCodes.Usage);
+            }
+
+            var live = !result.GetValue(plain) && ReferenceEquals(context.Output, Console.Out) && !Console.IsOutputRedirected;
+            using var stop = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                stop.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+            {
+                signal.Cancel = true;
+                stop.Cancel();
+            });
+            using var onHangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal =>
+            {
+                signal.Cancel = true;
+                stop.Cancel();
+            });
+            try
+            {
+                var runner = new DemoRunner(new DemoScreen(context.Output, live), TimeSpan.FromSeconds(seconds));
+                return runner.RunAsync(stop.Token).GetAwaiter().GetResult();
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
         });
         return demo;
     }

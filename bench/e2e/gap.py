@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Largest delivery gap in a stream_cut run directory (bench/e2e/lib.sh).
+
+gap.py DIR NAME...        largest interval between two consecutive deliveries of node 1's stream whose later
+                          delivery falls between the cut (t_down) and the restore (t_up), over the named CSVs
+                          (recv2, recv3, send1: nodeid,pid,seq,send_ns,recv_ns); a receiver that delivered
+                          nothing after the cut counts the whole window. Seconds.
+gap.py --lost DIR NAME... sequence numbers of node 1's stream missing at the named receivers (sum).
+"""
+import gzip
+import os
+import sys
+
+
+def rows(path):
+    opener = gzip.open if path.endswith('.gz') else open
+    with opener(path, 'rt') as f:
+        for line in f:
+            p = line.strip().split(',')
+            if len(p) == 5:
+                yield int(p[0]), int(p[2]), int(p[4]) / 1e9
+
+
+def main(argv):
+    lost_mode = argv[0] == '--lost'
+    if lost_mode:
+        argv = argv[1:]
+    d = argv[0]
+    times = dict(kv.split('=') for kv in open(os.path.join(d, 'times.txt')).read().split())
+    t_down, t_up = float(times['t_down']), float(times['t_up'])
+    worst = 0.0
+    lost = 0
+    for name in argv[1:]:
+        path = os.path.join(d, name + '.csv')
+        if not os.path.exists(path):
+            print('nan')
+            return
+        deliveries = [r for r in rows(path) if r[0] == 1]
+        if lost_mode:
+            seqs = sorted({s for _, s, _ in deliveries})
+            if seqs:
+                lost += seqs[-1] - seqs[0] + 1 - len(seqs)
+            continue
+        recv = sorted(t for _, _, t in deliveries)
+        before = [t for t in recv if t <= t_down]
+        after = [t for t in recv if t > t_down]
+        prev = before[-1] if before else t_down
+        gap = 0.0
+        for t in after:
+            if t > t_up:
+                gap = max(gap, t - prev)
+                break
+            gap = max(gap, t - prev)
+            prev = t
+        if not any(t > t_down for t in recv):
+            gap = t_up - prev
+        worst = max(worst, gap)
+    print(lost if lost_mode else f'{worst:.3f}')
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
