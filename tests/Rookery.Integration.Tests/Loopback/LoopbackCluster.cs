@@ -17,6 +17,8 @@ public sealed class LoopbackCluster : IAsyncDisposable
     private readonly Dictionary<int, Process> _daemons = [];
     private readonly Dictionary<int, StringBuilder> _logs = [];
 
+    private readonly Dictionary<int, ulong> _writtenVersions = [];
+
     public LoopbackCluster()
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("rookery-loopback-").FullName;
@@ -57,8 +59,12 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
     public bool IsRunning(int id) => _daemons.TryGetValue(id, out var process) && !process.HasExited;
 
+    /// <summary>The config_version last written to node <paramref name="id"/>'s file (tests run in any order, and one of them reloads).</summary>
+    public ulong WrittenConfigVersion(int id) => _writtenVersions.TryGetValue(id, out var version) ? version : 0;
+
     public void WriteConfig(int id, ulong configVersion, bool withLink1)
     {
+        _writtenVersions[id] = configVersion;
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"totem {{\n  version: 2\n  cluster_name: loopback\n  config_version: {configVersion}\n");
         text.Append(CultureInfo.InvariantCulture, $"  secauth: on\n  keyfile: {KeyPath}\n  token: 2000\n");
