@@ -1,0 +1,204 @@
+namespace Rookery.Totem;
+
+/// <summary>
+/// Effective Totem settings handed to <see cref="TotemSrp"/>. Timers are effective values (the
+/// formulas of corosync <c>exec/totemconfig.c</c> are applied by <see cref="Compute"/>, which the
+/// config layer calls with the nodelist size).
+/// </summary>
+public sealed record TotemOptions
+{
+    /// <summary>Token timeout actually used (corosync: <c>runtime.config.totem.token</c>).</summary>
+    /// <value>3000 ms (2 nodes) by default (corosync: <c>totem.token</c> + coefficient).</value>
+    public Duration Token { get; init; } = TotemDefaults.Token;
+
+    /// <summary>Resend interval of the last token (corosync: <c>totem.token_retransmit</c>).</summary>
+    public Duration TokenRetransmit { get; init; } = TotemDefaults.TokenRetransmitFor(TotemDefaults.Token, TotemDefaults.TokenRetransmitsBeforeLoss);
+
+    /// <summary>How long the representative holds an idle token (corosync: <c>totem.hold</c>).</summary>
+    public Duration Hold { get; init; } = TotemDefaults.HoldFor(TotemDefaults.TokenRetransmitFor(TotemDefaults.Token, TotemDefaults.TokenRetransmitsBeforeLoss));
+
+    /// <summary>"Token has not been received" warning after this percentage of <see cref="Token"/>; 0 disables (corosync: <c>totem.token_warning</c>).</summary>
+    public int TokenWarningPercent { get; init; } = TotemDefaults.TokenWarningPercent;
+
+    /// <summary>JOIN resend interval in GATHER (corosync: <c>totem.join</c>).</summary>
+    public Duration Join { get; init; } = TotemDefaults.Join;
+
+    /// <summary>Time to reach consensus in GATHER (corosync: <c>totem.consensus</c>, 1.2 × token).</summary>
+    public Duration Consensus { get; init; } = TotemDefaults.ConsensusFor(TotemDefaults.Token);
+
+    /// <summary>Merge-detect interval of an idle representative (corosync: <c>totem.merge</c>).</summary>
+    public Duration Merge { get; init; } = TotemDefaults.Merge;
+
+    /// <summary>Token rotations with an unchanged aru before FAILED TO RECEIVE (corosync: <c>totem.fail_recv_const</c>).</summary>
+    public int FailReceiveConst { get; init; } = TotemDefaults.FailReceiveConst;
+
+    /// <summary>Rotations without new messages before the representative holds the token (corosync: <c>totem.seqno_unchanged_const</c>).</summary>
+    public int SeqnoUnchangedConst { get; init; } = TotemDefaults.SeqnoUnchangedConst;
+
+    /// <summary>Messages the whole ring may send per rotation (corosync: <c>totem.window_size</c>).</summary>
+    public int WindowSize { get; init; } = TotemDefaults.WindowSize;
+
+    /// <summary>Messages one node may send per token visit (corosync: <c>totem.max_messages</c>).</summary>
+    public int MaxMessages { get; init; } = TotemDefaults.MaxMessages;
+
+    /// <summary>Token visits a gap must persist before it is requested (corosync: <c>totem.miss_count_const</c>).</summary>
+    public int MissCountConst { get; init; } = TotemDefaults.MissCountConst;
+
+    /// <summary>Never hold the token while retransmissions are pending (corosync: <c>totem.cancel_token_hold_on_retransmit</c>).</summary>
+    public bool CancelTokenHoldOnRetransmit { get; init; }
+
+    /// <summary>Largest packet the transport carries (corosync: <c>totem.netmtu</c>; knet: 65536).</summary>
+    public int NetMtu { get; init; } = TotemDefaults.NetMtu;
+
+    /// <summary>
+    /// Beyond corosync: when the link layer reports a member unreachable on every link, start the
+    /// membership change at once instead of waiting for token + consensus timeouts.
+    /// </summary>
+    /// <value>true by default (Rookery only; false behaves as corosync).</value>
+    public bool FastNodeLoss { get; init; } = true;
+
+    /// <summary>
+    /// Beyond corosync: after the link layer switched a peer to another link, re-send the last token and
+    /// the messages not yet acknowledged by the token's aru to that peer at once.
+    /// </summary>
+    /// <value>true by default (Rookery only).</value>
+    public bool ResendOnLinkSwitch { get; init; } = true;
+
+    /// <summary>Largest totempg packet (MCAST payload): <see cref="NetMtu"/> − 2 × 45 (room for encapsulation).</summary>
+    public int PacketSizeMax => Math.Min(NetMtu - (2 * Rookery.Wire.Totem.Mcast.HeaderSize), ushort.MaxValue);
+
+    /// <summary>Pending-packet queue size (corosync <c>MESSAGE_QUEUE_MAX</c> = 4 × 1 MiB / net_mtu).</summary>
+    public int MessageQueueMax => Math.Max(16, 4 * TotemLimits.MessageSizeMax / NetMtu);
+
+    /// <summary>
+    /// corosync's formulas: token_eff = token + (nodes − 2) × token_coefficient when nodes &gt; 2;
+    /// token_retransmit = token_eff / (retransmits_before_loss + 0.2); hold = token_retransmit × 0.8 − 10 ms;
+    /// consensus = 1.2 × token_eff. Explicit values (non-null) win, as in corosync.conf.
+    /// </summary>
+    /// <param name="nodeCount">Nodes in the nodelist with a <c>ring0_addr</c>.</param>
+    /// <param name="token">totem.token (3000 ms when null).</param>
+    /// <param name="tokenCoefficient">totem.token_coefficient (650 ms when null).</param>
+    /// <param name="retransmitsBeforeLoss">totem.token_retransmits_before_loss_const.</param>
+    /// <param name="tokenRetransmit">totem.token_retransmit, when set explicitly.</param>
+    /// <param name="hold">totem.hold, when set explicitly.</param>
+    /// <param name="consensus">totem.consensus, when set explicitly.</param>
+    public static TotemOptions Compute(
+        int nodeCount,
+        Duration? token = null,
+        Duration? tokenCoefficient = null,
+        int retransmitsBeforeLoss = TotemDefaults.TokenRetransmitsBeforeLoss,
+        Duration? tokenRetransmit = null,
+        Duration? hold = null,
+        Duration? consensus = null)
+    {
+        var baseToken = token ?? TotemDefaults.Token;
+        var coefficient = tokenCoefficient ?? TotemDefaults.TokenCoefficient;
+        var effective = nodeCount > 2 && coefficient > Duration.Zero ? baseToken + (coefficient * (nodeCount - 2)) : baseToken;
+        var retransmit = tokenRetransmit ?? TotemDefaults.TokenRetransmitFor(effective, retransmitsBeforeLoss);
+        return new TotemOptions
+        {
+            Token = effective,
+            TokenRetransmit = retransmit,
+            Hold = hold ?? TotemDefaults.HoldFor(retransmit),
+            Consensus = consensus ?? TotemDefaults.ConsensusFor(effective),
+        };
+    }
+
+    /// <summary>Every problem at once, worded as corosync words them.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        void Floor(string name, Duration value, Duration min)
+        {
+            if (value < min)
+            {
+                errors.Add($"The {name} parameter ({value.Milliseconds} ms) may not be less than ({min.Milliseconds} ms).");
+            }
+        }
+
+        Floor("token timeout", Token, TotemLimits.TimeoutMin);
+        Floor("token retransmit timeout", TokenRetransmit, TotemLimits.TimeoutMin);
+        Floor("join timeout", Join, TotemLimits.TimeoutMin);
+        Floor("consensus timeout", Consensus, TotemLimits.TimeoutMin);
+        Floor("merge timeout", Merge, TotemLimits.TimeoutMin);
+        Floor("hold timeout", Hold, TotemLimits.HoldMin);
+        if (Consensus < Join)
+        {
+            errors.Add($"The consensus timeout parameter ({Consensus.Milliseconds} ms) may not be less than join timeout ({Join.Milliseconds} ms).");
+        }
+
+        if (TokenWarningPercent is < 0 or > 100)
+        {
+            errors.Add($"The token warning parameter ({TokenWarningPercent}%) must be between 0 (disabled) and 100.");
+        }
+
+        if (WindowSize < 1 || MaxMessages < 1 || MaxMessages > WindowSize || WindowSize > TotemLimits.WindowSizeMax)
+        {
+            errors.Add($"window_size ({WindowSize}) and max_messages ({MaxMessages}) must satisfy 1 <= max_messages <= window_size <= {TotemLimits.WindowSizeMax}.");
+        }
+
+        if (NetMtu < TotemLimits.NetMtuMin || NetMtu > TotemLimits.NetMtuMax)
+        {
+            errors.Add($"netmtu ({NetMtu}) must be in {TotemLimits.NetMtuMin}..{TotemLimits.NetMtuMax}.");
+        }
+
+        if (FailReceiveConst < 1 || SeqnoUnchangedConst < 1 || MissCountConst < 1)
+        {
+            errors.Add("fail_recv_const, seqno_unchanged_const and miss_count_const must be at least 1.");
+        }
+
+        return errors;
+    }
+}
+
+/// <summary>Corosync's defaults (corosync.conf(5), exec/totemconfig.c), one place for all of them.</summary>
+public static class TotemDefaults
+{
+    public const int TokenRetransmitsBeforeLoss = 4;
+    public const int TokenWarningPercent = 75;
+    public const int FailReceiveConst = 2500;
+    public const int SeqnoUnchangedConst = 30;
+    public const int WindowSize = 50;
+    public const int MaxMessages = 17;
+    public const int MissCountConst = 5;
+    public const int NetMtu = 65536;
+
+    public static Duration Token => Duration.FromMilliseconds(3000);
+
+    public static Duration TokenCoefficient => Duration.FromMilliseconds(650);
+
+    public static Duration Join => Duration.FromMilliseconds(50);
+
+    public static Duration Merge => Duration.FromMilliseconds(200);
+
+    /// <summary>(int)(token / (retransmits + 0.2)) in whole ms, as corosync computes it.</summary>
+    public static Duration TokenRetransmitFor(Duration token, int retransmitsBeforeLoss) =>
+        Duration.FromMilliseconds(token.Milliseconds * 10 / ((retransmitsBeforeLoss * 10) + 2));
+
+    /// <summary>(int)(token_retransmit × 0.8 − 1000/HZ) with HZ = 100.</summary>
+    public static Duration HoldFor(Duration tokenRetransmit) =>
+        Duration.FromMilliseconds((tokenRetransmit.Milliseconds * 8 / 10) - 10);
+
+    /// <summary>(int)(1.2 × token).</summary>
+    public static Duration ConsensusFor(Duration token) => Duration.FromMilliseconds(token.Milliseconds * 12 / 10);
+}
+
+/// <summary>Hard bounds of the Totem core.</summary>
+public static class TotemLimits
+{
+    /// <summary>Largest application message (corosync <c>MESSAGE_SIZE_MAX</c> = 1 MiB).</summary>
+    public const int MessageSizeMax = 1024 * 1024;
+
+    /// <summary>Slots of a sort queue (corosync <c>QUEUE_RTR_ITEMS_SIZE_MAX</c>).</summary>
+    public const int SortQueueSize = 16384;
+
+    public const int WindowSizeMax = 1000;
+    public const int NetMtuMin = 576;
+    public const int NetMtuMax = 65536;
+
+    /// <summary>corosync MINIMUM_TIMEOUT = 3 × (1000/HZ).</summary>
+    public static Duration TimeoutMin => Duration.FromMilliseconds(30);
+
+    /// <summary>(int)(30 × 0.8 − 10).</summary>
+    public static Duration HoldMin => Duration.FromMilliseconds(14);
+}

@@ -1,0 +1,102 @@
+namespace Rookery.Totem;
+
+/// <summary>
+/// One Totem message to send. <see cref="To"/> = node id 0 means "every other node of the nodelist"
+/// (multicast); otherwise unicast to that node (tokens and commit tokens go to the next node of the
+/// ring). The core never addresses itself: it processes its own multicasts internally.
+/// </summary>
+public readonly record struct TotemDatagram(NodeId To, byte[] Bytes)
+{
+    public bool IsMulticast => To.Value == 0;
+}
+
+/// <summary>Severity of a <see cref="TotemLogEntry"/>, as corosync's log levels.</summary>
+public enum TotemLogLevel
+{
+    Debug,
+    Notice,
+    Warning,
+    Error,
+}
+
+/// <summary>A log line in corosync's wording (subsystem TOTEM), for the shell's logger.</summary>
+public readonly record struct TotemLogEntry(TotemLogLevel Level, string Message)
+{
+    public override string ToString() => $"{Level.ToString().ToLowerInvariant()} [TOTEM ] {Message}";
+}
+
+/// <summary>
+/// Caller-owned outputs of one call into <see cref="TotemSrp"/>, appended in emission order. The shell
+/// drains them after every call: first persist <see cref="RingSequenceToPersist"/> (if set), then
+/// send <see cref="Datagrams"/>, then hand <see cref="Events"/> to the layers above.
+/// </summary>
+public sealed class TotemOutput
+{
+    public List<TotemDatagram> Datagrams { get; } = [];
+
+    /// <summary>Deliveries and configuration changes in extended-virtual-synchrony order.</summary>
+    public List<TotemEvent> Events { get; } = [];
+
+    public List<TotemLogEntry> Logs { get; } = [];
+
+    /// <summary>
+    /// When set, the shell must store this ring sequence in <c>ringid_&lt;nodeid&gt;</c> (8 bytes,
+    /// host order, mode 0600) before sending the datagrams of this call; a failed write is fatal, as
+    /// in corosync (exit 21).
+    /// </summary>
+    public ulong? RingSequenceToPersist { get; set; }
+
+    public void Clear()
+    {
+        Datagrams.Clear();
+        Events.Clear();
+        Logs.Clear();
+        RingSequenceToPersist = null;
+    }
+}
+
+/// <summary>Counters of one Totem instance (a subset of corosync's <c>stats.srp.*</c>).</summary>
+public sealed class TotemStats
+{
+    public long OrfTokenRx { get; internal set; }
+
+    public long OrfTokenTx { get; internal set; }
+
+    public long McastRx { get; internal set; }
+
+    public long McastTx { get; internal set; }
+
+    public long McastRetransmitted { get; internal set; }
+
+    public long JoinTx { get; internal set; }
+
+    public long JoinRx { get; internal set; }
+
+    public long CommitTokenTx { get; internal set; }
+
+    public long MergeDetectTx { get; internal set; }
+
+    public long TokenHoldCancelTx { get; internal set; }
+
+    public long DecodeErrors { get; internal set; }
+
+    public long RxMessagesDropped { get; internal set; }
+
+    public long GatherEntered { get; internal set; }
+
+    public long CommitEntered { get; internal set; }
+
+    public long RecoveryEntered { get; internal set; }
+
+    public long OperationalEntered { get; internal set; }
+
+    public long TokenLost { get; internal set; }
+
+    public long ConsensusTimeouts { get; internal set; }
+
+    public long ContinuousGather { get; internal set; }
+
+    public long LinkSwitchResends { get; internal set; }
+
+    public long FastNodeLossGathers { get; internal set; }
+}

@@ -1,0 +1,569 @@
+using Rookery.Wire.Totem;
+
+namespace Rookery.Totem;
+
+/// <summary>Why GATHER was entered (corosync <c>enum gather_state_from</c>; 16 is Rookery's).</summary>
+public enum GatherReason
+{
+    ConsensusTimeout = 0,
+    TokenLostInOperational = 2,
+    ConsensusTimeoutExpired = 3,
+    TokenLostInCommit = 4,
+    TokenLostInRecovery = 5,
+    FailedToReceive = 6,
+    ForeignMessageInOperational = 7,
+    ForeignMessageInGather = 8,
+    MergeDuringOperational = 9,
+    MergeDuringGather = 10,
+    MergeDuringJoin = 11,
+    JoinDuringOperational = 12,
+    JoinDuringCommit = 13,
+    JoinDuringRecovery = 14,
+    InterfaceChange = 15,
+    PeerUnreachable = 16,
+}
+
+/// <summary>Membership: GATHER, COMMIT, RECOVERY entry and OPERATIONAL installation (corosync <c>memb_state_*</c>).</summary>
+public sealed partial class TotemSrp
+{
+    private RingId _ringId;
+    private ulong _tokenRingIdSeq;
+    private List<NodeId> _memberList = [];
+    private List<NodeId> _newMemberList = [];
+    private List<NodeId> _procList = [];
+    private List<NodeId> _failedList = [];
+    private List<NodeId> _transMemberList = [];
+    private List<NodeId> _deliverMemberList = [];
+    private readonly List<NodeId> _consensus = [];
+    private readonly List<NodeId> _leaveMembers = [];
+    private CommitToken? _commitToken;
+    private bool _failedToRecv;
+    private bool _originatedOrfToken;
+
+    private RingId _myOldRingId;
+    private bool _oldRingStateSaved;
+    private uint _oldRingStateAru;
+    private uint _oldRingStateHighSeqReceived;
+
+    private void EnterGather(GatherReason reason)
+    {
+        _orfTokenDiscard = true;
+        _originatedOrfToken = false;
+        NodeSet.Merge(_procList, [_self]);
+        JoinMessageSend();
+        _joinAt = _now + _options.Join;
+        _consensusAt = _now + _options.Consensus;
+        _tokenRetransmitAt = Instant.Never;
+        _holdRetransmitAt = Instant.Never;
+        _mergeDetectAt = Instant.Never;
+        CancelTokenTimeout();
+        _consensus.Clear();
+        _consensus.Add(_self);
+        Log(TotemLogLevel.Debug, $"entering GATHER state from {(int)reason}({reason}).");
+        State = MembershipState.Gather;
+        Stats.GatherEntered++;
+        if (reason == GatherReason.ConsensusTimeoutExpired)
+        {
+            Stats.ContinuousGather++;
+        }
+    }
+
+    private Join BuildJoin() => new(_self, default, _self, [.. _procList], [.. _failedList], _ringId.Sequence);
+
+    private void JoinMessageSend()
+    {
+        Stats.JoinTx++;
+        Emit(BuildJoin(), loopback: true);
+    }
+
+    private bool ConsensusAgreed()
+    {
+        var members = NodeSet.Subtract(_procList, _failedList);
+        foreach (var node in members)
+        {
+            if (!NodeSet.Contains(_consensus, node))
+            {
+                return false;
+            }
+        }
+
+        return members.Count > 0 || _failedToRecv;
+    }
+
+    private void ConsensusTimeoutExpired()
+    {
+        Stats.ConsensusTimeouts++;
+        if (ConsensusAgreed())
+        {
+            _consensus.Clear();
+            _consensus.Add(_self);
+            ResetTokenTimeout();
+        }
+        else
+        {
+            var missing = NodeSet.Subtract(_procList, _consensus);
+            NodeSet.Merge(_failedList, missing);
+            EnterGather(GatherReason.ConsensusTimeout);
+        }
+    }
+
+    private void OnJoin(Join join)
+    {
+        if (_tokenRingIdSeq < join.RingSeq)
+        {
+            _tokenRingIdSeq = join.RingSeq;
+        }
+
+        switch (State)
+        {
+            case MembershipState.Operational:
+                if (!IgnoreJoinUnderOperational(join))
+                {
+                    JoinProcess(join);
+                }
+
+                break;
+            case MembershipState.Gather:
+                JoinProcess(join);
+                break;
+            case MembershipState.Commit:
+            case MembershipState.Recovery:
+                if (NodeSet.Contains(_newMemberList, join.SystemFrom) && join.RingSeq >= _ringId.Sequence)
+                {
+                    var wasRecovery = State == MembershipState.Recovery;
+                    JoinProcess(join);
+                    if (State != MembershipState.Gather)
+                    {
+                        if (wasRecovery)
+                        {
+                            OldRingStateRestore();
+                        }
+
+                        EnterGather(wasRecovery ? GatherReason.JoinDuringRecovery : GatherReason.JoinDuringCommit);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private bool IgnoreJoinUnderOperational(Join join) =>
+        NodeSet.Contains(join.FailedList, _self) ||
+        (NodeSet.Contains(_memberList, join.SystemFrom) && join.RingSeq < _ringId.Sequence);
+
+    private void JoinProcess(Join join)
+    {
+        var from = join.SystemFrom;
+        if (join.IsLeave)
+        {
+            if (join.FailedList.Count > 0)
+            {
+                var leaver = join.FailedList[^1];
+                Log(TotemLogLevel.Debug, $"Received LEAVE message from {leaver}");
+                NodeSet.Merge(_leaveMembers, [leaver]);
+            }
+        }
+
+        var gatherEntered = false;
+        if (NodeSet.SetEquals(join.ProcessorList, _procList) && NodeSet.SetEquals(join.FailedList, _failedList))
+        {
+            if (!join.IsLeave)
+            {
+                NodeSet.Merge(_consensus, [from]);
+            }
+
+            if (ConsensusAgreed() && _failedToRecv)
+            {
+                _failedToRecv = false;
+                _procList = [_self];
+                _failedList = [];
+                CommitTokenCreate();
+                EnterCommit();
+                return;
+            }
+
+            if (ConsensusAgreed() && IsLowestInConfiguration())
+            {
+                CommitTokenCreate();
+                EnterCommit();
+            }
+        }
+        else if (NodeSet.IsSubset(join.ProcessorList, _procList) && NodeSet.IsSubset(join.FailedList, _failedList))
+        {
+            // Nothing new in this join.
+        }
+        else if (NodeSet.Contains(_failedList, from))
+        {
+            // A join from a node we consider failed does not change our view.
+        }
+        else
+        {
+            NodeSet.Merge(_procList, join.ProcessorList);
+            if (NodeSet.Contains(join.FailedList, _self))
+            {
+                NodeSet.Merge(_failedList, [from]);
+            }
+            else if (NodeSet.Contains(_memberList, from))
+            {
+                if (!NodeSet.Contains(_failedList, from))
+                {
+                    NodeSet.Merge(_failedList, join.FailedList);
+                }
+                else
+                {
+                    NodeSet.Merge(_failedList, NodeSet.Subtract(join.FailedList, _memberList));
+                }
+            }
+
+            EnterGather(GatherReason.MergeDuringJoin);
+            gatherEntered = true;
+        }
+
+        if (!gatherEntered && State == MembershipState.Operational)
+        {
+            EnterGather(GatherReason.JoinDuringOperational);
+        }
+    }
+
+    private bool IsLowestInConfiguration()
+    {
+        var members = NodeSet.Subtract(_procList, _failedList);
+        return members.Count > 0 && members[0] == _self;
+    }
+
+    private void CommitTokenCreate()
+    {
+        Log(TotemLogLevel.Debug, "Creating commit token because I am the rep.");
+        var members = NodeSet.Subtract(_procList, _failedList);
+        _commitToken = new CommitToken(
+            _self,
+            default,
+            TokenSeq: 0,
+            new RingId(_self, _tokenRingIdSeq + 4),
+            RetransFlag: 0,
+            MemberIndex: 0,
+            members,
+            new CommitTokenEntry[members.Count]);
+    }
+
+    private void OnCommitToken(CommitToken token)
+    {
+        var count = token.Members.Count;
+        if (count == 0 || token.Entries.Count != count)
+        {
+            Stats.RxMessagesDropped++;
+            return;
+        }
+
+        switch (State)
+        {
+            case MembershipState.Gather:
+                if (NodeSet.SetEquals(token.Members, NodeSet.Subtract(_procList, _failedList)) &&
+                    token.RingId.Sequence > _ringId.Sequence &&
+                    token.MemberIndex >= 0 && token.MemberIndex < count && token.Members[token.MemberIndex] == _self)
+                {
+                    _commitToken = token;
+                    EnterCommit();
+                }
+
+                break;
+            case MembershipState.Commit:
+                if (token.RingId == _ringId && token.MemberIndex == count)
+                {
+                    EnterRecovery(token);
+                }
+
+                break;
+            case MembershipState.Recovery:
+                if (_ringId.Representative == _self && token.RingId == _ringId && !_originatedOrfToken)
+                {
+                    _originatedOrfToken = true;
+                    Log(TotemLogLevel.Debug, "Sending initial ORF token");
+                    OrfTokenSendInitial();
+                    ResetTokenTimeout();
+                    ResetTokenRetransmitTimeout();
+                }
+
+                break;
+        }
+    }
+
+    private void OldRingStateSave()
+    {
+        if (!_oldRingStateSaved)
+        {
+            _oldRingStateSaved = true;
+            _myOldRingId = _ringId;
+            _oldRingStateAru = _myAru;
+            _oldRingStateHighSeqReceived = _myHighSeqReceived;
+            Log(TotemLogLevel.Debug, $"Saving state aru {Hex(_myAru)} high seq received {Hex(_myHighSeqReceived)}");
+        }
+    }
+
+    private void OldRingStateRestore()
+    {
+        _myAru = _oldRingStateAru;
+        _myHighSeqReceived = _oldRingStateHighSeqReceived;
+        Log(TotemLogLevel.Debug, $"Restoring instance->my_aru {Hex(_myAru)} my high seq received {Hex(_myHighSeqReceived)}");
+    }
+
+    private void EnterCommit()
+    {
+        var token = _commitToken!;
+        OldRingStateSave();
+
+        // Fill in my entry (corosync memb_state_commit_token_update).
+        var index = token.MemberIndex;
+        var entries = token.Entries.ToArray();
+        _myReceivedFlg = _myAru == _myHighSeqReceived;
+        entries[index] = new CommitTokenEntry(_myOldRingId, _oldRingStateAru, _myHighDelivered, _myReceivedFlg ? 1u : 0u);
+        var highAru = entries[index].Aru;
+        for (var i = 0; i <= index; i++)
+        {
+            if (entries[i].OldRingId == _myOldRingId && SequenceNumber.LessThan(highAru, entries[i].Aru))
+            {
+                highAru = entries[i].Aru;
+            }
+        }
+
+        for (var i = 0; i <= index; i++)
+        {
+            if (entries[i].OldRingId == _myOldRingId && SequenceNumber.LessThan(entries[i].Aru, highAru))
+            {
+                entries[i] = entries[i] with { ReceivedFlag = 0 };
+                if (i == index)
+                {
+                    _myReceivedFlg = false;
+                }
+            }
+        }
+
+        _newMemberList = [.. token.Members];
+        _commitToken = token with { Sender = _self, MemberIndex = index + 1, Entries = entries };
+        _tokenTarget = token.Members[(index + 1) % token.Members.Count];
+        _joinAt = Instant.Never;
+        _consensusAt = Instant.Never;
+        _ringId = token.RingId;
+        _out.RingSequenceToPersist = _ringId.Sequence;
+        Log(TotemLogLevel.Debug, $"Storing new sequence id for ring {_ringId.Sequence:x}");
+        _tokenRingIdSeq = _ringId.Sequence;
+        Log(TotemLogLevel.Debug, "entering COMMIT state.");
+        State = MembershipState.Commit;
+        ResetTokenRetransmitTimeout();
+        ResetTokenTimeout();
+        Stats.CommitEntered++;
+        Stats.ContinuousGather = 0;
+        _myTrc = 0;
+        _myPbl = 0;
+        _myCbl = 0;
+        CommitTokenSend(_commitToken);
+    }
+
+    private void CommitTokenSend(CommitToken token)
+    {
+        var sent = token with { TokenSeq = unchecked(token.TokenSeq + 1), Sender = _self, Target = _tokenTarget };
+        _commitToken = sent;
+        _lastTokenBytes = TotemCodec.Encode(sent);
+        _lastTokenTarget = _tokenTarget;
+        _lastTokenHeld = false;
+        Stats.CommitTokenTx++;
+        Emit(sent, loopback: false);
+        ResetTokenRetransmitTimeout();
+    }
+
+    private void EnterRecovery(CommitToken token)
+    {
+        Log(TotemLogLevel.Debug, "entering RECOVERY state.");
+        _orfTokenDiscard = false;
+        _myHighRingDelivered = 0;
+        _recovery.Reinit(0);
+        _retransMessageQueue.Clear();
+        var lowRingAru = _oldRingStateHighSeqReceived;
+        CommitTokenSend(token);
+        _myTokenSeq = uint.MaxValue;
+
+        // Transitional configuration: new members that were in my old ring with the same old ring id.
+        var trans = new List<NodeId>();
+        for (var i = 0; i < token.Members.Count; i++)
+        {
+            if (NodeSet.Contains(_memberList, token.Members[i]) && token.Entries[i].OldRingId == _myOldRingId)
+            {
+                trans.Add(token.Members[i]);
+            }
+        }
+
+        _transMemberList = NodeSet.Of(trans);
+        _deliverMemberList = [.. _transMemberList];
+        var localReceived = true;
+        for (var i = 0; i < token.Members.Count; i++)
+        {
+            if (NodeSet.Contains(_transMemberList, token.Members[i]) && token.Entries[i].ReceivedFlag == 0)
+            {
+                localReceived = false;
+                break;
+            }
+        }
+
+        var originated = 0;
+        if (!localReceived)
+        {
+            for (var i = 0; i < token.Members.Count; i++)
+            {
+                if (NodeSet.Contains(_deliverMemberList, token.Members[i]) && token.Entries[i].OldRingId == _myOldRingId)
+                {
+                    if (SequenceNumber.LessThan(token.Entries[i].Aru, lowRingAru))
+                    {
+                        lowRingAru = token.Entries[i].Aru;
+                    }
+
+                    if (SequenceNumber.LessThan(_myHighRingDelivered, token.Entries[i].HighDelivered))
+                    {
+                        _myHighRingDelivered = token.Entries[i].HighDelivered;
+                    }
+                }
+            }
+
+            var range = unchecked(_oldRingStateHighSeqReceived - lowRingAru);
+            if (range > 0 && range < TotemLimits.SortQueueSize)
+            {
+                Log(TotemLogLevel.Debug, $"copying all old ring messages from {Hex(unchecked(lowRingAru + 1))}-{Hex(_oldRingStateHighSeqReceived)}.");
+                for (uint i = 1; i <= range; i++)
+                {
+                    if (_regular.Get(unchecked(lowRingAru + i)) is { } item)
+                    {
+                        _retransMessageQueue.Enqueue(new PendingMcast(TotemEncapsulation.Encapsulated, item.Bytes));
+                        originated++;
+                    }
+                }
+
+                Log(TotemLogLevel.Debug, $"Originated {originated} messages in RECOVERY.");
+            }
+        }
+
+        if (originated == 0)
+        {
+            Log(TotemLogLevel.Debug, "Did not need to originate any messages in recovery.");
+        }
+
+        _myAru = 0;
+        _myAruCount = 0;
+        _mySeqUnchanged = 0;
+        _myHighSeqReceived = 0;
+        _myInstallSeq = 0;
+        _lastReleased = 0;
+        _myLastAru = 0;
+        _myRetransFlgCount = 0;
+        _myRotationCounter = 0;
+        ResetTokenTimeout();
+        ResetTokenRetransmitTimeout();
+        State = MembershipState.Recovery;
+        Stats.RecoveryEntered++;
+        Stats.ContinuousGather = 0;
+    }
+
+    private void OrfTokenSendInitial()
+    {
+        var retrans = _retransMessageQueue.Count > 0;
+        _mySetRetransFlg = retrans;
+        var token = new TokenState
+        {
+            Seq = 0,
+            TokenSeq = 0,
+            Aru = uint.MaxValue,
+            AruAddr = _self,
+            RetransFlag = retrans ? 1 : 0,
+        };
+        TokenSend(token, forward: true);
+    }
+
+    /// <summary>Moves recovered old-ring messages (encapsulated copies) back into the old ring's queue (corosync <c>deliver_messages_from_recovery_to_regular</c>).</summary>
+    private void DeliverMessagesFromRecoveryToRegular()
+    {
+        for (uint seq = 1; SequenceNumber.LessOrEqual(seq, _myAru) && seq < TotemLimits.SortQueueSize; seq++)
+        {
+            if (_recovery.Get(seq) is not { } item || !item.Message.IsEncapsulated)
+            {
+                continue;
+            }
+
+            var payload = item.Message.Payload;
+            if (TotemCodec.TryDecode(payload.Span, out var decoded) != TotemDecodeStatus.Ok || decoded is not Mcast inner)
+            {
+                continue;
+            }
+
+            if (inner.RingId == _myOldRingId && _regular.InRange(inner.Seq) && !_regular.InUse(inner.Seq))
+            {
+                _regular.Add(inner.Seq, new SortQueueItem(inner, payload.ToArray()));
+                if (SequenceNumber.LessThan(_oldRingStateHighSeqReceived, inner.Seq))
+                {
+                    _oldRingStateHighSeqReceived = inner.Seq;
+                }
+            }
+        }
+    }
+
+    private void EnterOperational()
+    {
+        _originatedOrfToken = false;
+        _consensus.Clear();
+        _oldRingStateSaved = false;
+        DeliverMessagesFromRecoveryToRegular();
+
+        // Old ring, agreed order up to the first gap (still in the old regular configuration).
+        DeliverToApplication(skip: false, _oldRingStateHighSeqReceived);
+
+        var left = NodeSet.Subtract(_memberList, _transMemberList);
+        var joined = NodeSet.Subtract(_newMemberList, _transMemberList);
+        _memberList = [.. _newMemberList];
+        _out.Events.Add(new ConfigurationChanged(ConfigurationKind.Transitional, _ringId, [.. _transMemberList], [.. left], []));
+
+        // The rest of the old ring, skipping holes and senders outside the transitional configuration.
+        DeliverToApplication(skip: true, _oldRingStateHighSeqReceived);
+        foreach (var node in left)
+        {
+            _assemblers.Remove(node);
+        }
+
+        _out.Events.Add(new ConfigurationChanged(ConfigurationKind.Regular, _ringId, [.. _newMemberList], [], [.. joined]));
+
+        // The recovery queue (numbered in the new ring) becomes the regular queue.
+        _regular.CopyFrom(_recovery);
+        _regularRingId = _ringId;
+        _myLastAru = 0;
+        _myHighDelivered = 0;
+        _lastReleased = 0;
+        _mySetRetransFlg = false;
+        _procList = [.. _newMemberList];
+        _failedList = [];
+
+        var message = "A new membership (" + _ringId + ") was formed. Members";
+        if (joined.Count > 0)
+        {
+            message += " joined: " + NodeSet.Format(joined);
+        }
+
+        if (left.Count > 0)
+        {
+            message += " left: " + NodeSet.Format(left);
+        }
+
+        Log(TotemLogLevel.Debug, "entering OPERATIONAL state.");
+        Log(TotemLogLevel.Notice, message);
+        var failed = left.Where(n => !NodeSet.Contains(_leaveMembers, n)).ToList();
+        if (failed.Count > 0)
+        {
+            Log(TotemLogLevel.Notice, "Failed to receive the leave message. failed: " + NodeSet.Format(failed));
+        }
+
+        _leaveMembers.Clear();
+        State = MembershipState.Operational;
+        Stats.OperationalEntered++;
+        Stats.ContinuousGather = 0;
+        _myReceivedFlg = true;
+        _myOldRingId = _ringId;
+
+        // New-ring messages that arrived while recovery finished are delivered in the new configuration.
+        DeliverToApplication(skip: false, _myHighSeqReceived);
+    }
+}

@@ -1,0 +1,569 @@
+using System.Globalization;
+using Rookery.Wire.Totem;
+
+namespace Rookery.Totem;
+
+/// <summary>Totem membership states (corosync <c>enum memb_state</c>).</summary>
+public enum MembershipState
+{
+    Operational = 1,
+    Gather = 2,
+    Commit = 3,
+    Recovery = 4,
+}
+
+/// <summary>
+/// The Totem Single Ring Protocol for one node, as a pure deterministic core: token passing,
+/// agreed-order delivery, retransmission, flow control, membership (gather, commit, recovery,
+/// operational) with extended virtual synchrony, and totempg packing.
+/// </summary>
+/// <remarks>
+/// corosync: <c>exec/totemsrp.c</c> (Amir et al., "The Totem single-ring ordering and membership
+/// protocol", 1995) and <c>exec/totempg.c</c>. Time, bytes and randomness come in through the calls;
+/// datagrams, events, logs and the ring sequence to persist go out through a caller-owned
+/// <see cref="TotemOutput"/>. Single-threaded: the caller serialises all calls.
+/// </remarks>
+public sealed partial class TotemSrp
+{
+    private const int LoopbackRoundsMax = 100_000;
+
+    private readonly NodeId _self;
+    private readonly TotemOptions _options;
+    private readonly Prng _prng;
+    private readonly Queue<TotemMessage> _loopback = new();
+    private readonly List<NodeId> _unreachable = [];
+    private TotemOutput _out = new();
+    private Instant _now;
+    private bool _started;
+
+    // Timers: Instant.Never when not armed.
+    private Instant _tokenTimeoutAt = Instant.Never;
+    private Instant _tokenWarningAt = Instant.Never;
+    private Instant _tokenRetransmitAt = Instant.Never;
+    private Instant _holdRetransmitAt = Instant.Never;
+    private Instant _joinAt = Instant.Never;
+    private Instant _consensusAt = Instant.Never;
+    private Instant _mergeDetectAt = Instant.Never;
+    private Instant _lastTokenReceivedAt;
+
+    /// <param name="self">This node's id (nodelist.node.nodeid).</param>
+    /// <param name="options">Validated effective options.</param>
+    /// <param name="prng">The core's only randomness (reserved for send_join jitter).</param>
+    /// <param name="persistedRingSequence">The sequence read from <c>ringid_&lt;nodeid&gt;</c> (0 when missing); used +1, as corosync does.</param>
+    public TotemSrp(NodeId self, TotemOptions options, Prng prng, ulong persistedRingSequence)
+    {
+        Invariant.Require(self.IsValid);
+        Invariant.Require(options.Validate().Count == 0);
+        _self = self;
+        _options = options;
+        _prng = prng;
+        _ringId = new RingId(self, persistedRingSequence + 1);
+        _tokenRingIdSeq = _ringId.Sequence;
+        _packer = new TotemPgPacker(options.PacketSizeMax);
+        State = MembershipState.Operational;
+        _regular.Reinit(0);
+        _recovery.Reinit(0);
+    }
+
+    public NodeId LocalNode => _self;
+
+    public MembershipState State { get; private set; }
+
+    /// <summary>The ring this node is in (in COMMIT/RECOVERY: the ring being installed).</summary>
+    public RingId RingId => _ringId;
+
+    /// <summary>Members of the last installed regular configuration, sorted.</summary>
+    public IReadOnlyList<NodeId> Members => _memberList;
+
+    public TotemStats Stats { get; } = new();
+
+    /// <summary>Packets waiting for the token (the node's backlog).</summary>
+    public int PendingPackets => _newMessageQueue.Count + (_packer.HasPartialPacket ? 1 : 0);
+
+    /// <summary>The earliest instant at which <see cref="Tick"/> has work.</summary>
+    public Instant NextDeadline =>
+        Instant.Min(
+            Instant.Min(Instant.Min(_tokenTimeoutAt, _tokenWarningAt), Instant.Min(_tokenRetransmitAt, _holdRetransmitAt)),
+            Instant.Min(Instant.Min(_joinAt, _consensusAt), _mergeDetectAt));
+
+    /// <summary>Starts the protocol: the node enters GATHER to find its peers (corosync: all links configured).</summary>
+    public void Start(Instant now, TotemOutput output)
+    {
+        Begin(now, output);
+        if (!_started)
+        {
+            _started = true;
+            _lastTokenReceivedAt = now;
+            Log(TotemLogLevel.Debug, $"Created or loaded sequence id {_ringId} for this ring.");
+            EnterGather(GatherReason.InterfaceChange);
+        }
+
+        End();
+    }
+
+    /// <summary>Handles one datagram from <paramref name="from"/>. Bytes crossed the network: bad ones are counted and dropped.</summary>
+    public void Receive(Instant now, NodeId from, ReadOnlySpan<byte> bytes, TotemOutput output)
+    {
+        Begin(now, output);
+        if (!_started)
+        {
+            Stats.RxMessagesDropped++;
+            End();
+            return;
+        }
+
+        var status = TotemCodec.TryDecode(bytes, out var message);
+        if (status != TotemDecodeStatus.Ok || message is null)
+        {
+            Stats.DecodeErrors++;
+            End();
+            return;
+        }
+
+        Dispatch(message, bytes.Length);
+        End();
+    }
+
+    /// <summary>Fires every timer that expired at or before <paramref name="now"/>.</summary>
+    public void Tick(Instant now, TotemOutput output)
+    {
+        Begin(now, output);
+        for (var round = 0; _started && round < LoopbackRoundsMax; round++)
+        {
+            if (!FireEarliestTimer(now))
+            {
+                break;
+            }
+
+            DrainLoopback();
+        }
+
+        End();
+    }
+
+    /// <summary>
+    /// Queues an application message for agreed-order multicast (packed and fragmented by totempg).
+    /// Returns false when the send queue cannot take it: the caller pushes back on its client.
+    /// </summary>
+    public bool Submit(Instant now, ReadOnlySpan<byte> payload, TotemOutput output)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(payload.Length, TotemLimits.MessageSizeMax);
+        Begin(now, output);
+        var accepted = _newMessageQueue.Count + _packer.PacketsNeeded(payload.Length) <= _options.MessageQueueMax;
+        if (accepted)
+        {
+            var packets = new List<byte[]>();
+            _packer.Add(payload.ToArray(), packets);
+            foreach (var packet in packets)
+            {
+                _newMessageQueue.Enqueue(new PendingMcast(TotemEncapsulation.NotEncapsulated, packet));
+            }
+
+            TokenHoldCancelSend();
+        }
+
+        End();
+        return accepted;
+    }
+
+    /// <summary>Announces a clean shutdown (corosync <c>memb_leave_message_send</c>): a JOIN with header nodeid 0.</summary>
+    public void Leave(Instant now, TotemOutput output)
+    {
+        Begin(now, output);
+        var active = NodeSet.Subtract(NodeSet.Subtract(_procList, _failedList), [_self]);
+        var failed = new List<NodeId>(_failedList.Where(n => n != _self)) { _self };
+        Emit(new Join(new NodeId(0), default, _self, active, failed, _ringId.Sequence), loopback: false);
+        Log(TotemLogLevel.Debug, "sending join/leave message");
+        End();
+    }
+
+    /// <summary>
+    /// The link layer reports <paramref name="peer"/> unreachable on every link (knet: "host: host: N has no active links").
+    /// Beyond corosync: with <see cref="TotemOptions.FastNodeLoss"/> a member is failed at once.
+    /// </summary>
+    public void OnPeerUnreachable(Instant now, NodeId peer, TotemOutput output)
+    {
+        Begin(now, output);
+        NodeSet.Merge(_unreachable, [peer]);
+        if (_started && _options.FastNodeLoss && peer != _self)
+        {
+            FailUnreachablePeer(peer);
+        }
+
+        End();
+    }
+
+    /// <summary>The link layer reports <paramref name="peer"/> reachable again on at least one link.</summary>
+    public void OnPeerReachable(Instant now, NodeId peer, TotemOutput output)
+    {
+        Begin(now, output);
+        _unreachable.Remove(peer);
+        End();
+    }
+
+    /// <summary>
+    /// The link layer switched <paramref name="peer"/> to another link. Beyond corosync: re-send at once the
+    /// token (when it went to that peer) and the messages this node originated that the token has not yet
+    /// seen acknowledged, instead of waiting for token_retransmit.
+    /// </summary>
+    public void OnLinkSwitched(Instant now, NodeId peer, TotemOutput output)
+    {
+        Begin(now, output);
+        if (_started && _options.ResendOnLinkSwitch && peer != _self)
+        {
+            ResendAfterLinkSwitch(peer);
+        }
+
+        End();
+    }
+
+    private void Begin(Instant now, TotemOutput output)
+    {
+        Invariant.Require(now >= _now);
+        _now = now;
+        _out = output;
+    }
+
+    private void End() => DrainLoopback();
+
+    private void DrainLoopback()
+    {
+        for (var round = 0; _loopback.Count > 0; round++)
+        {
+            Invariant.Require(round < LoopbackRoundsMax);
+            Dispatch(_loopback.Dequeue(), 0);
+        }
+    }
+
+    private void Dispatch(TotemMessage message, int size)
+    {
+        switch (message)
+        {
+            case OrfToken token:
+                Stats.OrfTokenRx++;
+                OnOrfToken(token);
+                break;
+            case Mcast mcast:
+                Stats.McastRx++;
+                OnMcast(mcast);
+                break;
+            case MergeDetect detect:
+                OnMergeDetect(detect);
+                break;
+            case Join join:
+                Stats.JoinRx++;
+                OnJoin(join);
+                break;
+            case CommitToken commit:
+                OnCommitToken(commit);
+                break;
+            case TokenHoldCancel cancel:
+                OnTokenHoldCancel(cancel);
+                break;
+        }
+
+        _ = size;
+    }
+
+    /// <summary>Sends <paramref name="message"/>; a multicast is also processed locally when <paramref name="loopback"/>.</summary>
+    private void Emit(TotemMessage message, bool loopback)
+    {
+        if (message.Target == _self)
+        {
+            _loopback.Enqueue(message);
+            return;
+        }
+
+        _out.Datagrams.Add(new TotemDatagram(message.Target, TotemCodec.Encode(message)));
+        if (loopback && message.Target.Value == 0)
+        {
+            _loopback.Enqueue(message);
+        }
+    }
+
+    private void EmitBytes(NodeId to, byte[] bytes)
+    {
+        if (to == _self)
+        {
+            if (TotemCodec.TryDecode(bytes, out var message) == TotemDecodeStatus.Ok && message is not null)
+            {
+                _loopback.Enqueue(message);
+            }
+
+            return;
+        }
+
+        _out.Datagrams.Add(new TotemDatagram(to, bytes));
+    }
+
+    private void Log(TotemLogLevel level, string message) => _out.Logs.Add(new TotemLogEntry(level, message));
+
+    private static string Hex(uint value) => value.ToString("x", CultureInfo.InvariantCulture);
+
+    private bool FireEarliestTimer(Instant now)
+    {
+        // Fixed order breaks ties, so a run is reproducible.
+        var earliest = NextDeadline;
+        if (earliest > now)
+        {
+            return false;
+        }
+
+        if (_tokenTimeoutAt == earliest)
+        {
+            _tokenTimeoutAt = Instant.Never;
+            _tokenWarningAt = Instant.Never;
+            OnTokenTimeout();
+        }
+        else if (_consensusAt == earliest)
+        {
+            _consensusAt = Instant.Never;
+            OnConsensusTimeout();
+        }
+        else if (_joinAt == earliest)
+        {
+            _joinAt = Instant.Never;
+            OnJoinTimeout();
+        }
+        else if (_tokenRetransmitAt == earliest)
+        {
+            _tokenRetransmitAt = Instant.Never;
+            OnTokenRetransmitTimeout();
+        }
+        else if (_holdRetransmitAt == earliest)
+        {
+            _holdRetransmitAt = Instant.Never;
+            OnHoldRetransmitTimeout();
+        }
+        else if (_mergeDetectAt == earliest)
+        {
+            _mergeDetectAt = Instant.Never;
+            OnMergeDetectTimeout();
+        }
+        else
+        {
+            _tokenWarningAt = Instant.Never;
+            OnTokenWarningTimeout();
+        }
+
+        return true;
+    }
+
+    private void ResetTokenTimeout()
+    {
+        _tokenTimeoutAt = _now + _options.Token;
+        _tokenWarningAt = _options.TokenWarningPercent > 0 ? _now + (_options.Token * _options.TokenWarningPercent / 100) : Instant.Never;
+    }
+
+    private void CancelTokenTimeout()
+    {
+        _tokenTimeoutAt = Instant.Never;
+        _tokenWarningAt = Instant.Never;
+    }
+
+    private void ResetTokenRetransmitTimeout() => _tokenRetransmitAt = _now + _options.TokenRetransmit;
+
+    private void StartMergeDetectTimeout()
+    {
+        if (_mergeDetectAt == Instant.Never)
+        {
+            _mergeDetectAt = _now + _options.Merge;
+        }
+    }
+
+    private void OnTokenWarningTimeout()
+    {
+        Log(TotemLogLevel.Notice, $"Token has not been received in {(_now - _lastTokenReceivedAt).Milliseconds} ms");
+        if (_options.TokenWarningPercent > 0 && _tokenTimeoutAt != Instant.Never)
+        {
+            _tokenWarningAt = _now + (_options.Token * _options.TokenWarningPercent / 100);
+        }
+    }
+
+    private void OnTokenTimeout()
+    {
+        switch (State)
+        {
+            case MembershipState.Operational:
+                Log(TotemLogLevel.Debug, "The token was lost in the OPERATIONAL state.");
+                Log(TotemLogLevel.Notice, $"A processor failed, forming new configuration: token timed out ({_options.Token.Milliseconds}ms), waiting {_options.Consensus.Milliseconds}ms for consensus.");
+                Stats.TokenLost++;
+                EnterGather(GatherReason.TokenLostInOperational);
+                break;
+            case MembershipState.Gather:
+                Log(TotemLogLevel.Debug, $"The consensus timeout expired ({_options.Consensus.Milliseconds}ms).");
+                ConsensusTimeoutExpired();
+                EnterGather(GatherReason.ConsensusTimeoutExpired);
+                break;
+            case MembershipState.Commit:
+                Log(TotemLogLevel.Debug, "The token was lost in the COMMIT state.");
+                EnterGather(GatherReason.TokenLostInCommit);
+                break;
+            case MembershipState.Recovery:
+                Log(TotemLogLevel.Debug, "The token was lost in the RECOVERY state.");
+                OldRingStateRestore();
+                EnterGather(GatherReason.TokenLostInRecovery);
+                break;
+        }
+    }
+
+    private void OnConsensusTimeout()
+    {
+        if (State == MembershipState.Gather)
+        {
+            ConsensusTimeoutExpired();
+        }
+    }
+
+    private void OnJoinTimeout()
+    {
+        if (State is MembershipState.Gather or MembershipState.Commit)
+        {
+            JoinMessageSend();
+            _joinAt = _now + _options.Join;
+        }
+    }
+
+    private void OnTokenRetransmitTimeout()
+    {
+        if (State != MembershipState.Gather)
+        {
+            TokenRetransmit();
+            ResetTokenRetransmitTimeout();
+        }
+    }
+
+    private void OnHoldRetransmitTimeout()
+    {
+        if (State is MembershipState.Operational or MembershipState.Recovery)
+        {
+            TokenRetransmit();
+        }
+    }
+
+    private void OnMergeDetectTimeout()
+    {
+        if (State == MembershipState.Operational && _ringId.Representative == _self)
+        {
+            Stats.MergeDetectTx++;
+            Emit(new MergeDetect(_self, default, _self, _ringId), loopback: false);
+        }
+    }
+
+    private void TokenRetransmit()
+    {
+        if (_lastTokenBytes is not null)
+        {
+            Stats.OrfTokenTx++;
+            EmitBytes(_lastTokenTarget, _lastTokenBytes);
+        }
+    }
+
+    private void TokenHoldCancelSend()
+    {
+        if (!_myTokenHeld || State != MembershipState.Operational)
+        {
+            return;
+        }
+
+        _myTokenHeld = false;
+        Stats.TokenHoldCancelTx++;
+        Emit(new TokenHoldCancel(_self, default, _ringId), loopback: true);
+    }
+
+    private void OnTokenHoldCancel(TokenHoldCancel cancel)
+    {
+        if (cancel.RingId != _ringId)
+        {
+            return;
+        }
+
+        _mySeqUnchanged = 0;
+        if (_ringId.Representative == _self)
+        {
+            OnTokenRetransmitTimeout();
+        }
+    }
+
+    private void OnMergeDetect(MergeDetect detect)
+    {
+        if (detect.RingId == _ringId)
+        {
+            return;
+        }
+
+        switch (State)
+        {
+            case MembershipState.Operational:
+                NodeSet.Merge(_procList, [detect.SystemFrom]);
+                EnterGather(GatherReason.MergeDuringOperational);
+                break;
+            case MembershipState.Gather:
+                if (!NodeSet.Contains(_procList, detect.SystemFrom))
+                {
+                    NodeSet.Merge(_procList, [detect.SystemFrom]);
+                    EnterGather(GatherReason.MergeDuringGather);
+                }
+
+                break;
+        }
+    }
+
+    private void FailUnreachablePeer(NodeId peer)
+    {
+        switch (State)
+        {
+            case MembershipState.Operational when NodeSet.Contains(_memberList, peer):
+                Log(TotemLogLevel.Notice, $"A processor failed, forming new configuration: node {peer} is unreachable on every link.");
+                break;
+            case MembershipState.Gather when NodeSet.Contains(_procList, peer) && !NodeSet.Contains(_failedList, peer):
+                break;
+            case MembershipState.Commit or MembershipState.Recovery when NodeSet.Contains(_newMemberList, peer):
+                if (State == MembershipState.Recovery)
+                {
+                    OldRingStateRestore();
+                }
+
+                break;
+            default:
+                return;
+        }
+
+        Stats.FastNodeLossGathers++;
+        NodeSet.Merge(_failedList, [peer]);
+        EnterGather(GatherReason.PeerUnreachable);
+    }
+
+    private void ResendAfterLinkSwitch(NodeId peer)
+    {
+        var tokenResent = false;
+        var messages = 0;
+        if (State != MembershipState.Gather && _lastTokenBytes is not null && _lastTokenTarget == peer && !_lastTokenHeld)
+        {
+            Stats.OrfTokenTx++;
+            EmitBytes(peer, _lastTokenBytes);
+            tokenResent = true;
+        }
+
+        if (State is MembershipState.Operational or MembershipState.Recovery)
+        {
+            var queue = State == MembershipState.Recovery ? _recovery : _regular;
+            var from = _myLastAru == uint.MaxValue || SequenceNumber.LessThan(_myHighSeqReceived, _myLastAru) ? 0u : _myLastAru;
+            for (var seq = unchecked(from + 1); SequenceNumber.LessOrEqual(seq, _myHighSeqReceived) && messages < TotemLimits.SortQueueSize; seq = unchecked(seq + 1))
+            {
+                if (queue.Get(seq) is { } item && item.Message.SystemFrom == _self)
+                {
+                    EmitBytes(peer, item.Bytes);
+                    messages++;
+                }
+            }
+        }
+        else if (State == MembershipState.Gather)
+        {
+            Emit(BuildJoin() with { Target = peer }, loopback: false);
+        }
+
+        Stats.LinkSwitchResends++;
+        Log(TotemLogLevel.Notice, $"Link switch to node {peer}: re-sent {(tokenResent ? "the token and " : string.Empty)}{messages} messages at once.");
+    }
+}
