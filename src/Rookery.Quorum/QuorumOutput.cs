@@ -1,0 +1,163 @@
+using Rookery.Wire.Totem;
+
+namespace Rookery.Quorum;
+
+/// <summary>
+/// What the votequorum core asks of its caller, appended in emission order: messages to multicast
+/// (agreed order, group "a"), quorum notifications for the quorum service and applications, log lines,
+/// and the expected-votes tracking barrier to persist.
+/// </summary>
+public abstract record QuorumOutput;
+
+/// <summary>A votequorum service message (qb header onwards) to submit to Totem in group "a".</summary>
+public sealed record QuorumSend(byte[] Message) : QuorumOutput;
+
+/// <summary>
+/// The quorum report corosync's quorum service receives (<c>quorum_callback</c>): given at the end of
+/// every sync, and immediately when quorum changes outside a sync.
+/// </summary>
+public sealed record QuorumNotification(bool Quorate, RingId RingId, IReadOnlyList<NodeId> Members) : QuorumOutput;
+
+/// <summary>A log line in corosync's wording.</summary>
+public sealed record QuorumLog(QuorumLogLine Line) : QuorumOutput;
+
+/// <summary>The highest expected votes seen rose: the shell writes it to <c>&lt;state_dir&gt;/ev_tracking</c> (raw u32, fdatasync).</summary>
+public sealed record ExpectedVotesTrackingBarrierChanged(uint Barrier) : QuorumOutput;
+
+/// <summary>Result of a local command (corosync's library error codes where they exist).</summary>
+public enum QuorumCommandResult
+{
+    Ok = 0,
+
+    /// <summary>CS_ERR_INVALID_PARAM: "Unable to set expected votes: CS_ERR_INVALID_PARAM".</summary>
+    InvalidParam = 1,
+
+    /// <summary>CS_ERR_NAME_NOT_FOUND: no such node.</summary>
+    NameNotFound = 2,
+}
+
+/// <summary>State of a node in votequorum's table (<c>nodestate_t</c>).</summary>
+public enum QuorumNodeState
+{
+    Member = 1,
+    Dead = 2,
+    Leaving = 3,
+}
+
+/// <summary>Flags of <c>votequorum_getinfo</c> (<c>VOTEQUORUM_INFO_*</c>).</summary>
+[Flags]
+public enum QuorumInfoFlags : uint
+{
+    None = 0,
+    TwoNode = 1,
+    Quorate = 2,
+    WaitForAll = 4,
+    LastManStanding = 8,
+    AutoTieBreaker = 16,
+    AllowDownscale = 32,
+    QdeviceRegistered = 64,
+    QdeviceAlive = 128,
+    QdeviceCastVote = 256,
+    QdeviceMasterWins = 512,
+    QdeviceHasExtraInfo = 1024,
+}
+
+/// <summary>One row of the membership table that <c>rookery status</c>/<c>nodes</c> print.</summary>
+public sealed record QuorumNodeStatus(NodeId NodeId, QuorumNodeState State, uint Votes, uint ExpectedVotes, Wire.Services.NodeInfoFlags Flags);
+
+/// <summary>
+/// Everything <c>corosync-quorumtool -s</c> / <c>pvecm status</c> print about quorum, read from the core
+/// (ref/pvecm.md §3.1): node id, ring id, quorate, expected votes, highest expected, total votes, quorum,
+/// flags, and the members with their votes.
+/// </summary>
+public sealed record QuorumStatus
+{
+    public required NodeId NodeId { get; init; }
+
+    public required RingId RingId { get; init; }
+
+    public required bool Quorate { get; init; }
+
+    /// <summary>This node's expected votes ("Expected votes:").</summary>
+    public required uint ExpectedVotes { get; init; }
+
+    /// <summary>Highest expected votes among members ("Highest expected:").</summary>
+    public required uint HighestExpected { get; init; }
+
+    /// <summary>Votes of the members present, plus the quorum device's when it casts a vote ("Total votes:").</summary>
+    public required uint TotalVotes { get; init; }
+
+    /// <summary>"Quorum:".</summary>
+    public required uint Quorum { get; init; }
+
+    /// <summary>"Flags:" (Quorate, 2Node, WaitForAll, LastManStanding, AutoTieBreaker, AllowDownscale, Qdevice).</summary>
+    public required QuorumInfoFlags Flags { get; init; }
+
+    /// <summary>Members of the current quorum view, sorted by node id ("Nodes:" is their count).</summary>
+    public required IReadOnlyList<NodeId> Members { get; init; }
+
+    /// <summary>Every node votequorum knows (members and dead), sorted by node id.</summary>
+    public required IReadOnlyList<QuorumNodeStatus> Nodes { get; init; }
+
+    /// <summary>Votes of the quorum device (0 when none).</summary>
+    public required uint QuorumDeviceVotes { get; init; }
+
+    /// <summary><c>runtime.votequorum.wait_for_all_status</c>.</summary>
+    public required bool WaitForAllStatus { get; init; }
+
+    /// <summary><c>runtime.votequorum.lowest_node_id</c> / <c>highest_node_id</c> (from the last quorate state).</summary>
+    public required NodeId LowestNodeId { get; init; }
+
+    public required NodeId HighestNodeId { get; init; }
+
+    /// <summary><c>runtime.votequorum.ev_barrier</c>.</summary>
+    public required uint ExpectedVotesBarrier { get; init; }
+
+    /// <summary>True between a membership change and the end of its sync.</summary>
+    public required bool Syncing { get; init; }
+
+    /// <summary>The flag words in pvecm's order: "2Node Quorate WaitForAll LastManStanding AutoTieBreaker AllowDownscale Qdevice".</summary>
+    public IReadOnlyList<string> FlagNames
+    {
+        get
+        {
+            var names = new List<string>();
+            if (Flags.HasFlag(QuorumInfoFlags.TwoNode))
+            {
+                names.Add("2Node");
+            }
+
+            if (Flags.HasFlag(QuorumInfoFlags.Quorate))
+            {
+                names.Add("Quorate");
+            }
+
+            if (Flags.HasFlag(QuorumInfoFlags.WaitForAll))
+            {
+                names.Add("WaitForAll");
+            }
+
+            if (Flags.HasFlag(QuorumInfoFlags.LastManStanding))
+            {
+                names.Add("LastManStanding");
+            }
+
+            if (Flags.HasFlag(QuorumInfoFlags.AutoTieBreaker))
+            {
+                names.Add("AutoTieBreaker");
+            }
+
+            if (Flags.HasFlag(QuorumInfoFlags.AllowDownscale))
+            {
+                names.Add("AllowDownscale");
+            }
+
+            if (Flags.HasFlag(QuorumInfoFlags.QdeviceRegistered))
+            {
+                names.Add("Qdevice");
+            }
+
+            return names;
+        }
+    }
+}

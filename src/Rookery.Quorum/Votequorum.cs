@@ -1,0 +1,723 @@
+using System.Globalization;
+using Rookery.Totem;
+using Rookery.Wire.Services;
+using Rookery.Wire.Totem;
+
+namespace Rookery.Quorum;
+
+/// <summary>
+/// votequorum as a pure core (corosync-spec §6; exec/votequorum.c): votes, expected votes, quorum =
+/// max(majority of the highest expected, majority of the votes present), two_node, wait_for_all,
+/// last_man_standing with its window, auto_tie_breaker (lowest, highest, list), allow_downscale and
+/// expected votes changed at runtime.
+/// </summary>
+/// <remarks>
+/// <para>Inputs: Totem's <see cref="ConfigurationChanged"/> and <see cref="Delivered"/> events (the payload is
+/// the votequorum service message, the totempg group header already removed), <see cref="SyncActivate"/>
+/// when the service sync barrier of the current ring completes, <see cref="Tick"/> at
+/// <see cref="NextDeadline"/>, and the local commands. Outputs go to a caller-owned list in emission order.</para>
+/// <para>Every decision depends only on the configuration and the agreed-order inputs, so every member of a ring
+/// computes the same quorum from the same deliveries.</para>
+/// </remarks>
+public sealed class Votequorum
+{
+    /// <summary>The quorum device's pseudo node id in NODEINFO (<c>VOTEQUORUM_QDEVICE_NODEID</c>).</summary>
+    public const uint QuorumDeviceNodeId = 0;
+
+    private const string Voteq = "VOTEQ";
+    private const string QuorumSubsystem = "QUORUM";
+
+    private readonly QuorumConfiguration _config;
+    private readonly SortedDictionary<uint, ClusterNode> _nodes = [];
+    private readonly ClusterNode _us;
+    private readonly ClusterNode _qdevice;
+    private bool _lastManStanding;
+    private bool _waitForAllStatus;
+    private uint _quorum;
+    private bool _quorate;
+    private bool _reportedQuorate;
+    private uint _lowestNodeId;
+    private uint _highestNodeId;
+    private uint _expectedVotesBarrier;
+    private uint _trackingBarrier;
+    private NodeId[] _quorumMembers = [];
+    private NodeId[] _previousQuorumMembers = [];
+    private RingId _ringId;
+    private bool _syncInProgress;
+    private bool _started;
+    private Instant _lastManStandingDeadline = Instant.Never;
+
+    public Votequorum(QuorumConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        Invariant.Require(configuration.LocalNode.IsValid);
+        _config = configuration;
+        _lastManStanding = configuration.LastManStanding;
+        _qdevice = new ClusterNode(QuorumDeviceNodeId) { Votes = configuration.QuorumDeviceVotes, State = QuorumNodeState.Member };
+        _us = new ClusterNode(configuration.LocalNode.Value)
+        {
+            State = QuorumNodeState.Member,
+            Votes = configuration.Votes,
+            ExpectedVotes = configuration.ExpectedVotes,
+            Flags = NodeInfoFlags.First,
+        };
+        _nodes.Add(_us.NodeId, _us);
+        _expectedVotesBarrier = configuration.ExpectedVotes;
+        _trackingBarrier = configuration.ExpectedVotesTrackingBarrier;
+        if (configuration.WaitForAll)
+        {
+            SetWaitForAllStatus(true);
+        }
+    }
+
+    /// <summary>Votequorum messages that failed to decode (counted, then dropped).</summary>
+    public long MalformedMessages { get; private set; }
+
+    /// <summary>When <see cref="Tick"/> is due: the last_man_standing window, or never.</summary>
+    public Instant NextDeadline => _lastManStandingDeadline;
+
+    public bool Quorate => _quorate;
+
+    /// <summary>Computes the initial quorum and announces this node (corosync's exec_init).</summary>
+    public void Start(Instant now, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        Invariant.Require(!_started);
+        _started = true;
+        RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
+        SendNodeInfo(_us, outputs);
+    }
+
+    /// <summary>
+    /// A configuration change from Totem. A regular configuration starts the sync: nodes that left are
+    /// marked dead, the last_man_standing window is (re)armed, and this node's NODEINFO is multicast.
+    /// </summary>
+    public void OnConfigurationChanged(Instant now, ConfigurationChanged change, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        ArgumentNullException.ThrowIfNull(outputs);
+        Invariant.Require(_started);
+        if (change.Kind != ConfigurationKind.Regular)
+        {
+            return;
+        }
+
+        SyncInit(now, change, outputs);
+        SendNodeInfo(_us, outputs);
+        SendNodeInfo(_qdevice, outputs);
+    }
+
+    /// <summary>A votequorum message delivered in agreed order. Returns the decode status (non-Ok is counted and dropped).</summary>
+    public ServiceDecodeStatus OnDelivered(Instant now, Delivered delivered, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(delivered);
+        ArgumentNullException.ThrowIfNull(outputs);
+        Invariant.Require(_started);
+        var status = VotequorumCodec.TryDecode(delivered.Payload.Span, out var message);
+        if (status != ServiceDecodeStatus.Ok)
+        {
+            if (ServiceHeader.TryPeekId(delivered.Payload.Span, out var id) && ServiceIds.ServiceOf(id) == ServiceIds.Votequorum)
+            {
+                MalformedMessages++;
+            }
+
+            return status;
+        }
+
+        switch (message)
+        {
+            case NodeInfoMessage nodeInfo:
+                HandleNodeInfo(delivered.Sender, nodeInfo, outputs);
+                break;
+            case ReconfigureMessage reconfigure:
+                HandleReconfigure(reconfigure, outputs);
+                break;
+            default:
+                Log(outputs, Voteq, QuorumLogLevel.Debug, $"ignoring quorum device message from node {delivered.Sender}: quorum devices are not supported");
+                break;
+        }
+
+        return ServiceDecodeStatus.Ok;
+    }
+
+    /// <summary>The sync barrier of the current ring completed: recalculate and report quorum (<c>votequorum_sync_activate</c>).</summary>
+    public void SyncActivate(Instant now, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
+        Notify(outputs);
+        _syncInProgress = false;
+    }
+
+    /// <summary>Timer expiry: the last_man_standing window ends; if still quorate, expected votes drop to the members present.</summary>
+    public void Tick(Instant now, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (now < _lastManStandingDeadline)
+        {
+            return;
+        }
+
+        _lastManStandingDeadline = Instant.Never;
+        if (_quorate)
+        {
+            RecalculateQuorum(allowDecrease: true, byCurrentNodes: true, outputs);
+        }
+    }
+
+    /// <summary>
+    /// <c>corosync-quorumtool -e</c> / <c>rookery expected N</c>: refused (InvalidParam) when below the votes present or
+    /// when it would make a quorate cluster inquorate; otherwise a RECONFIGURE is multicast and applies on delivery.
+    /// </summary>
+    public QuorumCommandResult SetExpectedVotes(uint expectedVotes, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (expectedVotes == 0)
+        {
+            return QuorumCommandResult.InvalidParam;
+        }
+
+        var newQuorum = CalculateQuorum(allowDecrease: true, expectedVotes, allowDownscale: false, out var totalVotes);
+        if (expectedVotes < totalVotes || (_quorate && newQuorum > totalVotes))
+        {
+            return QuorumCommandResult.InvalidParam;
+        }
+
+        Send(new ReconfigureMessage(_us.NodeId, expectedVotes, ReconfigureParam.ExpectedVotes), outputs);
+        return QuorumCommandResult.Ok;
+    }
+
+    /// <summary><c>corosync-quorumtool -v N -n ID</c>: refused when the resulting quorum would be below half or above the votes present.</summary>
+    public QuorumCommandResult SetVotes(NodeId node, uint votes, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (!_nodes.TryGetValue(node.Value, out var target))
+        {
+            return QuorumCommandResult.NameNotFound;
+        }
+
+        var saved = target.Votes;
+        target.Votes = votes;
+        var newQuorum = CalculateQuorum(allowDecrease: true, 0, _config.AllowDownscale, out var totalVotes);
+        target.Votes = saved;
+        if (newQuorum < totalVotes / 2 || newQuorum > totalVotes)
+        {
+            return QuorumCommandResult.InvalidParam;
+        }
+
+        Send(new ReconfigureMessage(node.Value, votes, ReconfigureParam.NodeVotes), outputs);
+        return QuorumCommandResult.Ok;
+    }
+
+    /// <summary>Writing <c>quorum.cancel_wait_for_all</c> = 1: clears wait_for_all cluster-wide.</summary>
+    public void CancelWaitForAll(List<QuorumOutput> outputs) =>
+        Send(new ReconfigureMessage(_us.NodeId, 0, ReconfigureParam.CancelWaitForAll), outputs);
+
+    /// <summary>Clean shutdown: with allow_downscale, tell the others this node is leaving so they may lower expected votes.</summary>
+    public void Shutdown(List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (_config.AllowDownscale)
+        {
+            _us.Flags |= NodeInfoFlags.Leaving;
+            SendNodeInfo(_us, outputs);
+        }
+    }
+
+    /// <summary>The values <c>rookery status</c> prints.</summary>
+    public QuorumStatus Status
+    {
+        get
+        {
+            uint highestExpected = 0;
+            uint totalVotes = 0;
+            var nodes = new List<QuorumNodeStatus>();
+            foreach (var node in _nodes.Values)
+            {
+                if (node.State == QuorumNodeState.Member)
+                {
+                    highestExpected = Math.Max(highestExpected, node.ExpectedVotes);
+                    totalVotes += node.Votes;
+                }
+
+                nodes.Add(new QuorumNodeStatus(new NodeId(node.NodeId), node.State, node.Votes, node.ExpectedVotes, node.Flags));
+            }
+
+            if (_us.Flags.HasFlag(NodeInfoFlags.QdeviceCastVote))
+            {
+                totalVotes += _qdevice.Votes;
+            }
+
+            return new QuorumStatus
+            {
+                NodeId = _config.LocalNode,
+                RingId = _ringId,
+                Quorate = _quorate,
+                ExpectedVotes = _us.ExpectedVotes,
+                HighestExpected = highestExpected,
+                TotalVotes = totalVotes,
+                Quorum = _quorum,
+                Flags = InfoFlags(),
+                Members = _quorumMembers,
+                Nodes = nodes,
+                QuorumDeviceVotes = _qdevice.Votes,
+                WaitForAllStatus = _waitForAllStatus,
+                LowestNodeId = new NodeId(_lowestNodeId),
+                HighestNodeId = new NodeId(_highestNodeId),
+                ExpectedVotesBarrier = _expectedVotesBarrier,
+                Syncing = _syncInProgress,
+            };
+        }
+    }
+
+    private QuorumInfoFlags InfoFlags()
+    {
+        var flags = QuorumInfoFlags.None;
+        flags |= _config.TwoNode ? QuorumInfoFlags.TwoNode : 0;
+        flags |= _quorate ? QuorumInfoFlags.Quorate : 0;
+        flags |= _config.WaitForAll ? QuorumInfoFlags.WaitForAll : 0;
+        flags |= _lastManStanding ? QuorumInfoFlags.LastManStanding : 0;
+        flags |= _config.AutoTieBreaker != AutoTieBreakerMode.None ? QuorumInfoFlags.AutoTieBreaker : 0;
+        flags |= _config.AllowDownscale ? QuorumInfoFlags.AllowDownscale : 0;
+        flags |= _us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered) ? QuorumInfoFlags.QdeviceRegistered : 0;
+        flags |= _us.Flags.HasFlag(NodeInfoFlags.QdeviceAlive) ? QuorumInfoFlags.QdeviceAlive : 0;
+        flags |= _us.Flags.HasFlag(NodeInfoFlags.QdeviceCastVote) ? QuorumInfoFlags.QdeviceCastVote : 0;
+        flags |= _us.Flags.HasFlag(NodeInfoFlags.QdeviceMasterWins) ? QuorumInfoFlags.QdeviceMasterWins : 0;
+        return flags;
+    }
+
+    private void SyncInit(Instant now, ConfigurationChanged change, List<QuorumOutput> outputs)
+    {
+        _syncInProgress = true;
+        var members = change.Members.OrderBy(n => n.Value).ToArray();
+        if (members.Length > 1)
+        {
+            _us.Flags &= ~NodeInfoFlags.First;
+        }
+
+        var joined = members.Where(m => Array.IndexOf(_quorumMembers, m) < 0).ToArray();
+        var left = _quorumMembers.Where(m => Array.IndexOf(members, m) < 0).ToArray();
+        foreach (var gone in left)
+        {
+            if (_nodes.TryGetValue(gone.Value, out var node))
+            {
+                node.State = QuorumNodeState.Dead;
+            }
+        }
+
+        if (_lastManStanding
+            && ((members.Length >= _quorum && left.Length > 0)
+                || (members.Length <= _quorum && _config.AutoTieBreaker != AutoTieBreakerMode.None && IsMemberNode(_lowestNodeId))))
+        {
+            _lastManStandingDeadline = now + _config.LastManStandingWindow;
+        }
+
+        _previousQuorumMembers = _quorumMembers;
+        _quorumMembers = members;
+        _ringId = change.RingId;
+        LogNodeList(outputs, "Sync members", members);
+        if (joined.Length > 0)
+        {
+            LogNodeList(outputs, "Sync joined", joined);
+        }
+
+        if (left.Length > 0)
+        {
+            LogNodeList(outputs, "Sync left", left);
+        }
+    }
+
+    private void HandleNodeInfo(NodeId sender, NodeInfoMessage message, List<QuorumOutput> outputs)
+    {
+        var nodeId = message.NodeId;
+        if (nodeId != QuorumDeviceNodeId && nodeId != sender.Value)
+        {
+            Log(outputs, Voteq, QuorumLogLevel.Debug, $"ignoring nodeinfo for node {nodeId} sent by node {sender}");
+            return;
+        }
+
+        var isNew = false;
+        ClusterNode node;
+        if (nodeId == QuorumDeviceNodeId)
+        {
+            node = _qdevice;
+        }
+        else if (!_nodes.TryGetValue(nodeId, out node!))
+        {
+            node = new ClusterNode(nodeId) { State = QuorumNodeState.Dead };
+            _nodes.Add(nodeId, node);
+            isNew = true;
+        }
+
+        var oldVotes = node.Votes;
+        var oldExpected = node.ExpectedVotes;
+        var oldFlags = node.Flags;
+        var oldState = node.State;
+        var allowDecrease = false;
+        var byNode = false;
+
+        if (nodeId == QuorumDeviceNodeId)
+        {
+            if (!_nodes.TryGetValue(sender.Value, out var senderNode))
+            {
+                return;
+            }
+
+            node.Votes = !_quorate && senderNode.Flags.HasFlag(NodeInfoFlags.Quorate)
+                ? message.Votes
+                : Math.Max(node.Votes, message.Votes);
+        }
+        else
+        {
+            node.Flags = message.Flags;
+            node.Votes = message.Votes;
+            node.State = QuorumNodeState.Member;
+            if (node.Flags.HasFlag(NodeInfoFlags.Leaving))
+            {
+                node.State = QuorumNodeState.Leaving;
+                allowDecrease = true;
+                byNode = true;
+            }
+
+            if (!_quorate && node.Flags.HasFlag(NodeInfoFlags.Quorate))
+            {
+                allowDecrease = true;
+                _us.ExpectedVotes = message.ExpectedVotes;
+            }
+
+            node.ExpectedVotes = node.Flags.HasFlag(NodeInfoFlags.Quorate) || _config.ExpectedVotesTracking
+                ? message.ExpectedVotes
+                : _us.ExpectedVotes;
+
+            if (_lastManStanding && node.Votes > 1)
+            {
+                Log(outputs, Voteq, QuorumLogLevel.Warning, "Last Man Standing feature is supported only when all cluster nodes votes are set to 1. Disabling LMS.");
+                _lastManStanding = false;
+                _lastManStandingDeadline = Instant.Never;
+            }
+        }
+
+        if (isNew
+            || nodeId == _us.NodeId
+            || node.Flags.HasFlag(NodeInfoFlags.First)
+            || oldVotes != node.Votes
+            || oldExpected != node.ExpectedVotes
+            || oldFlags != node.Flags
+            || oldState != node.State)
+        {
+            RecalculateQuorum(allowDecrease, byNode, outputs);
+        }
+
+        if (_config.WaitForAll
+            && !node.Flags.HasFlag(NodeInfoFlags.WaitForAllStatus)
+            && node.Flags.HasFlag(NodeInfoFlags.Quorate))
+        {
+            SetWaitForAllStatus(false);
+        }
+    }
+
+    private void HandleReconfigure(ReconfigureMessage message, List<QuorumOutput> outputs)
+    {
+        switch (message.Param)
+        {
+            case ReconfigureParam.ExpectedVotes:
+                SetMembersExpectedVotes(message.Value);
+                _expectedVotesBarrier = message.Value;
+                if (_config.ExpectedVotesTracking)
+                {
+                    _us.ExpectedVotes = Math.Max(_us.ExpectedVotes, _trackingBarrier);
+                }
+
+                RecalculateQuorum(allowDecrease: true, byCurrentNodes: false, outputs);
+                break;
+
+            case ReconfigureParam.NodeVotes:
+                var node = message.NodeId == QuorumDeviceNodeId ? _qdevice : _nodes.GetValueOrDefault(message.NodeId);
+                if (node is null)
+                {
+                    return;
+                }
+
+                node.Votes = message.Value;
+                RecalculateQuorum(allowDecrease: true, byCurrentNodes: false, outputs);
+                break;
+
+            case ReconfigureParam.CancelWaitForAll:
+                SetWaitForAllStatus(false);
+                Log(outputs, Voteq, QuorumLogLevel.Info, $"wait_for_all_status reset by user on node {message.NodeId}.");
+                RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
+                break;
+        }
+    }
+
+    private void RecalculateQuorum(bool allowDecrease, bool byCurrentNodes, List<QuorumOutput> outputs)
+    {
+        uint totalVotes = 0;
+        uint members = 0;
+        foreach (var node in _nodes.Values)
+        {
+            if (node.State == QuorumNodeState.Member)
+            {
+                members++;
+                totalVotes += node.Votes;
+            }
+        }
+
+        if (_qdevice.Votes > 0)
+        {
+            totalVotes += _qdevice.Votes;
+            members++;
+        }
+
+        if (!byCurrentNodes)
+        {
+            members = 0;
+        }
+
+        if (totalVotes > _us.ExpectedVotes)
+        {
+            _us.ExpectedVotes = totalVotes;
+        }
+
+        if (_config.ExpectedVotesTracking && _us.ExpectedVotes > _trackingBarrier)
+        {
+            _trackingBarrier = _us.ExpectedVotes;
+            outputs.Add(new ExpectedVotesTrackingBarrierChanged(_trackingBarrier));
+        }
+
+        _quorum = CalculateQuorum(allowDecrease, members, _config.AllowDownscale, out var countedVotes);
+        SetMembersExpectedVotes(members);
+        AreWeQuorate(countedVotes, outputs);
+    }
+
+    private uint CalculateQuorum(bool allowDecrease, uint maxExpected, bool allowDownscale, out uint totalVotes)
+    {
+        if (allowDownscale && allowDecrease && maxExpected != 0)
+        {
+            maxExpected = Math.Max(_expectedVotesBarrier, maxExpected);
+        }
+
+        uint highestExpected = 0;
+        uint nodes = 0;
+        totalVotes = 0;
+        foreach (var node in _nodes.Values)
+        {
+            if (node.State == QuorumNodeState.Member)
+            {
+                highestExpected = Math.Max(highestExpected, node.ExpectedVotes);
+                totalVotes += node.Votes;
+                nodes++;
+            }
+        }
+
+        if (_us.Flags.HasFlag(NodeInfoFlags.QdeviceCastVote))
+        {
+            totalVotes += _qdevice.Votes;
+            nodes++;
+        }
+
+        if (maxExpected > 0)
+        {
+            highestExpected = maxExpected;
+        }
+
+        var quorum = Math.Max((highestExpected + 2) / 2, (totalVotes + 2) / 2);
+        if (!allowDecrease)
+        {
+            quorum = Math.Max(_quorum, quorum);
+        }
+
+        if (_config.TwoNode && nodes <= 2)
+        {
+            quorum = 1;
+        }
+
+        return quorum;
+    }
+
+    private void AreWeQuorate(uint totalVotes, List<QuorumOutput> outputs)
+    {
+        if (_config.WaitForAll && _waitForAllStatus)
+        {
+            if (totalVotes != _us.ExpectedVotes)
+            {
+                Log(outputs, Voteq, QuorumLogLevel.Notice, $"Waiting for all cluster members. Current votes: {totalVotes} expected_votes: {_us.ExpectedVotes}");
+                Invariant.Require(!_quorate);
+                return;
+            }
+
+            SetWaitForAllStatus(false);
+        }
+
+        var quorate = _quorum <= totalVotes;
+        if (quorate)
+        {
+            _lowestNodeId = _us.NodeId;
+            _highestNodeId = _us.NodeId;
+            foreach (var node in _nodes.Values)
+            {
+                if (node.State == QuorumNodeState.Member)
+                {
+                    _lowestNodeId = Math.Min(_lowestNodeId, node.NodeId);
+                    _highestNodeId = Math.Max(_highestNodeId, node.NodeId);
+                }
+            }
+        }
+
+        if (_config.AutoTieBreaker != AutoTieBreakerMode.None
+            && totalVotes == _us.ExpectedVotes / 2
+            && (long)_previousQuorumMembers.Length - _quorumMembers.Length < _quorum
+            && AutoTieBreakerAllows())
+        {
+            quorate = true;
+        }
+
+        var changed = quorate != _quorate;
+        _quorate = quorate;
+        if (quorate)
+        {
+            _us.Flags |= NodeInfoFlags.Quorate;
+        }
+        else
+        {
+            _us.Flags &= ~NodeInfoFlags.Quorate;
+        }
+
+        if (_config.WaitForAll)
+        {
+            SetWaitForAllStatus(!quorate);
+        }
+
+        if (changed && !_syncInProgress)
+        {
+            Notify(outputs);
+        }
+    }
+
+    /// <summary>
+    /// The auto_tie_breaker decision for an exact half split: the lowest (or highest) node id of the last
+    /// quorate membership is here; or, for a list, the first listed node present here, provided no node
+    /// listed before it was in the previous membership.
+    /// </summary>
+    private bool AutoTieBreakerAllows()
+    {
+        switch (_config.AutoTieBreaker)
+        {
+            case AutoTieBreakerMode.Lowest:
+                return IsMemberNode(_lowestNodeId);
+            case AutoTieBreakerMode.Highest:
+                return IsMemberNode(_highestNodeId);
+        }
+
+        var list = _config.AutoTieBreakerNodes;
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (Array.IndexOf(_quorumMembers, list[i]) < 0)
+            {
+                continue;
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                if (Array.IndexOf(_previousQuorumMembers, list[j]) >= 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        return false;
+    }
+
+    private bool IsMemberNode(uint nodeId) =>
+        _nodes.TryGetValue(nodeId, out var node) && node.State == QuorumNodeState.Member;
+
+    private void SetMembersExpectedVotes(uint expectedVotes)
+    {
+        if (expectedVotes == 0)
+        {
+            return;
+        }
+
+        foreach (var node in _nodes.Values)
+        {
+            if (node.State == QuorumNodeState.Member)
+            {
+                node.ExpectedVotes = expectedVotes;
+            }
+        }
+    }
+
+    private void SetWaitForAllStatus(bool status)
+    {
+        _waitForAllStatus = status;
+        if (status)
+        {
+            _us.Flags |= NodeInfoFlags.WaitForAllStatus;
+        }
+        else
+        {
+            _us.Flags &= ~NodeInfoFlags.WaitForAllStatus;
+        }
+    }
+
+    private void Notify(List<QuorumOutput> outputs)
+    {
+        if (_quorate && !_reportedQuorate)
+        {
+            Log(outputs, QuorumSubsystem, QuorumLogLevel.Notice, "This node is within the primary component and will provide service.");
+        }
+        else if (!_quorate && _reportedQuorate)
+        {
+            Log(outputs, QuorumSubsystem, QuorumLogLevel.Notice, "This node is within the non-primary component and will NOT provide any services.");
+        }
+
+        _reportedQuorate = _quorate;
+        LogNodeList(outputs, "Members", _quorumMembers);
+        outputs.Add(new QuorumNotification(_quorate, _ringId, _quorumMembers));
+    }
+
+    private void SendNodeInfo(ClusterNode node, List<QuorumOutput> outputs) =>
+        Send(new NodeInfoMessage(node.NodeId, node.Votes, node.ExpectedVotes, node.Flags), outputs);
+
+    private static void Send(VotequorumMessage message, List<QuorumOutput> outputs) =>
+        outputs.Add(new QuorumSend(VotequorumCodec.Encode(message)));
+
+    private static void Log(List<QuorumOutput> outputs, string subsystem, QuorumLogLevel level, string text) =>
+        outputs.Add(new QuorumLog(new QuorumLogLine(subsystem, level, text)));
+
+    /// <summary>corosync's <c>log_view_list</c>: "Members[3]: 1 2 3", wrapped with a trailing backslash past 64 bytes.</summary>
+    private static void LogNodeList(List<QuorumOutput> outputs, string label, IReadOnlyList<NodeId> nodes)
+    {
+        const int lineMax = 64;
+        var line = new System.Text.StringBuilder($"{label}[{nodes.Count.ToString(CultureInfo.InvariantCulture)}]:");
+        foreach (var node in nodes)
+        {
+            var item = " " + node.ToString();
+            if (line.Length + item.Length + 2 > lineMax)
+            {
+                Log(outputs, QuorumSubsystem, QuorumLogLevel.Notice, line + " \\");
+                line.Clear();
+            }
+
+            line.Append(item);
+        }
+
+        Log(outputs, QuorumSubsystem, QuorumLogLevel.Notice, line.ToString());
+    }
+
+    private sealed class ClusterNode(uint nodeId)
+    {
+        public uint NodeId { get; } = nodeId;
+
+        public QuorumNodeState State { get; set; }
+
+        public uint Votes { get; set; }
+
+        public uint ExpectedVotes { get; set; }
+
+        public NodeInfoFlags Flags { get; set; }
+    }
+}

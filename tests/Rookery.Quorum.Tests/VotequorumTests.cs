@@ -1,0 +1,277 @@
+using Rookery.Totem;
+using Rookery.Wire.Services;
+using Rookery.Wire.Totem;
+
+namespace Rookery.Quorum.Tests;
+
+public sealed class VotequorumTests
+{
+    private static uint[] Range(uint from, uint to) => Enumerable.Range((int)from, (int)(to - from + 1)).Select(i => (uint)i).ToArray();
+
+    [Fact]
+    public void FiveNodesAllPresentAreQuorateWithQuorumThree()
+    {
+        var cluster = new QuorumTestCluster(5, seed: 1).Form();
+        foreach (var node in Range(1, 5))
+        {
+            var status = cluster.Status(node);
+            Assert.True(status.Quorate);
+            Assert.Equal((5u, 5u, 5u, 3u), (status.ExpectedVotes, status.HighestExpected, status.TotalVotes, status.Quorum));
+            Assert.Equal(["Quorate"], status.FlagNames);
+            Assert.Equal(Range(1, 5), status.Members.Select(m => m.Value));
+            Assert.False(status.Syncing);
+        }
+    }
+
+    [Fact]
+    public void MajorityPartitionKeepsQuorumMinorityLosesIt()
+    {
+        var cluster = new QuorumTestCluster(5, seed: 2).Form();
+        cluster.Split([1, 2, 3], [4, 5]);
+        Assert.All(Range(1, 3), n => Assert.True(cluster.Status(n).Quorate));
+        Assert.All(Range(4, 5), n => Assert.False(cluster.Status(n).Quorate));
+        var minority = cluster.Status(4);
+        Assert.Equal((5u, 2u, 3u), (minority.ExpectedVotes, minority.TotalVotes, minority.Quorum));
+        Assert.Contains("This node is within the non-primary component and will NOT provide any services.", cluster.Nodes[4].LogLines);
+        Assert.Contains("Members[2]: 4 5", cluster.Nodes[4].LogLines);
+        Assert.Contains("Sync left[3]: 1 2 3", cluster.Nodes[4].LogLines);
+    }
+
+    [Fact]
+    public void QuorumIsTheMajorityOfVotesPresentWhenAboveExpected()
+    {
+        // Node 1 has 4 votes, nodes 2-3 have 1: expected 6, all present quorum 4.
+        var cluster = new QuorumTestCluster(3, seed: 3, votes: [4, 1, 1]).Form();
+        Assert.Equal((6u, 4u), (cluster.Status(2).TotalVotes, cluster.Status(2).Quorum));
+        cluster.Split([1], [2, 3]);
+        Assert.True(cluster.Status(1).Quorate);
+        Assert.False(cluster.Status(2).Quorate);
+    }
+
+    [Fact]
+    public void ExpectedVotesRiseToTheVotesPresent()
+    {
+        var cluster = new QuorumTestCluster(3, seed: 4, s => s with { ExpectedVotes = 2 }).Form();
+        var status = cluster.Status(1);
+        Assert.Equal((3u, 3u, 2u), (status.ExpectedVotes, status.TotalVotes, status.Quorum));
+    }
+
+    [Fact]
+    public void QuorumNeverDecreasesOnItsOwn()
+    {
+        var cluster = new QuorumTestCluster(5, seed: 5, s => s with { ExpectedVotes = 3 }).Form();
+        Assert.Equal(3u, cluster.Status(1).Quorum);
+        cluster.Split([1, 2, 3], [4], [5]);
+        Assert.Equal(3u, cluster.Status(1).Quorum);
+        Assert.True(cluster.Status(1).Quorate);
+    }
+
+    [Fact]
+    public void TwoNodeKeepsQuorumWhenThePeerIsLost()
+    {
+        var cluster = new QuorumTestCluster(2, seed: 6, s => s with { TwoNode = true }).Form();
+        Assert.Equal(1u, cluster.Status(1).Quorum);
+        Assert.Equal(["2Node", "Quorate", "WaitForAll"], cluster.Status(1).FlagNames);
+        cluster.Split([1], [2]);
+        Assert.True(cluster.Status(1).Quorate);
+        Assert.True(cluster.Status(2).Quorate);
+    }
+
+    [Fact]
+    public void TwoNodeWithWaitForAllDoesNotStartQuorateAlone()
+    {
+        var cluster = new QuorumTestCluster(2, seed: 7, s => s with { TwoNode = true }).Form([1], [2]);
+        Assert.False(cluster.Status(1).Quorate);
+        Assert.True(cluster.Status(1).WaitForAllStatus);
+        Assert.Contains("Waiting for all cluster members. Current votes: 1 expected_votes: 2", cluster.Nodes[1].LogLines);
+        cluster.Split([1, 2]);
+        Assert.True(cluster.Status(1).Quorate);
+        Assert.False(cluster.Status(1).WaitForAllStatus);
+    }
+
+    [Fact]
+    public void WaitForAllBlocksUntilEveryoneWasSeenThenMajorityRules()
+    {
+        var cluster = new QuorumTestCluster(5, seed: 8, s => s with { WaitForAll = true }).Form([1, 2, 3, 4], [5]);
+        Assert.All(Range(1, 5), n => Assert.False(cluster.Status(n).Quorate));
+        cluster.Split([1, 2, 3, 4, 5]);
+        Assert.All(Range(1, 5), n => Assert.True(cluster.Status(n).Quorate));
+        cluster.Split([1, 2, 3], [4, 5]);
+        Assert.True(cluster.Status(1).Quorate);
+        Assert.False(cluster.Status(4).Quorate);
+    }
+
+    [Fact]
+    public void NodeJoiningAQuorateClusterClearsItsWaitForAll()
+    {
+        var cluster = new QuorumTestCluster(5, seed: 9, s => s with { WaitForAll = true }).Form();
+        cluster.Cluster.Crash(new NodeId(5));
+        cluster.Cluster.RunUntilQuiet();
+        cluster.Cluster.Start(new NodeId(5));
+        cluster.Cluster.RunUntilQuiet();
+        Assert.True(cluster.Status(5).WaitForAllStatus);
+        cluster.Split([1, 2, 3, 4, 5]);
+        Assert.True(cluster.Status(5).Quorate);
+        Assert.False(cluster.Status(5).WaitForAllStatus);
+    }
+
+    [Fact]
+    public void CancelWaitForAllLetsAPartialClusterBecomeQuorate()
+    {
+        var cluster = new QuorumTestCluster(5, seed: 10, s => s with { WaitForAll = true }).Form([1, 2, 3, 4], [5]);
+        Assert.False(cluster.Status(1).Quorate);
+        cluster.Command(1, (core, outputs) => core.CancelWaitForAll(outputs));
+        Assert.All(Range(1, 4), n => Assert.True(cluster.Status(n).Quorate));
+        Assert.Contains("wait_for_all_status reset by user on node 1.", cluster.Nodes[2].LogLines);
+    }
+
+    [Fact]
+    public void LastManStandingLowersExpectedVotesAfterTheWindow()
+    {
+        var cluster = new QuorumTestCluster(5, seed: 11, s => s with { LastManStanding = true, LastManStandingWindow = Duration.FromMilliseconds(500) }).Form();
+        cluster.Split([1, 2, 3], [4, 5]);
+        Assert.Equal(3u, cluster.Status(1).Quorum);
+        Assert.NotEqual(Instant.Never, cluster.Nodes[1].Core.NextDeadline);
+        cluster.Cluster.AdvanceTime(Duration.FromMilliseconds(499));
+        Assert.Equal(3u, cluster.Status(1).Quorum);
+        cluster.Cluster.AdvanceTime(Duration.FromMilliseconds(1));
+        cluster.Cluster.RunUntilQuiet();
+        Assert.Equal((3u, 2u), (cluster.Status(1).ExpectedVotes, cluster.Status(1).Quorum));
+        Assert.Equal(Instant.Never, cluster.Nodes[1].Core.NextDeadline);
+
+        // 3 -> 2: still quorate with quorum 2; the minority of the original split stays inquorate.
+        cluster.Split([1, 2], [3]);
+        Assert.True(cluster.Status(1).Quorate);
+        cluster.Cluster.AdvanceTime(Duration.FromMilliseconds(500));
+        cluster.Cluster.RunUntilQuiet();
+        Assert.Equal((2u, 2u), (cluster.Status(1).ExpectedVotes, cluster.Status(1).Quorum));
+        Assert.Contains("LastManStanding", cluster.Status(1).FlagNames);
+        Assert.False(cluster.Status(4).Quorate);
+    }
+
+    [Fact]
+    public void LastManStandingNeedsOneVoteEveryNode()
+    {
+        var cluster = new QuorumTestCluster(3, seed: 12, s => s with { LastManStanding = true }, votes: [1, 2, 1]).Form();
+        Assert.Contains("Last Man Standing feature is supported only when all cluster nodes votes are set to 1. Disabling LMS.", cluster.Nodes[1].LogLines);
+        Assert.DoesNotContain("LastManStanding", cluster.Status(1).FlagNames);
+    }
+
+    [Theory]
+    [InlineData("lowest", new uint[] { 1, 2 })]
+    [InlineData("highest", new uint[] { 3, 4 })]
+    [InlineData("3 1", new uint[] { 3, 4 })]
+    public void AutoTieBreakerPicksOneHalfOfAnEvenSplit(string mode, uint[] winners)
+    {
+        var cluster = new QuorumTestCluster(4, seed: 13, s => s with { AutoTieBreaker = true, AutoTieBreakerNode = mode }).Form();
+        cluster.Split([1, 2], [3, 4]);
+        foreach (var node in Range(1, 4))
+        {
+            Assert.Equal(winners.Contains(node), cluster.Status(node).Quorate);
+        }
+
+        Assert.Contains("AutoTieBreaker", cluster.Status(1).FlagNames);
+    }
+
+    [Fact]
+    public void AutoTieBreakerListDeniesWhenAnEarlierListedNodeMayBeOnTheOtherSide()
+    {
+        // List "3 1": in {1,2} node 1 is present but 3 (earlier in the list) was in the previous membership.
+        var cluster = new QuorumTestCluster(4, seed: 14, s => s with { AutoTieBreaker = true, AutoTieBreakerNode = "3 1" }).Form();
+        cluster.Split([1, 2], [3, 4]);
+        Assert.False(cluster.Status(1).Quorate);
+        Assert.True(cluster.Status(3).Quorate);
+    }
+
+    [Fact]
+    public void SetExpectedVotesIsRefusedBelowVotesPresentOrWhenItWouldLoseQuorum()
+    {
+        var cluster = new QuorumTestCluster(5, seed: 15).Form();
+        var outputs = new List<QuorumOutput>();
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Nodes[1].Core.SetExpectedVotes(4, outputs));
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Nodes[1].Core.SetExpectedVotes(0, outputs));
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Nodes[1].Core.SetExpectedVotes(11, outputs));
+        Assert.Empty(outputs);
+
+        cluster.Split([1, 2, 3], [4, 5]);
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Nodes[4].Core.SetExpectedVotes(1, outputs));
+        cluster.Command(4, (core, o) => Assert.Equal(QuorumCommandResult.Ok, core.SetExpectedVotes(2, o)));
+        Assert.True(cluster.Status(4).Quorate);
+        Assert.True(cluster.Status(5).Quorate);
+        Assert.Equal((2u, 2u, 2u), (cluster.Status(5).ExpectedVotes, cluster.Status(5).HighestExpected, cluster.Status(5).Quorum));
+        Assert.Equal(3u, cluster.Status(1).Quorum);
+    }
+
+    [Fact]
+    public void SetVotesAppliesClusterWideOnDelivery()
+    {
+        var cluster = new QuorumTestCluster(5, seed: 16).Form([1, 2, 3], [4, 5]);
+        var outputs = new List<QuorumOutput>();
+        Assert.Equal(QuorumCommandResult.NameNotFound, cluster.Nodes[1].Core.SetVotes(new NodeId(9), 1, outputs));
+
+        // Votes 0 for node 2: 2 votes present against a quorum of 3.
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Nodes[1].Core.SetVotes(new NodeId(2), 0, outputs));
+        Assert.Empty(outputs);
+        cluster.Command(1, (core, o) => Assert.Equal(QuorumCommandResult.Ok, core.SetVotes(new NodeId(2), 2, o)));
+        Assert.All(Range(1, 3), n => Assert.Equal(4u, cluster.Status(n).TotalVotes));
+        Assert.All(Range(1, 3), n => Assert.Equal(2u, cluster.Status(n).Nodes.Single(x => x.NodeId.Value == 2).Votes));
+        Assert.Equal(3u, cluster.Status(1).Quorum);
+    }
+
+    [Fact]
+    public void AllowDownscaleLowersExpectedVotesWhenANodeLeavesCleanly()
+    {
+        var cluster = new QuorumTestCluster(5, seed: 17, s => s with { AllowDownscale = true }).Form();
+        Assert.Contains("AllowDownscale", cluster.Status(1).FlagNames);
+        cluster.Command(5, (core, o) => core.Shutdown(o));
+        cluster.Cluster.Crash(new NodeId(5));
+        cluster.Cluster.RunUntilQuiet();
+        Assert.Equal(QuorumNodeState.Dead, cluster.Status(1).Nodes.Single(n => n.NodeId.Value == 5).State);
+
+        // Expected votes follow the members down; the quorum stays bounded by the expected-votes barrier (5).
+        Assert.Equal((4u, 3u), (cluster.Status(1).ExpectedVotes, cluster.Status(1).Quorum));
+        Assert.True(cluster.Status(1).Quorate);
+        Assert.Contains(cluster.Nodes[1].Outputs, o => o is ExpectedVotesTrackingBarrierChanged { Barrier: 5 });
+    }
+
+    [Fact]
+    public void MalformedVotequorumMessagesAreCountedAndDropped()
+    {
+        var configuration = new QuorumTestCluster(3, seed: 18).Configuration(new NodeId(1));
+        var core = new Votequorum(configuration);
+        var outputs = new List<QuorumOutput>();
+        core.Start(Instant.Zero, outputs);
+        var valid = VotequorumCodec.Encode(new NodeInfoMessage(2, 1, 3, NodeInfoFlags.None));
+        var ring = new RingId(new NodeId(1), 4);
+        Assert.Equal(ServiceDecodeStatus.Truncated, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), ring, valid[..20]), outputs));
+        Assert.Equal(ServiceDecodeStatus.UnknownMessage, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), ring, CpgCodec.Encode(new CpgDownListMessage(0, []))), outputs));
+        Assert.Equal(1, core.MalformedMessages);
+        Assert.Equal(ServiceDecodeStatus.Ok, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), ring, valid), outputs));
+    }
+
+    [Fact]
+    public void NodeInfoAboutAnotherNodeIsIgnored()
+    {
+        var configuration = new QuorumTestCluster(3, seed: 19).Configuration(new NodeId(1));
+        var core = new Votequorum(configuration);
+        var outputs = new List<QuorumOutput>();
+        core.Start(Instant.Zero, outputs);
+        var forged = VotequorumCodec.Encode(new NodeInfoMessage(3, 5, 3, NodeInfoFlags.None));
+        core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), new RingId(new NodeId(1), 4), forged), outputs);
+        Assert.DoesNotContain(core.Status.Nodes, n => n.NodeId.Value == 3);
+    }
+
+    [Fact]
+    public void StartAnnouncesThisNodeAndQuorumIsReportedAtTheEndOfSync()
+    {
+        var cluster = new QuorumTestCluster(3, seed: 20);
+        cluster.Cluster.Start(new NodeId(1));
+        var first = cluster.Nodes[1].Outputs.OfType<QuorumSend>().First();
+        Assert.Equal(ServiceDecodeStatus.Ok, VotequorumCodec.TryDecode(first.Message, out var decoded));
+        Assert.Equal(new NodeInfoMessage(1, 1, 3, NodeInfoFlags.First), decoded);
+        cluster.Cluster.RunUntilQuiet();
+        var notification = Assert.Single(cluster.Nodes[1].Outputs.OfType<QuorumNotification>());
+        Assert.False(notification.Quorate);
+        Assert.Equal([new NodeId(1)], notification.Members);
+    }
+}
