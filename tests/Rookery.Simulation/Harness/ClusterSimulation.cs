@@ -98,6 +98,9 @@ public sealed class ClusterSimulation : IDisposable
     /// <summary>Called for every application-visible event, for scenario checks and benchmarks.</summary>
     public Action<Instant, ProcessId, TotemEvent>? Observed { get; set; }
 
+    /// <summary>Called just before a fault action is applied (scenarios check their preconditions here).</summary>
+    public Action<FaultAction>? Applying { get; set; }
+
     public IEnumerable<NodeId> Nodes => _slots.Select(s => s.Id);
 
     public bool IsFailed => Checker.Violations.Count > 0;
@@ -227,6 +230,7 @@ public sealed class ClusterSimulation : IDisposable
     /// <summary>Applies one fault action now (used by the schedule, by <see cref="Heal"/> and by scenario tests).</summary>
     public void Apply(FaultAction action)
     {
+        Applying?.Invoke(action);
         Trace.Note(Now, action.Describe());
         switch (action)
         {

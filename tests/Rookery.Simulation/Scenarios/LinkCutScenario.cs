@@ -1,0 +1,59 @@
+using Rookery.Simulation.Checking;
+using Rookery.Simulation.Harness;
+using Rookery.Totem;
+
+namespace Rookery.Simulation.Scenarios;
+
+/// <summary>
+/// The seed document's promise, checked on top of the cluster checkers: once the ring of all nodes
+/// has formed, cutting the active link of one node (one way or both ways) never changes the ring id
+/// or the membership: no configuration event at all afterwards. Loss, duplication and reordering are
+/// caught by the cluster checkers, and the liveness phase requires every message submitted in the
+/// ring to reach every node.
+/// </summary>
+public static class LinkCutScenario
+{
+    public static void Attach(ClusterSimulation simulation)
+    {
+        var checker = simulation.Checker;
+        var all = simulation.Nodes.Order().ToArray();
+        var formed = false;
+        simulation.Observed += (now, process, totemEvent) =>
+        {
+            if (totemEvent is not ConfigurationChanged change)
+            {
+                return;
+            }
+
+            if (formed)
+            {
+                checker.Report(Property.Scenario, now, process, $"the ring changed after a link cut: {change.Kind} configuration {change.RingId} members [{string.Join(",", change.Members)}]");
+            }
+        };
+        simulation.Applying += action =>
+        {
+            if (action is not SetLinkCut { Cut: true } cut)
+            {
+                return;
+            }
+
+            var now = simulation.Now;
+            if (!formed)
+            {
+                formed = all.All(n => checker.CurrentRing(simulation.ProcessOf(n)) is { } ring && checker.RingMembers(ring)!.SequenceEqual(all))
+                    && all.Select(n => checker.CurrentRing(simulation.ProcessOf(n))).Distinct().Count() == 1;
+                if (!formed)
+                {
+                    checker.Report(Property.Scenario, now, null, $"the ring of all nodes had not formed {FaultPlan.LinkCutFormationTime} after start, before the cut");
+                    return;
+                }
+            }
+
+            var active = simulation.Node(cut.From)?.ActiveLink(cut.To);
+            if (active != cut.Link)
+            {
+                checker.Report(Property.Scenario, now, null, $"the cut link {cut.Link} {cut.From}->{cut.To} is not the active one ({active?.ToString() ?? "none"})");
+            }
+        };
+    }
+}
