@@ -303,12 +303,14 @@ public sealed class ClusterSimulation : IDisposable
         }
     }
 
-    /// <summary>Submits one workload message of <paramref name="sizeBytes"/> from <paramref name="node"/> now; false when refused or not running.</summary>
-    public bool Submit(NodeId node, int sizeBytes)
+    /// <summary>Submits one workload message of <paramref name="sizeBytes"/> from <paramref name="node"/> now; its id, or null when refused or not running.</summary>
+    public MessageId? Submit(NodeId node, int sizeBytes)
     {
-        var accepted = SubmitOne(SlotOf(node), sizeBytes);
+        var slot = SlotOf(node);
+        var id = new MessageId(new ProcessId(slot.Id, slot.Incarnation), slot.NextSequence);
+        var accepted = SubmitOne(slot, sizeBytes);
         Flush();
-        return accepted;
+        return accepted ? id : null;
     }
 
     public void Dispose() => Trace.Dispose();
