@@ -1,0 +1,27 @@
+using Rookery.Wire.Knet;
+
+namespace Rookery.Links;
+
+/// <summary>Node-wide options of the links core.</summary>
+public sealed record LinkLayerOptions
+{
+    /// <summary>Link policy for every peer.</summary>
+    /// <value>Passive by default (corosync <c>totem.link_mode</c>).</value>
+    public LinkPolicy Policy { get; init; } = LinkPolicy.Passive;
+
+    /// <summary>The crypto configuration used to send (and tried first on receive).</summary>
+    /// <value>Clear text by default; corosync <c>secauth: on</c> means aes256 + sha256 with the authkey.</value>
+    public KnetCrypto Crypto { get; init; } = KnetCrypto.Clear;
+
+    /// <summary>Period of path MTU discovery per link.</summary>
+    /// <value>30 s by default (corosync <c>totem.knet_pmtud_interval</c>).</value>
+    public Duration PmtudInterval { get; init; } = LinksDefaults.PmtudInterval;
+
+    /// <summary>Fixed interface MTU instead of discovery; 0 = discover.</summary>
+    /// <value>0 by default (corosync <c>totem.knet_mtu</c>).</value>
+    public int ManualMtu { get; init; }
+
+    /// <summary>Deliver broadcasts (and messages addressed to this node) locally, as knet's loopback link does for corosync.</summary>
+    /// <value>On by default.</value>
+    public bool DeliverToSelf { get; init; } = true;
+}
