@@ -65,7 +65,7 @@ public sealed class ClusterSimulation : IDisposable
         var root = new Prng(plan.Seed ^ 0x5EED_0F_5100_0001UL);
         _workloadPrng = root.Fork();
         var networkPrng = root.Fork();
-        _network = network is null ? new HarnessNetwork(networkPrng, plan.Conditions) : network(networkPrng, plan.Conditions);
+        _network = network is null ? new SimNetworkAdapter(networkPrng, plan.Conditions) : network(networkPrng, plan.Conditions);
         Trace.Note(Now, plan.Describe());
         _slots = plan.Nodes.Select(id => new Slot(id, root.Fork())).ToArray();
         foreach (var slot in _slots)

@@ -23,12 +23,9 @@ public static class NodeStacks
         return kind switch
         {
             StackKind.Direct => environment => new ClusterNode(environment, options),
-            _ => environment => new ClusterNode(environment, options, LinksTransportFactory),
+            _ => environment => new ClusterNode(environment, options, env => new LinksTransport(env)),
         };
     }
-
-    /// <summary>Set once the link layer is wired (see <c>LinksTransport</c>); until then runs fall back to direct.</summary>
-    public static Func<NodeEnvironment, ILinkTransport>? LinksTransportFactory { get; set; }
 }
 
 /// <summary>Runs one seed of one scenario: the entry point of the tests, the replay tool and the sweeps.</summary>

@@ -181,7 +181,7 @@ public sealed record FaultPlan
         var nodeCount = (int)prng.NextInRange(NodeCountMin, NodeCountMax);
         var linkCount = (int)prng.NextInRange(2, LinkCountMax);
         var victim = new NodeId((uint)prng.NextInRange(1, nodeCount));
-        var cutAt = Instant.FromMilliseconds(prng.NextInRange(LinkCutFormationTime.Milliseconds, LinkCutFormationTime.Milliseconds + 2_000));
+        var cutAt = Instant.FromMilliseconds(prng.NextInRange(LinkCutFormationTime.Milliseconds, LinkCutFormationTime.Milliseconds + 500));
         var mode = prng.NextBelow(3); // 0 both ways, 1 outbound only, 2 inbound only
         var schedule = new List<FaultAction>();
         var active = new LinkId(0); // Link 0 gets the highest priority in the link-cut scenario.
@@ -204,18 +204,31 @@ public sealed record FaultPlan
             NodeCount = nodeCount,
             LinkCount = linkCount,
             Kinds = FaultKinds.LinkCut,
-            Conditions = PathConditions.Clean,
+            Conditions = LinkCutConditions,
             Schedule = schedule,
             SubmitInterval = Duration.FromMilliseconds(prng.NextInRange(5, 50)),
             MessageSizeMin = MessageSizeMinDefault,
             MessageSizeMax = 1200,
-            SafetyDuration = cutAt - Instant.Zero + Duration.FromSeconds(3),
+            SafetyDuration = cutAt - Instant.Zero + LinkCutObservation,
             LivenessBound = Duration.FromSeconds(10),
         };
     }
 
-    /// <summary>Virtual time the link-cut scenario gives the cluster to form before the first cut.</summary>
-    public static Duration LinkCutFormationTime => Duration.FromSeconds(3);
+    /// <summary>
+    /// The network of the link-cut scenario: a LAN with some jitter (so datagrams also reorder), and
+    /// a latency that keeps the token's rotation rate, and so the simulation's cost, moderate.
+    /// </summary>
+    public static PathConditions LinkCutConditions { get; } = new() { DelayMin = new Duration(400), DelayJitter = new Duration(200) };
+
+    /// <summary>Virtual time the link-cut scenario gives the cluster to form before the first cut (it forms in well under 100 ms).</summary>
+    public static Duration LinkCutFormationTime => Duration.FromMilliseconds(500);
+
+    /// <summary>
+    /// How long the link-cut scenario watches after the cut. A failover that works at the link level
+    /// but leaves Totem stalled shows as a delivery gap (<see cref="LinkCutScenario.DeliveryGapMax"/>)
+    /// long before Totem's token timeout would change the membership.
+    /// </summary>
+    public static Duration LinkCutObservation => Duration.FromMilliseconds(1500);
 
     private const int MessageSizeMinDefault = 24;
 

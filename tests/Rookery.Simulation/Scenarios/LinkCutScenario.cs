@@ -7,19 +7,43 @@ namespace Rookery.Simulation.Scenarios;
 /// <summary>
 /// The seed document's promise, checked on top of the cluster checkers: once the ring of all nodes
 /// has formed, cutting the active link of one node (one way or both ways) never changes the ring id
-/// or the membership: no configuration event at all afterwards. Loss, duplication and reordering are
-/// caught by the cluster checkers, and the liveness phase requires every message submitted in the
-/// ring to reach every node.
+/// or the membership: no configuration event at all afterwards, and no node goes longer than
+/// <see cref="DeliveryGapMax"/> without a delivery while every node keeps submitting. Loss,
+/// duplication and reordering are caught by the cluster checkers, and the liveness phase requires
+/// every message submitted in the ring to reach every node.
 /// </summary>
 public static class LinkCutScenario
 {
+    /// <summary>
+    /// Longest silence allowed at any node once the ring has formed (issue 4, item 4): the link
+    /// layer's worst-case detection of a dead link (300 ms, issue 3) plus at most 50 ms for Totem to
+    /// resume on the new link, plus the workload's own pace (every node submits again within
+    /// 2 × 50 ms, see <see cref="FaultPlan.LinkCut"/>).
+    /// </summary>
+    public static Duration DeliveryGapMax => Duration.FromMilliseconds(300 + 50 + 100);
+
     public static void Attach(ClusterSimulation simulation)
     {
         var checker = simulation.Checker;
         var all = simulation.Nodes.Order().ToArray();
         var formed = false;
+        var lastDelivery = new Dictionary<NodeId, Instant>();
+        void CheckGap(Instant now, NodeId node)
+        {
+            if (formed && lastDelivery.TryGetValue(node, out var last) && now - last > DeliveryGapMax)
+            {
+                checker.Report(Property.Scenario, now, simulation.ProcessOf(node), $"no delivery for {now - last} (from {last}) after a link cut");
+            }
+        }
+
         simulation.Observed += (now, process, totemEvent) =>
         {
+            if (totemEvent is Delivered)
+            {
+                CheckGap(now, process.Node);
+                lastDelivery[process.Node] = now;
+            }
+
             if (totemEvent is not ConfigurationChanged change)
             {
                 return;
@@ -32,6 +56,14 @@ public static class LinkCutScenario
         };
         simulation.Applying += action =>
         {
+            if (action is SetLinkCut { Cut: false })
+            {
+                foreach (var node in all)
+                {
+                    CheckGap(simulation.Now, node);
+                }
+            }
+
             if (action is not SetLinkCut { Cut: true } cut)
             {
                 return;
