@@ -44,7 +44,7 @@ internal sealed class SequencerNode : ISimulatedNode
         if (!_announced)
         {
             _announced = true;
-            output.Events.Add(new ConfigurationChanged(ConfigurationKind.Regular, Ring, _nodes, [], _nodes));
+            output.Add(new ConfigurationChanged(ConfigurationKind.Regular, Ring, _nodes, [], _nodes));
         }
 
         NextDeadline = Instant.Never;
@@ -132,6 +132,6 @@ internal sealed class SequencerNode : ISimulatedNode
     private void Deliver(ulong order, NodeOutput output)
     {
         _pending.Remove(order, out var message);
-        output.Events.Add(new Delivered(message.Sender, Ring, message.Payload));
+        output.Add(new Delivered(message.Sender, Ring, message.Payload));
     }
 }

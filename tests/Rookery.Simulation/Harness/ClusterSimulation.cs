@@ -488,33 +488,31 @@ public sealed class ClusterSimulation : IDisposable
             _network.Send(Now, path, datagram.Bytes);
         }
 
-        foreach (var totemEvent in _output.Events)
+        foreach (var nodeEvent in _output.Events)
         {
-            switch (totemEvent)
+            switch (nodeEvent)
             {
-                case Delivered delivered:
+                case TotemOccurred { Event: Delivered delivered } occurred:
                     Trace.Step(Now, TraceKind.Deliver, slot.Id, delivered.Sender.Value, (long)delivered.RingId.Sequence, delivered.Payload.Span, Trace.IsPrinting ? () => $"n{slot.Id} deliver {Describe(delivered)}" : null);
                     if (MessageStamp.IsStamped(delivered.Payload.Span))
                     {
                         _pendingRecords.Add(new MessageDelivered(Now, process, delivered.Sender, delivered.RingId, delivered.Payload));
                     }
 
+                    Observed?.Invoke(Now, process, occurred.Event);
                     break;
-                case ConfigurationChanged change:
+                case TotemOccurred { Event: ConfigurationChanged change } occurred:
                     Trace.Step(Now, TraceKind.Configuration, slot.Id, (long)change.Kind, (long)change.RingId.Sequence, default, () => $"n{slot.Id} {change.Kind} configuration {change.RingId} members [{string.Join(",", change.Members)}] left [{string.Join(",", change.Left)}] joined [{string.Join(",", change.Joined)}]");
                     _pendingRecords.Add(new ConfigurationRecorded(Now, process, change));
+                    Observed?.Invoke(Now, process, occurred.Event);
+                    break;
+                case GroupOccurred { Change: var group }:
+                    Trace.Step(Now, TraceKind.Group, slot.Id, 0, 0, System.Text.Encoding.UTF8.GetBytes(group.Canonical), Trace.IsPrinting ? () => $"n{slot.Id} group {group}" : null);
+                    _pendingRecords.Add(new GroupChangeRecorded(Now, process, group));
                     break;
                 default:
                     break;
             }
-
-            Observed?.Invoke(Now, process, totemEvent);
-        }
-
-        foreach (var group in _output.GroupChanges)
-        {
-            Trace.Step(Now, TraceKind.Group, slot.Id, 0, 0, System.Text.Encoding.UTF8.GetBytes(group.Canonical), Trace.IsPrinting ? () => $"n{slot.Id} group {group}" : null);
-            _pendingRecords.Add(new GroupChangeRecorded(Now, process, group));
         }
 
         _output.Clear();

@@ -6,26 +6,36 @@ namespace Rookery.Simulation.Harness;
 /// <summary>One datagram a node hands to its link sockets.</summary>
 public readonly record struct OutgoingDatagram(NodeId To, LinkId Link, byte[] Bytes);
 
+/// <summary>An application-visible event of a node: from Totem (delivery, configuration) or from the groups layer.</summary>
+public abstract record NodeEvent;
+
+/// <summary>A Totem delivery or configuration change, as the application sees it.</summary>
+public sealed record TotemOccurred(TotemEvent Event) : NodeEvent;
+
+/// <summary>A group membership event.</summary>
+public sealed record GroupOccurred(GroupChange Change) : NodeEvent;
+
 /// <summary>
 /// What a node produced during one call, in emission order: datagrams for the network, the
-/// application-visible Totem events (deliveries and configuration changes), group events, and
-/// log lines for the trace. The driver drains it after every call.
+/// application-visible events (Totem's and the groups', in the one order they happened), and log
+/// lines for the trace. The driver drains it after every call.
 /// </summary>
 public sealed class NodeOutput
 {
     public List<OutgoingDatagram> Datagrams { get; } = [];
 
-    public List<TotemEvent> Events { get; } = [];
-
-    public List<GroupChange> GroupChanges { get; } = [];
+    public List<NodeEvent> Events { get; } = [];
 
     public List<string> Log { get; } = [];
+
+    public void Add(TotemEvent totemEvent) => Events.Add(new TotemOccurred(totemEvent));
+
+    public void Add(GroupChange change) => Events.Add(new GroupOccurred(change));
 
     public void Clear()
     {
         Datagrams.Clear();
         Events.Clear();
-        GroupChanges.Clear();
         Log.Clear();
     }
 }

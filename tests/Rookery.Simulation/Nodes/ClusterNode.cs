@@ -205,7 +205,7 @@ public sealed class ClusterNode : ISimulatedNode
         switch (totemEvent)
         {
             case ConfigurationChanged change:
-                _output.Events.Add(change);
+                _output.Add(change);
                 _groups.OnConfigurationChanged(change, _groupsOutput);
                 RouteGroups(GroupChangeCause.Sync);
                 if (change.Kind == ConfigurationKind.Regular)
@@ -236,7 +236,7 @@ public sealed class ClusterNode : ISimulatedNode
 
         if (isWorkload)
         {
-            _output.Events.Add(new TotemDelivered(delivered.Sender, delivered.RingId, body.ToArray()));
+            _output.Add(new TotemDelivered(delivered.Sender, delivered.RingId, body.ToArray()));
             return;
         }
 
@@ -271,7 +271,7 @@ public sealed class ClusterNode : ISimulatedNode
         _groups.SyncActivate(_groupsOutput);
         RouteGroups(GroupChangeCause.Sync);
         var processes = _groups.Processes.Select(p => $"{System.Text.Encoding.UTF8.GetString(p.Group.Value)}:{p.Member}");
-        _output.GroupChanges.Add(new GroupChange($"*[{string.Join(",", processes)}]", [], [], [], GroupChangeCause.Snapshot));
+        _output.Add(new GroupChange($"*[{string.Join(",", processes)}]", [], [], [], GroupChangeCause.Snapshot));
         if (!_clientJoined)
         {
             var result = _groups.Join(ClientConnection, 1000 + Id.Value, CpgGroup, _groupsOutput);
@@ -290,7 +290,7 @@ public sealed class ClusterNode : ISimulatedNode
                     SubmitService(GroupHeader.Wrap(GroupHeader.Executive, send.Message));
                     break;
                 case GroupConfigurationChanged change:
-                    _output.GroupChanges.Add(new GroupChange(
+                    _output.Add(new GroupChange(
                         System.Text.Encoding.UTF8.GetString(change.Group.Value),
                         change.Members.Select(m => new Checking.GroupMember(m.NodeId, m.Pid)).ToArray(),
                         change.Left.Select(l => (new Checking.GroupMember(l.NodeId, l.Pid), (int)l.Reason)).ToArray(),
