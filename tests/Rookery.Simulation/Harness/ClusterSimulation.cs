@@ -467,11 +467,11 @@ public sealed class ClusterSimulation : IDisposable
     private void Drain(Slot slot)
     {
         var process = new ProcessId(slot.Id, slot.Incarnation);
-        foreach (var line in _output.Log)
+        if (Trace.IsPrinting)
         {
-            if (Trace.IsPrinting)
+            foreach (var line in _output.Log)
             {
-                Trace.Note(Now, $"n{slot.Id} {line}");
+                Trace.Print(Now, $"n{slot.Id} {line}");
             }
         }
 

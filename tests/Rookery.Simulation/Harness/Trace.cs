@@ -43,6 +43,12 @@ public sealed class Trace : IDisposable
     public void Note(Instant now, string text) =>
         Step(now, TraceKind.Note, default, 0, 0, Encoding.UTF8.GetBytes(text), () => text);
 
+    /// <summary>
+    /// A line that is printed but not hashed: node log lines, which only describe what the hashed
+    /// steps already show, so a run hashes the same whether or not it prints.
+    /// </summary>
+    public void Print(Instant now, string text) => _writer?.WriteLine($"{now.Microseconds / 1000,8}.{now.Microseconds % 1000:D3} {text}");
+
     /// <summary>The hash of everything so far, in lowercase hex.</summary>
     public string Hash
     {
