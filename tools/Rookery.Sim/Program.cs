@@ -7,7 +7,7 @@ namespace Rookery.Sim;
 /// <summary>
 /// Seed replay tool: runs one simulation seed (or a sweep) and prints its full trace.
 /// <code>
-/// rookery-sim --seed N [--scenario swarm|link-cut] [--stack links|direct] [--trace] [--verify]
+/// rookery-sim --seed N [--scenario swarm|link-cut|failover-gap] [--stack links|direct] [--trace] [--verify]
 /// rookery-sim --sweep COUNT [--from SEED] [--scenario …] [--stack …]
 /// </code>
 /// Exit code: 0 all seeds passed, 1 a seed failed (its seed and first violation are printed), 2 usage.
@@ -15,8 +15,8 @@ namespace Rookery.Sim;
 public static class Program
 {
     private const string Usage =
-        "usage: rookery-sim --seed N [--scenario swarm|link-cut] [--stack links|direct] [--trace] [--verify]\n" +
-        "       rookery-sim --sweep COUNT [--from SEED] [--scenario swarm|link-cut] [--stack links|direct]\n" +
+        "usage: rookery-sim --seed N [--scenario swarm|link-cut|failover-gap] [--stack links|direct] [--trace] [--verify]\n" +
+        "       rookery-sim --sweep COUNT [--from SEED] [--scenario swarm|link-cut|failover-gap] [--stack links|direct]\n" +
         "  --trace   print every step of the run (datagrams, ticks, deliveries, configurations, faults)\n" +
         "  --verify  run the seed twice and compare the trace hashes byte for byte";
 
@@ -47,9 +47,9 @@ public static class Program
                         break;
                     case "--scenario":
                         scenario = Next();
-                        if (scenario is not ("swarm" or "link-cut"))
+                        if (!SeedRunner.Scenarios.Contains(scenario))
                         {
-                            throw new ArgumentException($"unknown scenario '{scenario}' (swarm, link-cut)");
+                            throw new ArgumentException($"unknown scenario '{scenario}' ({string.Join(", ", SeedRunner.Scenarios)})");
                         }
 
                         break;

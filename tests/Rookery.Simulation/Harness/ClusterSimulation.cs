@@ -17,10 +17,13 @@ public sealed record SimulationResult(
 {
     public bool Passed => Violations.Count == 0;
 
+    /// <summary>The scenario name the replay tool takes (<c>--scenario</c>).</summary>
+    public string Scenario { get; init; } = "swarm";
+
     /// <summary>A failure message: the seed first, so it can be replayed (<c>rookery-sim --seed N</c>).</summary>
     public string Describe() =>
         $"seed={Plan.Seed}: {(Passed ? "passed" : $"{Violations.Count} violation(s)")} at {End}, {Steps} steps, {Submitted} submitted, {Delivered} deliveries, {Configurations} configuration events; plan: {Plan.Describe()}"
-        + (Passed ? "" : $"\n  first: {Violations[0]}\n  replay: dotnet run --project tools/Rookery.Sim -- --seed {Plan.Seed}{(Plan.Kinds == FaultKinds.LinkCut && Plan.Schedule.All(a => a is SetLinkCut) ? " --scenario link-cut" : "")} --trace");
+        + (Passed ? "" : $"\n  first: {Violations[0]}\n  replay: dotnet run --project tools/Rookery.Sim -- --seed {Plan.Seed}{(Scenario == "swarm" ? "" : $" --scenario {Scenario}")} --trace");
 }
 
 /// <summary>

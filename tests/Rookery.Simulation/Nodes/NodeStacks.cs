@@ -35,9 +35,12 @@ public static class SeedRunner
     /// The plan of a seed. Without the link layer nothing authenticates datagrams (knet's HMAC does), so
     /// corruption is left out of direct runs: Totem, like corosync, trusts its transport for integrity.
     /// </summary>
+    /// <summary>The scenarios a seed can run.</summary>
+    public static readonly string[] Scenarios = ["swarm", "link-cut", "failover-gap"];
+
     public static FaultPlan Plan(ulong seed, string scenario, StackKind stack = StackKind.Links) => scenario switch
     {
-        "link-cut" => FaultPlan.LinkCut(seed),
+        "link-cut" or "failover-gap" => FaultPlan.LinkCut(seed),
         _ => FaultPlan.FromSeed(seed, stack == StackKind.Direct ? FaultKinds.All & ~FaultKinds.Corrupt : FaultKinds.All),
     };
 
@@ -47,9 +50,13 @@ public static class SeedRunner
         using var simulation = new ClusterSimulation(plan, NodeStacks.For(stack, plan), trace);
         if (scenario == "link-cut")
         {
-            LinkCutScenario.Attach(simulation);
+            LinkCutScenario.Attach(simulation, TotemOptions.Compute(plan.NodeCount).Token);
+        }
+        else if (scenario == "failover-gap")
+        {
+            LinkCutScenario.Attach(simulation, LinkCutScenario.DeliveryGapMax);
         }
 
-        return simulation.Run();
+        return simulation.Run() with { Scenario = scenario };
     }
 }

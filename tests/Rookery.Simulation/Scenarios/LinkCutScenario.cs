@@ -7,10 +7,12 @@ namespace Rookery.Simulation.Scenarios;
 /// <summary>
 /// The seed document's promise, checked on top of the cluster checkers: once the ring of all nodes
 /// has formed, cutting the active link of one node (one way or both ways) never changes the ring id
-/// or the membership: no configuration event at all afterwards, and no node goes longer than
-/// <see cref="DeliveryGapMax"/> without a delivery while every node keeps submitting. Loss,
-/// duplication and reordering are caught by the cluster checkers, and the liveness phase requires
-/// every message submitted in the ring to reach every node.
+/// or the membership: no configuration event at all afterwards, and no node goes longer than a
+/// bound without a delivery while every node keeps submitting. Loss, duplication and reordering are
+/// caught by the cluster checkers, and the liveness phase requires every message submitted in the
+/// ring to reach every node. Two bounds: the "link-cut" scenario allows a stall up to Totem's token
+/// timeout (longer would have cost the membership in corosync); the "failover-gap" scenario holds
+/// Totem to <see cref="DeliveryGapMax"/> (issue 4: detection + 50 ms).
 /// </summary>
 public static class LinkCutScenario
 {
@@ -22,7 +24,7 @@ public static class LinkCutScenario
     /// </summary>
     public static Duration DeliveryGapMax => Duration.FromMilliseconds(300 + 50 + 100);
 
-    public static void Attach(ClusterSimulation simulation)
+    public static void Attach(ClusterSimulation simulation, Duration deliveryGapMax)
     {
         var checker = simulation.Checker;
         var all = simulation.Nodes.Order().ToArray();
@@ -30,9 +32,9 @@ public static class LinkCutScenario
         var lastDelivery = new Dictionary<NodeId, Instant>();
         void CheckGap(Instant now, NodeId node)
         {
-            if (formed && lastDelivery.TryGetValue(node, out var last) && now - last > DeliveryGapMax)
+            if (formed && lastDelivery.TryGetValue(node, out var last) && now - last > deliveryGapMax)
             {
-                checker.Report(Property.Scenario, now, simulation.ProcessOf(node), $"no delivery for {now - last} (from {last}) after a link cut");
+                checker.Report(Property.Scenario, now, simulation.ProcessOf(node), $"no delivery for {now - last} (from {last}) after a link cut; the bound is {deliveryGapMax}");
             }
         }
 
