@@ -50,6 +50,14 @@ public sealed partial class TotemSrp
         _orfTokenDiscard = true;
         _originatedOrfToken = false;
         NodeSet.Merge(_procList, [_self]);
+        if (_options.FastNodeLoss)
+        {
+            // The link layer's knowledge is sticky: a member of my ring that it reports unreachable on every
+            // link cannot be in the next ring, so it is failed now rather than after a consensus timeout.
+            // (Only members: a node never seen yet, e.g. at start-up, is not failed for being unreachable.)
+            NodeSet.Merge(_failedList, _memberList.Where(n => n != _self && NodeSet.Contains(_unreachable, n) && NodeSet.Contains(_procList, n)).ToList());
+        }
+
         JoinMessageSend();
         _joinAt = _now + _options.Join;
         _consensusAt = _now + _options.Consensus;
@@ -198,25 +206,27 @@ public sealed partial class TotemSrp
         }
         else
         {
-            NodeSet.Merge(_procList, join.ProcessorList);
+            var changed = NodeSet.Merge(_procList, join.ProcessorList);
             if (NodeSet.Contains(join.FailedList, _self))
             {
-                NodeSet.Merge(_failedList, [from]);
+                changed |= NodeSet.Merge(_failedList, [from]);
             }
             else if (NodeSet.Contains(_memberList, from))
             {
-                if (!NodeSet.Contains(_failedList, from))
-                {
-                    NodeSet.Merge(_failedList, join.FailedList);
-                }
-                else
-                {
-                    NodeSet.Merge(_failedList, NodeSet.Subtract(join.FailedList, _memberList));
-                }
+                changed |= NodeSet.Contains(_failedList, from)
+                    ? NodeSet.Merge(_failedList, NodeSet.Subtract(join.FailedList, _memberList))
+                    : NodeSet.Merge(_failedList, join.FailedList);
             }
 
-            EnterGather(GatherReason.MergeDuringJoin);
-            gatherEntered = true;
+            // Deviation from corosync, which re-enters GATHER here even when nothing changed: two nodes
+            // with incomparable failed lists that are not in each other's last ring then answer every
+            // join with a join (a storm that keeps restarting the consensus timer). Without a change the
+            // consensus timeout settles it.
+            if (changed)
+            {
+                EnterGather(GatherReason.MergeDuringJoin);
+                gatherEntered = true;
+            }
         }
 
         if (!gatherEntered && State == MembershipState.Operational)
@@ -511,7 +521,9 @@ public sealed partial class TotemSrp
         DeliverMessagesFromRecoveryToRegular();
 
         // Old ring, agreed order up to the first gap (still in the old regular configuration).
+        Log(TotemLogLevel.Debug, $"Delivering to app {Hex(unchecked(_myHighDelivered + 1))} to {Hex(_oldRingStateHighSeqReceived)}");
         DeliverToApplication(skip: false, _oldRingStateHighSeqReceived);
+        Log(TotemLogLevel.Debug, $"Delivered up to {Hex(_myHighDelivered)} before the transitional configuration");
 
         var left = NodeSet.Subtract(_memberList, _transMemberList);
         var joined = NodeSet.Subtract(_newMemberList, _transMemberList);

@@ -68,14 +68,17 @@ public sealed partial class TotemSrp
             : _mySeqUnchanged >= _options.SeqnoUnchangedConst;
         var forward = !(isRepresentative && _myTokenHeld);
 
-        if (State == MembershipState.Operational)
-        {
-            MessagesFree(received.Aru);
-        }
-
         if (SequenceNumber.LessOrEqual(received.TokenSeq, _myTokenSeq))
         {
             return; // A retransmitted copy of a token already handled.
+        }
+
+        // Deviation from corosync, which frees before the duplicate check: a retransmitted copy repeats
+        // the aru this node itself wrote one visit ago, and freeing on it could release a message that a
+        // later node in the ring is still missing.
+        if (State == MembershipState.Operational)
+        {
+            MessagesFree(received.Aru);
         }
 
         _lastTokenReceivedAt = _now;
@@ -399,24 +402,13 @@ public sealed partial class TotemSrp
 
     private void OnForeignMcast(Mcast mcast)
     {
-        switch (State)
+        if (State is MembershipState.Commit or MembershipState.Recovery)
         {
-            case MembershipState.Operational:
-                NodeSet.Merge(_procList, [mcast.SystemFrom]);
-                EnterGather(GatherReason.ForeignMessageInOperational);
-                break;
-            case MembershipState.Gather:
-                if (!NodeSet.Contains(_procList, mcast.SystemFrom))
-                {
-                    NodeSet.Merge(_procList, [mcast.SystemFrom]);
-                    EnterGather(GatherReason.ForeignMessageInGather);
-                }
-
-                break;
-            default:
-                Stats.RxMessagesDropped++;
-                break;
+            Stats.RxMessagesDropped++;
+            return;
         }
+
+        MergeForeignSender(mcast.SystemFrom, GatherReason.ForeignMessageInOperational, GatherReason.ForeignMessageInGather);
     }
 
     /// <summary>

@@ -32,6 +32,7 @@ public sealed partial class TotemSrp
     private readonly Prng _prng;
     private readonly Queue<TotemMessage> _loopback = new();
     private readonly List<NodeId> _unreachable = [];
+    private List<NodeId> _nodelist = [];
     private TotemOutput _out = new();
     private Instant _now;
     private bool _started;
@@ -101,11 +102,36 @@ public sealed partial class TotemSrp
         End();
     }
 
+    /// <summary>The configured nodes (corosync nodelist), sorted.</summary>
+    public IReadOnlyList<NodeId> Nodelist => _nodelist;
+
+    /// <summary>
+    /// Sets the nodelist (at start and after a reload). Datagrams from nodes outside it are dropped once it
+    /// is set; a member removed from it is failed at once, as if it had become unreachable.
+    /// </summary>
+    public void SetNodelist(Instant now, IReadOnlyList<NodeId> nodes, TotemOutput output)
+    {
+        Begin(now, output);
+        _nodelist = NodeSet.Of(nodes);
+        if (_started)
+        {
+            foreach (var member in _memberList.Concat(_newMemberList).Distinct().Order().ToList())
+            {
+                if (member != _self && !NodeSet.Contains(_nodelist, member))
+                {
+                    FailUnreachablePeer(member);
+                }
+            }
+        }
+
+        End();
+    }
+
     /// <summary>Handles one datagram from <paramref name="from"/>. Bytes crossed the network: bad ones are counted and dropped.</summary>
     public void Receive(Instant now, NodeId from, ReadOnlySpan<byte> bytes, TotemOutput output)
     {
         Begin(now, output);
-        if (!_started)
+        if (!_started || (_nodelist.Count > 0 && !NodeSet.Contains(_nodelist, from)))
         {
             Stats.RxMessagesDropped++;
             End();
@@ -492,19 +518,20 @@ public sealed partial class TotemSrp
             return;
         }
 
+        MergeForeignSender(detect.SystemFrom, GatherReason.MergeDuringOperational, GatherReason.MergeDuringGather);
+    }
+
+    /// <summary>A node of another ring showed up: OPERATIONAL gathers with it; GATHER adds it once (COMMIT/RECOVERY ignore it).</summary>
+    private void MergeForeignSender(NodeId sender, GatherReason inOperational, GatherReason inGather)
+    {
         switch (State)
         {
             case MembershipState.Operational:
-                NodeSet.Merge(_procList, [detect.SystemFrom]);
-                EnterGather(GatherReason.MergeDuringOperational);
+                NodeSet.Merge(_procList, [sender]);
+                EnterGather(inOperational);
                 break;
-            case MembershipState.Gather:
-                if (!NodeSet.Contains(_procList, detect.SystemFrom))
-                {
-                    NodeSet.Merge(_procList, [detect.SystemFrom]);
-                    EnterGather(GatherReason.MergeDuringGather);
-                }
-
+            case MembershipState.Gather when NodeSet.Merge(_procList, [sender]):
+                EnterGather(inGather);
                 break;
         }
     }
@@ -543,6 +570,21 @@ public sealed partial class TotemSrp
             Stats.OrfTokenTx++;
             EmitBytes(peer, _lastTokenBytes);
             tokenResent = true;
+        }
+
+        if (State == MembershipState.Operational && _lastTokenHeld && _lastTokenBytes is not null)
+        {
+            // I am the representative holding an idle token: whatever the peer sent me on the dead link
+            // (a TOKEN_HOLD_CANCEL, a retransmit request) is lost, so let the token go round now.
+            Stats.OrfTokenTx++;
+            EmitBytes(_lastTokenTarget, _lastTokenBytes);
+            tokenResent = true;
+        }
+        else if (State == MembershipState.Operational && peer == _ringId.Representative && (_newMessageQueue.Count > 0 || _packer.HasPartialPacket))
+        {
+            // My TOKEN_HOLD_CANCEL to the representative may have been lost on the dead link.
+            Stats.TokenHoldCancelTx++;
+            Emit(new TokenHoldCancel(_self, peer, _ringId), loopback: false);
         }
 
         if (State is MembershipState.Operational or MembershipState.Recovery)

@@ -22,6 +22,10 @@ internal sealed class TestCluster
         Seed = seed;
         _prng = new Prng(seed);
         Options = options ?? TotemOptions.Compute(nodeCount);
+        if (Environment.GetEnvironmentVariable("TOTEM_TEST_LOG") is { Length: > 0 } path)
+        {
+            LogSink = (node, entry) => File.AppendAllText(path + "." + seed, $"{Now} n{node.Id} {entry}\n");
+        }
         for (var i = 1; i <= nodeCount; i++)
         {
             Nodes.Add(new TestNode(new NodeId((uint)i), this));
@@ -29,6 +33,15 @@ internal sealed class TestCluster
     }
 
     public ulong Seed { get; }
+
+    /// <summary>A started cluster whose ring of all nodes has formed (fails with the seed otherwise).</summary>
+    public static TestCluster Formed(ulong seed, int count, TotemOptions? options = null)
+    {
+        var cluster = new TestCluster(seed, count, options);
+        cluster.StartAll();
+        Assert.True(cluster.RunUntil(() => cluster.Converged(Enumerable.Range(1, count).ToArray()), Duration.FromSeconds(60)), $"seed {seed}: ring did not form");
+        return cluster;
+    }
 
     public TotemOptions Options { get; }
 
@@ -179,6 +192,7 @@ internal sealed class TestCluster
 
         foreach (var e in output.Events)
         {
+            LogSink?.Invoke(node, new TotemLogEntry(TotemLogLevel.Debug, "EVENT " + Describe(e)));
             node.Record(Now, e);
             HashLine($"{Now} {node.Id} event {Describe(e)}");
         }
@@ -222,8 +236,19 @@ internal sealed class TestCluster
         return next;
     }
 
+    /// <summary>Bound on simulation steps per run, so a livelock fails with its seed instead of hanging.</summary>
+    public long StepsMax { get; set; } = 2_000_000;
+
+    public long Steps { get; private set; }
+
     private void Step()
     {
+        Steps++;
+        if (Steps > StepsMax)
+        {
+            Assert.Fail($"seed {Seed}: more than {StepsMax} simulation steps (livelock?) at {Now}");
+        }
+
         while (_queue.TryPeek(out var packet, out var key) && key.Time <= Now.Microseconds)
         {
             _queue.Dequeue();
@@ -304,6 +329,7 @@ internal sealed class TestNode
     public void Start()
     {
         Up = true;
+        Core.SetNodelist(_cluster.Now, _cluster.Nodes.Select(n => n.Id).ToList(), _cluster.Output);
         Core.Start(_cluster.Now, _cluster.Output);
         _cluster.Process(this, _cluster.Output);
     }
@@ -342,7 +368,17 @@ internal sealed class TestNode
         return ok;
     }
 
-    public void Record(Instant time, TotemEvent e) => Events.Add((time, Incarnation, e));
+    /// <summary>Texts of everything delivered (all incarnations), for fast membership checks.</summary>
+    public HashSet<string> DeliveredSet { get; } = [];
+
+    public void Record(Instant time, TotemEvent e)
+    {
+        Events.Add((time, Incarnation, e));
+        if (e is Delivered d)
+        {
+            DeliveredSet.Add(Encoding.UTF8.GetString(d.Payload.Span));
+        }
+    }
 
     private TotemSrp NewCore() => new(Id, _cluster.Options, new Prng(_cluster.Seed ^ Id.Value), PersistedRingSequence);
 }
