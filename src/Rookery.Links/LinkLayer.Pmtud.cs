@@ -6,7 +6,7 @@ namespace Rookery.Links;
 /// Path MTU discovery (knet-spec §6): per connected link, probes of a given IP packet size padded to that
 /// size; the peer answers with the 9-byte header. Sizes are bisected between the largest answered and the
 /// smallest unanswered size (each size gets one resend, so a single loss does not shrink the MTU), starting
-/// with 65535 or the kernel's hint. The link's data MTU is knet's <c>calc_max_data_outlen</c> of the result;
+/// with 65535; an EMSGSIZE report with the kernel's path MTU makes that size the next probe, as knet does. The link's data MTU is knet's <c>calc_max_data_outlen</c> of the result;
 /// the node-wide fragment size is the minimum over connected links.
 /// </content>
 public sealed partial class LinkLayer
@@ -68,8 +68,11 @@ public sealed partial class LinkLayer
             return;
         }
 
+        var hint = monitor.PmtudHint;
+        monitor.PmtudHint = 0;
         monitor.PmtudResent = false;
-        SendProbe(now, peer, monitor, (monitor.PmtudGood + monitor.PmtudBad) / 2, datagrams);
+        var size = hint > monitor.PmtudGood && hint < monitor.PmtudBad ? hint : (monitor.PmtudGood + monitor.PmtudBad) / 2;
+        SendProbe(now, peer, monitor, size, datagrams);
     }
 
     private void FinishPmtud(Instant now, PeerState peer, LinkMonitor monitor, int mtu, List<LinkEvent> events)

@@ -16,7 +16,13 @@ public sealed partial class LinkLayer
     /// <param name="events">Receives deliveries and state changes.</param>
     public void Receive(Instant now, LinkId link, ReadOnlySpan<byte> datagram, List<LinkDatagram> datagrams, List<LinkEvent> events)
     {
-        if (!link.IsValid || !TryOpen(datagram, out var length))
+        if (!link.IsValid)
+        {
+            Counters.RxWrongLink++;
+            return;
+        }
+
+        if (!TryOpen(datagram, out var length))
         {
             return;
         }

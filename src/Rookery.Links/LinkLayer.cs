@@ -268,7 +268,9 @@ public sealed partial class LinkLayer
 
         if (monitor.PmtudProbeSize > 0)
         {
-            monitor.PmtudBad = pathMtu > monitor.PmtudGood && pathMtu < monitor.PmtudProbeSize ? pathMtu + 1 : monitor.PmtudProbeSize;
+            var isHint = pathMtu > monitor.PmtudGood && pathMtu < monitor.PmtudProbeSize;
+            monitor.PmtudBad = isHint ? pathMtu + 1 : monitor.PmtudProbeSize;
+            monitor.PmtudHint = isHint ? pathMtu : 0;
             monitor.PmtudResent = true;
             monitor.PmtudProbeDeadline = now;
         }

@@ -66,6 +66,9 @@ internal sealed class LinkMonitor
 
     public bool PmtudResent { get; set; }
 
+    /// <summary>The kernel's path MTU from an EMSGSIZE report, probed next; 0 when none.</summary>
+    public int PmtudHint { get; set; }
+
     /// <summary>No pong for this long (plus twice the smoothed round trip, capped) means down.</summary>
     public Duration EffectiveDownTimeout
     {

@@ -126,11 +126,7 @@ public sealed class FailoverScenarioTests
         const ulong Seed = 51;
         var mesh = Mesh(Seed);
         WaitAllConnected(mesh, Duration.FromSeconds(2));
-        for (var message = 0; message < 50; message++)
-        {
-            mesh.Broadcast(Node2, 0, [(byte)message]);
-            mesh.RunFor(Duration.FromMilliseconds(2));
-        }
+        BroadcastAndCount(mesh, Node2, Node1, 50);
 
         mesh.Crash(Node2);
         mesh.RunFor(Duration.FromMilliseconds(400));
@@ -138,14 +134,7 @@ public sealed class FailoverScenarioTests
 
         mesh.Restart(Node2);
         WaitAllConnected(mesh, Duration.FromSeconds(2));
-        var before = mesh.Events.Count;
-        for (var message = 0; message < 10; message++)
-        {
-            mesh.Broadcast(Node2, 0, [(byte)(100 + message)]);
-            mesh.RunFor(Duration.FromMilliseconds(2));
-        }
-
-        var delivered = mesh.Events.Skip(before).Count(e => e.Node == Node1 && e.Event is Delivered { Sender.Value: 2 });
+        var delivered = BroadcastAndCount(mesh, Node2, Node1, 10);
         Assert.True(delivered == 10, $"seed {Seed}: {delivered} of the restarted peer's 10 messages delivered (seq restarted at 1)\n{Tail(mesh)}");
     }
 
@@ -155,11 +144,7 @@ public sealed class FailoverScenarioTests
         const ulong Seed = 52;
         var mesh = Mesh(Seed);
         WaitAllConnected(mesh, Duration.FromSeconds(2));
-        for (var message = 0; message < 30; message++)
-        {
-            mesh.Broadcast(Node2, 0, [(byte)message]);
-            mesh.RunFor(Duration.FromMilliseconds(1));
-        }
+        BroadcastAndCount(mesh, Node2, Node1, 30);
 
         // Restart faster than the down timeout: node 1 never sees the links drop.
         mesh.Crash(Node2);
@@ -167,14 +152,7 @@ public sealed class FailoverScenarioTests
         mesh.Restart(Node2);
         WaitAllConnected(mesh, Duration.FromSeconds(2));
         Assert.Equal(0, mesh.Node(Node1).GetLinkStatus(Node2, Link1).Stats.DownCount);
-        var before = mesh.Events.Count;
-        for (var message = 0; message < 10; message++)
-        {
-            mesh.Broadcast(Node2, 0, [(byte)message]);
-            mesh.RunFor(Duration.FromMilliseconds(1));
-        }
-
-        var delivered = mesh.Events.Skip(before).Count(e => e.Node == Node1 && e.Event is Delivered { Sender.Value: 2 });
+        var delivered = BroadcastAndCount(mesh, Node2, Node1, 10);
         Assert.True(delivered == 10, $"seed {Seed}: {delivered} of 10 delivered after a quick restart\n{Tail(mesh)}");
     }
 

@@ -60,7 +60,7 @@ public sealed class LinkLayerWireTests
         for (var pong = 1; pong <= 3; pong++)
         {
             Assert.False(layer.GetLinkStatus(s_node1, s_link0).Connected, $"up after {pong - 1} pongs");
-            AnswerPings(layer, crypto, ref now, events);
+            AnswerPings(layer, crypto, ref now, events, rounds: 1);
         }
 
         Assert.True(layer.GetLinkStatus(s_node1, s_link0).Connected);
@@ -75,11 +75,7 @@ public sealed class LinkLayerWireTests
         var layer = NewLayer(s_node2, s_node1, crypto);
         var events = new List<LinkEvent>();
         var now = Instant.FromMilliseconds(1000);
-        for (var pong = 0; pong < 3; pong++)
-        {
-            AnswerPings(layer, crypto, ref now, events);
-        }
-
+        AnswerPings(layer, crypto, ref now, events, rounds: 3);
         events.Clear();
         var datagram = Convert.FromHexString(CapturedOrfToken);
         layer.Receive(now, s_link0, datagram, [], events);
@@ -100,7 +96,7 @@ public sealed class LinkLayerWireTests
         var layer = NewLayer(s_node2, s_node1, crypto);
         var events = new List<LinkEvent>();
         var now = Instant.FromMilliseconds(1000);
-        AnswerPings(layer, crypto, ref now, events);
+        AnswerPings(layer, crypto, ref now, events, rounds: 1);
         Assert.False(layer.GetLinkStatus(s_node1, s_link0).Connected);
 
         layer.Receive(now, s_link0, Convert.FromHexString(CapturedOrfToken), [], events);
@@ -137,6 +133,7 @@ public sealed class LinkLayerWireTests
         Assert.Empty(datagrams);
         Assert.Equal(1, layer.Counters.RxUnknownHost);
         Assert.Equal(2, layer.Counters.RxCryptErrors);
+        Assert.Equal(1, layer.Counters.RxWrongLink);
     }
 
     [Fact]
@@ -160,6 +157,57 @@ public sealed class LinkLayerWireTests
         Assert.Equal(Instant.FromMilliseconds(30), layer.NextDeadline);
     }
 
+    [Fact]
+    public void Pmtud_probes_65535_then_the_kernels_mtu_and_finds_libknets_1397()
+    {
+        using var crypto = KnetCrypto.Create(KnetCipher.Aes256, KnetHash.Sha256, s_authKey);
+        var layer = NewLayer(s_node2, s_node1, crypto);
+        var events = new List<LinkEvent>();
+        var now = Instant.FromMilliseconds(1000);
+        AnswerPings(layer, crypto, ref now, events, rounds: 3);
+        now += Duration.FromMilliseconds(1);
+        Assert.Equal(421, layer.DataMtu);
+
+        var first = NextProbe(layer, crypto, now);
+        Assert.Equal(65532, first.PmtudSize);
+        layer.ReportMessageTooBig(now, s_node1, s_link0, pathMtu: 1500);
+        var second = NextProbe(layer, crypto, now);
+        Assert.Equal(1500, second.PmtudSize);
+
+        // Answer as libknet does: the first 9 bytes, type PMTUD_REPLY, the responder's node id.
+        var reply = new byte[KnetFrame.PmtudHeaderSize];
+        KnetCodec.WritePmtud(reply, KnetPacketType.PmtudReply, 1, 0, second.PmtudSize, reply.Length);
+        var sealedReply = new byte[crypto.SealedLength(reply.Length)];
+        crypto.Seal(reply, new byte[16], sealedReply);
+        events.Clear();
+        layer.Receive(now, s_link0, sealedReply, [], events);
+
+        Assert.Equal(1397, layer.GetLinkStatus(s_node1, s_link0).Mtu);
+        Assert.Equal(1397, layer.DataMtu);
+        Assert.Equal(["pmtud: PMTUD link change for host: 1 link: 0 from 421 to 1397", "pmtud: Global data MTU changed to: 1397"],
+            events.Select(e => e.LogLine).ToArray());
+    }
+
+    private static KnetFrame NextProbe(LinkLayer layer, KnetCrypto crypto, Instant now)
+    {
+        var datagrams = new List<LinkDatagram>();
+        layer.Tick(now, datagrams, []);
+        foreach (var datagram in datagrams)
+        {
+            var plain = new byte[datagram.Bytes.Length];
+            Assert.Equal(KnetCryptoStatus.Ok, crypto.TryOpen(datagram.Bytes, plain, out var length));
+            Assert.Equal(KnetDecodeStatus.Ok, KnetFrame.TryDecode(plain.AsSpan(0, length), out var frame));
+            if (frame.Type == KnetPacketType.Pmtud)
+            {
+                Assert.Equal(frame.PmtudSize - 28, datagram.Bytes.Length);
+                return frame;
+            }
+        }
+
+        Assert.Fail("no PMTUD probe was sent");
+        return default;
+    }
+
     private static LinkLayer NewLayer(NodeId local, NodeId peer, KnetCrypto crypto)
     {
         var layer = new LinkLayer(local, new LinkLayerOptions { Crypto = crypto }, new Prng(3));
@@ -169,10 +217,18 @@ public sealed class LinkLayerWireTests
     }
 
     /// <summary>Ticks the layer and answers each of its pings the way libknet does (type and node rewritten, fresh IV).</summary>
-    private static void AnswerPings(LinkLayer layer, KnetCrypto crypto, ref Instant now, List<LinkEvent> events)
+    private static void AnswerPings(LinkLayer layer, KnetCrypto crypto, ref Instant now, List<LinkEvent> events, int rounds)
+    {
+        for (var round = 0; round < rounds; round++)
+        {
+            now = layer.NextDeadline;
+            AnswerPingsOnce(layer, crypto, now, events);
+        }
+    }
+
+    private static void AnswerPingsOnce(LinkLayer layer, KnetCrypto crypto, Instant now, List<LinkEvent> events)
     {
         var datagrams = new List<LinkDatagram>();
-        now = layer.NextDeadline;
         layer.Tick(now, datagrams, events);
         foreach (var datagram in datagrams)
         {

@@ -91,4 +91,17 @@ internal static class MeshFixture
     public static List<MeshEvent> EventsOf<T>(LinkMesh mesh, NodeId node)
         where T : LinkEvent =>
         mesh.Events.Where(e => e.Node == node && e.Event is T).ToList();
+
+    /// <summary>Broadcasts <paramref name="count"/> one-byte messages from <paramref name="from"/>, 2 ms apart; returns how many <paramref name="to"/> received.</summary>
+    public static int BroadcastAndCount(LinkMesh mesh, NodeId from, NodeId to, int count)
+    {
+        var before = mesh.Events.Count;
+        for (var message = 0; message < count; message++)
+        {
+            mesh.Broadcast(from, 0, [(byte)message]);
+            mesh.RunFor(Duration.FromMilliseconds(2));
+        }
+
+        return mesh.Events.Skip(before).Count(e => e.Node == to && e.Event is Delivered delivered && delivered.Sender == from);
+    }
 }

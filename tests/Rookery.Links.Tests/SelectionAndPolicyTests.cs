@@ -114,6 +114,32 @@ public sealed class SelectionAndPolicyTests
     }
 
     [Fact]
+    public void An_event_handler_may_send_in_reply_to_a_delivery()
+    {
+        const ulong Seed = 241;
+        var mesh = Mesh(Seed, options: _ => Secure() with { DeliverToSelf = false });
+        WaitAllConnected(mesh, Duration.FromSeconds(2));
+        var replies = 0;
+        mesh.OnEvent = e =>
+        {
+            if (e.Event is Delivered { Channel: 1 } request && e.Node == Node2)
+            {
+                mesh.Send(Node2, request.Sender, 2, request.Payload);
+            }
+
+            replies += e.Node == Node1 && e.Event is Delivered { Channel: 2 } ? 1 : 0;
+        };
+
+        for (var message = 0; message < 5; message++)
+        {
+            mesh.Send(Node1, Node2, 1, [(byte)message]);
+        }
+
+        mesh.RunFor(Duration.FromMilliseconds(5));
+        Assert.True(replies == 5, $"seed {Seed}: {replies} replies");
+    }
+
+    [Fact]
     public void Stats_carry_corosyncs_stats_knet_names()
     {
         const ulong Seed = 231;

@@ -134,10 +134,20 @@ public readonly record struct KnetFrame
                 return DecodeData(packet, node, out frame);
             case KnetPacketType.Ping:
             case KnetPacketType.Pong:
-                return DecodePing(packet, type, node, out frame);
+            {
+                var status = CheckLinkLevel(packet, PingSize);
+                frame = status == KnetDecodeStatus.Ok ? ReadPing(packet, type, node) : default;
+                return status;
+            }
+
             case KnetPacketType.Pmtud:
             case KnetPacketType.PmtudReply:
-                return DecodePmtud(packet, type, node, out frame);
+            {
+                var status = CheckLinkLevel(packet, PmtudHeaderSize);
+                frame = status == KnetDecodeStatus.Ok ? ReadPmtud(packet, type, node) : default;
+                return status;
+            }
+
             default:
                 return KnetDecodeStatus.UnknownType;
         }
@@ -182,52 +192,28 @@ public readonly record struct KnetFrame
         return KnetDecodeStatus.Ok;
     }
 
-    private static KnetDecodeStatus DecodePing(ReadOnlySpan<byte> packet, KnetPacketType type, ushort node, out KnetFrame frame)
+    /// <summary>PING/PONG/PMTUD/PMTUD_REPLY need a minimum size and a link byte below <see cref="Limits.LinksMax"/>.</summary>
+    private static KnetDecodeStatus CheckLinkLevel(ReadOnlySpan<byte> packet, int sizeMin) =>
+        packet.Length < sizeMin ? KnetDecodeStatus.Truncated
+        : packet[6] >= Limits.LinksMax ? KnetDecodeStatus.InvalidLink
+        : KnetDecodeStatus.Ok;
+
+    private static KnetFrame ReadPing(ReadOnlySpan<byte> packet, KnetPacketType type, ushort node) => new()
     {
-        frame = default;
-        if (packet.Length < PingSize)
-        {
-            return KnetDecodeStatus.Truncated;
-        }
+        Type = type,
+        Node = node,
+        Link = packet[6],
+        Timestamp = KnetTimestamp.Read(packet[7..]),
+        Seq = BinaryPrimitives.ReadUInt16BigEndian(packet[23..]),
+        Timed = packet[25],
+    };
 
-        if (packet[6] >= Limits.LinksMax)
-        {
-            return KnetDecodeStatus.InvalidLink;
-        }
-
-        frame = new KnetFrame
-        {
-            Type = type,
-            Node = node,
-            Link = packet[6],
-            Timestamp = KnetTimestamp.Read(packet[7..]),
-            Seq = BinaryPrimitives.ReadUInt16BigEndian(packet[23..]),
-            Timed = packet[25],
-        };
-        return KnetDecodeStatus.Ok;
-    }
-
-    private static KnetDecodeStatus DecodePmtud(ReadOnlySpan<byte> packet, KnetPacketType type, ushort node, out KnetFrame frame)
+    private static KnetFrame ReadPmtud(ReadOnlySpan<byte> packet, KnetPacketType type, ushort node) => new()
     {
-        frame = default;
-        if (packet.Length < PmtudHeaderSize)
-        {
-            return KnetDecodeStatus.Truncated;
-        }
-
-        if (packet[6] >= Limits.LinksMax)
-        {
-            return KnetDecodeStatus.InvalidLink;
-        }
-
-        frame = new KnetFrame
-        {
-            Type = type,
-            Node = node,
-            Link = packet[6],
-            PmtudSize = BinaryPrimitives.ReadUInt16LittleEndian(packet[7..]),
-            PayloadLength = packet.Length - PmtudHeaderSize,
-        };
-        return KnetDecodeStatus.Ok;
-    }
+        Type = type,
+        Node = node,
+        Link = packet[6],
+        PmtudSize = BinaryPrimitives.ReadUInt16LittleEndian(packet[7..]),
+        PayloadLength = packet.Length - PmtudHeaderSize,
+    };
 }

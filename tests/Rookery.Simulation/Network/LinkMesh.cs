@@ -236,16 +236,23 @@ public sealed class LinkMesh
         Route(datagram.Path.Destination);
     }
 
+    /// <summary>
+    /// Sends what a core produced and reports its events. The lists are emptied first, so an
+    /// <see cref="OnEvent"/> handler may send or reconfigure (a layer above reacting to a delivery).
+    /// </summary>
     private void Route(NodeId node)
     {
         var now = Clock.Now;
-        foreach (var datagram in _datagrams)
+        var datagrams = _datagrams.ToArray();
+        var events = _events.ToArray();
+        _datagrams.Clear();
+        _events.Clear();
+        foreach (var datagram in datagrams)
         {
             Network.Send(now, new NetworkPath(node, datagram.Destination, datagram.Link), datagram.Bytes);
         }
 
-        _datagrams.Clear();
-        foreach (var linkEvent in _events)
+        foreach (var linkEvent in events)
         {
             var meshEvent = new MeshEvent(now, node, linkEvent);
             if (RecordEvents && (RecordDeliveries || linkEvent is not Delivered))
@@ -255,8 +262,6 @@ public sealed class LinkMesh
 
             OnEvent?.Invoke(meshEvent);
         }
-
-        _events.Clear();
     }
 
     private sealed class Member(LinkLayer layer)
