@@ -81,6 +81,7 @@ public sealed class ClusterNode : ISimulatedNode
         if (!_started)
         {
             _started = true;
+            _totem.SetNodelist(now, _environment.Nodes, _totemOutput);
             _totem.Start(now, _totemOutput);
         }
 
