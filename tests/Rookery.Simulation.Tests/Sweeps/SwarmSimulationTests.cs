@@ -15,13 +15,22 @@ public sealed class SwarmSimulationTests
 {
     public static TheoryData<ulong> FixedSeeds() => [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 0xC0FFEE, 0xDEADBEEF];
 
+    /// <summary>
+    /// Seeds known to fail at the time of writing, with what the core at fault does. They stay in the
+    /// list and keep failing (the checkers are not loosened); the message says it is known.
+    /// </summary>
+    private static readonly Dictionary<ulong, string> KnownFailures = new()
+    {
+        [39] = "KNOWN FAILURE (Totem liveness, totem merge 3a3b665): 7 nodes, after healing the cluster never forms one ring within 60 s; nodes 2-4 reach ring sequence 0x12f95 (a join/commit storm)",
+    };
+
     [Theory]
     [MemberData(nameof(FixedSeeds))]
     public void FixedSeedKeepsEveryPromise(ulong seed)
     {
         var result = SeedRunner.Run(seed);
 
-        Assert.True(result.Passed, result.Describe());
+        Assert.True(result.Passed, (KnownFailures.TryGetValue(seed, out var known) ? known + "\n" : "") + result.Describe());
     }
 
     [Fact]

@@ -101,6 +101,16 @@ public sealed class ClusterSimulation : IDisposable
     /// <summary>Called for every application-visible event, for scenario checks and benchmarks.</summary>
     public Action<Instant, ProcessId, TotemEvent>? Observed { get; set; }
 
+    /// <summary>
+    /// When set, scheduled fault actions wait until it returns true (a scenario that must not start
+    /// its faults before the cluster has formed). The safety phase is lengthened by the wait, so
+    /// what follows the faults is observed as long as planned.
+    /// </summary>
+    public Func<bool>? ScheduleGate { get; set; }
+
+    /// <summary>How late the schedule runs because of <see cref="ScheduleGate"/>.</summary>
+    public Duration ScheduleDelay { get; private set; } = Duration.Zero;
+
     /// <summary>Called just before a fault action is applied (scenarios check their preconditions here).</summary>
     public Action<FaultAction>? Applying { get; set; }
 
@@ -135,7 +145,23 @@ public sealed class ClusterSimulation : IDisposable
     public void RunSafetyPhase()
     {
         Trace.Note(Now, "safety phase");
-        RunUntil(Instant.Zero + Plan.SafetyDuration);
+        var gateDeadline = Instant.Zero + Plan.SafetyDuration + Plan.LivenessBound;
+        while (!(IsFailed && StopOnViolation))
+        {
+            var end = Instant.Zero + Plan.SafetyDuration + ScheduleDelay;
+            RunUntil(end);
+            if (_scheduleIndex >= Plan.Schedule.Count || Now >= gateDeadline)
+            {
+                break;
+            }
+
+            RunUntil(Instant.Min(Now + Duration.FromMilliseconds(10), gateDeadline));
+        }
+
+        if (_scheduleIndex < Plan.Schedule.Count && !IsFailed)
+        {
+            Checker.Report(Property.Liveness, Now, null, $"the scenario's faults never started: its precondition (the ring of all nodes) did not hold within {Plan.SafetyDuration + Plan.LivenessBound}");
+        }
     }
 
     /// <summary>Removes every fault: cuts, partitions, pauses, network conditions; crashed nodes restart.</summary>
@@ -220,7 +246,7 @@ public sealed class ClusterSimulation : IDisposable
             var next = NextEventTime();
             if (next > end)
             {
-                Now = end;
+                Now = Instant.Max(Now, end); // never back: an end already passed is a no-op
                 return;
             }
 
@@ -321,7 +347,7 @@ public sealed class ClusterSimulation : IDisposable
     private Instant NextEventTime()
     {
         var next = _network.NextArrival;
-        if (_scheduleIndex < Plan.Schedule.Count)
+        if (_scheduleIndex < Plan.Schedule.Count && (ScheduleGate?.Invoke() ?? true))
         {
             next = Instant.Min(next, Plan.Schedule[_scheduleIndex].At);
         }
@@ -351,8 +377,9 @@ public sealed class ClusterSimulation : IDisposable
 
     private void RunInstant()
     {
-        while (_scheduleIndex < Plan.Schedule.Count && Plan.Schedule[_scheduleIndex].At <= Now)
+        while (_scheduleIndex < Plan.Schedule.Count && Plan.Schedule[_scheduleIndex].At <= Now && (ScheduleGate?.Invoke() ?? true))
         {
+            ScheduleDelay = Duration.Max(ScheduleDelay, Now - Plan.Schedule[_scheduleIndex].At);
             Apply(Plan.Schedule[_scheduleIndex++]);
             Flush();
         }
