@@ -47,6 +47,12 @@ public sealed class ClusterSimulation : IDisposable
     /// <summary>Ticks of one node at one instant before the driver calls it a busy loop.</summary>
     public const int TicksPerInstantMax = 1000;
 
+    /// <summary>
+    /// Steps one run may take (healthy seeds take well under 500 000). More means a message storm
+    /// (join/commit loops): reported as a liveness failure instead of burning the test budget.
+    /// </summary>
+    public const long StepsMax = 3_000_000;
+
     /// <summary>Probes each node submits once the healed cluster has converged.</summary>
     public const int ProbeCount = 3;
 
@@ -243,6 +249,14 @@ public sealed class ClusterSimulation : IDisposable
     {
         while (!(IsFailed && StopOnViolation))
         {
+            if (Trace.Steps > StepsMax)
+            {
+                Checker.Report(Property.Liveness, Now, null, $"more than {StepsMax} steps by {Now}: a message storm ({Checker.ConfigurationCount} configuration events so far)");
+                Flush();
+                StopOnViolation = true; // nothing can continue a run over its step budget
+                return;
+            }
+
             var next = NextEventTime();
             if (next > end)
             {
