@@ -1,0 +1,57 @@
+using Rookery.Simulation.Nodes;
+
+namespace Rookery.Simulation.Tests.Sweeps;
+
+/// <summary>
+/// Goal: Totem's extended virtual synchrony and the groups' agreement hold under every fault mix
+/// (loss, delay, duplication, corruption, link cuts, symmetric and asymmetric partitions, pauses,
+/// crashes and restarts), and after healing the cluster converges and delivers.
+/// Method: each seed draws 2–7 nodes, 1–3 links and a fault mix (<see cref="Scenarios.FaultPlan.FromSeed"/>);
+/// the real stack (links + Totem + groups) runs with checkers after every step, then heals and must
+/// converge within the liveness bound. A fixed list of seeds, plus fresh random seeds (printed; set
+/// SIM_SWARM_SEEDS=n for more, as a longer sweep does by hand).
+/// </summary>
+public sealed class SwarmSimulationTests
+{
+    public static TheoryData<ulong> FixedSeeds() => [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 0xC0FFEE, 0xDEADBEEF];
+
+    /// <summary>
+    /// Seeds known to fail at the time of writing, with what the core at fault does. They stay in the
+    /// list and keep failing (the checkers are not loosened); the message says it is known.
+    /// </summary>
+    private static readonly Dictionary<ulong, string> KnownFailures = new()
+    {
+        [39] = "KNOWN FAILURE (Totem liveness, totem merge 3a3b665): 7 nodes, 3 links, delay+corruption+partition+pause: after healing the cluster never forms one ring; a join/commit storm (55 000 configuration events, ring sequence 0x12f95) hits the step budget at 38.6 s",
+    };
+
+    [Theory]
+    [MemberData(nameof(FixedSeeds))]
+    public void FixedSeedKeepsEveryPromise(ulong seed)
+    {
+        var result = SeedRunner.Run(seed);
+
+        Assert.True(result.Passed, (KnownFailures.TryGetValue(seed, out var known) ? known + "\n" : "") + result.Describe());
+    }
+
+    [Fact]
+    public void FreshRandomSeedsKeepEveryPromise()
+    {
+        var seeds = SeedSweep.FreshSeeds(SeedSweep.Count("SIM_SWARM_SEEDS", 10));
+        SeedSweep.Print($"swarm: fresh seeds {string.Join(" ", seeds)}");
+
+        var failed = SeedSweep.Run(seeds, "swarm", StackKind.Links);
+
+        Assert.True(failed.Count == 0, SeedSweep.Describe(failed, seeds.Length));
+    }
+
+    [Fact]
+    public void SameSeedReplaysByteForByte()
+    {
+        var first = SeedRunner.Run(3);
+        var second = SeedRunner.Run(3);
+
+        Assert.Equal(first.TraceHash, second.TraceHash);
+        Assert.True(first.Steps > 1000, first.Describe());
+        Assert.NotEqual(first.TraceHash, SeedRunner.Run(4).TraceHash);
+    }
+}
