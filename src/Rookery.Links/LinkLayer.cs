@@ -351,6 +351,7 @@ public sealed partial class LinkLayer
 
     private void TickLink(Instant now, PeerState peer, LinkMonitor monitor, List<LinkDatagram> datagrams, List<LinkEvent> events)
     {
+        monitor.OnTick(now);
         if (now >= monitor.DownAt)
         {
             monitor.MarkDown(now);

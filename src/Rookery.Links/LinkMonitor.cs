@@ -18,6 +18,8 @@ internal sealed class LinkMonitor
     private Instant _lastPingAt;
     private bool _hasPinged;
     private long _smoothedRoundTrip = -1;
+    private Instant _lastTickAt = Instant.Never;
+    private Instant _listeningSince;
 
     public LinkMonitor(NodeId peer, LinkId link, LinkOptions options, Instant now, int initialMtu)
     {
@@ -79,7 +81,26 @@ internal sealed class LinkMonitor
         }
     }
 
-    public Instant DownAt => Connected ? LastPongAt + EffectiveDownTimeout : Instant.Never;
+    /// <summary>
+    /// Down when no pong came for the down timeout while this node was listening: silence is counted from the
+    /// last pong, or from the end of the last stall of our own loop if later (see <see cref="OnTick"/>).
+    /// </summary>
+    public Instant DownAt => Connected ? Instant.Max(LastPongAt, _listeningSince) + EffectiveDownTimeout : Instant.Never;
+
+    /// <summary>
+    /// Called on every tick of the layer. A connected link is ticked at least every ping interval; a gap of
+    /// more than twice that means our own loop was not scheduled (CPU load, a GC pause): we sent no ping in
+    /// that time, so the peer's silence proves nothing, and silence is counted again from now.
+    /// </summary>
+    public void OnTick(Instant now)
+    {
+        if (_lastTickAt != Instant.Never && now - _lastTickAt > Timing.PingInterval * 2)
+        {
+            _listeningSince = now;
+        }
+
+        _lastTickAt = now;
+    }
 
     /// <summary>When a partial count of pongs toward "up" is forgotten.</summary>
     public Instant PongCountExpiresAt => !Connected && ReceivedPongs > 0 ? LastPongAt + Timing.DownTimeout : Instant.Never;

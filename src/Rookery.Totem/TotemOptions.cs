@@ -58,6 +58,14 @@ public sealed record TotemOptions
     public bool FastNodeLoss { get; init; } = true;
 
     /// <summary>
+    /// Beyond corosync: how long a member must stay unreachable on every link before <see cref="FastNodeLoss"/>
+    /// fails it. A peer whose process was not scheduled for a few hundred ms (CPU load, a GC pause) answers no
+    /// ping for that long and its links go down, then up again as soon as it runs: that must not cost a
+    /// membership change.
+    /// </summary>
+    public Duration FastNodeLossDelay { get; init; } = TotemDefaults.FastNodeLossDelay;
+
+    /// <summary>
     /// Beyond corosync: after the link layer switched a peer to another link, re-send the last token and
     /// the messages not yet acknowledged by the token's aru to that peer at once.
     /// </summary>
@@ -170,6 +178,9 @@ public static class TotemDefaults
     public static Duration Join => Duration.FromMilliseconds(50);
 
     public static Duration Merge => Duration.FromMilliseconds(200);
+
+    /// <summary>Unreachable time before a fast node loss (Rookery only; corosync waits token + consensus).</summary>
+    public static Duration FastNodeLossDelay => Duration.FromMilliseconds(400);
 
     /// <summary>(int)(token / (retransmits + 0.2)) in whole ms, as corosync computes it.</summary>
     public static Duration TokenRetransmitFor(Duration token, int retransmitsBeforeLoss) =>

@@ -32,6 +32,8 @@ public sealed partial class TotemSrp
     private readonly Prng _prng;
     private readonly Queue<TotemMessage> _loopback = new();
     private readonly List<NodeId> _unreachable = [];
+    private readonly SortedDictionary<NodeId, Instant> _unreachableSince = [];
+    private Instant _fastNodeLossAt = Instant.Never;
     private List<NodeId> _nodelist = [];
     private TotemOutput _out = new();
     private Instant _now;
@@ -85,7 +87,7 @@ public sealed partial class TotemSrp
     public Instant NextDeadline =>
         Instant.Min(
             Instant.Min(Instant.Min(_tokenTimeoutAt, _tokenWarningAt), Instant.Min(_tokenRetransmitAt, _holdRetransmitAt)),
-            Instant.Min(Instant.Min(_joinAt, _consensusAt), _mergeDetectAt));
+            Instant.Min(Instant.Min(_joinAt, _consensusAt), Instant.Min(_mergeDetectAt, _fastNodeLossAt)));
 
     /// <summary>Starts the protocol: the node enters GATHER to find its peers (corosync: all links configured).</summary>
     public void Start(Instant now, TotemOutput output)
@@ -95,6 +97,7 @@ public sealed partial class TotemSrp
         {
             _started = true;
             _lastTokenReceivedAt = now;
+            ArmFastNodeLoss();
             Log(TotemLogLevel.Debug, $"Created or loaded sequence id {_ringId} for this ring.");
             EnterGather(GatherReason.InterfaceChange);
         }
@@ -205,15 +208,16 @@ public sealed partial class TotemSrp
 
     /// <summary>
     /// The link layer reports <paramref name="peer"/> unreachable on every link (knet: "host: host: N has no active links").
-    /// Beyond corosync: with <see cref="TotemOptions.FastNodeLoss"/> a member is failed at once.
+    /// Beyond corosync: with <see cref="TotemOptions.FastNodeLoss"/> a member still unreachable
+    /// <see cref="TotemOptions.FastNodeLossDelay"/> later is failed then, without waiting for the token timeout.
     /// </summary>
     public void OnPeerUnreachable(Instant now, NodeId peer, TotemOutput output)
     {
         Begin(now, output);
-        NodeSet.Merge(_unreachable, [peer]);
-        if (_started && _options.FastNodeLoss && peer != _self)
+        if (peer != _self && !NodeSet.Contains(_unreachable, peer) && !_unreachableSince.ContainsKey(peer))
         {
-            FailUnreachablePeer(peer);
+            _unreachableSince[peer] = now;
+            ArmFastNodeLoss();
         }
 
         End();
@@ -224,6 +228,8 @@ public sealed partial class TotemSrp
     {
         Begin(now, output);
         _unreachable.Remove(peer);
+        _unreachableSince.Remove(peer);
+        ArmFastNodeLoss();
         End();
     }
 
@@ -360,6 +366,10 @@ public sealed partial class TotemSrp
         {
             _holdRetransmitAt = Instant.Never;
             OnHoldRetransmitTimeout();
+        }
+        else if (_fastNodeLossAt == earliest)
+        {
+            OnFastNodeLossTimeout();
         }
         else if (_mergeDetectAt == earliest)
         {
@@ -533,6 +543,29 @@ public sealed partial class TotemSrp
             case MembershipState.Gather when NodeSet.Merge(_procList, [sender]):
                 EnterGather(inGather);
                 break;
+        }
+    }
+
+    private void ArmFastNodeLoss() =>
+        _fastNodeLossAt = !_started || _unreachableSince.Count == 0 ? Instant.Never : _unreachableSince.Values.Min() + _options.FastNodeLossDelay;
+
+    /// <summary>Peers unreachable for the whole delay become known unreachable (sticky until reachable again).</summary>
+    private void OnFastNodeLossTimeout()
+    {
+        var due = _unreachableSince.Where(entry => entry.Value + _options.FastNodeLossDelay <= _now).Select(entry => entry.Key).ToList();
+        foreach (var peer in due)
+        {
+            _unreachableSince.Remove(peer);
+            NodeSet.Merge(_unreachable, [peer]);
+        }
+
+        ArmFastNodeLoss();
+        foreach (var peer in due)
+        {
+            if (_started && _options.FastNodeLoss)
+            {
+                FailUnreachablePeer(peer);
+            }
         }
     }
 

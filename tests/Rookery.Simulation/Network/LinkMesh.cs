@@ -117,6 +117,12 @@ public sealed class LinkMesh
     /// <summary>Stops a node: it neither ticks nor receives.</summary>
     public void Crash(NodeId node) => _members[node].Crashed = true;
 
+    /// <summary>
+    /// Freezes a node's loop until <paramref name="until"/> (a scheduling stall): it runs no timer and its
+    /// datagrams wait in its socket; at <paramref name="until"/> it reads them all, then runs its timers.
+    /// </summary>
+    public void Stall(NodeId node, Instant until) => _members[node].StalledUntil = until;
+
     /// <summary>Starts a node again with a fresh core (its data seq restarts at 0, as after a real restart).</summary>
     public void Restart(NodeId node)
     {
@@ -181,7 +187,7 @@ public sealed class LinkMesh
             var member = _members[node];
             if (!member.Crashed)
             {
-                next = Instant.Min(next, member.Layer.NextDeadline);
+                next = Instant.Min(next, member.StalledUntil != Instant.Never ? member.StalledUntil : member.Layer.NextDeadline);
             }
         }
 
@@ -207,7 +213,23 @@ public sealed class LinkMesh
         foreach (var node in _order)
         {
             var member = _members[node];
-            if (!member.Crashed && member.Layer.NextDeadline <= now)
+            if (!member.Crashed && member.StalledUntil != Instant.Never && now >= member.StalledUntil)
+            {
+                member.StalledUntil = Instant.Never;
+                foreach (var (link, bytes) in member.Held)
+                {
+                    member.Layer.Receive(now, link, bytes, _datagrams, _events);
+                    Route(node);
+                }
+
+                member.Held.Clear();
+            }
+        }
+
+        foreach (var node in _order)
+        {
+            var member = _members[node];
+            if (!member.Crashed && member.StalledUntil == Instant.Never && member.Layer.NextDeadline <= now)
             {
                 member.Layer.Tick(now, _datagrams, _events);
                 Route(node);
@@ -229,6 +251,12 @@ public sealed class LinkMesh
                 Route(datagram.Path.Source);
             }
 
+            return;
+        }
+
+        if (destination.StalledUntil != Instant.Never)
+        {
+            destination.Held.Add((datagram.Path.Link, datagram.Bytes));
             return;
         }
 
@@ -269,5 +297,11 @@ public sealed class LinkMesh
         public LinkLayer Layer { get; set; } = layer;
 
         public bool Crashed { get; set; }
+
+        /// <summary>End of a scheduling stall (<see cref="Instant.Never"/> when running).</summary>
+        public Instant StalledUntil { get; set; } = Instant.Never;
+
+        /// <summary>Datagrams that arrived during a stall, in arrival order.</summary>
+        public List<(LinkId Link, byte[] Bytes)> Held { get; } = [];
     }
 }
