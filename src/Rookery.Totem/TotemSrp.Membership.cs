@@ -139,20 +139,40 @@ public sealed partial class TotemSrp
                 if (NodeSet.Contains(_newMemberList, join.SystemFrom) && (join.RingSeq >= _ringId.Sequence || IsNewerThanCommit(join)))
                 {
                     var wasRecovery = State == MembershipState.Recovery;
+                    if (wasRecovery)
+                    {
+                        ForgetAgreedGather();
+                    }
+
                     JoinProcess(join);
+                    if (wasRecovery)
+                    {
+                        OldRingStateRestore();
+                    }
+
                     if (State != MembershipState.Gather)
                     {
-                        if (wasRecovery)
-                        {
-                            OldRingStateRestore();
-                        }
-
                         EnterGather(wasRecovery ? GatherReason.JoinDuringRecovery : GatherReason.JoinDuringCommit);
                     }
                 }
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// Deviation from corosync (which keeps them until OPERATIONAL): in RECOVERY every member of the new ring
+    /// has taken the commit token, so the proc and failed lists that built it are spent; a member that already
+    /// reached OPERATIONAL has reset its own, and its join that pulls this node back to GATHER does not carry
+    /// them. Keeping them here makes the node gather with a stale failed list that its ring-mates then adopt
+    /// (it is one of their members) and that the failed nodes answer by failing them back: two halves of a
+    /// healed partition re-form apart every few milliseconds, for ever, whenever a slow member is caught in
+    /// RECOVERY by the first member's merge. Start from the new ring, as OPERATIONAL would have.
+    /// </summary>
+    private void ForgetAgreedGather()
+    {
+        _procList = [.. _newMemberList];
+        _failedList = [];
     }
 
     /// <summary>

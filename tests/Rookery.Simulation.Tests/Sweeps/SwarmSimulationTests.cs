@@ -19,10 +19,7 @@ public sealed class SwarmSimulationTests
     /// Seeds known to fail at the time of writing, with what the core at fault does. They stay in the
     /// list and keep failing (the checkers are not loosened); the message says it is known.
     /// </summary>
-    private static readonly Dictionary<ulong, string> KnownFailures = new()
-    {
-        [39] = "KNOWN FAILURE (Totem liveness, totem merge 3a3b665): 7 nodes, 3 links, delay+corruption+partition+pause: after healing the cluster never forms one ring; a join/commit storm (55 000 configuration events, ring sequence 0x12f95) hits the step budget at 38.6 s",
-    };
+    private static readonly Dictionary<ulong, string> KnownFailures = [];
 
     [Theory]
     [MemberData(nameof(FixedSeeds))]
