@@ -3,6 +3,7 @@ using System.Globalization;
 using Rookery.Client;
 using Rookery.Config;
 using Rookery.Node;
+using Rookery.Node.Shell;
 using Rookery.Node.Status;
 
 namespace Rookery.Cli.Commands;
@@ -11,8 +12,8 @@ namespace Rookery.Cli.Commands;
 /// <c>rookery config check [FILE]</c>: like <c>corosync -t</c>, but every error and warning at
 /// once. Exit 0 when valid, 8 when not. The file may be meant for another machine, so a local
 /// node that cannot be found is a warning, unless <c>--node NAME</c> names one that is not there.
-/// One file cannot show what the other nodes configured, so when a node is running here (its control socket,
-/// <c>--socket</c> or <c>$ROOKERY_SOCKET</c>, answers) the link priorities its peers announced are compared with
+/// One file cannot show what the other nodes configured, so when a node is running here (the daemon that runs
+/// FILE, found in <see cref="DaemonRegistry"/>, else <c>--socket</c>, <c>$ROOKERY_SOCKET</c> or the default socket) the link priorities its peers announced are compared with
 /// this file's: a difference is a warning (corosync accepts it silently and the paths become asymmetric).
 /// </summary>
 public static class ConfigCommand
@@ -51,7 +52,8 @@ public static class ConfigCommand
             if (loaded.Parsed)
             {
                 diagnostics.AddRange(CheckKey(loaded.Config, path));
-                var socketPath = result.GetValue(socket) is { Length: > 0 } explicitPath ? explicitPath : context.GetEnvironment(NodePaths.SocketEnvironmentVariable);
+                var socketPath = result.GetValue(socket) is { Length: > 0 } explicitPath ? explicitPath
+                    : DaemonRegistry.SocketFor(path) ?? context.GetEnvironment(NodePaths.SocketEnvironmentVariable);
                 diagnostics.AddRange(CheckPeerPriorities(loaded.Config, path, string.IsNullOrEmpty(socketPath) ? NodePaths.DefaultSocket : socketPath));
             }
 
