@@ -25,6 +25,12 @@ public sealed class DaemonRegistryTests
             // An entry left by a daemon that died (no such pid) is not used.
             File.WriteAllText(Path.Combine(directory, int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture)), $"{config}\n/tmp/dead.sock\n");
             Assert.Null(DaemonRegistry.SocketFor(config, directory));
+
+            // The next daemon to register removes it.
+            using (DaemonRegistry.Register(config, Path.Combine(directory, "node.sock"), directory))
+            {
+                Assert.Single(Directory.EnumerateFiles(directory));
+            }
         }
         finally
         {

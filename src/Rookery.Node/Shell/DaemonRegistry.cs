@@ -18,6 +18,12 @@ public static class DaemonRegistry
         try
         {
             Directory.CreateDirectory(directory);
+            foreach (var stale in Directory.EnumerateFiles(directory).Where(e => !Directory.Exists(Path.Combine("/proc", Path.GetFileName(e)))))
+            {
+                // Left by a daemon that was killed (SIGKILL skips the removal).
+                File.Delete(stale);
+            }
+
             var entry = Path.Combine(directory, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
             File.WriteAllText(entry, $"{Path.GetFullPath(configPath)}\n{Path.GetFullPath(socketPath)}\n");
             return new Entry(entry);
