@@ -14,13 +14,15 @@ public static class CfgMessages
     public const int ShutdownFunction = 2;
     public const int ReloadConfigFunction = 3;
     public const int LinkEnableFunction = 256;
+    public const int LinkPrioritiesFunction = 257;
 
     public const int ShutdownSize = 24;
     public const int ReloadConfigSize = 32;
     public const int LinkEnableSize = 40;
+    public const int LinkPrioritiesSize = 40;
 
-    /// <summary>A decoded cfg message.</summary>
-    public readonly record struct CfgMessage(int Function, uint NodeId, ulong RequestId, int Link, bool Enabled);
+    /// <summary>A decoded cfg message; <paramref name="Priorities"/> only for LINK_PRIORITIES.</summary>
+    public readonly record struct CfgMessage(int Function, uint NodeId, ulong RequestId, int Link, bool Enabled, LinkPriorities Priorities = default);
 
     public static byte[] EncodeShutdown(uint nodeId) => Encode(ShutdownFunction, ShutdownSize, nodeId, _ => { });
 
@@ -34,7 +36,11 @@ public static class CfgMessages
             body[8] = enabled ? (byte)1 : (byte)0;
         });
 
-    /// <summary>Decodes any of the three. Never throws.</summary>
+    /// <summary>Rookery's LINK_PRIORITIES: the sender's <c>knet_link_priority</c> for each link it has configured.</summary>
+    public static byte[] EncodeLinkPriorities(uint nodeId, LinkPriorities priorities) =>
+        Encode(LinkPrioritiesFunction, LinkPrioritiesSize, nodeId, priorities.Write);
+
+    /// <summary>Decodes any of the four. Never throws.</summary>
     public static ServiceDecodeStatus TryDecode(ReadOnlySpan<byte> message, out CfgMessage decoded)
     {
         decoded = default;
@@ -55,6 +61,7 @@ public static class CfgMessages
             ShutdownFunction => ShutdownSize,
             ReloadConfigFunction => ReloadConfigSize,
             LinkEnableFunction => LinkEnableSize,
+            LinkPrioritiesFunction => LinkPrioritiesSize,
             _ => -1,
         };
         if (expected < 0)
@@ -73,6 +80,7 @@ public static class CfgMessages
         {
             ReloadConfigFunction => new CfgMessage(function, nodeId, BinaryPrimitives.ReadUInt64LittleEndian(body), 0, false),
             LinkEnableFunction => new CfgMessage(function, nodeId, 0, body[0], body[8] != 0),
+            LinkPrioritiesFunction => new CfgMessage(function, nodeId, 0, 0, false, LinkPriorities.Read(body)),
             _ => new CfgMessage(function, nodeId, 0, 0, false),
         };
         if (function == LinkEnableFunction && (decoded.Link >= Limits.LinksMax || body[8] > 1))

@@ -25,6 +25,9 @@ public sealed class ServiceLayer
     private readonly List<GroupsOutput> _groupsOutputs = [];
     private readonly SortedSet<uint> _barriersPending = [];
     private readonly SortedDictionary<uint, ulong> _memberConfigVersions = [];
+    private readonly SortedDictionary<uint, LinkPriorities> _peerPriorities = [];
+    private readonly HashSet<(uint Peer, int Link, int Theirs, int Ours)> _priorityWarnings = [];
+    private LinkPriorities _localPriorities;
     private ulong _configVersion;
     private ulong _highestReceivedConfigVersion;
     private bool _hadMultiNodeSync;
@@ -32,9 +35,10 @@ public sealed class ServiceLayer
     private RingId _ringId;
     private IReadOnlyList<NodeId> _members = [];
 
-    public ServiceLayer(NodeId local, ulong configVersion, Votequorum quorum, ProcessGroups groups)
+    public ServiceLayer(NodeId local, ulong configVersion, Votequorum quorum, ProcessGroups groups, LinkPriorities localPriorities = default)
     {
         _local = local;
+        _localPriorities = localPriorities;
         _configVersion = configVersion;
         _quorum = quorum;
         _groups = groups;
@@ -145,6 +149,33 @@ public sealed class ServiceLayer
         outputs.Add(Executive(CmapMessages.EncodeConfigVersion(CmapMessages.Reason.NewConfigVersion, configVersion)));
     }
 
+    /// <summary>
+    /// A reload changed this node's link priorities: announce them (every member compares them with its own)
+    /// and compare the peers' last announcements with the new values.
+    /// </summary>
+    public void SetLinkPriorities(LinkPriorities priorities, List<ServiceOutput> outputs)
+    {
+        if (priorities == _localPriorities)
+        {
+            return;
+        }
+
+        _localPriorities = priorities;
+        if (_members.Count > 0)
+        {
+            outputs.Add(Executive(CfgMessages.EncodeLinkPriorities(_local.Value, _localPriorities)));
+        }
+
+        foreach (var (peer, theirs) in _peerPriorities)
+        {
+            ComparePriorities(peer, theirs, outputs);
+        }
+    }
+
+    /// <summary>The <c>knet_link_priority</c> <paramref name="node"/> last announced for <paramref name="link"/>, or null.</summary>
+    public int? PeerLinkPriority(uint node, int link) =>
+        _peerPriorities.TryGetValue(node, out var priorities) && priorities.Has(link) ? priorities.Priority(link) : null;
+
     private GroupsResult GroupsCommand(GroupsResult result, List<ServiceOutput> outputs)
     {
         Flush(outputs);
@@ -175,6 +206,7 @@ public sealed class ServiceLayer
         // outputs, flushed below in order), then cmap's config_version, then our barrier.
         Flush(outputs);
         outputs.Add(Executive(CmapMessages.EncodeConfigVersion(CmapMessages.Reason.Sync, _configVersion)));
+        outputs.Add(Executive(CfgMessages.EncodeLinkPriorities(_local.Value, _localPriorities)));
         outputs.Add(new TotemSubmit(GroupHeader.Wrap(GroupHeader.Sync, SyncMessages.EncodeBarrier(change.RingId))));
     }
 
@@ -283,9 +315,36 @@ public sealed class ServiceLayer
             case CfgMessages.LinkEnableFunction:
                 outputs.Add(new LinkEnableRequested(sender, message.Link, message.Enabled));
                 break;
+            case CfgMessages.LinkPrioritiesFunction when sender != _local:
+                _peerPriorities[sender.Value] = message.Priorities;
+                ComparePriorities(sender.Value, message.Priorities, outputs);
+                break;
         }
 
         return ServiceDecodeStatus.Ok;
+    }
+
+    /// <summary>
+    /// knet sends on the link with the highest priority the sender configured, so priorities that differ between
+    /// two nodes make their paths asymmetric (corosync accepts that silently): warn once per (peer, link, values).
+    /// </summary>
+    private void ComparePriorities(uint peer, LinkPriorities theirs, List<ServiceOutput> outputs)
+    {
+        for (var link = 0; link < Limits.LinksMax; link++)
+        {
+            if (!theirs.Has(link) || !_localPriorities.Has(link) || theirs.Priority(link) == _localPriorities.Priority(link))
+            {
+                continue;
+            }
+
+            if (_priorityWarnings.Add((peer, link, theirs.Priority(link), _localPriorities.Priority(link))))
+            {
+                outputs.Add(new ServiceLog(LogSubsystem.Knet, LogPriority.Warning,
+                    $"link: host: {peer} link: {link} priority {theirs.Priority(link)} differs from local priority {_localPriorities.Priority(link)}; "
+                    + "traffic between these nodes may take different links in each direction",
+                    new LogFields(Node: peer, Link: link)));
+            }
+        }
     }
 
     private static TotemSubmit Executive(byte[] serviceMessage) => new(GroupHeader.Wrap(GroupHeader.Executive, serviceMessage));

@@ -124,7 +124,7 @@ public sealed partial class ClusterNode
             BuildLinks());
     }
 
-    private LinksStatus BuildLinks() => new(_stack.Local.Value, _config.Totem.Transport, _links.Status(_config));
+    private LinksStatus BuildLinks() => new(_stack.Local.Value, _config.Totem.Transport, _links.Status(_config, _stack.PeerLinkPriority));
 
     /// <summary>Hands group events to the local connections they are for.</summary>
     private void DispatchGroupEvent(Instant now, LocalGroupEvent groupEvent)

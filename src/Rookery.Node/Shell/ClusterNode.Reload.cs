@@ -3,6 +3,7 @@ using Rookery.Node.Control;
 using Rookery.Node.Logging;
 using Rookery.Node.Reload;
 using Rookery.Node.Services;
+using Rookery.Node.Stack;
 
 namespace Rookery.Node.Shell;
 
@@ -176,6 +177,7 @@ public sealed partial class ClusterNode
         }
 
         _stack.SetConfigVersion(now, next.Totem.ConfigVersion);
+        _stack.SetLinkPriorities(now, NodeStackFactory.LocalLinkPriorities(next, _stack.Local));
         foreach (var error in errors)
         {
             _log.Error(LogSubsystem.Cfg, error);

@@ -262,14 +262,9 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         var wake = _wake.WaitAsync(wait.Token);
         await Task.WhenAny(input, wake).ConfigureAwait(false);
         await wait.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await Task.WhenAll(input, wake).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // One of the two waits was released by our own cancel.
-        }
+
+        // One of the two waits was released by our own cancel: observe it without throwing (once per wake-up).
+        await Task.WhenAll(input, wake).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>Queues work for the loop thread and wakes it.</summary>

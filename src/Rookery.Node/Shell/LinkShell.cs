@@ -276,7 +276,7 @@ public sealed class LinkShell : IDisposable
     }
 
     /// <summary>Every configured node with the state of each of its links, the local node first as <c>localhost</c>.</summary>
-    public IReadOnlyList<NodeLinks> Status(CorosyncConfig config)
+    public IReadOnlyList<NodeLinks> Status(CorosyncConfig config, Func<uint, int, int?> peerPriority)
     {
         var nodes = new List<NodeLinks>();
         foreach (var node in config.Nodes.Where(n => n.NodeId is not null).OrderBy(n => n.NodeId))
@@ -303,7 +303,7 @@ public sealed class LinkShell : IDisposable
                 links.Add(new LinkInfo(
                     number, status.Enabled, status.Connected, status.Active, status.Priority, localAddress, address,
                     status.LatencyMicroseconds, (ulong)status.Stats.TxDataPackets, (ulong)status.Stats.RxDataPackets,
-                    (uint)status.Stats.DownCount, (uint)status.Stats.UpCount));
+                    (uint)status.Stats.DownCount, (uint)status.Stats.UpCount, peerPriority(id.Value, number)));
             }
 
             nodes.Add(new NodeLinks(id.Value, node.DisplayName, id == _local || _links.IsReachable(id), id == _local, links));

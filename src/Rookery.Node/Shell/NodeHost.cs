@@ -49,6 +49,7 @@ public static class NodeHost
                 }
             }
 
+            using var registration = options.SocketPath is null ? null : DaemonRegistry.Register(options.ConfigPath, options.SocketPath);
             try
             {
                 return await node.RunAsync(stop).ConfigureAwait(false);

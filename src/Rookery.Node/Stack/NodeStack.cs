@@ -145,6 +145,16 @@ public sealed class NodeStack
         return 0;
     });
 
+    /// <summary>A reload changed this node's link priorities: announce them to the members.</summary>
+    public void SetLinkPriorities(Instant now, LinkPriorities priorities) => Command(now, () =>
+    {
+        _services.SetLinkPriorities(priorities, _serviceOutputs);
+        return 0;
+    });
+
+    /// <summary>Peer's announced priority for a link, or null.</summary>
+    public int? PeerLinkPriority(uint node, int link) => _services.PeerLinkPriority(node, link);
+
     /// <summary>Clean shutdown, step 1: announce it to the services of every member (delivered in order).</summary>
     public void AnnounceShutdown(Instant now) => Command(now, () =>
     {

@@ -92,7 +92,12 @@ public static class NodeStackFactory
         }
 
         var totem = new TotemSrp(local, options, prng, persistedRingSequence);
-        var services = new ServiceLayer(local, config.Totem.ConfigVersion, new Votequorum(quorumConfiguration), new ProcessGroups(local));
+        var services = new ServiceLayer(local, config.Totem.ConfigVersion, new Votequorum(quorumConfiguration), new ProcessGroups(local), LocalLinkPriorities(config, local));
         return new NodeStack(local, totem, services);
     }
+
+    /// <summary>The <c>knet_link_priority</c> of each link <paramref name="local"/> has an address on (what LINK_PRIORITIES announces).</summary>
+    public static LinkPriorities LocalLinkPriorities(CorosyncConfig config, NodeId local) =>
+        LinkPriorities.From((config.FindNode(local)?.RingAddresses ?? []).Where(r => r.Link is >= 0 and < Limits.LinksMax)
+            .Select(r => (r.Link, (int)(config.Totem.Interface(new LinkId((byte)r.Link))?.EffectivePriority ?? Defaults.KnetLinkPriority))));
 }

@@ -69,6 +69,7 @@ public sealed record NodeLinks(uint Nodeid, string Name, bool Reachable, bool Lo
 /// <param name="RxDataPackets">Data packets received on it.</param>
 /// <param name="DownCount">Times it went down.</param>
 /// <param name="UpCount">Times it came up.</param>
+/// <param name="PeerPriority">The priority the peer announced for this link (null for the local node or before its announcement); when it differs from <paramref name="Priority"/> the two directions may use different links.</param>
 public sealed record LinkInfo(
     int Link,
     bool Enabled,
@@ -81,4 +82,5 @@ public sealed record LinkInfo(
     ulong TxDataPackets,
     ulong RxDataPackets,
     uint DownCount,
-    uint UpCount);
+    uint UpCount,
+    int? PeerPriority = null);
