@@ -59,12 +59,16 @@ public sealed class GroupStream : IAsyncDisposable
     /// <summary>The fewest messages any watcher has received so far.</summary>
     public long Delivered => _watchers.Values.Min(w => w.Received);
 
-    /// <summary>Waits until every watcher has <paramref name="more"/> more messages than now (the stream flows).</summary>
-    public async Task FlowsAsync(int more, TimeSpan timeout, string when)
+    /// <summary>
+    /// Waits until the watcher of every node of <paramref name="nodes"/> (default: all) has <paramref name="more"/> more
+    /// messages than now (the stream flows). A node cut off from the sender's ring cannot receive: leave it out.
+    /// </summary>
+    public async Task FlowsAsync(int more, TimeSpan timeout, string when, params int[] nodes)
     {
-        var target = _watchers.ToDictionary(w => w.Key, w => w.Value.Received + more);
+        var watched = nodes.Length == 0 ? _watchers.Keys.ToArray() : nodes;
+        var target = watched.ToDictionary(n => n, n => _watchers[n].Received + more);
         var clock = Stopwatch.StartNew();
-        while (!_watchers.All(w => w.Value.Received >= target[w.Key]))
+        while (!watched.All(n => _watchers[n].Received >= target[n]))
         {
             Assert.True(_sender is { HasExited: false }, $"rookery group send exited: {string.Join('\n', _senderOutput)}");
             Assert.True(clock.Elapsed < timeout, $"the stream stalled {when}:\n{Describe()}");

@@ -91,7 +91,7 @@ public sealed partial class SeedProcedureTests
         Assert.NotEqual(formed[1].RingId, split[1].RingId);
         var notQuorate = await RookeryBinary.RunAsync(["status"], cluster.On(3));
         Assert.True(notQuorate.ExitCode == 2, $"rookery status on a node without quorum should exit 2:\n{notQuorate}");
-        await stream.FlowsAsync(200, TimeSpan.FromSeconds(10), "between nodes 1 and 2 while node 3 is cut off");
+        await stream.FlowsAsync(200, TimeSpan.FromSeconds(10), "between nodes 1 and 2 while node 3 is cut off", 1, 2);
 
         cluster.Testbed.Restore(3, 0, LinkCut.InterfaceDown);
         var rejoined = await cluster.WaitAsync(v => v.AllQuorateWith(All, All) && Node3On(v, 0), MembershipTimeout, "node 3 rejoined over link 0");
