@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Net.NetworkInformation;
 using Rookery.Config;
 
 namespace Rookery.Cli;
@@ -42,7 +41,7 @@ public sealed class CliContext
     /// <summary>This host's name (short form), used as the default node name.</summary>
     public Func<string> HostName { get; init; } = () => Dns.GetHostName().Split('.')[0];
 
-    public Func<IReadOnlyList<IPAddress>> LocalAddresses { get; init; } = SystemLocalAddresses;
+    public Func<IReadOnlyList<IPAddress>> LocalAddresses { get; init; } = Rookery.Node.Shell.NodeOptions.SystemAddresses;
 
     /// <summary>Resolves a host name (empty when it does not resolve).</summary>
     public Func<string, IReadOnlyList<IPAddress>> Resolve { get; init; } = ResolveWithDns;
@@ -114,18 +113,6 @@ public sealed class CliContext
 
     /// <summary>Binds a command's action to <see cref="Run"/>.</summary>
     public void SetAction(Command command, Func<ParseResult, int> action) => command.SetAction(result => Run(() => action(result)));
-
-    private static IReadOnlyList<IPAddress> SystemLocalAddresses()
-    {
-        try
-        {
-            return [.. NetworkInterface.GetAllNetworkInterfaces().SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address)];
-        }
-        catch (NetworkInformationException)
-        {
-            return [];
-        }
-    }
 
     private static IReadOnlyList<IPAddress> ResolveWithDns(string host)
     {

@@ -33,7 +33,8 @@ public sealed record NodeOptions
     /// <summary>How long a clean shutdown waits for its announcement to be delivered before leaving anyway.</summary>
     public Duration ShutdownAnnouncementTimeout { get; init; } = Duration.FromSeconds(2);
 
-    private static IReadOnlyList<IPAddress> SystemAddresses()
+    /// <summary>Every unicast address of this host (empty when the interfaces cannot be read); the CLI uses it too.</summary>
+    public static IReadOnlyList<IPAddress> SystemAddresses()
     {
         try
         {
