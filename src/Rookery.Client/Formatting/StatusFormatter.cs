@@ -120,6 +120,11 @@ public static class StatusFormatter
                 text.Append(node.Name).Append('\n');
             }
         }
+
+        if (links.Dropped is { } dropped)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"Dropped packets:  {dropped.Problems} ('rookery links' says why)\n");
+        }
     }
 
     /// <summary>One word for a link's state: <c>active</c> (carries traffic), <c>connected</c> (standby), <c>down</c>, <c>disabled</c>.</summary>

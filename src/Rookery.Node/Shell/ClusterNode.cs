@@ -192,7 +192,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     {
         if (options.LogDestinationsFromConfig)
         {
-            log.Reconfigure(LoggingSettingsFromConfig.From(config.Logging), CurrentSinks(log, config));
+            log.Reconfigure(LoggingSettingsFromConfig.From(config.Logging), CurrentSinks(log, options, config));
         }
         else
         {
@@ -200,10 +200,10 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         }
     }
 
-    private static IReadOnlyList<ILogSink> CurrentSinks(ClusterLog log, CorosyncConfig config)
+    private static IReadOnlyList<ILogSink> CurrentSinks(ClusterLog log, NodeOptions options, CorosyncConfig config)
     {
         var problems = new List<string>();
-        var sinks = LogSetup.CreateSinks(LoggingSettingsFromConfig.From(config.Logging), Console.Error, Environment.GetEnvironmentVariable, problems);
+        var sinks = options.CreateLogSinks(LoggingSettingsFromConfig.From(config.Logging), problems);
         foreach (var problem in problems)
         {
             log.Warning(LogSubsystem.Main, problem);
