@@ -396,8 +396,17 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A sync finished. The first one that completes in a ring containing this node makes it ready (systemd READY=1,
+    /// as corosync's <c>corosync_sync_completed</c>): it is operational in a ring and its services are synchronised.
+    /// </summary>
     private void OnSyncCompleted(SyncCompleted completed)
     {
+        if (!completed.Members.Contains(_stack.Local))
+        {
+            return;
+        }
+
         if (_firstSync.TrySetResult(true))
         {
             _notifier.Ready(SystemdStatus());
