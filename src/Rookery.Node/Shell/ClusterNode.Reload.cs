@@ -80,6 +80,11 @@ public sealed partial class ClusterNode
                 report = report with { Ok = false, Refused = bindErrors, Applied = [] };
             }
         }
+        else
+        {
+            // All or nothing: the report says what was applied, and that is nothing.
+            report = report with { Applied = [] };
+        }
 
         foreach (var line in report.Errors)
         {

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using Rookery.Client;
+using Rookery.Integration.Tests.Testbed;
+using Rookery.Node.Status;
+
+namespace Rookery.Integration.Tests.Loopback;
+
+/// <summary>A second three-node loopback cluster (its own addresses), started at config_version 5.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class LoopbackRuntimeFixture : IAsyncLifetime
+{
+    public const ulong InitialConfigVersion = 5;
+
+    public LoopbackCluster Cluster { get; } = new(second: true);
+
+    public async ValueTask InitializeAsync()
+    {
+        for (var id = 1; id <= LoopbackCluster.NodeCount; id++)
+        {
+            Cluster.WriteConfig(id, InitialConfigVersion, withLink1: false);
+        }
+
+        Cluster.StartAll();
+        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2, 3], TimeSpan.FromSeconds(60));
+    }
+
+    public ValueTask DisposeAsync() => Cluster.DisposeAsync();
+}
+
+/// <summary>
+/// Real processes: a reload changes Totem timers and votequorum's expected votes live (and refuses a startup-only
+/// quorum key atomically); a node whose file has a lower config_version than the cluster refuses to join.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class LoopbackRuntimeTests(LoopbackRuntimeFixture fixture) : IClassFixture<LoopbackRuntimeFixture>
+{
+    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(60);
+
+    private LoopbackCluster Cluster => fixture.Cluster;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Reload_applies_timers_and_expected_votes_live_and_refuses_a_startup_only_key_atomically()
+    {
+        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2, 3], s_deadline);
+        var version = Cluster.WrittenConfigVersion(1);
+        var ringBefore = (await StatusAsync(1)).Quorum.RingId;
+
+        // token 2000 -> 3000 (runtime token with 3 nodes: + 650) and expected_votes 4 (quorum 3 of 3 present).
+        WriteAll(version + 1, token: 3000, quorumKeys: "  expected_votes: 4\n");
+        var reload = LoopbackCluster.Cli("reload", "--socket", Cluster.SocketPath(2));
+        Assert.True(reload.ExitCode == 0, reload.Output + reload.Error);
+        Assert.Contains("applied: totem.token: 2000 -> 3000", reload.Output, StringComparison.Ordinal);
+        Assert.Contains("applied: runtime.config.totem.token: 2650 -> 3650", reload.Output, StringComparison.Ordinal);
+        Assert.Contains("applied: runtime.config.totem.consensus: 3180 -> 4380", reload.Output, StringComparison.Ordinal);
+        Assert.Contains("applied: quorum.expected_votes: (default) -> 4", reload.Output, StringComparison.Ordinal);
+        for (var id = 1; id <= LoopbackCluster.NodeCount; id++)
+        {
+            var node = id;
+            Assert.True(
+                await Eventually.TrueAsync(() => QuorumOf(node) is (4, 3, true), s_deadline, TimeSpan.FromMilliseconds(100)),
+                $"node {node} did not take expected_votes 4:\n" + LoopbackCluster.Cli("status", "--socket", Cluster.SocketPath(node)).Output);
+            Assert.True(
+                await Eventually.TrueAsync(() => Cluster.Log(node).Contains("[CFG   ] reload: runtime.config.totem.token: 2650 -> 3650", StringComparison.Ordinal), s_deadline),
+                Cluster.Log(node));
+        }
+
+        var after = await StatusAsync(1);
+        Assert.Equal(ringBefore, after.Quorum.RingId);
+        Assert.Equal(version + 1, after.Cluster.ConfigVersion);
+
+        // wait_for_all is read only at startup: refused with corosync's words, and the token change beside it is not applied either.
+        WriteAll(version + 2, token: 4000, quorumKeys: "  expected_votes: 4\n  wait_for_all: 1\n");
+        var refused = LoopbackCluster.Cli("reload", "--socket", Cluster.SocketPath(1));
+        Assert.True(refused.ExitCode != 0, refused.Output);
+        Assert.Contains("Modified entry 'quorum.wait_for_all' in corosync.conf cannot be changed at run-time", refused.Output + refused.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("applied:", refused.Output, StringComparison.Ordinal);
+        var unchanged = await StatusAsync(3);
+        Assert.Equal(version + 1, unchanged.Cluster.ConfigVersion);
+        Assert.Equal(4u, unchanged.Quorum.ExpectedVotes);
+
+        // Back to the running configuration (the next test may restart a node from its file).
+        WriteAll(version + 1, token: 3000, quorumKeys: "  expected_votes: 4\n");
+        var dryRun = LoopbackCluster.Cli("reload", "--dry-run", "--socket", Cluster.SocketPath(1));
+        Assert.True(dryRun.ExitCode == 0, dryRun.Output + dryRun.Error);
+    }
+
+    [Fact]
+    public async Task A_node_with_a_lower_config_version_refuses_to_join_with_corosyncs_message()
+    {
+        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2, 3], s_deadline);
+        var version = Cluster.WrittenConfigVersion(1);
+        var running = File.ReadAllText(Cluster.ConfigPath(3));
+
+        Cluster.Kill(3);
+        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2], s_deadline);
+        await File.WriteAllTextAsync(Cluster.ConfigPath(3), running.Replace($"config_version: {version}\n", $"config_version: {version - 1}\n", StringComparison.Ordinal), Token);
+        Cluster.Start(3);
+
+        var exit = await Cluster.WaitForExitAsync(3, s_deadline);
+        Assert.True(exit == 1, $"exit {exit?.ToString() ?? "none (still running)"}\n{Cluster.Log(3)}");
+        Assert.Contains($"Received config version ({version}) is different than my config version ({version - 1})! Exiting", Cluster.Log(3), StringComparison.Ordinal);
+        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2], s_deadline);
+        Assert.Equal(version, (await StatusAsync(1)).Cluster.ConfigVersion);
+
+        // With the cluster's version it joins again.
+        await File.WriteAllTextAsync(Cluster.ConfigPath(3), running, Token);
+        Cluster.Start(3);
+        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2, 3], s_deadline);
+    }
+
+    /// <summary>Node <paramref name="id"/>'s expected votes, quorum and quorate flag, from <c>rookery status --json</c>.</summary>
+    private (uint ExpectedVotes, uint Quorum, bool Quorate)? QuorumOf(int id)
+    {
+        var result = LoopbackCluster.Cli("status", "--json", "--socket", Cluster.SocketPath(id));
+        if (result.ExitCode is not (0 or 2))
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(result.Output);
+        var quorum = document.RootElement.GetProperty("quorum");
+        return (quorum.GetProperty("expected_votes").GetUInt32(), quorum.GetProperty("quorum").GetUInt32(), quorum.GetProperty("quorate").GetBoolean());
+    }
+
+    private void WriteAll(ulong version, int token, string quorumKeys)
+    {
+        for (var id = 1; id <= LoopbackCluster.NodeCount; id++)
+        {
+            Cluster.WriteConfig(id, version, withLink1: false, token: token, quorumKeys: quorumKeys);
+        }
+    }
+
+    private async Task<ClusterStatus> StatusAsync(int id)
+    {
+        await using var client = await RookeryClient.ConnectAsync(Cluster.SocketPath(id), Token);
+        return await client.GetStatusAsync(Token);
+    }
+}
