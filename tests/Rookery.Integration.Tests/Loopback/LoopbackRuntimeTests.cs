@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Rookery.Client;
 using Rookery.Integration.Tests.Testbed;
@@ -80,6 +81,13 @@ public sealed class LoopbackRuntimeTests(LoopbackRuntimeFixture fixture) : IClas
         Assert.Equal(version + 1, unchanged.Cluster.ConfigVersion);
         Assert.Equal(4u, unchanged.Quorum.ExpectedVotes);
 
+        // rookery expected N (pvecm expected): raised cluster-wide at run time, then back to the file's value.
+        var expected = LoopbackCluster.Cli("expected", "5", "--socket", Cluster.SocketPath(1));
+        Assert.True(expected.ExitCode == 0, expected.Error);
+        Assert.True(await Eventually.TrueAsync(() => QuorumOf(3) is (5, 3, true), s_deadline, TimeSpan.FromMilliseconds(100)), LoopbackCluster.Cli("status", "--socket", Cluster.SocketPath(3)).Output);
+        Assert.Equal(0, LoopbackCluster.Cli("expected", "4", "--socket", Cluster.SocketPath(2)).ExitCode);
+        Assert.True(await Eventually.TrueAsync(() => QuorumOf(1) is (4, 3, true), s_deadline, TimeSpan.FromMilliseconds(100)));
+
         // Back to the running configuration (the next test may restart a node from its file).
         WriteAll(version + 1, token: 3000, quorumKeys: "  expected_votes: 4\n");
         var dryRun = LoopbackCluster.Cli("reload", "--dry-run", "--socket", Cluster.SocketPath(1));
@@ -122,6 +130,70 @@ public sealed class LoopbackRuntimeTests(LoopbackRuntimeFixture fixture) : IClas
         using var document = JsonDocument.Parse(result.Output);
         var quorum = document.RootElement.GetProperty("quorum");
         return (quorum.GetProperty("expected_votes").GetUInt32(), quorum.GetProperty("quorum").GetUInt32(), quorum.GetProperty("quorate").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Group_watch_prints_every_delivery_and_membership_as_json_lines_and_group_send_numbers_its_messages()
+    {
+        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2, 3], s_deadline);
+        var watch = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { LoopbackCluster.RookeryDll, "group", "watch", "numbers", "--socket", Cluster.SocketPath(2) })
+        {
+            watch.ArgumentList.Add(argument);
+        }
+
+        using var watcher = Process.Start(watch)!;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            timeout.CancelAfter(s_deadline);
+            var lines = new List<string>();
+            async Task<JsonElement> NextAsync()
+            {
+                var line = await watcher.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("group watch ended:\n" + string.Join("\n", lines));
+                lines.Add(line);
+                using var document = JsonDocument.Parse(line);
+                return document.RootElement.Clone();
+            }
+
+            // Its own join comes first; only then is it sure to see every message.
+            var joined = await NextAsync();
+            Assert.Equal("membership", joined.GetProperty("event").GetString());
+            Assert.Equal("numbers", joined.GetProperty("group").GetString());
+            Assert.Equal(2u, joined.GetProperty("joined")[0].GetProperty("nodeid").GetUInt32());
+
+            var send = await LoopbackCluster.CliProcessAsync("group", "send", "numbers", "--count", "20", "--interval", "5", "--size", "64", "--socket", Cluster.SocketPath(1));
+            Assert.True(send.ExitCode == 0, send.Error);
+            var sequences = new List<ulong>();
+            while (sequences.Count < 20)
+            {
+                var line = await NextAsync();
+                foreach (var field in new[] { "group", "ring_id", "time" })
+                {
+                    Assert.True(line.TryGetProperty(field, out _), $"no {field} in {lines[^1]}");
+                }
+
+                if (line.GetProperty("event").GetString() == "deliver")
+                {
+                    Assert.Equal(1u, line.GetProperty("nodeid").GetUInt32());
+                    Assert.True(line.GetProperty("pid").GetUInt32() > 0, lines[^1]);
+                    Assert.Equal(64, line.GetProperty("size").GetInt32());
+                    sequences.Add(line.GetProperty("seq").GetUInt64());
+                }
+                else
+                {
+                    Assert.Equal("membership", line.GetProperty("event").GetString());
+                    Assert.True(line.TryGetProperty("members", out _), lines[^1]);
+                }
+            }
+
+            Assert.Equal(Enumerable.Range(1, 20).Select(i => (ulong)i), sequences);
+        }
+        finally
+        {
+            watcher.Kill();
+            await watcher.WaitForExitAsync(CancellationToken.None);
+        }
     }
 
     private void WriteAll(ulong version, int token, string quorumKeys)
