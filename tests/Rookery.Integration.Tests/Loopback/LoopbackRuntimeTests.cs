@@ -136,6 +136,7 @@ public sealed class LoopbackRuntimeTests(LoopbackRuntimeFixture fixture) : IClas
     public async Task Group_watch_prints_every_delivery_and_membership_as_json_lines_and_group_send_numbers_its_messages()
     {
         await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2, 3], s_deadline);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Cluster.SocketPath(2)));
         var watch = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[] { LoopbackCluster.RookeryDll, "group", "watch", "numbers", "--socket", Cluster.SocketPath(2) })
         {
