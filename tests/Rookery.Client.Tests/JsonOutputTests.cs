@@ -58,9 +58,9 @@ public sealed class JsonOutputTests
 
         AssertHas(Names(dropped), ["rx_crypt_errors", "rx_malformed", "rx_unknown_source", "rx_unknown_host", "rx_wrong_link", "rx_not_reachable",
             "rx_duplicates", "rx_compressed", "rx_reassembly_errors", "rx_stale_pongs", "totem_decode_errors", "totem_strangers",
-            "service_decode_errors", "tx_no_reachable_destination", "problems"]);
+            "service_decode_errors", "tx_no_reachable_destination", "rejected"]);
         Assert.Equal(3, dropped.GetProperty("rx_crypt_errors").GetInt64());
-        Assert.Equal(55, dropped.GetProperty("problems").GetInt64());
+        Assert.Equal(36, dropped.GetProperty("rejected").GetInt64());
     }
 
     [Fact]

@@ -55,6 +55,6 @@ public sealed class LinksFormatterTests
             "\nDropped packets (counted, not logged): crypto: 3 malformed: 1 unknown source: 7 unknown host: 2 wrong link: 0 not reachable: 4 duplicate: 120 compressed: 0 reassembly: 0 stale pong: 5 totem decode: 6 totem stranger: 8 service decode: 9 unsent: 10\n",
             text,
             StringComparison.Ordinal);
-        Assert.Equal(55, links.Dropped!.Problems);
+        Assert.Equal(36, links.Dropped!.Rejected);
     }
 }

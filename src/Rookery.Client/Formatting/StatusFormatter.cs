@@ -123,7 +123,7 @@ public static class StatusFormatter
 
         if (links.Dropped is { } dropped)
         {
-            text.Append(CultureInfo.InvariantCulture, $"Dropped packets:  {dropped.Problems} ('rookery links' says why)\n");
+            text.Append(CultureInfo.InvariantCulture, $"Rejected packets: {dropped.Rejected} (bad or from strangers; 'rookery links' shows every drop counter)\n");
         }
     }
 

@@ -82,10 +82,14 @@ public sealed record DroppedPackets(
     long ServiceDecodeErrors,
     long TxNoReachableDestination)
 {
-    /// <summary>Every drop that points at a problem (duplicates are expected with copies on several links).</summary>
-    public long Problems =>
-        RxCryptErrors + RxMalformed + RxUnknownSource + RxUnknownHost + RxWrongLink + RxNotReachable + RxCompressed +
-        RxReassemblyErrors + RxStalePongs + TotemDecodeErrors + TotemStrangers + ServiceDecodeErrors + TxNoReachableDestination;
+    /// <summary>
+    /// Packets rejected as bad or from strangers: a wrong key, corruption, an unknown sender, compressed data,
+    /// broken fragments, undecodable Totem or service messages. The other counters also move in a healthy cluster
+    /// (copies on several links, late pongs, sends while alone or while a link changes) and are not counted here.
+    /// </summary>
+    public long Rejected =>
+        RxCryptErrors + RxMalformed + RxUnknownSource + RxUnknownHost + RxCompressed + RxReassemblyErrors +
+        TotemDecodeErrors + TotemStrangers + ServiceDecodeErrors;
 }
 
 /// <summary>One node's links as seen from the local node.</summary>
