@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Rookery.Node.Logging;
@@ -25,23 +24,19 @@ public sealed class SyslogLogSink : ILogSink
         ["local3"] = 19, ["local4"] = 20, ["local5"] = 21, ["local6"] = 22, ["local7"] = 23,
     };
 
-    private readonly Socket _socket;
-    private readonly UnixDomainSocketEndPoint _endPoint;
+    private readonly UnixDatagramSender _sender;
     private readonly string _tag;
     private readonly int _facility;
-    private readonly Lock _lock = new();
-    private long _dropped;
 
     public SyslogLogSink(string socketPath = DefaultSocketPath, int facility = DaemonFacility, string identifier = "rookery")
     {
-        _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        _endPoint = new UnixDomainSocketEndPoint(socketPath);
+        _sender = new UnixDatagramSender(socketPath);
         _facility = facility;
         _tag = string.Create(CultureInfo.InvariantCulture, $"{identifier}[{Environment.ProcessId}]: ");
     }
 
     /// <summary>Records the syslog socket did not take; counted, never logged one by one.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => _sender.Dropped;
 
     /// <summary>syslog(3)'s facility code for a <c>syslog_facility</c> name (corosync accepts these), or null.</summary>
     public static int? Facility(string name) => s_facilities.TryGetValue(name, out var code) ? code : null;
@@ -59,28 +54,8 @@ public sealed class SyslogLogSink : ILogSink
     public void Write(in LogRecord record)
     {
         var datagram = Encoding.UTF8.GetBytes(Format(record, _facility, _tag));
-        lock (_lock)
-        {
-            try
-            {
-                _socket.SendTo(datagram, _endPoint);
-            }
-            catch (SocketException)
-            {
-                Interlocked.Increment(ref _dropped);
-            }
-            catch (ObjectDisposedException)
-            {
-                Interlocked.Increment(ref _dropped);
-            }
-        }
+        _sender.Send(datagram);
     }
 
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            _socket.Dispose();
-        }
-    }
+    public void Dispose() => _sender.Dispose();
 }

@@ -8,24 +8,25 @@ namespace Rookery.Integration.Tests.Loopback;
 
 /// <summary>A second three-node loopback cluster (its own addresses), started at config_version 5.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class LoopbackRuntimeFixture : IAsyncLifetime
+public sealed class LoopbackRuntimeFixture : LoopbackClusterFixture
 {
     public const ulong InitialConfigVersion = 5;
 
-    public LoopbackCluster Cluster { get; } = new(second: true);
-
-    public async ValueTask InitializeAsync()
+    public LoopbackRuntimeFixture()
+        : base(Written())
     {
-        for (var id = 1; id <= LoopbackCluster.NodeCount; id++)
-        {
-            Cluster.WriteConfig(id, InitialConfigVersion, withLink1: false);
-        }
-
-        Cluster.StartAll();
-        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2, 3], TimeSpan.FromSeconds(60));
     }
 
-    public ValueTask DisposeAsync() => Cluster.DisposeAsync();
+    private static LoopbackCluster Written()
+    {
+        var cluster = new LoopbackCluster(second: true);
+        for (var id = 1; id <= LoopbackCluster.NodeCount; id++)
+        {
+            cluster.WriteConfig(id, InitialConfigVersion, withLink1: false);
+        }
+
+        return cluster;
+    }
 }
 
 /// <summary>
