@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
 using Rookery.Client;
 using Rookery.Integration.Tests.Testbed;
@@ -196,6 +197,40 @@ public sealed class LoopbackRuntimeTests(LoopbackRuntimeFixture fixture) : IClas
             watcher.Kill();
             await watcher.WaitForExitAsync(CancellationToken.None);
         }
+    }
+
+    [Fact]
+    public async Task Datagrams_from_strangers_are_counted_in_links_and_status_not_logged_one_by_one()
+    {
+        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2, 3], s_deadline);
+        var before = Dropped(1);
+        var logLines = Cluster.Log(1).Split('\n').Length;
+        using (var stranger = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Parse(Cluster.Address(0, 99)), 0)))
+        {
+            var target = new IPEndPoint(IPAddress.Parse(Cluster.Address(0, 1)), 5405);
+            for (var i = 0; i < 100; i++)
+            {
+                await stranger.SendAsync(new byte[] { 0x40, 0x01, 0x02, 0x03, (byte)i, 0xff }, target, Token);
+            }
+        }
+
+        Assert.True(
+            await Eventually.TrueAsync(() => Dropped(1).GetProperty("rx_unknown_source").GetInt64() >= before.GetProperty("rx_unknown_source").GetInt64() + 100, s_deadline, TimeSpan.FromMilliseconds(100)),
+            LoopbackCluster.Cli("links", "--socket", Cluster.SocketPath(1)).Output);
+        var links = LoopbackCluster.Cli("links", "--socket", Cluster.SocketPath(1)).Output;
+        Assert.Matches(@"\nDropped packets \(counted, not logged\): crypto: \d+ malformed: \d+ unknown source: \d{3,} ", links);
+        var status = LoopbackCluster.Cli("status", "--socket", Cluster.SocketPath(1));
+        Assert.Matches(@"\nRejected packets: \d{3,} \(bad or from strangers", status.Output);
+        Assert.True(Cluster.Log(1).Split('\n').Length < logLines + 20, "datagrams from a stranger were logged one by one:\n" + Cluster.Log(1));
+        Assert.True(Cluster.IsRunning(1));
+    }
+
+    /// <summary>The <c>dropped</c> object of node <paramref name="id"/>'s <c>rookery links --json</c>.</summary>
+    private JsonElement Dropped(int id)
+    {
+        var result = LoopbackCluster.Cli("links", "--json", "--socket", Cluster.SocketPath(id));
+        using var document = JsonDocument.Parse(result.Output);
+        return document.RootElement.GetProperty("dropped").Clone();
     }
 
     private void WriteAll(ulong version, int token, string quorumKeys)
