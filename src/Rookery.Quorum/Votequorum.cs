@@ -94,6 +94,9 @@ public sealed class Votequorum
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(outputs);
         var log = new List<QuorumLogLine>();
+
+        // With expected_votes_tracking the running barrier (the highest expected votes seen) is the floor, as at startup.
+        settings = settings with { ExpectedVotesTrackingBarrier = Math.Max(settings.ExpectedVotesTrackingBarrier, _trackingBarrier) };
         var resolved = QuorumConfiguration.Resolve(settings, log, out var error);
         foreach (var line in log)
         {

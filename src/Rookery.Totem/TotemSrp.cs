@@ -28,7 +28,7 @@ public sealed partial class TotemSrp
     private const int LoopbackRoundsMax = 100_000;
 
     private readonly NodeId _self;
-    private readonly TotemOptions _options;
+    private TotemOptions _options;
     private readonly Prng _prng;
     private readonly Queue<TotemMessage> _loopback = new();
     private readonly List<NodeId> _unreachable = [];

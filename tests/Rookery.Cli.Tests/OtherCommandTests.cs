@@ -144,3 +144,58 @@ public sealed class OtherCommandTests
 
     private static (int, string) Pick2((int Exit, string Output, string Error) run) => (run.Exit, run.Error);
 }
+
+/// <summary>Every command that talks to the daemon, given bad input or no daemon: a clear error, the right exit code.</summary>
+public sealed class DaemonCommandErrorTests
+{
+    [Theory]
+    [InlineData("status")]
+    [InlineData("nodes")]
+    [InlineData("links")]
+    [InlineData("links", "--json")]
+    [InlineData("reload")]
+    [InlineData("reload", "--dry-run")]
+    [InlineData("expected", "3")]
+    [InlineData("link", "disable", "1")]
+    [InlineData("link", "enable", "1", "--local")]
+    [InlineData("group", "send", "g", "--count", "1")]
+    [InlineData("group", "watch", "g")]
+    public void Without_a_daemon_every_command_says_so_and_exits_1(params string[] args)
+    {
+        using var cli = new CliHarness();
+        var socket = Path.Combine(cli.Root, "nobody.sock");
+
+        var (exit, output, error) = cli.Run([.. args, "--socket", socket]);
+
+        Assert.True(exit == 1, $"exit {exit}\n{output}\n{error}");
+        Assert.Contains(socket, error, StringComparison.Ordinal);
+        Assert.Contains("is it running?", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("links", "--bogus")]
+    [InlineData("nodes", "extra")]
+    [InlineData("reload", "--dry-run=maybe")]
+    [InlineData("expected")]
+    [InlineData("expected", "-1")]
+    [InlineData("link", "disable")]
+    [InlineData("link", "disable", "x")]
+    [InlineData("expected", "many")]
+    [InlineData("link", "enable", "8")]
+    [InlineData("link", "reset", "1")]
+    [InlineData("group", "send")]
+    [InlineData("group", "send", "g", "--interval", "-5")]
+    [InlineData("group", "send", "g", "--size", "99999999")]
+    [InlineData("group", "watch", "")]
+    public void Bad_arguments_are_refused_before_any_connection_with_exit_2(params string[] args)
+    {
+        using var cli = new CliHarness();
+
+        var (exit, output, error) = cli.Run([.. args, "--socket", Path.Combine(cli.Root, "nobody.sock")]);
+
+        Assert.True(exit == 2, $"exit {exit}\n{output}\n{error}");
+        Assert.NotEmpty(error.Trim());
+        Assert.DoesNotContain("is it running?", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
+    }
+}

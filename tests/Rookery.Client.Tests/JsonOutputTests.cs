@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Rookery.Client.Formatting;
+using Rookery.Node.Status;
 
 namespace Rookery.Client.Tests;
 
@@ -45,6 +46,21 @@ public sealed class JsonOutputTests
         AssertHas(Names(link), ["link", "enabled", "connected", "active", "priority", "local_addr", "remote_addr", "latency_us", "tx_data_packets", "rx_data_packets", "down_count", "up_count"]);
         Assert.True(link.GetProperty("active").GetBoolean());
         Assert.Equal(900ul, link.GetProperty("tx_data_packets").GetUInt64());
+    }
+
+    [Fact]
+    public void Links_json_adds_the_dropped_packet_counters()
+    {
+        var links = Samples.ThreeNodeLinks() with { Dropped = new DroppedPackets(3, 1, 7, 2, 0, 4, 120, 0, 0, 5, 6, 8, 9, 10) };
+
+        using var document = JsonDocument.Parse(JsonOutput.Links(links));
+        var dropped = document.RootElement.GetProperty("dropped");
+
+        AssertHas(Names(dropped), ["rx_crypt_errors", "rx_malformed", "rx_unknown_source", "rx_unknown_host", "rx_wrong_link", "rx_not_reachable",
+            "rx_duplicates", "rx_compressed", "rx_reassembly_errors", "rx_stale_pongs", "totem_decode_errors", "totem_strangers",
+            "service_decode_errors", "tx_no_reachable_destination", "rejected"]);
+        Assert.Equal(3, dropped.GetProperty("rx_crypt_errors").GetInt64());
+        Assert.Equal(36, dropped.GetProperty("rejected").GetInt64());
     }
 
     [Fact]

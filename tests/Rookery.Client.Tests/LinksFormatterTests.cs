@@ -43,4 +43,18 @@ public sealed class LinksFormatterTests
         Assert.Contains("nodeid: 3 (tre) unreachable\n   LINK: 0 udp (127.0.1.1->127.0.1.3) enabled pri: 15", text, StringComparison.Ordinal);
         Assert.Contains("   LINK: 1 udp (127.0.2.1->127.0.2.3) disabled pri: 20", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Dropped_packets_are_shown_by_reason_after_the_links()
+    {
+        var links = Samples.ThreeNodeLinks() with { Dropped = new DroppedPackets(3, 1, 7, 2, 0, 4, 120, 0, 0, 5, 6, 8, 9, 10) };
+
+        var text = LinksFormatter.Format(links);
+
+        Assert.EndsWith(
+            "\nDropped packets (counted, not logged): crypto: 3 malformed: 1 unknown source: 7 unknown host: 2 wrong link: 0 not reachable: 4 duplicate: 120 compressed: 0 reassembly: 0 stale pong: 5 totem decode: 6 totem stranger: 8 service decode: 9 unsent: 10\n",
+            text,
+            StringComparison.Ordinal);
+        Assert.Equal(36, links.Dropped!.Rejected);
+    }
 }

@@ -108,6 +108,17 @@ public sealed class StatusFormatterTests
             section);
     }
 
+    [Fact]
+    public void Links_section_ends_with_the_number_of_rejected_packets()
+    {
+        var status = Samples.ThreeNodeStatus();
+        status = status with { Links = status.Links with { Dropped = new DroppedPackets(3, 0, 1, 0, 2, 4, 99, 0, 0, 7, 0, 0, 0, 5) } };
+
+        var text = StatusFormatter.FormatStatus(status, s_docsDate);
+
+        Assert.EndsWith("0x00000003          1         20          0   disabled tre\nRejected packets: 4 (bad or from strangers; 'rookery links' shows every drop counter)\n", text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(2025, 11, 7, "Fri Nov  7 12:00:00 2025")]
     [InlineData(2021, 9, 14, "Tue Sep 14 12:00:00 2021")]

@@ -122,7 +122,7 @@ public sealed class LoggingTests : IDisposable
 
         var sinks = LogSetup.CreateSinks(new LoggingSettings(), TextWriter.Null, k => environment.GetValueOrDefault(k), [], path);
 
-        Assert.IsType<JournalLogSink>(Assert.Single(sinks));
+        Assert.IsType<JournalLogSink>(Assert.IsType<FilteredLogSink>(Assert.Single(sinks)).Inner);
         foreach (var sink in sinks)
         {
             sink.Dispose();
@@ -135,9 +135,11 @@ public sealed class LoggingTests : IDisposable
         var problems = new List<string>();
         var settings = new LoggingSettings { ToLogfile = true, Logfile = Path.Combine(_directory, "r.log") };
 
-        var sinks = LogSetup.CreateSinks(settings, TextWriter.Null, _ => null, problems, Path.Combine(_directory, "none.sock"));
+        var sinks = LogSetup.CreateSinks(settings, TextWriter.Null, _ => null, problems, Path.Combine(_directory, "none.sock"), Path.Combine(_directory, "no-syslog"));
 
-        Assert.Equal(2, sinks.Count);
+        Assert.Equal(
+            [typeof(SyslogLogSink), typeof(TextLogSink), typeof(TextLogSink)],
+            sinks.Select(sink => Assert.IsType<FilteredLogSink>(sink).Inner.GetType()));
         Assert.Empty(problems);
         foreach (var sink in sinks)
         {
@@ -153,5 +155,65 @@ public sealed class LoggingTests : IDisposable
         LogSetup.CreateSinks(new LoggingSettings { ToLogfile = true, ToStderr = false }, TextWriter.Null, _ => null, problems);
 
         Assert.Contains("logging.logfile is not set", Assert.Single(problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Syslog_lines_are_rfc3164_with_the_facility_and_corosyncs_severity()
+    {
+        var local3 = SyslogLogSink.Facility("local3")!.Value;
+
+        Assert.Equal(
+            "<157>Mar  8 11:27:45 rookery[42]: [KNET  ] link: host: 2 link: 1 is down",
+            SyslogLogSink.Format(Record(LogPriority.Notice, LogSubsystem.Knet, "link: host: 2 link: 1 is down"), local3, "rookery[42]: "));
+        Assert.StartsWith("<31>", SyslogLogSink.Format(Record(LogPriority.Trace, LogSubsystem.Totem, "t"), SyslogLogSink.DaemonFacility, "r: "), StringComparison.Ordinal);
+        Assert.StartsWith("<27>", SyslogLogSink.Format(Record(LogPriority.Error, LogSubsystem.Totem, "e"), SyslogLogSink.DaemonFacility, "r: "), StringComparison.Ordinal);
+        Assert.Equal(16, SyslogLogSink.Facility("local0"));
+        Assert.Null(SyslogLogSink.Facility("local9"));
+    }
+
+    [Fact]
+    public void To_syslog_outside_systemd_reaches_dev_log_filtered_by_syslog_priority_while_stderr_uses_logfile_priority()
+    {
+        var path = Path.Combine(_directory, "log");
+        using var syslog = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        syslog.Bind(new UnixDomainSocketEndPoint(path));
+        syslog.ReceiveTimeout = 10_000;
+        var config = Rookery.Config.ConfigLoader.Load(
+            "logging {\n to_syslog: yes\n syslog_facility: local5\n syslog_priority: warning\n logfile_priority: notice\n timestamp: off\n}\n", "corosync.conf").Config;
+        var settings = LoggingSettingsFromConfig.From(config.Logging);
+        var stderr = new StringWriter();
+        var problems = new List<string>();
+        using var log = new ClusterLog(settings, LogSetup.CreateSinks(settings, stderr, _ => null, problems, Path.Combine(_directory, "none.sock"), path));
+
+        log.Notice(LogSubsystem.Quorum, "Members[3]: 1 2 3");
+        log.Info(LogSubsystem.Totem, "not shown anywhere");
+        log.Warning(LogSubsystem.Knet, "host: host: 3 has no active links");
+
+        var buffer = new byte[4096];
+        var datagram = Encoding.UTF8.GetString(buffer, 0, syslog.Receive(buffer));
+        Assert.Matches(@"^<172>[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} rookery\[\d+\]: \[KNET  \] host: host: 3 has no active links$", datagram);
+        Assert.Equal(0, syslog.Available);
+        Assert.Equal("notice  [QUORUM] Members[3]: 1 2 3\nwarning [KNET  ] host: host: 3 has no active links\n", stderr.ToString().ReplaceLineEndings("\n"));
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public void Debug_on_overrides_both_priority_filters_as_in_corosync()
+    {
+        var settings = new LoggingSettings { Debug = LogDebug.On, SyslogPriority = LogPriority.Error, LogfilePriority = LogPriority.Error };
+
+        Assert.Equal(LogPriority.Debug, settings.Threshold(LogSubsystem.Totem, LogTarget.Syslog));
+        Assert.Equal(LogPriority.Debug, settings.Threshold(LogSubsystem.Totem, LogTarget.Logfile));
+        Assert.Equal(LogPriority.Error, (settings with { Debug = LogDebug.Off }).Threshold(LogSubsystem.Totem));
+    }
+
+    [Fact]
+    public void Without_a_syslog_daemon_lines_are_counted_not_thrown()
+    {
+        using var sink = new SyslogLogSink(Path.Combine(_directory, "nobody-listens"));
+
+        sink.Write(Record(LogPriority.Notice, LogSubsystem.Main, "m"));
+
+        Assert.Equal(1, sink.Dropped);
     }
 }

@@ -320,6 +320,19 @@ public sealed class VotequorumReloadTests
     }
 
     [Fact]
+    public void WithExpectedVotesTrackingAReloadKeepsTheHighestExpectedVotesSeen()
+    {
+        var cluster = new QuorumTestCluster(3, seed: 33, s => s with { ExpectedVotesTracking = true }).Form();
+        cluster.Command(1, (core, o) => Assert.Equal(QuorumCommandResult.Ok, core.SetExpectedVotes(5, o)));
+        Assert.Equal(5u, cluster.Status(1).ExpectedVotes);
+
+        // The file knows nothing of the barrier (the node passes 0): the running one is the floor, as at startup.
+        cluster.Command(1, (core, o) => Assert.True(core.Reload(cluster.Settings(new NodeId(1)), o)));
+
+        Assert.All(new uint[] { 1, 2, 3 }, n => Assert.Equal(5u, cluster.Status(n).ExpectedVotes));
+    }
+
+    [Fact]
     public void InvalidReloadKeepsTheRunningValues()
     {
         var cluster = new QuorumTestCluster(3, seed: 32).Form();

@@ -9,7 +9,11 @@ public static class ExpectedCommand
     public static Command Build(CliContext context)
     {
         var socket = NodeCommandSupport.SocketOption();
-        var votes = new Argument<long>("N") { Description = "New expected votes (a positive number)" };
+        var votes = new Argument<long>("N")
+        {
+            Description = "New expected votes (a positive number)",
+            CustomParser = NodeCommandSupport.WholeNumber(token => $"New expected votes value was not valid, try a positive number (got {token})"),
+        };
         votes.Validators.Add(r => NodeCommandSupport.Range(r, 1, uint.MaxValue, token => $"New expected votes value was not valid, try a positive number (got {token})"));
         var command = new Command("expected", "Set the expected votes (pvecm expected); refused below the votes present.");
         command.Arguments.Add(votes);

@@ -30,7 +30,11 @@ public static class LinksCommand
     private static Command BuildSwitch(CliContext context, bool enable)
     {
         var socket = NodeCommandSupport.SocketOption();
-        var link = new Argument<int>("N") { Description = $"Link number (0..{Limits.LinksMax - 1})" };
+        var link = new Argument<long>("N")
+        {
+            Description = $"Link number (0..{Limits.LinksMax - 1})",
+            CustomParser = NodeCommandSupport.WholeNumber(token => $"link number '{token}' is not a number; link numbers are 0..{Limits.LinksMax - 1}"),
+        };
         link.Validators.Add(r => NodeCommandSupport.Range(r, 0, Limits.LinksMax - 1, token => $"link number {token} is out of range; link numbers are 0..{Limits.LinksMax - 1}"));
         var local = new Option<bool>("--local") { Description = "Only on this node (default: on every member)" };
         var command = new Command(enable ? "enable" : "disable", enable ? "Put link N back in service." : "Take link N out of service (its traffic fails over to the next link).");
@@ -39,7 +43,7 @@ public static class LinksCommand
         command.Options.Add(socket);
         context.SetAction(command, result => NodeCommandSupport.WithClient(context, result, socket, async (client, cancel) =>
         {
-            var number = result.GetValue(link);
+            var number = (int)result.GetValue(link);
             var clusterWide = !result.GetValue(local);
             await client.SetLinkEnabledAsync(number, enable, clusterWide, cancel).ConfigureAwait(false);
             context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,

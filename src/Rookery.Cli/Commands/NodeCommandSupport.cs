@@ -31,6 +31,22 @@ public static class NodeCommandSupport
         }
     }
 
+    /// <summary>
+    /// Parses a whole number argument, or reports <paramref name="message"/> (given the token) instead of
+    /// System.CommandLine's own "as expected type 'System.Int64'".
+    /// </summary>
+    public static Func<System.CommandLine.Parsing.ArgumentResult, long> WholeNumber(Func<string, string> message) => result =>
+    {
+        var token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (long.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        result.AddError(message(token));
+        return 0;
+    };
+
     public static Option<bool> JsonOption() => new("--json") { Description = "One JSON document on stdout (field names: architecture.md §5)" };
 
     /// <summary>

@@ -57,6 +57,13 @@ public static class LinksFormatter
             }
         }
 
+        if (links.Dropped is { } dropped)
+        {
+            text.Append('\n');
+            text.Append(invariant,
+                $"Dropped packets (counted, not logged): crypto: {dropped.RxCryptErrors} malformed: {dropped.RxMalformed} unknown source: {dropped.RxUnknownSource} unknown host: {dropped.RxUnknownHost} wrong link: {dropped.RxWrongLink} not reachable: {dropped.RxNotReachable} duplicate: {dropped.RxDuplicates} compressed: {dropped.RxCompressed} reassembly: {dropped.RxReassemblyErrors} stale pong: {dropped.RxStalePongs} totem decode: {dropped.TotemDecodeErrors} totem stranger: {dropped.TotemStrangers} service decode: {dropped.ServiceDecodeErrors} unsent: {dropped.TxNoReachableDestination}\n");
+        }
+
         return text.ToString();
     }
 }

@@ -120,6 +120,11 @@ public static class StatusFormatter
                 text.Append(node.Name).Append('\n');
             }
         }
+
+        if (links.Dropped is { } dropped)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"Rejected packets: {dropped.Rejected} (bad or from strangers; 'rookery links' shows every drop counter)\n");
+        }
     }
 
     /// <summary>One word for a link's state: <c>active</c> (carries traffic), <c>connected</c> (standby), <c>down</c>, <c>disabled</c>.</summary>

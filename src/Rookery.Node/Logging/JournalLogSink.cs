@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Rookery.Node.Logging;
@@ -15,21 +14,17 @@ public sealed class JournalLogSink : ILogSink
     /// <summary>Where journald listens for native messages.</summary>
     public const string DefaultSocketPath = "/run/systemd/journal/socket";
 
-    private readonly Socket _socket;
-    private readonly UnixDomainSocketEndPoint _endPoint;
+    private readonly UnixDatagramSender _sender;
     private readonly string _identifier;
-    private readonly Lock _lock = new();
-    private long _dropped;
 
     public JournalLogSink(string socketPath = DefaultSocketPath, string identifier = "rookery")
     {
-        _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        _endPoint = new UnixDomainSocketEndPoint(socketPath);
+        _sender = new UnixDatagramSender(socketPath);
         _identifier = identifier;
     }
 
     /// <summary>Records the journal did not take (socket gone or full); counted, never logged one by one.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => _sender.Dropped;
 
     /// <summary>Whether this process runs under systemd with a journal to talk to.</summary>
     public static bool IsAvailable(Func<string, string?> environment, string socketPath = DefaultSocketPath) =>
@@ -64,30 +59,10 @@ public sealed class JournalLogSink : ILogSink
     public void Write(in LogRecord record)
     {
         var datagram = Encode(record, _identifier);
-        lock (_lock)
-        {
-            try
-            {
-                _socket.SendTo(datagram, _endPoint);
-            }
-            catch (SocketException)
-            {
-                Interlocked.Increment(ref _dropped);
-            }
-            catch (ObjectDisposedException)
-            {
-                Interlocked.Increment(ref _dropped);
-            }
-        }
+        _sender.Send(datagram);
     }
 
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            _socket.Dispose();
-        }
-    }
+    public void Dispose() => _sender.Dispose();
 
     private static void AppendField(MemoryStream buffer, string name, string value)
     {

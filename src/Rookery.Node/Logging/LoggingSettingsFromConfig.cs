@@ -34,8 +34,25 @@ public static class LoggingSettingsFromConfig
                 _ => LogTimestamp.Hires,
             },
             SubsystemDebug = subsystems,
+            SyslogPriority = Priority(logging.SyslogPriority),
+            LogfilePriority = Priority(logging.LogfilePriority),
+            SyslogFacility = SyslogLogSink.Facility(logging.SyslogFacility) ?? SyslogLogSink.DaemonFacility,
         };
     }
+
+    /// <summary>corosync's priority names (<c>logsys_priority_id_get</c>); unknown ones fall back to info.</summary>
+    public static LogPriority Priority(string value) => value switch
+    {
+        "emerg" => LogPriority.Emergency,
+        "alert" => LogPriority.Alert,
+        "crit" => LogPriority.Critical,
+        "err" or "error" => LogPriority.Error,
+        "warning" or "warn" => LogPriority.Warning,
+        "notice" => LogPriority.Notice,
+        "debug" => LogPriority.Debug,
+        "trace" => LogPriority.Trace,
+        _ => LogPriority.Info,
+    };
 
     private static LogDebug Debug(string value) => value switch
     {

@@ -35,4 +35,13 @@ public sealed record ReloadPlan(
     public IReadOnlyList<(LinkId Link, byte Priority)> PrioritiesChanged { get; init; } = [];
 
     public bool LoggingChanged { get; init; }
+
+    /// <summary>Totem's new effective options when they differ from the running ones (timers apply from their next arm).</summary>
+    public Rookery.Totem.TotemOptions? TotemOptions { get; init; }
+
+    /// <summary>votequorum's new settings when its votes, expected votes, two_node or wait_for_all change.</summary>
+    public Rookery.Quorum.QuorumSettings? QuorumSettings { get; init; }
+
+    /// <summary>The knet timers of existing links change (their interface keys or the runtime token they derive from).</summary>
+    public bool LinkTimingChanged { get; init; }
 }

@@ -1,5 +1,9 @@
 using System.Globalization;
 using Rookery.Config;
+using Rookery.Links;
+using Rookery.Node.Stack;
+using Rookery.Quorum;
+using Rookery.Totem;
 
 namespace Rookery.Node.Reload;
 
@@ -17,13 +21,24 @@ public static class ReloadPlanner
         ["version", "threads", "ip_version", "ip_dscp", "netmtu", "transport", "cluster_name", "link_mode",
          "secauth", "crypto_cipher", "crypto_hash", "crypto_model", "keyfile", "key"];
 
-    /// <summary>Totem keys corosync applies live but this build's Totem core takes only at start.</summary>
-    private static readonly string[] s_restartTotemKeys =
-        ["token", "token_coefficient", "token_retransmit", "hold", "consensus", "join", "send_join", "merge", "downcheck",
-         "fail_recv_const", "seqno_unchanged_const", "window_size", "max_messages", "miss_count_const",
-         "token_retransmits_before_loss_const", "token_warning", "max_network_delay", "heartbeat_failures_allowed",
-         "cancel_token_hold_on_retransmit", "knet_pmtud_interval", "knet_mtu", "knet_compression_model",
-         "knet_compression_threshold", "knet_compression_level", "block_unlisted_ips"];
+    /// <summary>Totem keys corosync applies live that Rookery's Totem or link layer uses (through the effective options).</summary>
+    private static readonly string[] s_liveTotemKeys =
+        ["token", "token_coefficient", "token_retransmit", "hold", "consensus", "join", "merge", "fail_recv_const",
+         "seqno_unchanged_const", "window_size", "max_messages", "miss_count_const", "token_retransmits_before_loss_const",
+         "token_warning", "cancel_token_hold_on_retransmit"];
+
+    /// <summary>Totem keys corosync applies live that Rookery accepts but has no use for (knet tuning it does differently).</summary>
+    private static readonly string[] s_unusedTotemKeys =
+        ["send_join", "downcheck", "max_network_delay", "heartbeat_failures_allowed", "knet_pmtud_interval", "knet_mtu",
+         "knet_compression_model", "knet_compression_threshold", "knet_compression_level", "block_unlisted_ips"];
+
+    /// <summary>Quorum keys votequorum reads only at startup (<c>votequorum_set_icmap_ro_keys</c>).</summary>
+    private static readonly string[] s_startupQuorumKeys =
+        ["wait_for_all", "last_man_standing", "last_man_standing_window", "auto_tie_breaker", "auto_tie_breaker_node",
+         "allow_downscale", "expected_votes_tracking"];
+
+    /// <summary>Quorum keys votequorum re-reads at a reload (<c>votequorum_readconfig(RUNTIME)</c>).</summary>
+    private static readonly string[] s_liveQuorumKeys = ["expected_votes", "votes", "two_node"];
 
     /// <summary>Interface keys that may not change for a link that already exists.</summary>
     private static readonly string[] s_immutableInterfaceKeys = ["mcastport", "knet_transport", "bindnetaddr", "mcastaddr", "broadcast", "ttl"];
@@ -45,8 +60,8 @@ public static class ReloadPlanner
         var applied = new List<string>();
         var refused = new List<string>();
         CompareImmutable(current, next, refused);
-        CompareRestartOnly(current, next, refused);
-        CompareQuorum(current, next, refused);
+        var totemOptions = CompareTotem(current, next, applied, refused);
+        var quorumSettings = CompareQuorum(current, next, local, applied, refused);
 
         var localBefore = current.FindNode(local);
         var localAfter = next.FindNode(local);
@@ -81,7 +96,17 @@ public static class ReloadPlanner
                     refused.Add($"Modified entry 'totem.interface.{link}.{key}' in corosync.conf cannot be changed at run-time");
                 }
             }
+
+            foreach (var key in LinkTimingOptions.Keys)
+            {
+                if (before?.Keys[key] != after?.Keys[key])
+                {
+                    applied.Add($"link {link}: {key} {before?.Keys[key] ?? "(default)"} -> {after?.Keys[key] ?? "(default)"}");
+                }
+            }
         }
+
+        var linkTimingChanged = CheckLinkTiming(current, next, refused);
 
         foreach (var link in next.ConfiguredLinks.Except(current.ConfiguredLinks))
         {
@@ -120,6 +145,9 @@ public static class ReloadPlanner
             NodesRemoved = nodesRemoved,
             PrioritiesChanged = priorities,
             LoggingChanged = loggingChanged,
+            TotemOptions = totemOptions,
+            QuorumSettings = quorumSettings,
+            LinkTimingChanged = linkTimingChanged,
         };
     }
 
@@ -154,27 +182,166 @@ public static class ReloadPlanner
         }
     }
 
-    private static void CompareRestartOnly(CorosyncConfig current, CorosyncConfig next, List<string> refused)
+    /// <summary>
+    /// The Totem keys: live ones are applied through the effective options (the new timers are listed with corosync's
+    /// <c>runtime.config.totem.*</c> names, which also catches a token changed by <c>token_coefficient</c> and a new node
+    /// count); unused ones are accepted and said so. Returns the new options when they differ from the running ones.
+    /// </summary>
+    private static TotemOptions? CompareTotem(CorosyncConfig current, CorosyncConfig next, List<string> applied, List<string> refused)
     {
-        foreach (var key in s_restartTotemKeys)
+        foreach (var key in s_liveTotemKeys)
         {
             if (current.Totem.Keys[key] != next.Totem.Keys[key])
             {
-                refused.Add($"Modified entry 'totem.{key}' cannot be changed at run-time by this version of rookery; restart the nodes to apply it");
+                applied.Add($"totem.{key}: {current.Totem.Keys[key] ?? "(default)"} -> {next.Totem.Keys[key] ?? "(default)"}");
             }
         }
+
+        foreach (var key in s_unusedTotemKeys)
+        {
+            if (current.Totem.Keys[key] != next.Totem.Keys[key])
+            {
+                applied.Add($"totem.{key}: {current.Totem.Keys[key] ?? "(default)"} -> {next.Totem.Keys[key] ?? "(default)"} (accepted; rookery does not use it)");
+            }
+        }
+
+        var before = NodeStackFactory.TotemOptionsFor(current);
+        var after = NodeStackFactory.TotemOptionsFor(next);
+        var problems = after.Validate();
+        if (problems.Count > 0)
+        {
+            refused.AddRange(problems.Select(p => $"Configuration is not valid: {p}"));
+            return null;
+        }
+
+        if (before == after)
+        {
+            return null;
+        }
+
+        var changes = TotemChanges(before, after);
+        applied.AddRange(changes.Select(c => $"runtime.config.totem.{c.Key}: {c.Before} -> {c.After}"));
+        if (changes.Count == 0)
+        {
+            applied.Add("runtime.config.totem: Totem options changed");
+        }
+
+        return after;
     }
 
-    private static void CompareQuorum(CorosyncConfig current, CorosyncConfig next, List<string> refused)
+    /// <summary>The effective Totem values that differ, named as corosync's <c>runtime.config.totem.*</c> keys (ms for timers).</summary>
+    public static IReadOnlyList<(string Key, string Before, string After)> TotemChanges(TotemOptions before, TotemOptions after)
     {
-        foreach (var key in current.Quorum.Keys.Select(k => k.Key).Union(next.Quorum.Keys.Select(k => k.Key)).Order(StringComparer.Ordinal))
+        var changes = new List<(string, string, string)>();
+        void Compare<T>(string key, T old, T now)
+            where T : IEquatable<T>
         {
-            if (key != "provider" && current.Quorum.Keys[key] != next.Quorum.Keys[key])
+            if (!old.Equals(now))
             {
-                refused.Add($"Modified entry 'quorum.{key}' cannot be changed at run-time by this version of rookery; use 'rookery expected N' or restart the nodes");
+                changes.Add((key, Convert.ToString(old, CultureInfo.InvariantCulture)!, Convert.ToString(now, CultureInfo.InvariantCulture)!));
             }
         }
+
+        Compare("token", before.Token.Milliseconds, after.Token.Milliseconds);
+        Compare("token_retransmit", before.TokenRetransmit.Milliseconds, after.TokenRetransmit.Milliseconds);
+        Compare("hold", before.Hold.Milliseconds, after.Hold.Milliseconds);
+        Compare("token_warning", before.TokenWarningPercent, after.TokenWarningPercent);
+        Compare("join", before.Join.Milliseconds, after.Join.Milliseconds);
+        Compare("consensus", before.Consensus.Milliseconds, after.Consensus.Milliseconds);
+        Compare("merge", before.Merge.Milliseconds, after.Merge.Milliseconds);
+        Compare("fail_recv_const", before.FailReceiveConst, after.FailReceiveConst);
+        Compare("seqno_unchanged_const", before.SeqnoUnchangedConst, after.SeqnoUnchangedConst);
+        Compare("window_size", before.WindowSize, after.WindowSize);
+        Compare("max_messages", before.MaxMessages, after.MaxMessages);
+        Compare("miss_count_const", before.MissCountConst, after.MissCountConst);
+        Compare("cancel_token_hold_on_retransmit", before.CancelTokenHoldOnRetransmit ? 1 : 0, after.CancelTokenHoldOnRetransmit ? 1 : 0);
+        return changes;
     }
+
+    /// <summary>
+    /// The quorum keys as votequorum takes them at a reload: expected_votes, votes, two_node and the nodelist's
+    /// quorum_votes are re-read (the new values go to the members); the startup-only keys are refused with corosync's
+    /// message; a combination votequorum would refuse is refused with its message. Returns the settings to apply when
+    /// votequorum's view changes.
+    /// </summary>
+    private static QuorumSettings? CompareQuorum(CorosyncConfig current, CorosyncConfig next, NodeId local, List<string> applied, List<string> refused)
+    {
+        var keys = current.Quorum.Keys.Select(k => k.Key).Union(next.Quorum.Keys.Select(k => k.Key)).Order(StringComparer.Ordinal);
+        foreach (var key in keys)
+        {
+            if (key == "provider" || current.Quorum.Keys[key] == next.Quorum.Keys[key])
+            {
+                continue;
+            }
+
+            if (s_startupQuorumKeys.Contains(key))
+            {
+                refused.Add($"Modified entry 'quorum.{key}' in corosync.conf cannot be changed at run-time");
+            }
+            else if (s_liveQuorumKeys.Contains(key))
+            {
+                applied.Add($"quorum.{key}: {current.Quorum.Keys[key] ?? "(default)"} -> {next.Quorum.Keys[key] ?? "(default)"}");
+            }
+            else
+            {
+                refused.Add($"Modified entry 'quorum.{key}' cannot be changed at run-time by this version of rookery (no quorum device support); restart the nodes to apply it");
+            }
+        }
+
+        if (!next.Quorum.IsVotequorum || next.FindNode(local) is null)
+        {
+            return null;
+        }
+
+        var log = new List<QuorumLogLine>();
+        var before = QuorumConfiguration.Resolve(NodeStackFactory.QuorumSettingsFor(current, local, 0), log, out _);
+        var settings = NodeStackFactory.QuorumSettingsFor(next, local, 0);
+        var after = QuorumConfiguration.Resolve(settings, log, out var error);
+        if (after is null)
+        {
+            refused.Add(error!);
+            return null;
+        }
+
+        if (before is not null && before.Votes == after.Votes && before.ExpectedVotes == after.ExpectedVotes &&
+            before.TwoNode == after.TwoNode && before.WaitForAll == after.WaitForAll)
+        {
+            return null;
+        }
+
+        if (before is not null)
+        {
+            applied.Add(string.Create(CultureInfo.InvariantCulture,
+                $"votequorum: votes {before.Votes} -> {after.Votes}, expected votes {before.ExpectedVotes} -> {after.ExpectedVotes}, two_node {(before.TwoNode ? 1 : 0)} -> {(after.TwoNode ? 1 : 0)}, wait_for_all {(before.WaitForAll ? 1 : 0)} -> {(after.WaitForAll ? 1 : 0)}"));
+        }
+
+        return settings;
+    }
+
+    /// <summary>
+    /// Checks the knet timers of every link against the new runtime token (refusing what the link layer would refuse)
+    /// and says whether any (peer, link) timer changes: interface timing keys or the runtime token they derive from.
+    /// </summary>
+    private static bool CheckLinkTiming(CorosyncConfig current, CorosyncConfig next, List<string> refused)
+    {
+        var changed = false;
+        foreach (var link in next.ConfiguredLinks)
+        {
+            var errors = new List<string>();
+            var after = LinkTimingOptions.FromInterfaceKeys(TimingKeys(next, link), next.Timers.Token, errors);
+            refused.AddRange(errors.Select(e => $"totem.interface.{link}: {e}"));
+            if (errors.Count == 0 && current.ConfiguredLinks.Contains(link))
+            {
+                var before = LinkTimingOptions.FromInterfaceKeys(TimingKeys(current, link), current.Timers.Token, []);
+                changed |= before != after;
+            }
+        }
+
+        return changed;
+    }
+
+    private static Dictionary<string, string> TimingKeys(CorosyncConfig config, LinkId link) =>
+        (config.Totem.Interface(link)?.Keys ?? KeyValues.Empty).ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal);
 
     private static void CompareNodes(
         CorosyncConfig current,
@@ -215,7 +382,7 @@ public static class ReloadPlanner
 
             if (before.QuorumVotes != after.QuorumVotes)
             {
-                refused.Add($"Modified entry 'nodelist.node.{id}.quorum_votes' cannot be changed at run-time by this version of rookery");
+                applied.Add($"nodelist.node.{id}.quorum_votes: {before.QuorumVotes} -> {after.QuorumVotes}");
             }
 
             foreach (var (link, address) in after.RingAddresses)

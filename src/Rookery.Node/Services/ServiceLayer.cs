@@ -121,6 +121,17 @@ public sealed class ServiceLayer
         return result;
     }
 
+    /// <summary>
+    /// A reload's new quorum settings (corosync <c>votequorum_refresh_config</c>): votes, expected votes and two_node
+    /// are re-read and announced to the members. False when votequorum refused them (its message is logged).
+    /// </summary>
+    public bool ReloadQuorum(QuorumSettings settings, List<ServiceOutput> outputs)
+    {
+        var applied = _quorum.Reload(settings, _quorumOutputs);
+        Flush(outputs);
+        return applied;
+    }
+
     /// <summary>Asks every member (this one included) to reload its configuration.</summary>
     public void RequestReload(ulong requestId, List<ServiceOutput> outputs) =>
         outputs.Add(Executive(CfgMessages.EncodeReloadConfig(_local.Value, requestId)));

@@ -124,7 +124,16 @@ public sealed partial class ClusterNode
             BuildLinks());
     }
 
-    private LinksStatus BuildLinks() => new(_stack.Local.Value, _config.Totem.Transport, _links.Status(_config, _stack.PeerLinkPriority));
+    private LinksStatus BuildLinks()
+    {
+        var knet = _links.Core.Counters;
+        var totem = _stack.Totem.Stats;
+        var dropped = new DroppedPackets(
+            knet.RxCryptErrors, knet.RxMalformed, _links.DatagramsFromUnknownSources, knet.RxUnknownHost, knet.RxWrongLink,
+            knet.RxNotReachable, knet.RxDuplicates, knet.RxCompressed, knet.RxReassemblyErrors, knet.RxStalePongs,
+            totem.DecodeErrors, totem.RxMessagesDropped, _stack.Services.MalformedMessages, knet.TxNoReachableDestination);
+        return new(_stack.Local.Value, _config.Totem.Transport, _links.Status(_config, _stack.PeerLinkPriority), dropped);
+    }
 
     /// <summary>Hands group events to the local connections they are for.</summary>
     private void DispatchGroupEvent(Instant now, LocalGroupEvent groupEvent)

@@ -80,6 +80,11 @@ public sealed partial class ClusterNode
                 report = report with { Ok = false, Refused = bindErrors, Applied = [] };
             }
         }
+        else
+        {
+            // All or nothing: the report says what was applied, and that is nothing.
+            report = report with { Applied = [] };
+        }
 
         foreach (var line in report.Errors)
         {
@@ -132,6 +137,17 @@ public sealed partial class ClusterNode
             opened.Add(change.Link);
         }
 
+        // The last step that can fail: Totem takes the new timers or nothing changes (the plan validated them already).
+        if (plan.TotemOptions is { } totemOptions && _stack.Totem.Reconfigure(totemOptions) is { Count: > 0 } totemErrors)
+        {
+            foreach (var link in opened)
+            {
+                _links.CloseLocalLink(link);
+            }
+
+            return [.. totemErrors];
+        }
+
         var token = next.Timers.Token;
         foreach (var node in plan.NodesRemoved)
         {
@@ -165,10 +181,20 @@ public sealed partial class ClusterNode
             _links.SetPriority(link, priority);
         }
 
+        if (plan.LinkTimingChanged)
+        {
+            _links.RefreshTiming(next, token, errors);
+        }
+
         _config = next;
         if (plan.NodesAdded.Count > 0 || plan.NodesRemoved.Count > 0)
         {
             _stack.SetNodelist(now, Nodelist(next));
+        }
+
+        if (plan.QuorumSettings is { } quorumSettings && !_stack.ReloadQuorum(now, quorumSettings))
+        {
+            errors.Add("votequorum kept its running values: the new quorum settings were refused (see the VOTEQ lines)");
         }
 
         if (plan.LoggingChanged)

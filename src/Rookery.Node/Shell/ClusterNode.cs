@@ -192,7 +192,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     {
         if (options.LogDestinationsFromConfig)
         {
-            log.Reconfigure(LoggingSettingsFromConfig.From(config.Logging), CurrentSinks(log, config));
+            log.Reconfigure(LoggingSettingsFromConfig.From(config.Logging), CurrentSinks(log, options, config));
         }
         else
         {
@@ -200,10 +200,10 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         }
     }
 
-    private static IReadOnlyList<ILogSink> CurrentSinks(ClusterLog log, CorosyncConfig config)
+    private static IReadOnlyList<ILogSink> CurrentSinks(ClusterLog log, NodeOptions options, CorosyncConfig config)
     {
         var problems = new List<string>();
-        var sinks = LogSetup.CreateSinks(LoggingSettingsFromConfig.From(config.Logging), Console.Error, Environment.GetEnvironmentVariable, problems);
+        var sinks = options.CreateLogSinks(LoggingSettingsFromConfig.From(config.Logging), problems);
         foreach (var problem in problems)
         {
             log.Warning(LogSubsystem.Main, problem);
@@ -396,8 +396,17 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A sync finished. The first one that completes in a ring containing this node makes it ready (systemd READY=1,
+    /// as corosync's <c>corosync_sync_completed</c>): it is operational in a ring and its services are synchronised.
+    /// </summary>
     private void OnSyncCompleted(SyncCompleted completed)
     {
+        if (!completed.Members.Contains(_stack.Local))
+        {
+            return;
+        }
+
         if (_firstSync.TrySetResult(true))
         {
             _notifier.Ready(SystemdStatus());

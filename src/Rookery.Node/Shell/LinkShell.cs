@@ -185,6 +185,28 @@ public sealed class LinkShell : IDisposable
         });
     }
 
+    /// <summary>
+    /// A reload changed knet timers (interface keys or the runtime token they derive from): every (peer, link) takes
+    /// the new ones from its next ping, as corosync refreshes every host's links at the end of a reload.
+    /// </summary>
+    public void RefreshTiming(CorosyncConfig config, Duration runtimeToken, List<string> errors)
+    {
+        foreach (var (peer, link) in _addresses.Keys.Order().ToArray())
+        {
+            var linkId = new LinkId((byte)link);
+            var keys = (config.Totem.Interface(linkId)?.Keys ?? KeyValues.Empty).ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal);
+            var timingErrors = new List<string>();
+            var timing = LinkTimingOptions.FromInterfaceKeys(keys, runtimeToken, timingErrors);
+            if (timingErrors.Count > 0)
+            {
+                errors.AddRange(timingErrors.Select(e => $"totem.interface.{link}: {e}"));
+                continue;
+            }
+
+            _links.SetLinkTiming(new NodeId(peer), linkId, timing);
+        }
+    }
+
     public void RemovePeerLink(Instant now, NodeId peer, LinkId link)
     {
         if (_addresses.Remove((peer.Value, link.Value), out var endPoint))

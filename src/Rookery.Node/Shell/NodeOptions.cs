@@ -24,6 +24,14 @@ public sealed record NodeOptions
     /// <value>True by default.</value>
     public bool LogDestinationsFromConfig { get; init; } = true;
 
+    /// <summary>
+    /// Builds the log destinations for a <c>logging {}</c> section (with <see cref="LogDestinationsFromConfig"/>); the
+    /// daemon passes its stderr and environment. Problems (e.g. an unwritable log file) go to the list.
+    /// </summary>
+    /// <value>stderr of this process and its environment by default.</value>
+    public Func<Logging.LoggingSettings, List<string>, IReadOnlyList<Logging.ILogSink>> CreateLogSinks { get; init; } =
+        (settings, problems) => Logging.LogSetup.CreateSinks(settings, Console.Error, Environment.GetEnvironmentVariable, problems);
+
     /// <summary>This host's name, for finding the local node.</summary>
     public Func<string> HostName { get; init; } = () => Dns.GetHostName();
 

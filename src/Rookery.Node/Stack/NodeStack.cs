@@ -145,6 +145,10 @@ public sealed class NodeStack
         return 0;
     });
 
+    /// <summary>A reload's quorum settings (see <see cref="ServiceLayer.ReloadQuorum"/>).</summary>
+    public bool ReloadQuorum(Instant now, QuorumSettings settings) =>
+        Command(now, () => _services.ReloadQuorum(settings, _serviceOutputs));
+
     /// <summary>A reload changed this node's link priorities: announce them to the members.</summary>
     public void SetLinkPriorities(Instant now, LinkPriorities priorities) => Command(now, () =>
     {

@@ -46,7 +46,51 @@ public sealed record MemberInfo(uint Nodeid, uint Votes, string Name, bool Local
 /// <param name="LocalNodeid">This node's id.</param>
 /// <param name="Transport">corosync: <c>totem.transport</c>.</param>
 /// <param name="Nodes">Every node of the nodelist, ascending by node id, the local node included.</param>
-public sealed record LinksStatus(uint LocalNodeid, string Transport, IReadOnlyList<NodeLinks> Nodes);
+/// <param name="Dropped">Per-packet problems since the node started, counted instead of logged one by one (JSON <c>dropped</c>).</param>
+public sealed record LinksStatus(uint LocalNodeid, string Transport, IReadOnlyList<NodeLinks> Nodes, DroppedPackets? Dropped = null);
+
+/// <summary>
+/// Packets the node dropped, by reason, since it started (knet's and totemsrp's counters; neither logs them one by one).
+/// </summary>
+/// <param name="RxCryptErrors">Authentication or decryption failed (wrong key, clear text, corruption).</param>
+/// <param name="RxMalformed">Not a valid knet packet once decrypted.</param>
+/// <param name="RxUnknownSource">From an address that is no configured peer's address on that link.</param>
+/// <param name="RxUnknownHost">A knet host id that is not a configured peer ("Unable to find source host").</param>
+/// <param name="RxWrongLink">For a link that is not configured, disabled, or not the one the packet names.</param>
+/// <param name="RxNotReachable">Data from a peer not reachable yet ("Source host not reachable yet").</param>
+/// <param name="RxDuplicates">Data already delivered (copies sent on several links).</param>
+/// <param name="RxCompressed">Compressed data (Rookery does not decompress).</param>
+/// <param name="RxReassemblyErrors">Fragments that cannot form a message.</param>
+/// <param name="RxStalePongs">Pongs we did not ask for or that came back too late.</param>
+/// <param name="TotemDecodeErrors">Totem messages that failed to decode.</param>
+/// <param name="TotemStrangers">Totem messages from a node outside the nodelist, or before Totem started.</param>
+/// <param name="ServiceDecodeErrors">Service messages (cpg, votequorum, cmap, cfg, sync) that failed to decode.</param>
+/// <param name="TxNoReachableDestination">Messages not sent because no destination was reachable.</param>
+public sealed record DroppedPackets(
+    long RxCryptErrors,
+    long RxMalformed,
+    long RxUnknownSource,
+    long RxUnknownHost,
+    long RxWrongLink,
+    long RxNotReachable,
+    long RxDuplicates,
+    long RxCompressed,
+    long RxReassemblyErrors,
+    long RxStalePongs,
+    long TotemDecodeErrors,
+    long TotemStrangers,
+    long ServiceDecodeErrors,
+    long TxNoReachableDestination)
+{
+    /// <summary>
+    /// Packets rejected as bad or from strangers: a wrong key, corruption, an unknown sender, compressed data,
+    /// broken fragments, undecodable Totem or service messages. The other counters also move in a healthy cluster
+    /// (copies on several links, late pongs, sends while alone or while a link changes) and are not counted here.
+    /// </summary>
+    public long Rejected =>
+        RxCryptErrors + RxMalformed + RxUnknownSource + RxUnknownHost + RxCompressed + RxReassemblyErrors +
+        TotemDecodeErrors + TotemStrangers + ServiceDecodeErrors;
+}
 
 /// <summary>One node's links as seen from the local node.</summary>
 /// <param name="Nodeid">The node id.</param>

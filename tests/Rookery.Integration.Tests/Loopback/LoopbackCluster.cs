@@ -19,10 +19,11 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
     private readonly Dictionary<int, ulong> _writtenVersions = [];
 
-    public LoopbackCluster()
+    /// <param name="second">A second cluster of the same test process: its addresses use 200..249 as second octet, not 100..199.</param>
+    public LoopbackCluster(bool second = false)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("rookery-loopback-").FullName;
-        Base = 100 + (Environment.ProcessId % 100);
+        Base = second ? 200 + (Environment.ProcessId % 50) : 100 + (Environment.ProcessId % 100);
         File.WriteAllBytes(KeyPath, System.Security.Cryptography.RandomNumberGenerator.GetBytes(256));
         for (var id = 1; id <= NodeCount; id++)
         {
@@ -62,12 +63,17 @@ public sealed class LoopbackCluster : IAsyncDisposable
     /// <summary>The config_version last written to node <paramref name="id"/>'s file (tests run in any order, and one of them reloads).</summary>
     public ulong WrittenConfigVersion(int id) => _writtenVersions.TryGetValue(id, out var version) ? version : 0;
 
-    public void WriteConfig(int id, ulong configVersion, bool withLink1)
+    /// <param name="id">The node whose file is written.</param>
+    /// <param name="configVersion">totem.config_version.</param>
+    /// <param name="withLink1">Whether link 1 is configured.</param>
+    /// <param name="token">totem.token in ms.</param>
+    /// <param name="quorumKeys">Extra lines for the quorum section (e.g. <c>"  expected_votes: 4\n"</c>).</param>
+    public void WriteConfig(int id, ulong configVersion, bool withLink1, int token = 2000, string quorumKeys = "")
     {
         _writtenVersions[id] = configVersion;
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"totem {{\n  version: 2\n  cluster_name: loopback\n  config_version: {configVersion}\n");
-        text.Append(CultureInfo.InvariantCulture, $"  secauth: on\n  keyfile: {KeyPath}\n  token: 2000\n");
+        text.Append(CultureInfo.InvariantCulture, $"  secauth: on\n  keyfile: {KeyPath}\n  token: {token}\n");
 
         // Tolerant link timers: the two CPUs of a test machine are shared by three daemons, the test and the build.
         text.Append("  interface {\n    linknumber: 0\n    knet_link_priority: 15\n    knet_ping_interval: 100\n    knet_ping_timeout: 800\n  }\n");
@@ -76,7 +82,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
             text.Append("  interface {\n    linknumber: 1\n    knet_link_priority: 20\n    knet_ping_interval: 100\n    knet_ping_timeout: 800\n  }\n");
         }
 
-        text.Append("}\n\nlogging {\n  to_syslog: no\n  timestamp: hires\n}\n\nquorum {\n  provider: corosync_votequorum\n}\n\nnodelist {\n");
+        text.Append("}\n\nlogging {\n  to_syslog: no\n  timestamp: hires\n}\n\nquorum {\n  provider: corosync_votequorum\n").Append(quorumKeys).Append("}\n\nnodelist {\n");
         for (var node = 1; node <= NodeCount; node++)
         {
             text.Append(CultureInfo.InvariantCulture, $"  node {{\n    name: n{node}\n    nodeid: {node}\n    quorum_votes: 1\n    ring0_addr: {Address(0, node)}\n");
@@ -131,6 +137,22 @@ public sealed class LoopbackCluster : IAsyncDisposable
         for (var id = 1; id <= NodeCount; id++)
         {
             Start(id);
+        }
+    }
+
+    /// <summary>Waits for node <paramref name="id"/>'s daemon to exit by itself; its exit code, or null when it still runs at the deadline.</summary>
+    public async Task<int?> WaitForExitAsync(int id, TimeSpan deadline)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(deadline);
+        try
+        {
+            await _daemons[id].WaitForExitAsync(timeout.Token);
+            return _daemons[id].ExitCode;
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            return null;
         }
     }
 

@@ -11,9 +11,17 @@ namespace Rookery.Integration.Tests.Loopback;
 
 /// <summary>Starts the three-node loopback cluster once for the tests of <see cref="LoopbackClusterTests"/>.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class LoopbackClusterFixture : IAsyncLifetime
+public class LoopbackClusterFixture : IAsyncLifetime
 {
-    public LoopbackCluster Cluster { get; } = new();
+    public LoopbackClusterFixture()
+        : this(new LoopbackCluster())
+    {
+    }
+
+    /// <param name="cluster">A cluster whose files are written, not yet started.</param>
+    protected LoopbackClusterFixture(LoopbackCluster cluster) => Cluster = cluster;
+
+    public LoopbackCluster Cluster { get; }
 
     public async ValueTask InitializeAsync()
     {

@@ -7,11 +7,11 @@ public sealed class ReloadPlannerTests
 {
     private static readonly NodeId s_local = new(1);
 
-    private static string Config(ulong version, bool link1 = false, string node2Ring0 = "127.0.1.2", string extraTotem = "", bool node4 = false, int priority1 = 10) =>
+    private static string Config(ulong version, bool link1 = false, string node2Ring0 = "127.0.1.2", string extraTotem = "", bool node4 = false, int priority1 = 10, string extraQuorum = "", string extraInterface0 = "") =>
         "totem {\n version: 2\n cluster_name: test\n config_version: " + version + "\n" + extraTotem +
-        " interface {\n  linknumber: 0\n  knet_link_priority: 15\n }\n" +
+        " interface {\n  linknumber: 0\n  knet_link_priority: 15\n" + extraInterface0 + " }\n" +
         (link1 ? " interface {\n  linknumber: 1\n  knet_link_priority: " + priority1 + "\n }\n" : "") +
-        "}\nquorum {\n provider: corosync_votequorum\n}\nnodelist {\n" +
+        "}\nquorum {\n provider: corosync_votequorum\n" + extraQuorum + "}\nnodelist {\n" +
         Node(1, "127.0.1.1", link1 ? "127.0.2.1" : null) +
         Node(2, node2Ring0, link1 ? "127.0.2.2" : null) +
         Node(3, "127.0.1.3", link1 ? "127.0.2.3" : null) +
@@ -107,5 +107,82 @@ public sealed class ReloadPlannerTests
 
         Assert.True(plan.CanApply);
         Assert.Empty(plan.Applied);
+    }
+
+    [Fact]
+    public void Changed_totem_timers_apply_live_and_the_effective_values_are_listed()
+    {
+        var plan = Plan(Config(5), Config(6, extraTotem: " token: 5000\n consensus: 7000\n"));
+
+        Assert.True(plan.CanApply, string.Join("\n", plan.Refused.Concat(plan.Errors)));
+        Assert.Contains("totem.token: (default) -> 5000", plan.Applied);
+        Assert.Contains("totem.consensus: (default) -> 7000", plan.Applied);
+        Assert.Contains("runtime.config.totem.token: 3650 -> 5650", plan.Applied);
+        Assert.Contains("runtime.config.totem.consensus: 4380 -> 7000", plan.Applied);
+        Assert.Equal(Duration.FromMilliseconds(5650), plan.TotemOptions!.Token);
+        Assert.Equal(Duration.FromMilliseconds(7000), plan.TotemOptions.Consensus);
+        Assert.False(plan.LinkTimingChanged, "Rookery's own link timers (no knet_ping_* keys) do not derive from the token");
+        Assert.True(Plan(Config(5, extraInterface0: "  knet_ping_interval: 100\n"), Config(6, extraTotem: " token: 5000\n", extraInterface0: "  knet_ping_interval: 100\n")).LinkTimingChanged,
+            "knet's ping timeout derives from the runtime token");
+    }
+
+    [Fact]
+    public void A_new_node_raises_the_runtime_token_and_the_expected_votes()
+    {
+        var plan = Plan(Config(5), Config(6, node4: true));
+
+        Assert.True(plan.CanApply, string.Join("\n", plan.Refused.Concat(plan.Errors)));
+        Assert.Contains("runtime.config.totem.token: 3650 -> 4300", plan.Applied);
+        Assert.Contains("votequorum: votes 1 -> 1, expected votes 3 -> 4, two_node 0 -> 0, wait_for_all 0 -> 0", plan.Applied);
+        Assert.NotNull(plan.QuorumSettings);
+    }
+
+    [Fact]
+    public void Quorum_keys_votequorum_rereads_apply_live()
+    {
+        var expected = Plan(Config(5), Config(6, extraQuorum: " expected_votes: 5\n"));
+        var votes = Plan(Config(5), Config(6).Replace("  nodeid: 1\n", "  nodeid: 1\n  quorum_votes: 2\n", StringComparison.Ordinal));
+
+        Assert.True(expected.CanApply, string.Join("\n", expected.Refused.Concat(expected.Errors)));
+        Assert.Contains("quorum.expected_votes: (default) -> 5", expected.Applied);
+        Assert.Contains("votequorum: votes 1 -> 1, expected votes 3 -> 5, two_node 0 -> 0, wait_for_all 0 -> 0", expected.Applied);
+        Assert.Equal(5u, expected.QuorumSettings!.ExpectedVotes);
+        Assert.True(votes.CanApply, string.Join("\n", votes.Refused.Concat(votes.Errors)));
+        Assert.Contains("nodelist.node.1.quorum_votes: 1 -> 2", votes.Applied);
+        Assert.Contains("votequorum: votes 1 -> 2, expected votes 3 -> 4, two_node 0 -> 0, wait_for_all 0 -> 0", votes.Applied);
+    }
+
+    [Theory]
+    [InlineData(" wait_for_all: 1\n", "wait_for_all")]
+    [InlineData(" last_man_standing: 1\n", "last_man_standing")]
+    [InlineData(" auto_tie_breaker: 1\n", "auto_tie_breaker")]
+    [InlineData(" allow_downscale: 1\n", "allow_downscale")]
+    public void Quorum_keys_votequorum_reads_only_at_startup_are_refused_with_corosyncs_words(string change, string key)
+    {
+        var plan = Plan(Config(5), Config(6, extraQuorum: change, extraTotem: " token: 5000\n"));
+
+        Assert.False(plan.CanApply);
+        Assert.Contains($"Modified entry 'quorum.{key}' in corosync.conf cannot be changed at run-time", plan.Refused);
+    }
+
+    [Fact]
+    public void Changed_knet_ping_timers_apply_to_existing_links()
+    {
+        var plan = Plan(Config(5), Config(6, extraInterface0: "  knet_ping_timeout: 900\n  knet_ping_interval: 150\n"));
+
+        Assert.True(plan.CanApply, string.Join("\n", plan.Refused.Concat(plan.Errors)));
+        Assert.Contains("link 0: knet_ping_timeout (default) -> 900", plan.Applied);
+        Assert.Contains("link 0: knet_ping_interval (default) -> 150", plan.Applied);
+        Assert.True(plan.LinkTimingChanged);
+        Assert.Null(plan.TotemOptions);
+    }
+
+    [Fact]
+    public void Keys_corosync_applies_live_that_rookery_does_not_use_are_accepted_and_said_so()
+    {
+        var plan = Plan(Config(5), Config(6, extraTotem: " knet_pmtud_interval: 60\n"));
+
+        Assert.True(plan.CanApply, string.Join("\n", plan.Refused.Concat(plan.Errors)));
+        Assert.Contains("totem.knet_pmtud_interval: (default) -> 60 (accepted; rookery does not use it)", plan.Applied);
     }
 }
