@@ -27,7 +27,6 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     private readonly LinkShell _links;
     private readonly NodeConfig _localNode;
     private readonly ConcurrentQueue<Action<Instant>> _commands = new();
-    private readonly SemaphoreSlim _wake = new(0);
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CorosyncConfig _config;
     private int _exitCode;
@@ -179,11 +178,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         return _exitCode;
     }
 
-    public ValueTask DisposeAsync()
-    {
-        _wake.Dispose();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private static NodeId[] Nodelist(CorosyncConfig config) =>
         [.. config.Nodes.Where(n => n.NodeId is not null).Select(n => new NodeId(n.NodeId!.Value)).Order()];
@@ -212,11 +207,38 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         return sinks;
     }
 
-    private async Task LoopAsync()
+    /// <summary>Runs <see cref="Loop"/> on a thread of its own: it blocks on the transport's doorbell, so a datagram or a command wakes it directly.</summary>
+    private Task LoopAsync()
+    {
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Loop();
+                exited.SetResult();
+            }
+            catch (Exception exception)
+            {
+                exited.SetException(exception);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "rookery-loop",
+        };
+        thread.Start();
+        return exited.Task;
+    }
+
+    private void Loop()
     {
         Instant shutdownDeadline = Instant.Never;
+        var doorbell = _links.Transport.Doorbell;
         while (true)
         {
+            // Reset before draining: whatever is queued after this rings again, so the wait below cannot miss it.
+            doorbell.Reset();
             var now = _clock.Now;
             while (_commands.TryDequeue(out var command))
             {
@@ -230,6 +252,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             }
 
             Flush(now);
+            SignalSendSpace();
             if (_stopping)
             {
                 if (shutdownDeadline == Instant.Never)
@@ -246,25 +269,13 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             }
 
             var deadline = Instant.Min(Instant.Min(_links.NextDeadline, _stack.NextDeadline), shutdownDeadline);
-            await WaitAsync(deadline).ConfigureAwait(false);
+            var timeout = _clock.Until(deadline);
+            if (timeout != TimeSpan.Zero && _commands.IsEmpty && !_links.Transport.HasInput)
+            {
+                // Whole milliseconds, rounded up: a timer is never fired early, and a sub-millisecond wait does not spin.
+                doorbell.Wait(timeout == Timeout.InfiniteTimeSpan ? Timeout.Infinite : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds)));
+            }
         }
-    }
-
-    private async Task WaitAsync(Instant deadline)
-    {
-        if (!_commands.IsEmpty)
-        {
-            return;
-        }
-
-        using var wait = new CancellationTokenSource();
-        var input = _links.Transport.WaitForInputAsync(deadline, wait.Token).AsTask();
-        var wake = _wake.WaitAsync(wait.Token);
-        await Task.WhenAny(input, wake).ConfigureAwait(false);
-        await wait.CancelAsync().ConfigureAwait(false);
-
-        // One of the two waits was released by our own cancel: observe it without throwing (once per wake-up).
-        await Task.WhenAll(input, wake).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>Queues work for the loop thread and wakes it.</summary>
@@ -273,7 +284,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         _commands.Enqueue(command);
         try
         {
-            _wake.Release();
+            _links.Transport.Doorbell.Set();
         }
         catch (ObjectDisposedException)
         {
