@@ -12,6 +12,13 @@ using Rookery.Node.Control;
 var options = BenchOptions.Parse(args);
 return options.WaitQuorate is { } sockets ? await Bench.WaitQuorateAsync(sockets.Split(','), options.TimeLimitSeconds) : await Bench.RunAsync(options);
 
+/// <summary>libc, for sleeps shorter than a millisecond.</summary>
+internal static class Native
+{
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = false)]
+    public static extern int usleep(uint microseconds);
+}
+
 /// <summary>cpgbench's command line.</summary>
 internal sealed record BenchOptions(
     string Group, int Size, long IntervalUs, double DurationSeconds, long Count, int WaitMembers, int ExpectEnds,
@@ -289,12 +296,9 @@ internal static class Bench
 
                     if (options.IntervalUs > 0 && now < next)
                     {
-                        var wait = TimeSpan.FromTicks((next - now) / 100);
-                        if (wait > TimeSpan.FromMilliseconds(1))
-                        {
-                            await Task.Delay(wait - TimeSpan.FromMilliseconds(0.5), stop.Token);
-                        }
-
+                        // Sleep to the microsecond (cpgbench waits in poll): Task.Delay has millisecond steps, and
+                        // spinning out the rest of each interval took a core from the daemons on a 2-core machine.
+                        Native.usleep((uint)Math.Min((next - now) / 1000, 1_000_000));
                         continue;
                     }
 
