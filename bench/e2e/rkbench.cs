@@ -4,12 +4,17 @@
 // event-log lines and the same key=value summary, so bench/e2e analyses both tools' output with one script.
 //   -g NAME -s BYTES -i USEC -d SEC -n COUNT -w N -e N -t SEC -o FILE -E FILE -l LABEL, plus --socket PATH
 // Build/run: dotnet run --file bench/e2e/rkbench.cs -c Release -- ARGS  (bench/e2e/lib.sh builds it once).
+// Sends are pipelined (GroupMembership.PostAsync); RKBENCH_AWAIT_EACH=1 waits for the daemon to accept each message
+// instead (SendAsync), the one-request-per-message behaviour of earlier versions, for comparisons.
 using System.Buffers.Binary;
 using System.Globalization;
 using Rookery.Client;
 using Rookery.Node.Control;
 
 var options = BenchOptions.Parse(args);
+
+// The paced sender sleeps in usleep on a pool thread; keep threads for the reader, the writer and the acknowledger.
+ThreadPool.SetMinThreads(Math.Max(8, Environment.ProcessorCount * 4), 4);
 return options.WaitQuorate is { } sockets ? await Bench.WaitQuorateAsync(sockets.Split(','), options.TimeLimitSeconds) : await Bench.RunAsync(options);
 
 /// <summary>libc, for sleeps shorter than a millisecond.</summary>
@@ -279,6 +284,7 @@ internal static class Bench
                     await Task.Delay(1, stop.Token);
                 }
 
+                var awaitEach = Environment.GetEnvironmentVariable("RKBENCH_AWAIT_EACH") == "1";
                 var payload = new byte[options.Size];
                 BinaryPrimitives.WriteUInt32LittleEndian(payload, Magic);
                 BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(12), myPid);
@@ -309,7 +315,15 @@ internal static class Bench
                     try
                     {
                         // Pipelined, as cpgbench streams with cpg_mcast_joined: waits only while the client's queue is full.
-                        await membership.PostAsync(payload, stop.Token);
+                        if (awaitEach)
+                        {
+                            await membership.SendAsync(payload, stop.Token);
+                        }
+                        else
+                        {
+                            await membership.PostAsync(payload, stop.Token);
+                        }
+
                         sent++;
                         maxBlockNs = Math.Max(maxBlockNs, NowNs() - before);
                     }
