@@ -158,7 +158,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     /// </summary>
     public async Task<int> RunAsync(CancellationToken stop)
     {
-        using var stopRegistration = stop.Register(() => Enqueue(_ => BeginShutdown("Node was shut down by a signal")));
+        using var stopRegistration = stop.Register(() => Enqueue(now => BeginShutdown(now, "Node was shut down by a signal")));
         try
         {
             var now = _clock.Now;
@@ -322,7 +322,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         {
             if (_stack.RingSequenceToPersist is { } sequence)
             {
-                PersistRingSequence(sequence);
+                PersistRingSequence(now, sequence);
                 _stack.RingSequenceToPersist = null;
             }
 
@@ -345,7 +345,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         Invariant.Fail("the node kept flushing for 10000 rounds");
     }
 
-    private void PersistRingSequence(ulong sequence)
+    private void PersistRingSequence(Instant now, ulong sequence)
     {
         try
         {
@@ -356,7 +356,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             // corosync exits (21) when it cannot store the ring id: a reused sequence could confuse the others.
             _log.Error(LogSubsystem.Main, $"Couldn't store new ring id {sequence:x} to stable storage: {ConfigFile.Reason(exception)} ({_state.RingIdPath})");
             _exitCode = NodeStartException.StateDirectoryExitCode;
-            BeginShutdown("Corosync Cluster Engine cannot store the ring id");
+            BeginShutdown(now, "Corosync Cluster Engine cannot store the ring id");
         }
     }
 
@@ -378,7 +378,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
                 break;
             case ConfigVersionRefused:
                 _exitCode = NodeStartException.GeneralExitCode;
-                BeginShutdown(null);
+                BeginShutdown(now, null);
                 break;
             case ReloadRequested reload:
                 OnReloadRequested(now, reload);
@@ -434,7 +434,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     }
 
     /// <summary>Clean shutdown: STOPPING to systemd, the cfg SHUTDOWN announcement, then Totem's leave (in the loop).</summary>
-    private void BeginShutdown(string? reason)
+    private void BeginShutdown(Instant now, string? reason)
     {
         if (_stopping)
         {
@@ -450,7 +450,8 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         _notifier.Stopping();
         if (_stack.Services.InService && _stack.Services.Members.Count > 1)
         {
-            _stack.AnnounceShutdown(_clock.Now);
+            // The loop turn's time: a later reading here made Totem see time go backwards in the same turn (invariant, abort).
+            _stack.AnnounceShutdown(now);
         }
     }
 }
