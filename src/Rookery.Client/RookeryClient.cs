@@ -76,9 +76,30 @@ public sealed class GroupMembership : IAsyncDisposable
 
     public string Group => _session.Group;
 
-    /// <summary>Sends a message to every member, in agreed order (delivered to this process too).</summary>
+    /// <summary>
+    /// Sends a message to every member, in agreed order (delivered to this process too), and waits until the node
+    /// accepted it (<c>cpg_mcast_joined</c>). Concurrent sends share requests; for a stream, see <see cref="PostAsync"/>.
+    /// </summary>
     public async Task SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
         await _session.SendAsync(payload, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Queues a message for the group without waiting for the node's answer: the way to stream. Messages go to the
+    /// node in batches, in order with every other send of this membership; this waits only while the queue is full
+    /// (back-pressure: the node takes messages as fast as Totem's flow control lets them out). The buffer may be
+    /// reused at once. A failure is thrown by a later send or by <see cref="FlushAsync"/>; messages after a failed
+    /// one are not sent.
+    /// </summary>
+    public async ValueTask PostAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
+        await _session.PostAsync(payload, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Sends several messages in this order (one request) and waits until the node accepted all of them.</summary>
+    public async Task SendBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, CancellationToken cancellationToken = default) =>
+        await _session.SendBatchAsync(payloads, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Waits until the node accepted every message posted before; throws the first failure among them.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default) =>
+        await _session.FlushAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>Deliveries and membership changes, in agreed order, starting with this process's own join; ends after <see cref="LeaveAsync"/>.</summary>
     public IAsyncEnumerable<GroupEvent> ReadEventsAsync(CancellationToken cancellationToken = default) =>

@@ -14,6 +14,8 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
+    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
+
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<long, TaskCompletionSource<ServerFrame>> _pending = new();
     private readonly ConcurrentDictionary<string, SocketGroupSession> _groups = new(StringComparer.Ordinal);
@@ -91,8 +93,18 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
         return session;
     }
 
-    /// <summary>Sends a raw line and returns the reply frame (tests and the protocol's own use).</summary>
+    /// <summary>Sends a request and returns the reply frame (tests and the protocol's own use).</summary>
     public async Task<ServerFrame> RequestAsync(ControlRequest request, CancellationToken cancellationToken)
+    {
+        var reply = await WriteRequestAsync(request, cancellationToken).ConfigureAwait(false);
+        return ThrowIfError(await reply.WaitAsync(cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Writes a request and returns its reply without waiting for it (pipelining: the daemon serves the requests of a
+    /// connection in order, so replies come in order). The reply may be an error frame; see <see cref="ThrowIfError"/>.
+    /// </summary>
+    internal async Task<Task<ServerFrame>> WriteRequestAsync(ControlRequest request, CancellationToken cancellationToken)
     {
         var id = Interlocked.Increment(ref _nextId);
         var completion = new TaskCompletionSource<ServerFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -105,7 +117,7 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
             try
             {
                 await _stream.WriteAsync(json, cancellationToken).ConfigureAwait(false);
-                await _stream.WriteAsync("\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+                await _stream.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
             }
             catch (IOException exception)
             {
@@ -116,19 +128,31 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
                 _writeLock.Release();
             }
 
-            var reply = await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (reply.Ok != true)
+            if (_failure is { } failure)
             {
-                var error = reply.Error ?? new ControlError(ControlErrorCodes.Internal, "the daemon sent an error reply without a reason");
-                throw new NodeControlException(error.Code, error.Message);
+                // The read loop ended meanwhile and may have missed this request.
+                completion.TrySetException(failure);
             }
-
-            return reply;
         }
-        finally
+        catch
         {
             _pending.TryRemove(id, out _);
+            throw;
         }
+
+        return completion.Task;
+    }
+
+    /// <summary>The reply itself when it says ok; otherwise its error as a <see cref="NodeControlException"/>.</summary>
+    internal static ServerFrame ThrowIfError(ServerFrame reply)
+    {
+        if (reply.Ok != true)
+        {
+            var error = reply.Error ?? new ControlError(ControlErrorCodes.Internal, "the daemon sent an error reply without a reason");
+            throw new NodeControlException(error.Code, error.Message) { Accepted = reply.Accepted };
+        }
+
+        return reply;
     }
 
     public async ValueTask DisposeAsync()
@@ -151,10 +175,6 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
             session.Complete(null);
         }
     }
-
-    internal async Task SendAsync(string group, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
-        await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.GroupSend, Group = group, Data = payload.ToArray() }, cancellationToken)
-            .ConfigureAwait(false);
 
     private async Task ReadLoopAsync()
     {
@@ -211,7 +231,7 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
             return;
         }
 
-        if (frame.Id is { } id && _pending.TryGetValue(id, out var completion))
+        if (frame.Id is { } id && _pending.TryRemove(id, out var completion))
         {
             completion.TrySetResult(frame);
         }
@@ -243,6 +263,7 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
     private sealed class SocketGroupSession(SocketNodeControl owner, string group) : IGroupSession
     {
         private readonly Channel<GroupEvent> _events = Channel.CreateUnbounded<GroupEvent>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly Lazy<GroupSendPipeline> _sends = new(() => new GroupSendPipeline(owner, group));
         private int _left;
 
         public string Group => group;
@@ -251,15 +272,37 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
 
         public void Post(GroupEvent groupEvent) => _events.Writer.TryWrite(groupEvent);
 
-        public void Complete(Exception? failure) => _events.Writer.TryComplete(failure);
+        public void Complete(Exception? failure)
+        {
+            _events.Writer.TryComplete(failure);
+            if (_sends.IsValueCreated)
+            {
+                _sends.Value.Abort(failure);
+            }
+        }
 
         public ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
-            new(owner.SendAsync(group, payload, cancellationToken));
+            _sends.Value.SendAsync(payload, cancellationToken);
+
+        public ValueTask SendBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, CancellationToken cancellationToken) =>
+            _sends.Value.SendBatchAsync(payloads, cancellationToken);
+
+        public ValueTask PostAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+            _sends.Value.PostAsync(payload, cancellationToken);
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken) =>
+            _sends.IsValueCreated ? _sends.Value.FlushAsync(cancellationToken) : ValueTask.CompletedTask;
 
         public async ValueTask LeaveAsync(CancellationToken cancellationToken)
         {
             if (Interlocked.Exchange(ref _left, 1) == 0)
             {
+                if (_sends.IsValueCreated)
+                {
+                    // Everything queued goes out before the leave (a failure of those sends does not stop the leave).
+                    await _sends.Value.CloseAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 await owner.LeaveAsync(group, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -102,6 +102,13 @@ public sealed class ControlSocketTests : IAsyncLifetime
     [InlineData("{\"v\":1,\"id\":17,\"cmd\":\"group_leave\",\"group\":\"g\"}", ControlErrorCodes.GroupState, 17L)]
     [InlineData("{\"v\":1,\"id\":18,\"cmd\":\"status\"", ControlErrorCodes.BadRequest, null)]
     [InlineData("{\"v\":1,\"id\":19,\"cmd\":\"group_send\",\"group\":\"g\",\"data\":\"%%%\"}", ControlErrorCodes.BadRequest, null)]
+    [InlineData("{\"v\":1,\"id\":20,\"cmd\":\"group_send\",\"group\":\"g\",\"messages\":[]}", ControlErrorCodes.InvalidArgument, 20L)]
+    [InlineData("{\"v\":1,\"id\":21,\"cmd\":\"group_send\",\"group\":\"g\",\"messages\":[\"aGk=\",null]}", ControlErrorCodes.InvalidArgument, 21L)]
+    [InlineData("{\"v\":1,\"id\":22,\"cmd\":\"group_send\",\"group\":\"g\",\"messages\":\"aGk=\"}", ControlErrorCodes.BadRequest, null)]
+    [InlineData("{\"v\":1,\"id\":23,\"cmd\":\"group_send\",\"group\":\"g\",\"messages\":[\"aGk=\",\"%%%\"]}", ControlErrorCodes.BadRequest, null)]
+    [InlineData("{\"v\":1,\"id\":24,\"cmd\":\"group_send\",\"group\":\"g\",\"data\":\"aGk=\",\"messages\":[\"aGk=\"]}", ControlErrorCodes.InvalidArgument, 24L)]
+    [InlineData("{\"v\":1,\"id\":25,\"cmd\":\"group_send\",\"group\":\"g\",\"messages\":[\"aGk=\"]}", ControlErrorCodes.GroupState, 25L)]
+    [InlineData("{\"v\":1,\"id\":26,\"cmd\":\"group_send\",\"group\":\"g\"}", ControlErrorCodes.InvalidArgument, 26L)]
     public async Task A_bad_frame_gets_an_error_reply_and_the_connection_goes_on(string frame, string code, long? id)
     {
         using var socket = await ConnectRawAsync();

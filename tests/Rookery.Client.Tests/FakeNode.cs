@@ -12,10 +12,29 @@ internal sealed class FakeNode : INodeControl
 {
     private readonly Lock _lock = new();
     private readonly List<FakeSession> _sessions = [];
+    private int _messagesSent;
 
     public ClusterStatus Status { get; set; } = Samples.ThreeNodeStatus();
 
     public List<string> Calls { get; } = [];
+
+    /// <summary>While set and not complete, every group send waits for it (a node whose send queue is full).</summary>
+    public Task? SendGate { get; set; }
+
+    /// <summary>Group messages this predicate matches are refused (a node that cannot send).</summary>
+    public Func<ReadOnlyMemory<byte>, bool>? RefuseSend { get; set; }
+
+    /// <summary>Group messages the node took.</summary>
+    public int MessagesSent
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _messagesSent;
+            }
+        }
+    }
 
     public int ActiveSessions
     {
@@ -91,6 +110,7 @@ internal sealed class FakeNode : INodeControl
     {
         lock (_lock)
         {
+            _messagesSent++;
             var data = payload.ToArray();
             Broadcast(sender.Group, new GroupEvent(GroupEvent.Deliver, sender.Group, 1, sender.Pid, data.Length, data, null, null, null, "1.4", 1764129000.25m));
         }
@@ -122,10 +142,19 @@ internal sealed class FakeNode : INodeControl
 
         public ChannelReader<GroupEvent> Events => Channel.Reader;
 
-        public ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+        public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
         {
+            if (node.SendGate is { } gate)
+            {
+                await gate.WaitAsync(cancellationToken);
+            }
+
+            if (node.RefuseSend?.Invoke(payload) == true)
+            {
+                throw new NodeControlException(ControlErrorCodes.Refused, "group send: refused by the test (CS_ERR_TRY_AGAIN)");
+            }
+
             node.Send(this, payload);
-            return ValueTask.CompletedTask;
         }
 
         public ValueTask LeaveAsync(CancellationToken cancellationToken)

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text;
+using System.Text.Json;
 using Rookery.Node.Logging;
 
 namespace Rookery.Node.Control;
@@ -6,6 +8,9 @@ namespace Rookery.Node.Control;
 /// <summary>One client connection of the control socket: reads requests, writes replies and pushed group events.</summary>
 internal sealed class ControlConnection : IAsyncDisposable
 {
+    /// <summary>Group events gathered into one write to the client.</summary>
+    private const int PumpWriteBytes = 256 * 1024;
+
     private readonly Stream _stream;
     private readonly INodeControl _node;
     private readonly ClusterLog _log;
@@ -83,7 +88,7 @@ internal sealed class ControlConnection : IAsyncDisposable
         catch (NodeControlException exception)
         {
             _countBadFrame();
-            return ControlServer.Error(request.Id, exception.Code, exception.Message);
+            return ControlServer.Error(request.Id, exception.Code, exception.Message) with { Accepted = exception.Accepted };
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -138,19 +143,54 @@ internal sealed class ControlConnection : IAsyncDisposable
                 await LeaveAsync(request, cancellationToken).ConfigureAwait(false);
                 return ok;
             case ControlProtocol.Commands.GroupSend:
-                var data = request.Data ?? throw Invalid("group_send needs 'data' (the payload, base64)");
-                if (data.Length > ControlProtocol.GroupMessageSizeMax)
-                {
-                    throw Invalid($"message of {data.Length} bytes is over the limit of {ControlProtocol.GroupMessageSizeMax} bytes");
-                }
-
-                await Joined(request).SendAsync(data, cancellationToken).ConfigureAwait(false);
-                return ok;
+                return ok with { Accepted = await SendAsync(request, cancellationToken).ConfigureAwait(false) };
             case null:
                 throw new NodeControlException(ControlErrorCodes.BadRequest, "the frame has no 'cmd'; e.g. {\"v\":1,\"id\":1,\"cmd\":\"status\"}");
             default:
                 throw new NodeControlException(ControlErrorCodes.UnknownCommand,
                     $"unknown command '{request.Cmd}'; known: hello, status, links, expected, link_enable, reload, group_join, group_leave, group_send");
+        }
+    }
+
+    /// <summary><c>group_send</c>: one message in <c>data</c>, or a batch in <c>messages</c>; returns how many were accepted.</summary>
+    private async Task<int> SendAsync(ControlRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Data is { } data)
+        {
+            if (request.Messages is not null)
+            {
+                throw Invalid("group_send takes 'data' (one message) or 'messages' (a batch), not both");
+            }
+
+            CheckMessageSize(data, null);
+            await Joined(request).SendAsync(data, cancellationToken).ConfigureAwait(false);
+            return 1;
+        }
+
+        var messages = request.Messages ?? throw Invalid("group_send needs 'data' (the payload, base64) or 'messages' (a list of payloads)");
+        if (messages.Count is 0 or > ControlProtocol.GroupSendBatchMax)
+        {
+            throw Invalid($"'messages' must hold 1..{ControlProtocol.GroupSendBatchMax} payloads, not {messages.Count}");
+        }
+
+        var payloads = new ReadOnlyMemory<byte>[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i] ?? throw Invalid($"messages[{i}] is null; every entry must be a payload (base64)");
+            CheckMessageSize(message, i);
+            payloads[i] = message;
+        }
+
+        await Joined(request).SendBatchAsync(payloads, cancellationToken).ConfigureAwait(false);
+        return payloads.Length;
+    }
+
+    private static void CheckMessageSize(byte[] message, int? index)
+    {
+        if (message.Length > ControlProtocol.GroupMessageSizeMax)
+        {
+            var which = index is { } i ? $"messages[{i}]" : "message";
+            throw Invalid($"{which} of {message.Length} bytes is over the limit of {ControlProtocol.GroupMessageSizeMax} bytes; nothing was sent");
         }
     }
 
@@ -191,13 +231,28 @@ internal sealed class ControlConnection : IAsyncDisposable
             : throw new NodeControlException(ControlErrorCodes.GroupState, $"this connection has not joined group '{group}'; send group_join first (CS_ERR_NOT_EXIST)");
     }
 
+    /// <summary>
+    /// Copies the session's events to the client: every event already waiting goes out in one write (one system
+    /// call for many deliveries under load), never more than <see cref="PumpWriteBytes"/> at a time.
+    /// </summary>
     private async Task PumpAsync(IGroupSession session)
     {
+        var buffer = new ArrayBufferWriter<byte>(PumpWriteBytes);
+        using var json = new Utf8JsonWriter(buffer);
         try
         {
-            await foreach (var groupEvent in session.Events.ReadAllAsync().ConfigureAwait(false))
+            while (await session.Events.WaitToReadAsync().ConfigureAwait(false))
             {
-                await WriteAsync(new ServerFrame { GroupEvent = groupEvent }, CancellationToken.None).ConfigureAwait(false);
+                buffer.ResetWrittenCount();
+                while (buffer.WrittenCount < PumpWriteBytes && session.Events.TryRead(out var groupEvent))
+                {
+                    json.Reset(buffer);
+                    JsonSerializer.Serialize(json, new ServerFrame { GroupEvent = groupEvent }, ControlJsonContext.Default.ServerFrame);
+                    json.Flush();
+                    buffer.Write("\n"u8);
+                }
+
+                await WriteAsync(buffer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (exception is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
@@ -230,13 +285,15 @@ internal sealed class ControlConnection : IAsyncDisposable
         await WriteAsync(ControlServer.Error(id, code, message), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task WriteAsync(ServerFrame frame, CancellationToken cancellationToken)
+    private Task WriteAsync(ServerFrame frame, CancellationToken cancellationToken) =>
+        WriteAsync(ControlServer.Line(frame), cancellationToken);
+
+    private async Task WriteAsync(ReadOnlyMemory<byte> lines, CancellationToken cancellationToken)
     {
-        var line = ControlServer.Line(frame);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _stream.WriteAsync(line, cancellationToken).ConfigureAwait(false);
+            await _stream.WriteAsync(lines, cancellationToken).ConfigureAwait(false);
             await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         finally

@@ -31,6 +31,9 @@ public static class ControlProtocol
     /// <summary>Group events buffered per connection before the slowest reader loses its subscription.</summary>
     public const int EventBacklogMax = 65536;
 
+    /// <summary>Most messages one <c>group_send</c> request may carry in <c>messages</c> (a batch).</summary>
+    public const int GroupSendBatchMax = 4096;
+
     /// <summary>Commands (field <c>cmd</c>).</summary>
     public static class Commands
     {
@@ -119,6 +122,12 @@ public sealed record ControlRequest
 
     /// <summary><c>group_send</c>: the payload (base64 in JSON).</summary>
     public byte[]? Data { get; init; }
+
+    /// <summary>
+    /// <c>group_send</c>: a batch of payloads (each base64), sent in this order as separate messages; instead of
+    /// <see cref="Data"/>. The reply comes once the node accepted every one of them (<see cref="ServerFrame.Accepted"/>).
+    /// </summary>
+    public IReadOnlyList<byte[]>? Messages { get; init; }
 }
 
 /// <summary>A line from the daemon: a reply (with <see cref="Id"/>) or a pushed group event.</summary>
@@ -139,6 +148,9 @@ public sealed record ServerFrame
     public LinksStatus? Links { get; init; }
 
     public ReloadReport? Reload { get; init; }
+
+    /// <summary><c>group_send</c>: how many messages of the request the node accepted, in order (all of them when ok).</summary>
+    public int? Accepted { get; init; }
 
     public GroupEvent? GroupEvent { get; init; }
 }

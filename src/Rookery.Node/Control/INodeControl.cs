@@ -41,6 +41,36 @@ public interface IGroupSession : IAsyncDisposable
     /// <summary>Sends a message to every member of the group (including this one), in agreed order.</summary>
     ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Sends several messages, in this order, as separate messages (one request instead of one per message).
+    /// Completes when every one was accepted; on failure, the messages before the failing one were sent.
+    /// </summary>
+    async ValueTask SendBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(payloads);
+        for (var i = 0; i < payloads.Count; i++)
+        {
+            try
+            {
+                await SendAsync(payloads[i], cancellationToken).ConfigureAwait(false);
+            }
+            catch (NodeControlException exception)
+            {
+                throw new NodeControlException(exception.Code, exception.Message) { Accepted = i };
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues a message for the group without waiting for the node to accept it (pipelined): returns as soon as
+    /// the message is queued, and waits only while the queue is full (back-pressure). Messages keep their order
+    /// with every other send of this session. A failure is reported by a later send or by <see cref="FlushAsync"/>.
+    /// </summary>
+    ValueTask PostAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) => SendAsync(payload, cancellationToken);
+
+    /// <summary>Waits until the node accepted every message posted before; throws the first failure among them.</summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     /// <summary>Leaves the group; <see cref="Events"/> completes after the leave is delivered.</summary>
     ValueTask LeaveAsync(CancellationToken cancellationToken);
 }

@@ -7,6 +7,9 @@ namespace Rookery.Node.Control;
 public sealed class NodeControlException(string code, string message) : Exception(message)
 {
     public string Code { get; } = code;
+
+    /// <summary>A batch send that failed part way: how many of its messages, in order, the node accepted.</summary>
+    public int? Accepted { get; init; }
 }
 
 /// <summary>The error codes of the control protocol.</summary>

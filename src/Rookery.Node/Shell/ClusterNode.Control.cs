@@ -3,6 +3,7 @@ using Rookery.Config;
 using Rookery.Groups;
 using Rookery.Node.Control;
 using Rookery.Node.Services;
+using Rookery.Node.Stack;
 using Rookery.Node.Status;
 using Rookery.Quorum;
 using Rookery.Wire.Services;
@@ -16,7 +17,12 @@ public sealed partial class ClusterNode
     /// <summary>How long a group command waits out a sync or a full send queue (CS_ERR_TRY_AGAIN) before failing.</summary>
     private static readonly TimeSpan s_tryAgainLimit = TimeSpan.FromSeconds(60);
 
+    /// <summary>Longest wait for room in a full send queue before a sender asks again.</summary>
+    private static readonly TimeSpan SendSpaceWaitMax = TimeSpan.FromMilliseconds(50);
+
     private readonly Dictionary<ulong, NodeGroupSession> _sessions = [];
+    private readonly Lock _sendSpaceLock = new();
+    private TaskCompletionSource? _sendSpace;
     private ulong _nextConnection;
 
     public Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken) => InvokeAsync(_ => BuildStatus(), cancellationToken);
@@ -84,12 +90,26 @@ public sealed partial class ClusterNode
         var delay = TimeSpan.FromMilliseconds(1);
         while (true)
         {
-            var result = await InvokeAsync(command, cancellationToken).ConfigureAwait(false);
+            var (result, queueFull) = await InvokeAsync(
+                now =>
+                {
+                    var result = command(now);
+                    return (result, result == GroupsResult.TryAgain && _stack.PendingSubmits >= NodeStack.PendingSubmitsMax);
+                },
+                cancellationToken).ConfigureAwait(false);
             switch (result)
             {
                 case GroupsResult.Ok:
                     return;
                 case GroupsResult.TryAgain or GroupsResult.Busy when DateTime.UtcNow < until:
+                    if (queueFull)
+                    {
+                        // Flow control: retry as soon as Totem took half of the waiting messages (or after the delay).
+                        await Task.WhenAny(SendSpaceAsync(), Task.Delay(SendSpaceWaitMax, cancellationToken)).ConfigureAwait(false);
+                        cancellationToken.ThrowIfCancellationRequested();
+                        continue;
+                    }
+
                     await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
                     delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 50));
                     continue;
@@ -103,6 +123,34 @@ public sealed partial class ClusterNode
                     throw new NodeControlException(ControlErrorCodes.Refused, $"group {what}: {result} for {s_tryAgainLimit.TotalSeconds} s (CS_ERR_TRY_AGAIN): is the node in a ring?");
             }
         }
+    }
+
+    /// <summary>Completes when the loop sees the send queue at or below half full (<see cref="SignalSendSpace"/>).</summary>
+    private Task SendSpaceAsync()
+    {
+        lock (_sendSpaceLock)
+        {
+            _sendSpace ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _sendSpace.Task;
+        }
+    }
+
+    /// <summary>On the loop, after each turn: wakes the senders that wait for room in the send queue.</summary>
+    private void SignalSendSpace()
+    {
+        if (Volatile.Read(ref _sendSpace) is null || _stack.PendingSubmits > NodeStack.PendingSubmitsMax / 2)
+        {
+            return;
+        }
+
+        TaskCompletionSource? waiting;
+        lock (_sendSpaceLock)
+        {
+            waiting = _sendSpace;
+            _sendSpace = null;
+        }
+
+        waiting?.TrySetResult();
     }
 
     private ClusterStatus BuildStatus()
@@ -234,6 +282,30 @@ public sealed partial class ClusterNode
                 node.Flush(now);
                 return result;
             }, "send", cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask SendBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, CancellationToken cancellationToken)
+        {
+            // One loop turn takes as many as the send queue accepts; the rest waits for room, in order.
+            var next = 0;
+            try
+            {
+                await node.RetryAsync(now =>
+                {
+                    var result = GroupsResult.Ok;
+                    while (next < payloads.Count && (result = node._stack.SendToGroup(now, connection, payloads[next])) == GroupsResult.Ok)
+                    {
+                        next++;
+                    }
+
+                    node.Flush(now);
+                    return result;
+                }, "send", cancellationToken).ConfigureAwait(false);
+            }
+            catch (NodeControlException exception)
+            {
+                throw new NodeControlException(exception.Code, $"{exception.Message}; {next} of the batch's {payloads.Count} messages were sent") { Accepted = next };
+            }
         }
 
         public async ValueTask LeaveAsync(CancellationToken cancellationToken)

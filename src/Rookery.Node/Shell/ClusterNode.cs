@@ -27,7 +27,6 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     private readonly LinkShell _links;
     private readonly NodeConfig _localNode;
     private readonly ConcurrentQueue<Action<Instant>> _commands = new();
-    private readonly SemaphoreSlim _wake = new(0);
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CorosyncConfig _config;
     private int _exitCode;
@@ -159,7 +158,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     /// </summary>
     public async Task<int> RunAsync(CancellationToken stop)
     {
-        using var stopRegistration = stop.Register(() => Enqueue(_ => BeginShutdown("Node was shut down by a signal")));
+        using var stopRegistration = stop.Register(() => Enqueue(now => BeginShutdown(now, "Node was shut down by a signal")));
         try
         {
             var now = _clock.Now;
@@ -179,11 +178,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         return _exitCode;
     }
 
-    public ValueTask DisposeAsync()
-    {
-        _wake.Dispose();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private static NodeId[] Nodelist(CorosyncConfig config) =>
         [.. config.Nodes.Where(n => n.NodeId is not null).Select(n => new NodeId(n.NodeId!.Value)).Order()];
@@ -212,11 +207,38 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         return sinks;
     }
 
-    private async Task LoopAsync()
+    /// <summary>Runs <see cref="Loop"/> on a thread of its own: it blocks on the transport's doorbell, so a datagram or a command wakes it directly.</summary>
+    private Task LoopAsync()
+    {
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Loop();
+                exited.SetResult();
+            }
+            catch (Exception exception)
+            {
+                exited.SetException(exception);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "rookery-loop",
+        };
+        thread.Start();
+        return exited.Task;
+    }
+
+    private void Loop()
     {
         Instant shutdownDeadline = Instant.Never;
+        var doorbell = _links.Transport.Doorbell;
         while (true)
         {
+            // Reset before draining: whatever is queued after this rings again, so the wait below cannot miss it.
+            doorbell.Reset();
             var now = _clock.Now;
             while (_commands.TryDequeue(out var command))
             {
@@ -230,6 +252,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             }
 
             Flush(now);
+            SignalSendSpace();
             if (_stopping)
             {
                 if (shutdownDeadline == Instant.Never)
@@ -246,25 +269,13 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             }
 
             var deadline = Instant.Min(Instant.Min(_links.NextDeadline, _stack.NextDeadline), shutdownDeadline);
-            await WaitAsync(deadline).ConfigureAwait(false);
+            var timeout = _clock.Until(deadline);
+            if (timeout != TimeSpan.Zero && _commands.IsEmpty && !_links.Transport.HasInput)
+            {
+                // Whole milliseconds, rounded up: a timer is never fired early, and a sub-millisecond wait does not spin.
+                doorbell.Wait(timeout == Timeout.InfiniteTimeSpan ? Timeout.Infinite : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds)));
+            }
         }
-    }
-
-    private async Task WaitAsync(Instant deadline)
-    {
-        if (!_commands.IsEmpty)
-        {
-            return;
-        }
-
-        using var wait = new CancellationTokenSource();
-        var input = _links.Transport.WaitForInputAsync(deadline, wait.Token).AsTask();
-        var wake = _wake.WaitAsync(wait.Token);
-        await Task.WhenAny(input, wake).ConfigureAwait(false);
-        await wait.CancelAsync().ConfigureAwait(false);
-
-        // One of the two waits was released by our own cancel: observe it without throwing (once per wake-up).
-        await Task.WhenAll(input, wake).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>Queues work for the loop thread and wakes it.</summary>
@@ -273,7 +284,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         _commands.Enqueue(command);
         try
         {
-            _wake.Release();
+            _links.Transport.Doorbell.Set();
         }
         catch (ObjectDisposedException)
         {
@@ -311,7 +322,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         {
             if (_stack.RingSequenceToPersist is { } sequence)
             {
-                PersistRingSequence(sequence);
+                PersistRingSequence(now, sequence);
                 _stack.RingSequenceToPersist = null;
             }
 
@@ -334,7 +345,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         Invariant.Fail("the node kept flushing for 10000 rounds");
     }
 
-    private void PersistRingSequence(ulong sequence)
+    private void PersistRingSequence(Instant now, ulong sequence)
     {
         try
         {
@@ -345,7 +356,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             // corosync exits (21) when it cannot store the ring id: a reused sequence could confuse the others.
             _log.Error(LogSubsystem.Main, $"Couldn't store new ring id {sequence:x} to stable storage: {ConfigFile.Reason(exception)} ({_state.RingIdPath})");
             _exitCode = NodeStartException.StateDirectoryExitCode;
-            BeginShutdown("Corosync Cluster Engine cannot store the ring id");
+            BeginShutdown(now, "Corosync Cluster Engine cannot store the ring id");
         }
     }
 
@@ -367,7 +378,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
                 break;
             case ConfigVersionRefused:
                 _exitCode = NodeStartException.GeneralExitCode;
-                BeginShutdown(null);
+                BeginShutdown(now, null);
                 break;
             case ReloadRequested reload:
                 OnReloadRequested(now, reload);
@@ -432,7 +443,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     }
 
     /// <summary>Clean shutdown: STOPPING to systemd, the cfg SHUTDOWN announcement, then Totem's leave (in the loop).</summary>
-    private void BeginShutdown(string? reason)
+    private void BeginShutdown(Instant now, string? reason)
     {
         if (_stopping)
         {
@@ -448,7 +459,8 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         _notifier.Stopping();
         if (_stack.Services.InService && _stack.Services.Members.Count > 1)
         {
-            _stack.AnnounceShutdown(_clock.Now);
+            // The loop turn's time: a later reading here made Totem see time go backwards in the same turn (invariant, abort).
+            _stack.AnnounceShutdown(now);
         }
     }
 }

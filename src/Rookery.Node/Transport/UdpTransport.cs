@@ -39,6 +39,16 @@ public sealed class UdpTransport : IDisposable
 
     public MonotonicClock Clock { get; }
 
+    /// <summary>
+    /// The node loop's wake-up: set by the receivers each time they queue a datagram or a fault (the node sets it
+    /// too when it queues other work), so a loop blocked in <see cref="ManualResetEventSlim.Wait(int)"/> on its own
+    /// thread runs at once, with no thread-pool hop. Reset it before draining, then wait: nothing is missed.
+    /// </summary>
+    public ManualResetEventSlim Doorbell { get; } = new(initialState: false, spinCount: 1);
+
+    /// <summary>True when a datagram or a fault is queued.</summary>
+    public bool HasInput => _inbound.Reader.Count > 0 || _faults.Reader.Count > 0;
+
     public ChannelReader<ReceivedDatagram> Datagrams => _inbound.Reader;
 
     public ChannelReader<LinkFault> Faults => _faults.Reader;
@@ -70,7 +80,7 @@ public sealed class UdpTransport : IDisposable
             throw new InvalidOperationException($"link {link} already has a socket ({_sockets[link.Value]!.LocalEndPoint})");
         }
 
-        var socket = new UdpLinkSocket(link, localEndPoint, Clock, _inbound.Writer, _faults.Writer);
+        var socket = new UdpLinkSocket(link, localEndPoint, Clock, _inbound.Writer, _faults.Writer, Doorbell);
         _sockets[link.Value] = socket;
         return socket;
     }
@@ -153,5 +163,4 @@ public sealed class UdpTransport : IDisposable
             new BoundedChannelOptions(capacity) { FullMode = fullMode, SingleReader = true, SingleWriter = false },
             _ => dropped());
 
-    private bool HasInput => _inbound.Reader.Count > 0 || _faults.Reader.Count > 0;
 }
