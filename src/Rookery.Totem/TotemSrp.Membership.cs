@@ -562,12 +562,17 @@ public sealed partial class TotemSrp
 
         // The rest of the old ring, skipping holes and senders outside the transitional configuration.
         DeliverToApplication(skip: true, _oldRingStateHighSeqReceived);
-        foreach (var node in left)
-        {
-            _assemblers.Remove(node);
-        }
-
         _out.Events.Add(new ConfigurationChanged(ConfigurationKind.Regular, _ringId, [.. _newMemberList], [], [.. joined]));
+
+        // A message is delivered in the ring that orders its last fragment, by every member or by none. A
+        // joiner has no start for a message begun in an old ring, so every member of the new ring starts
+        // with empty assemblies (a continuation at a sender's first packet is thrown away everywhere),
+        // and this node sends its own partly sent message again from the start.
+        _assemblers.Clear();
+        if (_packer.RestartPartialMessage())
+        {
+            Log(TotemLogLevel.Debug, "A message partly sent in the old ring is sent again whole in the new ring.");
+        }
 
         // The recovery queue (numbered in the new ring) becomes the regular queue.
         _regular.CopyFrom(_recovery);

@@ -81,7 +81,7 @@ public sealed partial class TotemSrp
     public TotemStats Stats { get; } = new();
 
     /// <summary>Packets waiting for the token (the node's backlog).</summary>
-    public int PendingPackets => _newMessageQueue.Count + (_packer.HasPartialPacket ? 1 : 0);
+    public int PendingPackets => _packer.PacketsPending;
 
     /// <summary>The earliest instant at which <see cref="Tick"/> has work.</summary>
     public Instant NextDeadline =>
@@ -178,16 +178,10 @@ public sealed partial class TotemSrp
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(payload.Length, TotemLimits.MessageSizeMax);
         Begin(now, output);
-        var accepted = _newMessageQueue.Count + _packer.PacketsNeeded(payload.Length) <= _options.MessageQueueMax;
+        var accepted = _packer.PacketsPending + _packer.PacketsNeeded(payload.Length) <= _options.MessageQueueMax;
         if (accepted)
         {
-            var packets = new List<byte[]>();
-            _packer.Add(payload.ToArray(), packets);
-            foreach (var packet in packets)
-            {
-                _newMessageQueue.Enqueue(new PendingMcast(TotemEncapsulation.NotEncapsulated, packet));
-            }
-
+            _packer.Add(payload.ToArray());
             TokenHoldCancelSend();
         }
 
@@ -613,7 +607,7 @@ public sealed partial class TotemSrp
             EmitBytes(_lastTokenTarget, _lastTokenBytes);
             tokenResent = true;
         }
-        else if (State == MembershipState.Operational && peer == _ringId.Representative && (_newMessageQueue.Count > 0 || _packer.HasPartialPacket))
+        else if (State == MembershipState.Operational && peer == _ringId.Representative && !_packer.IsEmpty)
         {
             // My TOKEN_HOLD_CANCEL to the representative may have been lost on the dead link.
             Stats.TokenHoldCancelTx++;
