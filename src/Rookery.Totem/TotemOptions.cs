@@ -49,6 +49,15 @@ public sealed record TotemOptions
     /// <summary>Never hold the token while retransmissions are pending (corosync: <c>totem.cancel_token_hold_on_retransmit</c>).</summary>
     public bool CancelTokenHoldOnRetransmit { get; init; }
 
+    /// <summary>
+    /// corosync's <c>waiting_trans_ack</c>: after each new ring, only what is submitted from then on (the
+    /// services' sync messages) is sent until the layer above calls <see cref="TotemSrp.TransAck"/> (its
+    /// sync completed); what was queued before waits, so every member has activated the new configuration
+    /// before it delivers them. False: no wait (a Totem-only user without a sync).
+    /// </summary>
+    /// <value>true by default (corosync always waits).</value>
+    public bool WaitForTransAck { get; init; } = true;
+
     /// <summary>Largest packet the transport carries (corosync: <c>totem.netmtu</c>; knet: 65536).</summary>
     public int NetMtu { get; init; } = TotemDefaults.NetMtu;
 

@@ -559,6 +559,12 @@ public sealed partial class TotemSrp
         var joined = NodeSet.Subtract(_newMemberList, _transMemberList);
         _memberList = [.. _newMemberList];
         _out.Events.Add(new ConfigurationChanged(ConfigurationKind.Transitional, _ringId, [.. _transMemberList], [.. left], []));
+        if (_options.WaitForTransAck && !_waitingTransAck)
+        {
+            // From here until the sync of the new ring completes, only the sync's own messages are sent.
+            _waitingTransAck = true;
+            Log(TotemLogLevel.Debug, "waiting_trans_ack changed to 1");
+        }
 
         // The rest of the old ring, skipping holes and senders outside the transitional configuration.
         DeliverToApplication(skip: true, _oldRingStateHighSeqReceived);
@@ -569,7 +575,7 @@ public sealed partial class TotemSrp
         // with empty assemblies (a continuation at a sender's first packet is thrown away everywhere),
         // and this node sends its own partly sent message again from the start.
         _assemblers.Clear();
-        if (_packer.RestartPartialMessage())
+        if (_packer.RestartPartialMessage() | _transPacker.RestartPartialMessage())
         {
             Log(TotemLogLevel.Debug, "A message partly sent in the old ring is sent again whole in the new ring.");
         }

@@ -10,6 +10,8 @@ public sealed partial class TotemSrp
     private readonly SortQueue _recovery = new();
     private readonly Queue<PendingMcast> _retransMessageQueue = new();
     private readonly TotemPgPacker _packer;
+    private readonly TotemPgPacker _transPacker;
+    private bool _waitingTransAck;
     private readonly Dictionary<NodeId, TotemPgAssembler> _assemblers = [];
     private RingId _regularRingId;
 
@@ -186,7 +188,7 @@ public sealed partial class TotemSrp
     private int FccCalculate(TokenState token)
     {
         var allowed = Math.Min(_options.MaxMessages, Math.Max(0L, _options.WindowSize - (long)token.Fcc));
-        _myCbl = (uint)(State == MembershipState.Recovery ? _retransMessageQueue.Count : _packer.PacketsPending);
+        _myCbl = (uint)(State == MembershipState.Recovery ? _retransMessageQueue.Count : SendingPacker.PacketsPending);
         var denominator = unchecked(token.Backlog + _myCbl - _myPbl);
         if (denominator != 0)
         {
@@ -309,8 +311,14 @@ public sealed partial class TotemSrp
             return _retransMessageQueue.TryDequeue(out var old) ? old : null;
         }
 
-        return _packer.TryTake(out var packet) ? new PendingMcast(TotemEncapsulation.NotEncapsulated, packet) : null;
+        return SendingPacker.TryTake(out var packet) ? new PendingMcast(TotemEncapsulation.NotEncapsulated, packet) : null;
     }
+
+    /// <summary>
+    /// Where the next new packet comes from (corosync: <c>new_message_queue_trans</c> while waiting for the trans
+    /// ack, else <c>new_message_queue</c>); after the ack the sync's leftovers go first, so no message is cut.
+    /// </summary>
+    private TotemPgPacker SendingPacker => _waitingTransAck || !_transPacker.IsEmpty ? _transPacker : _packer;
 
     private void UpdateAru()
     {

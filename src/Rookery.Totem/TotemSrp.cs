@@ -63,6 +63,8 @@ public sealed partial class TotemSrp
         _ringId = new RingId(self, persistedRingSequence + 1);
         _tokenRingIdSeq = _ringId.Sequence;
         _packer = new TotemPgPacker(options.PacketSizeMax);
+        _transPacker = new TotemPgPacker(options.PacketSizeMax);
+        _waitingTransAck = options.WaitForTransAck;
         State = MembershipState.Operational;
         _regular.Reinit(0);
         _recovery.Reinit(0);
@@ -81,7 +83,10 @@ public sealed partial class TotemSrp
     public TotemStats Stats { get; } = new();
 
     /// <summary>Packets waiting for the token (the node's backlog).</summary>
-    public int PendingPackets => _packer.PacketsPending;
+    public int PendingPackets => _packer.PacketsPending + _transPacker.PacketsPending;
+
+    /// <summary>corosync <c>waiting_trans_ack</c>: a new ring's sync has not completed, only submissions since it was installed are sent.</summary>
+    public bool WaitingTransAck => _waitingTransAck;
 
     /// <summary>The earliest instant at which <see cref="Tick"/> has work.</summary>
     public Instant NextDeadline =>
@@ -178,15 +183,36 @@ public sealed partial class TotemSrp
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(payload.Length, TotemLimits.MessageSizeMax);
         Begin(now, output);
-        var accepted = _packer.PacketsPending + _packer.PacketsNeeded(payload.Length) <= _options.MessageQueueMax;
+        var packer = _waitingTransAck ? _transPacker : _packer;
+        var accepted = packer.PacketsPending + packer.PacketsNeeded(payload.Length) <= _options.MessageQueueMax;
         if (accepted)
         {
-            _packer.Add(payload.ToArray());
+            packer.Add(payload.ToArray());
             TokenHoldCancelSend();
         }
 
         End();
         return accepted;
+    }
+
+    /// <summary>
+    /// The layer above completed the sync of the current ring (corosync <c>totemsrp_trans_ack</c>): what was
+    /// queued before the ring was installed may go now, after what the sync submitted.
+    /// </summary>
+    public void TransAck(Instant now, TotemOutput output)
+    {
+        Begin(now, output);
+        if (_waitingTransAck)
+        {
+            _waitingTransAck = false;
+            Log(TotemLogLevel.Debug, "waiting_trans_ack changed to 0");
+            if (!SendingPacker.IsEmpty)
+            {
+                TokenHoldCancelSend();
+            }
+        }
+
+        End();
     }
 
     /// <summary>Announces a clean shutdown (corosync <c>memb_leave_message_send</c>): a JOIN with header nodeid 0.</summary>
@@ -607,7 +633,7 @@ public sealed partial class TotemSrp
             EmitBytes(_lastTokenTarget, _lastTokenBytes);
             tokenResent = true;
         }
-        else if (State == MembershipState.Operational && peer == _ringId.Representative && !_packer.IsEmpty)
+        else if (State == MembershipState.Operational && peer == _ringId.Representative && !SendingPacker.IsEmpty)
         {
             // My TOKEN_HOLD_CANCEL to the representative may have been lost on the dead link.
             Stats.TokenHoldCancelTx++;
