@@ -25,6 +25,9 @@ public sealed record TotemOptions
     /// <summary>JOIN resend interval in GATHER (corosync: <c>totem.join</c>).</summary>
     public Duration Join { get; init; } = TotemDefaults.Join;
 
+    /// <summary>Upper bound of a random delay before each JOIN is sent; zero sends at once (corosync: <c>totem.send_join</c>).</summary>
+    public Duration SendJoin { get; init; } = TotemDefaults.SendJoin;
+
     /// <summary>Time to reach consensus in GATHER (corosync: <c>totem.consensus</c>, 1.2 × token).</summary>
     public Duration Consensus { get; init; } = TotemDefaults.ConsensusFor(TotemDefaults.Token);
 
@@ -97,6 +100,7 @@ public sealed record TotemOptions
         Hold = timers.Hold,
         TokenWarningPercent = (int)timers.TokenWarningPercent,
         Join = timers.Join,
+        SendJoin = Duration.FromMilliseconds(timers.SendJoinMs),
         Consensus = timers.Consensus,
         Merge = timers.Merge,
         FailReceiveConst = (int)timers.FailRecvConst,
@@ -154,6 +158,10 @@ public sealed record TotemOptions
         Floor("join timeout", Join, TotemLimits.TimeoutMin);
         Floor("consensus timeout", Consensus, TotemLimits.TimeoutMin);
         Floor("merge timeout", Merge, TotemLimits.TimeoutMin);
+        if (SendJoin < Duration.Zero)
+        {
+            errors.Add($"The send_join parameter ({SendJoin.Milliseconds} ms) may not be negative.");
+        }
         Floor("hold timeout", Hold, TotemLimits.HoldMin);
         if (Consensus < Join)
         {
@@ -206,6 +214,8 @@ public static class TotemDefaults
     public static Duration Join => Duration.FromMilliseconds(Defaults.JoinMs);
 
     public static Duration Merge => Duration.FromMilliseconds(Defaults.MergeMs);
+
+    public static Duration SendJoin => Duration.FromMilliseconds(Defaults.SendJoinMs);
 
     /// <summary>Unreachable time before a fast node loss (Rookery only; corosync waits token + consensus).</summary>
     public static Duration FastNodeLossDelay => Duration.FromMilliseconds(Defaults.FastNodeLossDelayMs);

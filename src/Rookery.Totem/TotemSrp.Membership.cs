@@ -78,7 +78,32 @@ public sealed partial class TotemSrp
 
     private Join BuildJoin() => new(_self, default, _self, [.. _procList], [.. _failedList], _ringId.Sequence);
 
+    /// <summary>
+    /// Sends this node's JOIN (corosync <c>memb_join_message_send</c>). With send_join set, corosync sleeps a random
+    /// 0..send_join before each send so that many nodes do not answer a join at the same instant; here the send
+    /// waits for a timer drawn from the core's <see cref="Prng"/>, and carries the lists as they are when it goes.
+    /// </summary>
     private void JoinMessageSend()
+    {
+        if (_options.SendJoin <= Duration.Zero)
+        {
+            JoinMessageSendNow();
+        }
+        else if (_sendJoinAt == Instant.Never)
+        {
+            _sendJoinAt = _now + new Duration((long)_prng.NextBelow((ulong)_options.SendJoin.Microseconds));
+        }
+    }
+
+    private void OnSendJoinTimeout()
+    {
+        if (State is MembershipState.Gather or MembershipState.Commit)
+        {
+            JoinMessageSendNow();
+        }
+    }
+
+    private void JoinMessageSendNow()
     {
         Stats.JoinTx++;
         Emit(BuildJoin(), loopback: true);

@@ -47,11 +47,12 @@ public sealed partial class TotemSrp
     private Instant _joinAt = Instant.Never;
     private Instant _consensusAt = Instant.Never;
     private Instant _mergeDetectAt = Instant.Never;
+    private Instant _sendJoinAt = Instant.Never;
     private Instant _lastTokenReceivedAt;
 
     /// <param name="self">This node's id (nodelist.node.nodeid).</param>
     /// <param name="options">Validated effective options.</param>
-    /// <param name="prng">The core's only randomness (reserved for send_join jitter).</param>
+    /// <param name="prng">The core's only randomness (the send_join delay).</param>
     /// <param name="persistedRingSequence">The sequence read from <c>ringid_&lt;nodeid&gt;</c> (0 when missing); used +1, as corosync does.</param>
     public TotemSrp(NodeId self, TotemOptions options, Prng prng, ulong persistedRingSequence)
     {
@@ -92,7 +93,7 @@ public sealed partial class TotemSrp
     public Instant NextDeadline =>
         Instant.Min(
             Instant.Min(Instant.Min(_tokenTimeoutAt, _tokenWarningAt), Instant.Min(_tokenRetransmitAt, _holdRetransmitAt)),
-            Instant.Min(Instant.Min(_joinAt, _consensusAt), Instant.Min(_mergeDetectAt, _fastNodeLossAt)));
+            Instant.Min(Instant.Min(Instant.Min(_joinAt, _consensusAt), Instant.Min(_mergeDetectAt, _fastNodeLossAt)), _sendJoinAt));
 
     /// <summary>Starts the protocol: the node enters GATHER to find its peers (corosync: all links configured).</summary>
     public void Start(Instant now, TotemOutput output)
@@ -390,6 +391,11 @@ public sealed partial class TotemSrp
         else if (_fastNodeLossAt == earliest)
         {
             OnFastNodeLossTimeout();
+        }
+        else if (_sendJoinAt == earliest)
+        {
+            _sendJoinAt = Instant.Never;
+            OnSendJoinTimeout();
         }
         else if (_mergeDetectAt == earliest)
         {
