@@ -197,13 +197,15 @@ public sealed partial class TotemSrp
     }
 
     /// <summary>
-    /// The layer above completed the sync of the current ring (corosync <c>totemsrp_trans_ack</c>): what was
-    /// queued before the ring was installed may go now, after what the sync submitted.
+    /// The layer above completed the sync of <paramref name="ring"/> (corosync <c>totemsrp_trans_ack</c>): what was
+    /// queued before the ring was installed may go now, after what the sync submitted. The ack of a ring that is no
+    /// longer this node's (its last barrier was delivered while recovery installed the next ring) is ignored: the
+    /// next ring's sync has yet to run.
     /// </summary>
-    public void TransAck(Instant now, TotemOutput output)
+    public void TransAck(Instant now, RingId ring, TotemOutput output)
     {
         Begin(now, output);
-        if (_waitingTransAck)
+        if (_waitingTransAck && ring == _ringId)
         {
             _waitingTransAck = false;
             Log(TotemLogLevel.Debug, "waiting_trans_ack changed to 0");

@@ -265,6 +265,37 @@ public sealed class ScenarioTests
     }
 
     [Fact]
+    public void WhatWasQueuedBeforeANewRingWaitsForTheTransAckWhileTheSyncsSubmissionsGo()
+    {
+        var cluster = TestCluster.Formed(85, 3);
+        cluster[1].AckTransitions = false;
+        var oldRing = cluster[1].Core.RingId;
+        cluster[3].Crash();
+        Assert.True(cluster.RunUntil(() => cluster[1].Core.State == MembershipState.Gather, Limit), "seed 85: node 1 never gathered");
+        Assert.True(cluster[1].Submit()); // queued while the ring re-forms: an application message of before the change
+        Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2), Limit), "seed 85: no ring of 1 and 2");
+        Assert.True(cluster[1].Core.WaitingTransAck);
+
+        cluster.Run(Duration.FromMilliseconds(500));
+        Assert.DoesNotContain("n1:0:", cluster[2].DeliveredTexts);
+        Assert.True(cluster[1].Submit()); // submitted during the sync: goes at once
+        Assert.True(cluster.RunUntil(() => cluster[2].DeliveredSet.Contains("n1:1:"), Limit), "seed 85: the sync's message did not go");
+        Assert.DoesNotContain("n1:0:", cluster[2].DeliveredTexts);
+
+        cluster[1].Core.TransAck(cluster.Now, oldRing, cluster.Output); // the ack of an old ring's sync changes nothing
+        cluster.Process(cluster[1], cluster.Output);
+        Assert.True(cluster[1].Core.WaitingTransAck);
+        cluster[1].Core.TransAck(cluster.Now, cluster[1].Core.RingId, cluster.Output);
+        cluster.Process(cluster[1], cluster.Output);
+        Assert.False(cluster[1].Core.WaitingTransAck);
+        Assert.True(cluster.RunUntil(() => AllDelivered(cluster, 1, 2), Limit), "seed 85: what waited was not sent after the ack");
+        Assert.Equal(["n1:1:", "n1:0:"], cluster[2].DeliveredTexts.Where(t => t.StartsWith("n1:", StringComparison.Ordinal)).TakeLast(2));
+        Assert.Equal(cluster[1].DeliveredTexts.TakeLast(2), cluster[2].DeliveredTexts.TakeLast(2));
+        Checkers.AgreedOrder(cluster);
+        Checkers.MembershipAgreement(cluster);
+    }
+
+    [Fact]
     public void SameSeedGivesTheSameTrace()
     {
         string Run(ulong seed)

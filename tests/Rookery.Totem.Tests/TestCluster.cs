@@ -190,13 +190,16 @@ internal sealed class TestCluster
             }
         }
 
-        var regular = false;
+        RingId? regular = null;
         foreach (var e in output.Events)
         {
             LogSink?.Invoke(node, new TotemLogEntry(TotemLogLevel.Debug, "EVENT " + Describe(e)));
             node.Record(Now, e);
             HashLine($"{Now} {node.Id} event {Describe(e)}");
-            regular |= e is ConfigurationChanged { Kind: ConfigurationKind.Regular };
+            if (e is ConfigurationChanged { Kind: ConfigurationKind.Regular } change)
+            {
+                regular = change.RingId;
+            }
         }
 
         foreach (var log in output.Logs)
@@ -206,10 +209,10 @@ internal sealed class TestCluster
         }
 
         output.Clear();
-        if (regular && node.AckTransitions)
+        if (regular is { } ring && node.AckTransitions)
         {
             // No services above Totem here: their sync is complete as soon as the regular configuration is.
-            node.Core.TransAck(Now, output);
+            node.Core.TransAck(Now, ring, output);
             Process(node, output);
         }
     }

@@ -238,10 +238,10 @@ public sealed class NodeStack
             }
 
             Outputs.Add(output);
-            if (output is SyncCompleted)
+            if (output is SyncCompleted completed)
             {
                 // corosync's totempg_trans_ack: the sync's messages are out, what waited may go now.
-                _totem.TransAck(_now, _totemOutput);
+                _totem.TransAck(_now, completed.RingId, _totemOutput);
             }
         }
 

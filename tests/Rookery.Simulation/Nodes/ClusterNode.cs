@@ -276,7 +276,7 @@ public sealed class ClusterNode : ISimulatedNode
         _syncRing = null;
         _groups.SyncActivate(_groupsOutput);
         RouteGroups(GroupChangeCause.Sync);
-        _totem.TransAck(_now, _totemOutput);
+        _totem.TransAck(_now, ring, _totemOutput);
         var processes = _groups.Processes.Select(p => $"{System.Text.Encoding.UTF8.GetString(p.Group.Value)}:{p.Member}");
         _output.Add(new GroupChange($"*[{string.Join(",", processes)}]", [], [], [], GroupChangeCause.Snapshot));
         if (!_clientJoined)
