@@ -92,17 +92,7 @@ public sealed class NodeStackTests
     {
         // Node 1 streams every 5 ms (retrying what is refused with TryAgain, as the shell does); node 3 goes away
         // mid-stream (and comes back): node 2 must deliver every message of node 1, in order, exactly once.
-        var cluster = new VirtualCluster(seed, 3);
-        cluster.StartAll();
-        cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
-        var group = CpgGroupName.FromString("stream");
-        foreach (var id in new uint[] { 1, 2, 3 })
-        {
-            Assert.Equal(GroupsResult.Ok, cluster[id].JoinGroup(cluster.Now, 100 + id, 1000 + id, group));
-            cluster.Drain(id);
-        }
-
-        cluster.RunUntil(() => new uint[] { 1, 2, 3 }.All(id => cluster[id].Services.Groups.Membership(group).Count == 3), s_limit, "all joined");
+        var cluster = ThreeNodesInOneGroup(seed);
         var ringBefore = cluster[1].Services.RingId;
         var sent = 0;
         var refused = 0;
@@ -148,17 +138,7 @@ public sealed class NodeStackTests
         // Node 2 is cut off long enough to form a ring alone (its view drops node 1's processes), then the cut
         // heals: the messages node 1 queued meanwhile are ordered in the merged ring, where node 2 must deliver
         // exactly what node 3 delivers (CPG agreed order and virtual synchrony), with nothing of node 1's lost.
-        var cluster = new VirtualCluster(seed, 3);
-        cluster.StartAll();
-        cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
-        var group = CpgGroupName.FromString("stream");
-        foreach (var id in new uint[] { 1, 2, 3 })
-        {
-            Assert.Equal(GroupsResult.Ok, cluster[id].JoinGroup(cluster.Now, 100 + id, 1000 + id, group));
-            cluster.Drain(id);
-        }
-
-        cluster.RunUntil(() => new uint[] { 1, 2, 3 }.All(id => cluster[id].Services.Groups.Membership(group).Count == 3), s_limit, "all joined");
+        var cluster = ThreeNodesInOneGroup(seed);
         var sent = 0;
         for (var step = 0; step < 1600; step++)
         {
@@ -187,6 +167,23 @@ public sealed class NodeStackTests
         Assert.Equal(DeliveredIn(cluster, 3, finalRing), DeliveredIn(cluster, 2, finalRing));
         Assert.Equal(Enumerable.Range(0, sent).Select(i => $"1:{i}"), Delivered(cluster, 3).Where(m => m.StartsWith("1:", StringComparison.Ordinal)));
         Assert.DoesNotContain(cluster.Outputs[2], o => o is ServiceLog { Text: "Unknown node -> we will not deliver message" });
+    }
+
+    /// <summary>Three nodes in service, each with one process (connection 100 + id, pid 1000 + id) in group "stream".</summary>
+    private static VirtualCluster ThreeNodesInOneGroup(ulong seed)
+    {
+        var cluster = new VirtualCluster(seed, 3);
+        cluster.StartAll();
+        cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
+        var group = CpgGroupName.FromString("stream");
+        foreach (var id in new uint[] { 1, 2, 3 })
+        {
+            Assert.Equal(GroupsResult.Ok, cluster[id].JoinGroup(cluster.Now, 100 + id, 1000 + id, group));
+            cluster.Drain(id);
+        }
+
+        cluster.RunUntil(() => new uint[] { 1, 2, 3 }.All(id => cluster[id].Services.Groups.Membership(group).Count == 3), s_limit, "all joined");
+        return cluster;
     }
 
     private static List<string> DeliveredIn(VirtualCluster cluster, uint id, Rookery.Wire.Totem.RingId ring) =>
