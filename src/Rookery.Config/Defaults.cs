@@ -53,6 +53,12 @@ public static class Defaults
     /// <summary>Token visits a gap must persist before it is put in the retransmit list (corosync: <c>totem.miss_count_const</c>).</summary>
     public const uint MissCountConst = 5;
 
+    /// <summary>
+    /// Rookery only (no corosync key; corosync waits token + consensus): milliseconds a member must stay
+    /// unreachable on every link before Totem fails it without waiting for the token timeout.
+    /// </summary>
+    public const uint FastNodeLossDelayMs = 400;
+
     /// <summary>Path MTU discovery interval, seconds (corosync: <c>totem.knet_pmtud_interval</c>).</summary>
     public const uint KnetPmtudIntervalSeconds = 30;
 

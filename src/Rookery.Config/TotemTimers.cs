@@ -1,16 +1,19 @@
 namespace Rookery.Config;
 
 /// <summary>
-/// The timers Totem runs with, derived in one place with integer arithmetic, in corosync's order
-/// (corosync: <c>exec/totemconfig.c</c> <c>totem_volatile_config_read</c>):
+/// The timers Totem runs with: the one place corosync's derived timers are computed (the daemon through
+/// <see cref="Derive"/>, tests and the simulator through <see cref="Compute"/>), in corosync's order and
+/// with its arithmetic (corosync: <c>exec/totemconfig.c</c> <c>totem_volatile_config_read</c>, C doubles
+/// truncated to int):
 /// <list type="number">
 /// <item>effective token = token + (N − 2) × token_coefficient when N &gt; 2, N = nodes with a ring0_addr;</item>
-/// <item>token_retransmit = token / (token_retransmits_before_loss_const + 0.2) = 5·token / (5·trbl + 1);</item>
-/// <item>hold = token_retransmit × 0.8 − 1000/HZ (HZ = 100) = (4·token_retransmit − 50) / 5;</item>
-/// <item>consensus = 1.2 × token = 6·token / 5;</item>
+/// <item>token_retransmit = (int)(token / (token_retransmits_before_loss_const + 0.2));</item>
+/// <item>hold = (int)(token_retransmit × 0.8 − 1000/HZ), HZ = 100;</item>
+/// <item>consensus = (int)(float)(1.2 × token);</item>
 /// </list>
-/// each unless set explicitly (a 0 counts as unset, as in corosync). With defaults: 3000, 714,
-/// 561, 3600 ms for two nodes; 3650 and 4380 ms token and consensus for three.
+/// each unless set explicitly (a 0 counts as unset, as in corosync); every other timer is its key's value or
+/// its default in <see cref="Defaults"/>. With defaults: 3000, 714, 561, 3600 ms for two nodes; 3650, 869, 685,
+/// 4380 ms for three (what <c>corosync-cmapctl runtime.config.totem</c> shows).
 /// </summary>
 public readonly record struct TotemTimers
 {
@@ -76,28 +79,16 @@ public readonly record struct TotemTimers
     public static uint EffectiveToken(uint tokenMs, uint coefficientMs, int nodeCount) =>
         nodeCount > 2 ? (uint)Math.Min(uint.MaxValue, tokenMs + ((ulong)(nodeCount - 2) * coefficientMs)) : tokenMs;
 
-    public static TotemTimers Derive(TotemConfig totem, int nodeCount)
-    {
-        var token = EffectiveToken(totem.Token, totem.TokenCoefficient, nodeCount);
-        var trbl = totem.TokenRetransmitsBeforeLossConst;
-        var retransmit = totem.TokenRetransmit ?? (uint)(5UL * token / ((5UL * trbl) + 1));
-        var hold = totem.Hold ?? (uint)Math.Max(0L, ((4L * retransmit) - 50) / 5);
-        var consensus = totem.Consensus ?? (uint)Math.Min(uint.MaxValue, 6UL * token / 5);
-        return new TotemTimers
+    /// <summary>The timers of <paramref name="totem"/> for a nodelist of <paramref name="nodeCount"/> nodes with a ring0_addr.</summary>
+    public static TotemTimers Derive(TotemConfig totem, int nodeCount) =>
+        Compute(nodeCount, totem.Token, totem.TokenCoefficient, totem.TokenRetransmitsBeforeLossConst, totem.TokenRetransmit, totem.Hold, totem.Consensus) with
         {
-            NodeCount = nodeCount,
-            BaseTokenMs = totem.Token,
-            TokenMs = token,
-            TokenRetransmitMs = retransmit,
-            HoldMs = hold,
-            ConsensusMs = consensus,
             JoinMs = totem.Join,
             SendJoinMs = totem.SendJoin,
             MergeMs = totem.Merge,
             DowncheckMs = totem.Downcheck,
             MaxNetworkDelayMs = totem.MaxNetworkDelay,
             TokenWarningPercent = totem.TokenWarning,
-            TokenRetransmitsBeforeLossConst = trbl,
             FailRecvConst = totem.FailRecvConst,
             SeqnoUnchangedConst = totem.SeqnoUnchangedConst,
             HeartbeatFailuresAllowed = totem.HeartbeatFailuresAllowed,
@@ -105,7 +96,54 @@ public readonly record struct TotemTimers
             MaxMessages = totem.MaxMessages,
             MissCountConst = totem.MissCountConst,
         };
+
+    /// <summary>
+    /// The derived timers from the token keys (null = unset) and every other timer at its default: what a
+    /// corosync.conf with only these keys gives.
+    /// </summary>
+    public static TotemTimers Compute(
+        int nodeCount,
+        uint tokenMs = Defaults.TokenMs,
+        uint tokenCoefficientMs = Defaults.TokenCoefficientMs,
+        uint retransmitsBeforeLoss = Defaults.TokenRetransmitsBeforeLossConst,
+        uint? tokenRetransmitMs = null,
+        uint? holdMs = null,
+        uint? consensusMs = null)
+    {
+        var token = EffectiveToken(tokenMs, tokenCoefficientMs, nodeCount);
+        var retransmit = tokenRetransmitMs ?? TokenRetransmitFor(token, retransmitsBeforeLoss);
+        return new TotemTimers
+        {
+            NodeCount = nodeCount,
+            BaseTokenMs = tokenMs,
+            TokenMs = token,
+            TokenRetransmitMs = retransmit,
+            HoldMs = holdMs ?? HoldFor(retransmit),
+            ConsensusMs = consensusMs ?? ConsensusFor(token),
+            JoinMs = Defaults.JoinMs,
+            SendJoinMs = Defaults.SendJoinMs,
+            MergeMs = Defaults.MergeMs,
+            DowncheckMs = Defaults.DowncheckMs,
+            MaxNetworkDelayMs = Defaults.MaxNetworkDelayMs,
+            TokenWarningPercent = Defaults.TokenWarningPercent,
+            TokenRetransmitsBeforeLossConst = retransmitsBeforeLoss,
+            FailRecvConst = Defaults.FailRecvConst,
+            SeqnoUnchangedConst = Defaults.SeqnoUnchangedConst,
+            HeartbeatFailuresAllowed = Defaults.HeartbeatFailuresAllowed,
+            WindowSize = Defaults.WindowSize,
+            MaxMessages = Defaults.MaxMessages,
+            MissCountConst = Defaults.MissCountConst,
+        };
     }
+
+    /// <summary>corosync: <c>(int)(token / (token_retransmits_before_loss_const + 0.2))</c>.</summary>
+    public static uint TokenRetransmitFor(uint tokenMs, uint retransmitsBeforeLoss) => (uint)(tokenMs / (retransmitsBeforeLoss + 0.2));
+
+    /// <summary>corosync: <c>(int)(token_retransmit × 0.8 − 1000/HZ)</c> (0 where that is negative; the floor check refuses it).</summary>
+    public static uint HoldFor(uint tokenRetransmitMs) => (uint)Math.Max(0, (int)((tokenRetransmitMs * 0.8) - 10));
+
+    /// <summary>corosync: <c>(int)(float)(1.2 × token)</c>.</summary>
+    public static uint ConsensusFor(uint tokenMs) => (uint)(float)(1.2 * tokenMs);
 }
 
 /// <summary>

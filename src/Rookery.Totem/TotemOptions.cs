@@ -1,9 +1,11 @@
+using Rookery.Config;
+
 namespace Rookery.Totem;
 
 /// <summary>
-/// Effective Totem settings handed to <see cref="TotemSrp"/>. Timers are effective values (the
-/// formulas of corosync <c>exec/totemconfig.c</c> are applied by <see cref="Compute"/>, which the
-/// config layer calls with the nodelist size).
+/// Effective Totem settings handed to <see cref="TotemSrp"/>. Timers are effective values: corosync's
+/// formulas (<c>exec/totemconfig.c</c>) are applied in one place, <see cref="TotemTimers"/>, whose result
+/// <see cref="From"/> takes (the daemon) and <see cref="Compute"/> asks for (tests, the simulator).
 /// </summary>
 public sealed record TotemOptions
 {
@@ -22,6 +24,9 @@ public sealed record TotemOptions
 
     /// <summary>JOIN resend interval in GATHER (corosync: <c>totem.join</c>).</summary>
     public Duration Join { get; init; } = TotemDefaults.Join;
+
+    /// <summary>Upper bound of a random delay before each JOIN is sent; zero sends at once (corosync: <c>totem.send_join</c>).</summary>
+    public Duration SendJoin { get; init; } = TotemDefaults.SendJoin;
 
     /// <summary>Time to reach consensus in GATHER (corosync: <c>totem.consensus</c>, 1.2 × token).</summary>
     public Duration Consensus { get; init; } = TotemDefaults.ConsensusFor(TotemDefaults.Token);
@@ -46,6 +51,15 @@ public sealed record TotemOptions
 
     /// <summary>Never hold the token while retransmissions are pending (corosync: <c>totem.cancel_token_hold_on_retransmit</c>).</summary>
     public bool CancelTokenHoldOnRetransmit { get; init; }
+
+    /// <summary>
+    /// corosync's <c>waiting_trans_ack</c>: after each new ring, only what is submitted from then on (the
+    /// services' sync messages) is sent until the layer above calls <see cref="TotemSrp.TransAck"/> (its
+    /// sync completed); what was queued before waits, so every member has activated the new configuration
+    /// before it delivers them. False: no wait (a Totem-only user without a sync).
+    /// </summary>
+    /// <value>true by default (corosync always waits).</value>
+    public bool WaitForTransAck { get; init; } = true;
 
     /// <summary>Largest packet the transport carries (corosync: <c>totem.netmtu</c>; knet: 65536).</summary>
     public int NetMtu { get; init; } = TotemDefaults.NetMtu;
@@ -78,10 +92,28 @@ public sealed record TotemOptions
     /// <summary>Pending-packet queue size (corosync <c>MESSAGE_QUEUE_MAX</c> = 4 × 1 MiB / net_mtu).</summary>
     public int MessageQueueMax => Math.Max(16, 4 * TotemLimits.MessageSizeMax / NetMtu);
 
+    /// <summary>The options for derived timers (<see cref="TotemTimers.Derive"/> of a corosync.conf, or <see cref="TotemTimers.Compute"/>).</summary>
+    public static TotemOptions From(TotemTimers timers, bool cancelTokenHoldOnRetransmit = Defaults.CancelTokenHoldOnRetransmit) => new()
+    {
+        Token = timers.Token,
+        TokenRetransmit = timers.TokenRetransmit,
+        Hold = timers.Hold,
+        TokenWarningPercent = (int)timers.TokenWarningPercent,
+        Join = timers.Join,
+        SendJoin = Duration.FromMilliseconds(timers.SendJoinMs),
+        Consensus = timers.Consensus,
+        Merge = timers.Merge,
+        FailReceiveConst = (int)timers.FailRecvConst,
+        SeqnoUnchangedConst = (int)timers.SeqnoUnchangedConst,
+        WindowSize = (int)timers.WindowSize,
+        MaxMessages = (int)timers.MaxMessages,
+        MissCountConst = (int)timers.MissCountConst,
+        CancelTokenHoldOnRetransmit = cancelTokenHoldOnRetransmit,
+    };
+
     /// <summary>
-    /// corosync's formulas: token_eff = token + (nodes − 2) × token_coefficient when nodes &gt; 2;
-    /// token_retransmit = token_eff / (retransmits_before_loss + 0.2); hold = token_retransmit × 0.8 − 10 ms;
-    /// consensus = 1.2 × token_eff. Explicit values (non-null) win, as in corosync.conf.
+    /// The options of a corosync.conf that sets only these token keys (null = unset), for a nodelist of
+    /// <paramref name="nodeCount"/> nodes: <see cref="TotemTimers.Compute"/> applies corosync's formulas.
     /// </summary>
     /// <param name="nodeCount">Nodes in the nodelist with a <c>ring0_addr</c>.</param>
     /// <param name="token">totem.token (3000 ms when null).</param>
@@ -97,20 +129,17 @@ public sealed record TotemOptions
         int retransmitsBeforeLoss = TotemDefaults.TokenRetransmitsBeforeLoss,
         Duration? tokenRetransmit = null,
         Duration? hold = null,
-        Duration? consensus = null)
-    {
-        var baseToken = token ?? TotemDefaults.Token;
-        var coefficient = tokenCoefficient ?? TotemDefaults.TokenCoefficient;
-        var effective = nodeCount > 2 && coefficient > Duration.Zero ? baseToken + (coefficient * (nodeCount - 2)) : baseToken;
-        var retransmit = tokenRetransmit ?? TotemDefaults.TokenRetransmitFor(effective, retransmitsBeforeLoss);
-        return new TotemOptions
-        {
-            Token = effective,
-            TokenRetransmit = retransmit,
-            Hold = hold ?? TotemDefaults.HoldFor(retransmit),
-            Consensus = consensus ?? TotemDefaults.ConsensusFor(effective),
-        };
-    }
+        Duration? consensus = null) =>
+        From(TotemTimers.Compute(
+            nodeCount,
+            Milliseconds(token ?? TotemDefaults.Token),
+            Milliseconds(tokenCoefficient ?? TotemDefaults.TokenCoefficient),
+            (uint)retransmitsBeforeLoss,
+            tokenRetransmit is { } r ? Milliseconds(r) : null,
+            hold is { } h ? Milliseconds(h) : null,
+            consensus is { } c ? Milliseconds(c) : null));
+
+    private static uint Milliseconds(Duration value) => (uint)Math.Clamp(value.Milliseconds, 0, uint.MaxValue);
 
     /// <summary>Every problem at once, worded as corosync words them.</summary>
     public IReadOnlyList<string> Validate()
@@ -129,6 +158,10 @@ public sealed record TotemOptions
         Floor("join timeout", Join, TotemLimits.TimeoutMin);
         Floor("consensus timeout", Consensus, TotemLimits.TimeoutMin);
         Floor("merge timeout", Merge, TotemLimits.TimeoutMin);
+        if (SendJoin < Duration.Zero)
+        {
+            errors.Add($"The send_join parameter ({SendJoin.Milliseconds} ms) may not be negative.");
+        }
         Floor("hold timeout", Hold, TotemLimits.HoldMin);
         if (Consensus < Join)
         {
@@ -159,39 +192,43 @@ public sealed record TotemOptions
     }
 }
 
-/// <summary>Corosync's defaults (corosync.conf(5), exec/totemconfig.c), one place for all of them.</summary>
+/// <summary>
+/// Totem's defaults, as the core's types: every value is <see cref="Defaults"/>' (Rookery.Config, the one place
+/// of every default with its corosync key) and every formula <see cref="TotemTimers"/>'.
+/// </summary>
 public static class TotemDefaults
 {
-    public const int TokenRetransmitsBeforeLoss = 4;
-    public const int TokenWarningPercent = 75;
-    public const int FailReceiveConst = 2500;
-    public const int SeqnoUnchangedConst = 30;
-    public const int WindowSize = 50;
-    public const int MaxMessages = 17;
-    public const int MissCountConst = 5;
-    public const int NetMtu = 65536;
+    public const int TokenRetransmitsBeforeLoss = (int)Defaults.TokenRetransmitsBeforeLossConst;
+    public const int TokenWarningPercent = (int)Defaults.TokenWarningPercent;
+    public const int FailReceiveConst = (int)Defaults.FailRecvConst;
+    public const int SeqnoUnchangedConst = (int)Defaults.SeqnoUnchangedConst;
+    public const int WindowSize = (int)Defaults.WindowSize;
+    public const int MaxMessages = (int)Defaults.MaxMessages;
+    public const int MissCountConst = (int)Defaults.MissCountConst;
+    public const int NetMtu = (int)Defaults.NetMtuKnet;
 
-    public static Duration Token => Duration.FromMilliseconds(3000);
+    public static Duration Token => Duration.FromMilliseconds(Defaults.TokenMs);
 
-    public static Duration TokenCoefficient => Duration.FromMilliseconds(650);
+    public static Duration TokenCoefficient => Duration.FromMilliseconds(Defaults.TokenCoefficientMs);
 
-    public static Duration Join => Duration.FromMilliseconds(50);
+    public static Duration Join => Duration.FromMilliseconds(Defaults.JoinMs);
 
-    public static Duration Merge => Duration.FromMilliseconds(200);
+    public static Duration Merge => Duration.FromMilliseconds(Defaults.MergeMs);
+
+    public static Duration SendJoin => Duration.FromMilliseconds(Defaults.SendJoinMs);
 
     /// <summary>Unreachable time before a fast node loss (Rookery only; corosync waits token + consensus).</summary>
-    public static Duration FastNodeLossDelay => Duration.FromMilliseconds(400);
+    public static Duration FastNodeLossDelay => Duration.FromMilliseconds(Defaults.FastNodeLossDelayMs);
 
-    /// <summary>(int)(token / (retransmits + 0.2)) in whole ms, as corosync computes it.</summary>
+    /// <summary><see cref="TotemTimers.TokenRetransmitFor"/> in the core's types.</summary>
     public static Duration TokenRetransmitFor(Duration token, int retransmitsBeforeLoss) =>
-        Duration.FromMilliseconds(token.Milliseconds * 10 / ((retransmitsBeforeLoss * 10) + 2));
+        Duration.FromMilliseconds(TotemTimers.TokenRetransmitFor((uint)token.Milliseconds, (uint)retransmitsBeforeLoss));
 
-    /// <summary>(int)(token_retransmit × 0.8 − 1000/HZ) with HZ = 100.</summary>
-    public static Duration HoldFor(Duration tokenRetransmit) =>
-        Duration.FromMilliseconds((tokenRetransmit.Milliseconds * 8 / 10) - 10);
+    /// <summary><see cref="TotemTimers.HoldFor"/> in the core's types.</summary>
+    public static Duration HoldFor(Duration tokenRetransmit) => Duration.FromMilliseconds(TotemTimers.HoldFor((uint)tokenRetransmit.Milliseconds));
 
-    /// <summary>(int)(1.2 × token).</summary>
-    public static Duration ConsensusFor(Duration token) => Duration.FromMilliseconds(token.Milliseconds * 12 / 10);
+    /// <summary><see cref="TotemTimers.ConsensusFor"/> in the core's types.</summary>
+    public static Duration ConsensusFor(Duration token) => Duration.FromMilliseconds(TotemTimers.ConsensusFor((uint)token.Milliseconds));
 }
 
 /// <summary>Hard bounds of the Totem core.</summary>
@@ -207,9 +244,9 @@ public static class TotemLimits
     public const int NetMtuMin = 576;
     public const int NetMtuMax = 65536;
 
-    /// <summary>corosync MINIMUM_TIMEOUT = 3 × (1000/HZ).</summary>
-    public static Duration TimeoutMin => Duration.FromMilliseconds(30);
+    /// <summary>corosync MINIMUM_TIMEOUT = 3 × (1000/HZ) (<see cref="TotemTimers.TimeoutMinMs"/>).</summary>
+    public static Duration TimeoutMin => Duration.FromMilliseconds(TotemTimers.TimeoutMinMs);
 
-    /// <summary>(int)(30 × 0.8 − 10).</summary>
-    public static Duration HoldMin => Duration.FromMilliseconds(14);
+    /// <summary>corosync MINIMUM_TIMEOUT_HOLD = (int)(30 × 0.8 − 10) (<see cref="TotemTimers.HoldMinMs"/>).</summary>
+    public static Duration HoldMin => Duration.FromMilliseconds(TotemTimers.HoldMinMs);
 }

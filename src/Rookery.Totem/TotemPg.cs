@@ -14,16 +14,25 @@ namespace Rookery.Totem;
  * that number in `continuation` and starts with the rest of the message. The receiver keeps one
  * assembly per sender; a continuation that does not match the sender's last fragment number
  * throws the partial message away.
+ *
+ * Deviation from corosync, which packs at submit time into packets that wait for the token: Rookery
+ * queues the messages and cuts packets when the token lets them go (the same packets: corosync
+ * flushes its partly filled packet when the token arrives). So a message whose first fragments were
+ * ordered in one ring and whose rest would be ordered in the next can be sent again whole
+ * (<see cref="TotemPgPacker.RestartPartialMessage"/>): every member of a ring starts it with empty
+ * assemblies, a joiner has no start to continue, and a message must be delivered by all or none.
  */
 
-/// <summary>Packs application messages into totempg packets (sender side).</summary>
+/// <summary>Queues application messages and cuts them into totempg packets when the token lets them go (sender side).</summary>
 public sealed class TotemPgPacker
 {
     public const int HeaderSize = 8;
 
     private readonly int _packetSizeMax;
+    private readonly Queue<ReadOnlyMemory<byte>> _messages = new();
     private readonly List<ReadOnlyMemory<byte>> _pieces = [];
-    private int _dataSize;
+    private long _queuedBytes;
+    private int _offset;
     private byte _continuation;
     private byte _lastFragmentNumber;
 
@@ -34,56 +43,111 @@ public sealed class TotemPgPacker
         _packetSizeMax = packetSizeMax;
     }
 
-    /// <summary>True when a partially filled packet is waiting for <see cref="Flush"/>.</summary>
-    public bool HasPartialPacket => _pieces.Count > 0;
+    /// <summary>True when no message (or part of one) waits to be packed.</summary>
+    public bool IsEmpty => _messages.Count == 0;
+
+    /// <summary>Packets the waiting messages fill at least (a lower bound that fragment headers exceed by at most one a message).</summary>
+    public int PacketsPending
+    {
+        get
+        {
+            if (_messages.Count == 0)
+            {
+                return 0;
+            }
+
+            var bytes = _queuedBytes + (2L * _messages.Count);
+            var perPacket = _packetSizeMax - HeaderSize;
+            return (int)Math.Min(int.MaxValue, (bytes + perPacket - 1) / perPacket);
+        }
+    }
 
     /// <summary>Packets that <paramref name="messageSize"/> bytes may need (corosync <c>byte_count_send_ok</c>).</summary>
     public int PacketsNeeded(int messageSize) => (messageSize / (_packetSizeMax - HeaderSize - 16)) + 2;
 
-    /// <summary>Adds one message; every packet it completes is appended to <paramref name="packets"/>.</summary>
-    public void Add(ReadOnlyMemory<byte> message, List<byte[]> packets)
+    /// <summary>Queues one message (the caller keeps the bytes unchanged until they are packed).</summary>
+    public void Add(ReadOnlyMemory<byte> message)
     {
-        var remaining = message;
-        while (true)
+        _messages.Enqueue(message);
+        _queuedBytes += message.Length;
+    }
+
+    /// <summary>Cuts the next packet from the waiting messages; false when none waits.</summary>
+    public bool TryTake(out byte[] packet)
+    {
+        if (_messages.Count == 0)
         {
-            var space = _packetSizeMax - HeaderSize - (2 * (_pieces.Count + 1)) - _dataSize;
+            packet = [];
+            return false;
+        }
+
+        var continuation = _continuation;
+        var dataSize = 0;
+        byte fragmented = 0;
+        while (_messages.Count > 0)
+        {
+            var remaining = _messages.Peek()[_offset..];
+            var space = _packetSizeMax - HeaderSize - (2 * (_pieces.Count + 1)) - dataSize;
             if (remaining.Length <= space)
             {
                 _pieces.Add(remaining);
-                _dataSize += remaining.Length;
-                return;
-            }
-
-            if (space <= 0)
-            {
-                packets.Add(Build(fragmented: 0));
+                dataSize += remaining.Length;
+                _queuedBytes -= remaining.Length;
+                _messages.Dequeue();
+                _offset = 0;
                 continue;
             }
 
-            _pieces.Add(remaining[..space]);
-            _dataSize += space;
-            remaining = remaining[space..];
-            _lastFragmentNumber = _lastFragmentNumber == byte.MaxValue ? (byte)1 : (byte)(_lastFragmentNumber + 1);
-            var number = _lastFragmentNumber;
-            packets.Add(Build(fragmented: number));
-            _continuation = number;
+            if (space > 0)
+            {
+                _pieces.Add(remaining[..space]);
+                dataSize += space;
+                _queuedBytes -= space;
+                _offset += space;
+                _lastFragmentNumber = _lastFragmentNumber == byte.MaxValue ? (byte)1 : (byte)(_lastFragmentNumber + 1);
+                fragmented = _lastFragmentNumber;
+            }
+
+            break;
         }
+
+        _continuation = fragmented;
+        packet = Build(fragmented, continuation, dataSize);
+        return true;
     }
 
-    /// <summary>Closes the partially filled packet, if any.</summary>
-    public void Flush(List<byte[]> packets)
+    /// <summary>Packs every waiting message into <paramref name="packets"/>.</summary>
+    public void TakeAll(List<byte[]> packets)
     {
-        if (_pieces.Count > 0)
+        while (TryTake(out var packet))
         {
-            packets.Add(Build(fragmented: 0));
+            packets.Add(packet);
         }
     }
 
-    private byte[] Build(byte fragmented)
+    /// <summary>
+    /// The ring changed while the first waiting message was partly sent: its fragments so far belong to a
+    /// configuration whose assemblies the receivers have dropped, so it is sent again from its start.
+    /// Returns true when there was such a message.
+    /// </summary>
+    public bool RestartPartialMessage()
     {
-        var packet = new byte[HeaderSize + (2 * _pieces.Count) + _dataSize];
+        if (_offset == 0)
+        {
+            return false;
+        }
+
+        _queuedBytes += _offset;
+        _offset = 0;
+        _continuation = 0;
+        return true;
+    }
+
+    private byte[] Build(byte fragmented, byte continuation, int dataSize)
+    {
+        var packet = new byte[HeaderSize + (2 * _pieces.Count) + dataSize];
         packet[4] = fragmented;
-        packet[5] = _continuation;
+        packet[5] = continuation;
         BinaryPrimitives.WriteUInt16LittleEndian(packet.AsSpan(6), (ushort)_pieces.Count);
         var offset = HeaderSize;
         foreach (var piece in _pieces)
@@ -99,8 +163,6 @@ public sealed class TotemPgPacker
         }
 
         _pieces.Clear();
-        _dataSize = 0;
-        _continuation = 0;
         return packet;
     }
 }
@@ -192,14 +254,6 @@ public sealed class TotemPgAssembler
             _partial.ResetWrittenCount();
             _throwAway = false;
         }
-    }
-
-    /// <summary>Forgets a partial message (its sender left the configuration).</summary>
-    public void Reset()
-    {
-        _partial.ResetWrittenCount();
-        _throwAway = false;
-        _expectedContinuation = 0;
     }
 
     private void Append(ReadOnlySpan<byte> piece)

@@ -78,7 +78,32 @@ public sealed partial class TotemSrp
 
     private Join BuildJoin() => new(_self, default, _self, [.. _procList], [.. _failedList], _ringId.Sequence);
 
+    /// <summary>
+    /// Sends this node's JOIN (corosync <c>memb_join_message_send</c>). With send_join set, corosync sleeps a random
+    /// 0..send_join before each send so that many nodes do not answer a join at the same instant; here the send
+    /// waits for a timer drawn from the core's <see cref="Prng"/>, and carries the lists as they are when it goes.
+    /// </summary>
     private void JoinMessageSend()
+    {
+        if (_options.SendJoin <= Duration.Zero)
+        {
+            JoinMessageSendNow();
+        }
+        else if (_sendJoinAt == Instant.Never)
+        {
+            _sendJoinAt = _now + new Duration((long)_prng.NextBelow((ulong)_options.SendJoin.Microseconds));
+        }
+    }
+
+    private void OnSendJoinTimeout()
+    {
+        if (State is MembershipState.Gather or MembershipState.Commit)
+        {
+            JoinMessageSendNow();
+        }
+    }
+
+    private void JoinMessageSendNow()
     {
         Stats.JoinTx++;
         Emit(BuildJoin(), loopback: true);
@@ -559,15 +584,26 @@ public sealed partial class TotemSrp
         var joined = NodeSet.Subtract(_newMemberList, _transMemberList);
         _memberList = [.. _newMemberList];
         _out.Events.Add(new ConfigurationChanged(ConfigurationKind.Transitional, _ringId, [.. _transMemberList], [.. left], []));
+        if (_options.WaitForTransAck && !_waitingTransAck)
+        {
+            // From here until the sync of the new ring completes, only the sync's own messages are sent.
+            _waitingTransAck = true;
+            Log(TotemLogLevel.Debug, "waiting_trans_ack changed to 1");
+        }
 
         // The rest of the old ring, skipping holes and senders outside the transitional configuration.
         DeliverToApplication(skip: true, _oldRingStateHighSeqReceived);
-        foreach (var node in left)
-        {
-            _assemblers.Remove(node);
-        }
-
         _out.Events.Add(new ConfigurationChanged(ConfigurationKind.Regular, _ringId, [.. _newMemberList], [], [.. joined]));
+
+        // A message is delivered in the ring that orders its last fragment, by every member or by none. A
+        // joiner has no start for a message begun in an old ring, so every member of the new ring starts
+        // with empty assemblies (a continuation at a sender's first packet is thrown away everywhere),
+        // and this node sends its own partly sent message again from the start.
+        _assemblers.Clear();
+        if (_packer.RestartPartialMessage() | _transPacker.RestartPartialMessage())
+        {
+            Log(TotemLogLevel.Debug, "A message partly sent in the old ring is sent again whole in the new ring.");
+        }
 
         // The recovery queue (numbered in the new ring) becomes the regular queue.
         _regular.CopyFrom(_recovery);

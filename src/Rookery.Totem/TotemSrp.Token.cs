@@ -8,9 +8,10 @@ public sealed partial class TotemSrp
 {
     private readonly SortQueue _regular = new();
     private readonly SortQueue _recovery = new();
-    private readonly Queue<PendingMcast> _newMessageQueue = new();
     private readonly Queue<PendingMcast> _retransMessageQueue = new();
     private readonly TotemPgPacker _packer;
+    private readonly TotemPgPacker _transPacker;
+    private bool _waitingTransAck;
     private readonly Dictionary<NodeId, TotemPgAssembler> _assemblers = [];
     private RingId _regularRingId;
 
@@ -83,12 +84,6 @@ public sealed partial class TotemSrp
 
         _lastTokenReceivedAt = _now;
         var token = TokenState.From(received);
-        if (State == MembershipState.Operational)
-        {
-            // totempg's TOKEN_RECEIVED callback: flush the partially packed packet.
-            FlushPacker();
-        }
-
         var lastAru = _myLastAru;
         _myLastAru = token.Aru;
         var allowed = FccCalculate(token);
@@ -190,23 +185,10 @@ public sealed partial class TotemSrp
         }
     }
 
-    private void FlushPacker()
-    {
-        if (_packer.HasPartialPacket && _newMessageQueue.Count < _options.MessageQueueMax)
-        {
-            var packets = new List<byte[]>();
-            _packer.Flush(packets);
-            foreach (var packet in packets)
-            {
-                _newMessageQueue.Enqueue(new PendingMcast(TotemEncapsulation.NotEncapsulated, packet));
-            }
-        }
-    }
-
     private int FccCalculate(TokenState token)
     {
         var allowed = Math.Min(_options.MaxMessages, Math.Max(0L, _options.WindowSize - (long)token.Fcc));
-        _myCbl = (uint)(State == MembershipState.Recovery ? _retransMessageQueue.Count : _newMessageQueue.Count);
+        _myCbl = (uint)(State == MembershipState.Recovery ? _retransMessageQueue.Count : SendingPacker.PacketsPending);
         var denominator = unchecked(token.Backlog + _myCbl - _myPbl);
         if (denominator != 0)
         {
@@ -298,24 +280,16 @@ public sealed partial class TotemSrp
 
     private int OrfTokenMcast(TokenState token, int allowed)
     {
-        Queue<PendingMcast> pending;
-        SortQueue queue;
-        if (State == MembershipState.Recovery)
+        var recovery = State == MembershipState.Recovery;
+        if (recovery)
         {
-            pending = _retransMessageQueue;
-            queue = _recovery;
             ResetTokenRetransmitTimeout();
         }
-        else
-        {
-            pending = _newMessageQueue;
-            queue = _regular;
-        }
 
+        var queue = CurrentQueue;
         var sent = 0;
-        for (; sent < allowed && pending.Count > 0; sent++)
+        for (; sent < allowed && NextPendingMcast(recovery) is { } item; sent++)
         {
-            var item = pending.Dequeue();
             token.Seq = unchecked(token.Seq + 1);
             var message = new Mcast(_self, default, item.Encapsulation, _self, token.Seq, _globalSeqno++, _ringId, 0, 0, item.Payload);
             var bytes = TotemCodec.Encode(message);
@@ -328,6 +302,23 @@ public sealed partial class TotemSrp
         UpdateAru();
         return sent;
     }
+
+    /// <summary>In RECOVERY an old-ring message to encapsulate; in OPERATIONAL the next totempg packet (cut now, as the token lets it go).</summary>
+    private PendingMcast? NextPendingMcast(bool recovery)
+    {
+        if (recovery)
+        {
+            return _retransMessageQueue.TryDequeue(out var old) ? old : null;
+        }
+
+        return SendingPacker.TryTake(out var packet) ? new PendingMcast(TotemEncapsulation.NotEncapsulated, packet) : null;
+    }
+
+    /// <summary>
+    /// Where the next new packet comes from (corosync: <c>new_message_queue_trans</c> while waiting for the trans
+    /// ack, else <c>new_message_queue</c>); after the ack the sync's leftovers go first, so no message is cut.
+    /// </summary>
+    private TotemPgPacker SendingPacker => _waitingTransAck || !_transPacker.IsEmpty ? _transPacker : _packer;
 
     private void UpdateAru()
     {

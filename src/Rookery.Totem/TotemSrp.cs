@@ -47,11 +47,12 @@ public sealed partial class TotemSrp
     private Instant _joinAt = Instant.Never;
     private Instant _consensusAt = Instant.Never;
     private Instant _mergeDetectAt = Instant.Never;
+    private Instant _sendJoinAt = Instant.Never;
     private Instant _lastTokenReceivedAt;
 
     /// <param name="self">This node's id (nodelist.node.nodeid).</param>
     /// <param name="options">Validated effective options.</param>
-    /// <param name="prng">The core's only randomness (reserved for send_join jitter).</param>
+    /// <param name="prng">The core's only randomness (the send_join delay).</param>
     /// <param name="persistedRingSequence">The sequence read from <c>ringid_&lt;nodeid&gt;</c> (0 when missing); used +1, as corosync does.</param>
     public TotemSrp(NodeId self, TotemOptions options, Prng prng, ulong persistedRingSequence)
     {
@@ -63,6 +64,8 @@ public sealed partial class TotemSrp
         _ringId = new RingId(self, persistedRingSequence + 1);
         _tokenRingIdSeq = _ringId.Sequence;
         _packer = new TotemPgPacker(options.PacketSizeMax);
+        _transPacker = new TotemPgPacker(options.PacketSizeMax);
+        _waitingTransAck = options.WaitForTransAck;
         State = MembershipState.Operational;
         _regular.Reinit(0);
         _recovery.Reinit(0);
@@ -81,13 +84,16 @@ public sealed partial class TotemSrp
     public TotemStats Stats { get; } = new();
 
     /// <summary>Packets waiting for the token (the node's backlog).</summary>
-    public int PendingPackets => _newMessageQueue.Count + (_packer.HasPartialPacket ? 1 : 0);
+    public int PendingPackets => _packer.PacketsPending + _transPacker.PacketsPending;
+
+    /// <summary>corosync <c>waiting_trans_ack</c>: a new ring's sync has not completed, only submissions since it was installed are sent.</summary>
+    public bool WaitingTransAck => _waitingTransAck;
 
     /// <summary>The earliest instant at which <see cref="Tick"/> has work.</summary>
     public Instant NextDeadline =>
         Instant.Min(
             Instant.Min(Instant.Min(_tokenTimeoutAt, _tokenWarningAt), Instant.Min(_tokenRetransmitAt, _holdRetransmitAt)),
-            Instant.Min(Instant.Min(_joinAt, _consensusAt), Instant.Min(_mergeDetectAt, _fastNodeLossAt)));
+            Instant.Min(Instant.Min(Instant.Min(_joinAt, _consensusAt), Instant.Min(_mergeDetectAt, _fastNodeLossAt)), _sendJoinAt));
 
     /// <summary>Starts the protocol: the node enters GATHER to find its peers (corosync: all links configured).</summary>
     public void Start(Instant now, TotemOutput output)
@@ -178,21 +184,38 @@ public sealed partial class TotemSrp
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(payload.Length, TotemLimits.MessageSizeMax);
         Begin(now, output);
-        var accepted = _newMessageQueue.Count + _packer.PacketsNeeded(payload.Length) <= _options.MessageQueueMax;
+        var packer = _waitingTransAck ? _transPacker : _packer;
+        var accepted = packer.PacketsPending + packer.PacketsNeeded(payload.Length) <= _options.MessageQueueMax;
         if (accepted)
         {
-            var packets = new List<byte[]>();
-            _packer.Add(payload.ToArray(), packets);
-            foreach (var packet in packets)
-            {
-                _newMessageQueue.Enqueue(new PendingMcast(TotemEncapsulation.NotEncapsulated, packet));
-            }
-
+            packer.Add(payload.ToArray());
             TokenHoldCancelSend();
         }
 
         End();
         return accepted;
+    }
+
+    /// <summary>
+    /// The layer above completed the sync of <paramref name="ring"/> (corosync <c>totemsrp_trans_ack</c>): what was
+    /// queued before the ring was installed may go now, after what the sync submitted. The ack of a ring that is no
+    /// longer this node's (its last barrier was delivered while recovery installed the next ring) is ignored: the
+    /// next ring's sync has yet to run.
+    /// </summary>
+    public void TransAck(Instant now, RingId ring, TotemOutput output)
+    {
+        Begin(now, output);
+        if (_waitingTransAck && ring == _ringId)
+        {
+            _waitingTransAck = false;
+            Log(TotemLogLevel.Debug, "waiting_trans_ack changed to 0");
+            if (!SendingPacker.IsEmpty)
+            {
+                TokenHoldCancelSend();
+            }
+        }
+
+        End();
     }
 
     /// <summary>Announces a clean shutdown (corosync <c>memb_leave_message_send</c>): a JOIN with header nodeid 0.</summary>
@@ -370,6 +393,11 @@ public sealed partial class TotemSrp
         else if (_fastNodeLossAt == earliest)
         {
             OnFastNodeLossTimeout();
+        }
+        else if (_sendJoinAt == earliest)
+        {
+            _sendJoinAt = Instant.Never;
+            OnSendJoinTimeout();
         }
         else if (_mergeDetectAt == earliest)
         {
@@ -613,7 +641,7 @@ public sealed partial class TotemSrp
             EmitBytes(_lastTokenTarget, _lastTokenBytes);
             tokenResent = true;
         }
-        else if (State == MembershipState.Operational && peer == _ringId.Representative && (_newMessageQueue.Count > 0 || _packer.HasPartialPacket))
+        else if (State == MembershipState.Operational && peer == _ringId.Representative && !SendingPacker.IsEmpty)
         {
             // My TOKEN_HOLD_CANCEL to the representative may have been lost on the dead link.
             Stats.TokenHoldCancelTx++;

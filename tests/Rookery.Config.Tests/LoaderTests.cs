@@ -52,6 +52,38 @@ public sealed class LoaderTests
         Assert.Equal(consensus, timers.ConsensusMs);
     }
 
+    [Theory]
+    [InlineData(3, "", 3650u, 869u, 685u, 4380u)]
+    [InlineData(3, "token: 1000", 1650u, 392u, 303u, 1980u)]
+    public void DerivedTimersAreWhatCorosyncsCmapShows(int nodes, string totemKeys, uint token, uint retransmit, uint hold, uint consensus)
+    {
+        // corosync 3.1.7, `corosync-cmapctl runtime.config.totem` on the 3-node testbed (ref/baseline-corosync.md §2.2).
+        var timers = ConfigLoader.Parse(Nodes(nodes, totemKeys), "t.conf").Config.Timers;
+
+        Assert.Equal((token, retransmit, hold, consensus), (timers.TokenMs, timers.TokenRetransmitMs, timers.HoldMs, timers.ConsensusMs));
+        Assert.Equal((50u, 200u, 1000u, 2500u, 4u, 30u, 5u, 50u, 50u, 17u), (timers.JoinMs, timers.MergeMs, timers.DowncheckMs, timers.FailRecvConst,
+            timers.TokenRetransmitsBeforeLossConst, timers.SeqnoUnchangedConst, timers.MissCountConst, timers.MaxNetworkDelayMs, timers.WindowSize, timers.MaxMessages));
+        Assert.Equal((0u, 0u, 75u), (timers.SendJoinMs, timers.HeartbeatFailuresAllowed, timers.TokenWarningPercent));
+    }
+
+    [Theory]
+    [InlineData(2, "")]
+    [InlineData(3, "")]
+    [InlineData(7, "")]
+    [InlineData(4, "token: 1000")]
+    [InlineData(5, "token: 777\n  token_coefficient: 13\n  token_retransmits_before_loss_const: 7")]
+    [InlineData(3, "token: 2000\n  token_retransmit: 100\n  hold: 90\n  consensus: 9000")]
+    public void OneFormulaServesTheDaemonAndTheSimulator(int nodes, string totemKeys)
+    {
+        // The daemon derives from a corosync.conf; tests and the simulator compute from the token keys alone.
+        var config = ConfigLoader.Parse(Nodes(nodes, totemKeys), "t.conf").Config;
+        var totem = config.Totem;
+
+        var computed = TotemTimers.Compute(nodes, totem.Token, totem.TokenCoefficient, totem.TokenRetransmitsBeforeLossConst, totem.TokenRetransmit, totem.Hold, totem.Consensus);
+
+        Assert.Equal(computed, config.Timers);
+    }
+
     [Fact]
     public void ExplicitTimersWinOverDerivedOnesAndZeroMeansDefault()
     {

@@ -43,6 +43,39 @@ public sealed class RecoveryJoinTests
     private static readonly NodeId N2 = new(2);
     private static readonly NodeId N3 = new(3);
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(80)]
+    public void SendJoinDelaysEachJoinByARandomAmountBelowItAndTheRingStillForms(int sendJoinMs)
+    {
+        var options = TotemOptions.Compute(4) with { SendJoin = Duration.FromMilliseconds(sendJoinMs) };
+        var cluster = new TestCluster(91, 4, options);
+        var firstJoin = new Dictionary<NodeId, Instant>();
+        cluster.DropFilter = (from, _, bytes) =>
+        {
+            if (bytes[3] == (byte)TotemMessageType.Join)
+            {
+                firstJoin.TryAdd(from, cluster.Now);
+            }
+
+            return false;
+        };
+        var start = cluster.Now;
+        cluster.StartAll();
+
+        // Without send_join every node sends its join as it starts; with it, none has sent yet, all have within the bound.
+        Assert.All(cluster.Nodes, n => Assert.Equal(sendJoinMs == 0 ? 1 : 0, n.Core.Stats.JoinTx));
+        cluster.Run(Duration.FromMilliseconds(sendJoinMs));
+        Assert.All(cluster.Nodes, n => Assert.True(n.Core.Stats.JoinTx >= 1));
+        Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2, 3, 4), Duration.FromSeconds(60)), "seed 91: ring did not form");
+        if (sendJoinMs > 0)
+        {
+            Assert.Equal(4, firstJoin.Count);
+            Assert.All(firstJoin.Values, at => Assert.InRange((at - start).Microseconds, 0, (sendJoinMs * 1000) - 1));
+            Assert.True(firstJoin.Values.Distinct().Count() > 1, "every node sent its first join at the same instant");
+        }
+    }
+
     [Fact]
     public void JoinDuringRecoveryGathersWithoutTheSpentFailedList()
     {

@@ -230,6 +230,71 @@ public sealed class ScenarioTests
         Checkers.CheckAll(cluster);
     }
 
+    [Theory]
+    [InlineData(81UL)]
+    [InlineData(82UL)]
+    [InlineData(83UL)]
+    public void MessageWhoseFragmentsStraddleAMergeIsDeliveredWholeByEveryMemberOfTheNewRing(ulong seed)
+    {
+        // Node 2 sends large messages (many fragments each) in the ring {1, 2}; node 3 joins while they are on
+        // the way, so one message has its first fragments ordered in the old ring and its rest in the new one.
+        // Old members hold its start, the joiner does not: it must be delivered by all of them or by none, and
+        // since its sender stays, by all (sent again whole in the new ring).
+        var cluster = TestCluster.Formed(seed, 3, TotemOptions.Compute(3) with { NetMtu = 1500 });
+        cluster.Partition([1, 2], [3]);
+        Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2) && cluster.Converged(3), Limit), $"seed {seed}: partitions did not form");
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True(cluster[2].Submit(150_000));
+        }
+
+        cluster.Run(Duration.FromMilliseconds(5));
+        cluster.Heal();
+        Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2, 3) && AllDelivered(cluster, 1, 2, 3), Limit), $"seed {seed}: not everything delivered after the merge");
+        Assert.Contains(cluster[2].Logs, l => l.Message == "A message partly sent in the old ring is sent again whole in the new ring.");
+        var newRing = cluster[1].Core.RingId;
+        foreach (var node in cluster.Nodes)
+        {
+            Assert.Equal(
+                cluster[1].Deliveries.Where(d => d.RingId == newRing).Select(d => Encoding.UTF8.GetString(d.Payload.Span)),
+                node.Deliveries.Where(d => d.RingId == newRing).Select(d => Encoding.UTF8.GetString(d.Payload.Span)));
+        }
+
+        Assert.Equal(cluster[2].Accepted, cluster[3].Deliveries.Where(d => d.Sender == new NodeId(2)).Select(d => Encoding.UTF8.GetString(d.Payload.Span)));
+        Checkers.CheckAll(cluster);
+    }
+
+    [Fact]
+    public void WhatWasQueuedBeforeANewRingWaitsForTheTransAckWhileTheSyncsSubmissionsGo()
+    {
+        var cluster = TestCluster.Formed(85, 3);
+        cluster[1].AckTransitions = false;
+        var oldRing = cluster[1].Core.RingId;
+        cluster[3].Crash();
+        Assert.True(cluster.RunUntil(() => cluster[1].Core.State == MembershipState.Gather, Limit), "seed 85: node 1 never gathered");
+        Assert.True(cluster[1].Submit()); // queued while the ring re-forms: an application message of before the change
+        Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2), Limit), "seed 85: no ring of 1 and 2");
+        Assert.True(cluster[1].Core.WaitingTransAck);
+
+        cluster.Run(Duration.FromMilliseconds(500));
+        Assert.DoesNotContain("n1:0:", cluster[2].DeliveredTexts);
+        Assert.True(cluster[1].Submit()); // submitted during the sync: goes at once
+        Assert.True(cluster.RunUntil(() => cluster[2].DeliveredSet.Contains("n1:1:"), Limit), "seed 85: the sync's message did not go");
+        Assert.DoesNotContain("n1:0:", cluster[2].DeliveredTexts);
+
+        cluster[1].Core.TransAck(cluster.Now, oldRing, cluster.Output); // the ack of an old ring's sync changes nothing
+        cluster.Process(cluster[1], cluster.Output);
+        Assert.True(cluster[1].Core.WaitingTransAck);
+        cluster[1].Core.TransAck(cluster.Now, cluster[1].Core.RingId, cluster.Output);
+        cluster.Process(cluster[1], cluster.Output);
+        Assert.False(cluster[1].Core.WaitingTransAck);
+        Assert.True(cluster.RunUntil(() => AllDelivered(cluster, 1, 2), Limit), "seed 85: what waited was not sent after the ack");
+        Assert.Equal(["n1:1:", "n1:0:"], cluster[2].DeliveredTexts.Where(t => t.StartsWith("n1:", StringComparison.Ordinal)).TakeLast(2));
+        Assert.Equal(cluster[1].DeliveredTexts.TakeLast(2), cluster[2].DeliveredTexts.TakeLast(2));
+        Checkers.AgreedOrder(cluster);
+        Checkers.MembershipAgreement(cluster);
+    }
+
     [Fact]
     public void SameSeedGivesTheSameTrace()
     {

@@ -76,6 +76,10 @@ public sealed class TokenTests
         Assert.Equal((3650, 869, 685, 4380), (three.Token.Milliseconds, three.TokenRetransmit.Milliseconds, three.Hold.Milliseconds, three.Consensus.Milliseconds));
         var tokenOne = TotemOptions.Compute(3, token: Duration.FromMilliseconds(1000), tokenCoefficient: Duration.Zero);
         Assert.Equal((1000, 238, 180, 1200), (tokenOne.Token.Milliseconds, tokenOne.TokenRetransmit.Milliseconds, tokenOne.Hold.Milliseconds, tokenOne.Consensus.Milliseconds));
+        var cmap = TotemOptions.Compute(3, token: Duration.FromMilliseconds(1000));
+        Assert.Equal((1650, 392, 303, 1980), (cmap.Token.Milliseconds, cmap.TokenRetransmit.Milliseconds, cmap.Hold.Milliseconds, cmap.Consensus.Milliseconds));
+        Assert.Equal((50, 200, 2500, 30, 5, 50, 17, 75), (cmap.Join.Milliseconds, cmap.Merge.Milliseconds, cmap.FailReceiveConst, cmap.SeqnoUnchangedConst,
+            cmap.MissCountConst, cmap.WindowSize, cmap.MaxMessages, cmap.TokenWarningPercent));
         Assert.Equal(65446, two.PacketSizeMax);
         Assert.Equal(64, two.MessageQueueMax);
         Assert.Empty(two.Validate());

@@ -33,10 +33,10 @@ public sealed class TotemPgTests
         var packets = new List<byte[]>();
         foreach (var message in messages)
         {
-            packer.Add(message, packets);
+            packer.Add(message);
         }
 
-        packer.Flush(packets);
+        packer.TakeAll(packets);
         Assert.Equal(packet, Assert.Single(packets));
     }
 
@@ -54,10 +54,10 @@ public sealed class TotemPgTests
         var small = Encoding.UTF8.GetBytes("small");
         var packer = new TotemPgPacker(packetSize);
         var packets = new List<byte[]>();
-        packer.Add(small, packets);
-        packer.Add(big, packets);
-        packer.Add(small, packets);
-        packer.Flush(packets);
+        packer.Add(small);
+        packer.Add(big);
+        packer.Add(small);
+        packer.TakeAll(packets);
         Assert.All(packets, p => Assert.True(p.Length <= packetSize));
         Assert.True(packets.Count >= messageSize / packetSize);
 
@@ -81,9 +81,9 @@ public sealed class TotemPgTests
         // with fragmented = 1, packet 2 carries [37328] with continuation = 1.
         var packer = new TotemPgPacker(65446);
         var packets = new List<byte[]>();
-        packer.Add(new byte[173], packets);
-        packer.Add(new byte[102_589], packets);
-        packer.Flush(packets);
+        packer.Add(new byte[173]);
+        packer.Add(new byte[102_589]);
+        packer.TakeAll(packets);
         Assert.Equal(2, packets.Count);
         Assert.Equal(65446, packets[0].Length);
         Assert.Equal(Convert.FromHexString("0000000001000200ad00edfe"), packets[0][..12]);
@@ -95,9 +95,9 @@ public sealed class TotemPgTests
     {
         var packer = new TotemPgPacker(200);
         var packets = new List<byte[]>();
-        packer.Add(new byte[500], packets);
-        packer.Add(Encoding.UTF8.GetBytes("after"), packets);
-        packer.Flush(packets);
+        packer.Add(new byte[500]);
+        packer.Add(Encoding.UTF8.GetBytes("after"));
+        packer.TakeAll(packets);
         var assembler = new TotemPgAssembler(TotemLimits.MessageSizeMax);
         var delivered = new List<byte[]>();
         foreach (var packet in packets.Skip(1))
@@ -107,6 +107,69 @@ public sealed class TotemPgTests
 
         Assert.Equal("after", Encoding.UTF8.GetString(Assert.Single(delivered)));
         Assert.True(assembler.Dropped > 0);
+    }
+
+    [Fact]
+    public void PartlySentMessageIsSentAgainWholeAfterRestartAndEveryFreshAssemblyAgrees()
+    {
+        // The first fragment goes out in the old ring; the ring changes; the rest would go out in the new one.
+        var prng = new Prng(7);
+        var big = new byte[900];
+        prng.Fill(big);
+        var packer = new TotemPgPacker(200);
+        packer.Add(big);
+        packer.Add(Encoding.UTF8.GetBytes("after"));
+        Assert.True(packer.TryTake(out var oldRingPacket));
+        Assert.NotEqual(0, oldRingPacket[4]);
+        var pendingBefore = packer.PacketsPending;
+
+        Assert.True(packer.RestartPartialMessage());
+        Assert.False(packer.RestartPartialMessage());
+        Assert.True(packer.PacketsPending > pendingBefore);
+        var newRing = new List<byte[]>();
+        packer.TakeAll(newRing);
+        Assert.True(packer.IsEmpty);
+        Assert.Equal(0, packer.PacketsPending);
+        Assert.Equal(0, newRing[0][5]);
+
+        // An old member that had the first fragment and a joiner that did not, both with the fresh assemblies
+        // of the new ring, deliver the same: the whole message once, then the next.
+        var oldMember = new TotemPgAssembler(TotemLimits.MessageSizeMax);
+        var scratch = new List<byte[]>();
+        oldMember.Deliver(oldRingPacket, scratch);
+        Assert.Empty(scratch);
+        foreach (var assembler in new[] { new TotemPgAssembler(TotemLimits.MessageSizeMax), new TotemPgAssembler(TotemLimits.MessageSizeMax) })
+        {
+            var delivered = new List<byte[]>();
+            foreach (var packet in newRing)
+            {
+                assembler.Deliver(packet, delivered);
+            }
+
+            Assert.Equal(2, delivered.Count);
+            Assert.Equal(big, delivered[0]);
+            Assert.Equal("after", Encoding.UTF8.GetString(delivered[1]));
+        }
+    }
+
+    [Fact]
+    public void PendingPacketEstimateCoversWhatIsTaken()
+    {
+        var prng = new Prng(11);
+        for (var sample = 0; sample < 200; sample++)
+        {
+            var packer = new TotemPgPacker(1410);
+            var count = (int)prng.NextInRange(1, 20);
+            for (var i = 0; i < count; i++)
+            {
+                packer.Add(new byte[prng.NextInRange(0, 5000)]);
+            }
+
+            var estimate = packer.PacketsPending;
+            var packets = new List<byte[]>();
+            packer.TakeAll(packets);
+            Assert.InRange(packets.Count, estimate, estimate + count);
+        }
     }
 
     [Fact]

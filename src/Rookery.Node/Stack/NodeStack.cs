@@ -238,10 +238,14 @@ public sealed class NodeStack
             if (output is TotemSubmit submit)
             {
                 _pendingSubmits.Enqueue(submit.Payload);
+                continue;
             }
-            else
+
+            Outputs.Add(output);
+            if (output is SyncCompleted completed)
             {
-                Outputs.Add(output);
+                // corosync's totempg_trans_ack: the sync's messages are out, what waited may go now.
+                _totem.TransAck(_now, completed.RingId, _totemOutput);
             }
         }
 

@@ -9,27 +9,8 @@ namespace Rookery.Node.Stack;
 /// <summary>Builds a node's Totem and services from its parsed configuration (the node shell and tests share it).</summary>
 public static class NodeStackFactory
 {
-    /// <summary>Totem's options from the derived timers of the configuration (corosync's formulas are in Config).</summary>
-    public static TotemOptions TotemOptionsFor(CorosyncConfig config)
-    {
-        var timers = config.Timers;
-        return new TotemOptions
-        {
-            Token = timers.Token,
-            TokenRetransmit = timers.TokenRetransmit,
-            Hold = timers.Hold,
-            TokenWarningPercent = (int)timers.TokenWarningPercent,
-            Join = timers.Join,
-            Consensus = timers.Consensus,
-            Merge = timers.Merge,
-            FailReceiveConst = (int)timers.FailRecvConst,
-            SeqnoUnchangedConst = (int)timers.SeqnoUnchangedConst,
-            WindowSize = (int)timers.WindowSize,
-            MaxMessages = (int)timers.MaxMessages,
-            MissCountConst = (int)timers.MissCountConst,
-            CancelTokenHoldOnRetransmit = config.Totem.CancelTokenHoldOnRetransmit,
-        };
-    }
+    /// <summary>Totem's options from the derived timers of the configuration (corosync's formulas are in Config's <see cref="TotemTimers"/>).</summary>
+    public static TotemOptions TotemOptionsFor(CorosyncConfig config) => TotemOptions.From(config.Timers, config.Totem.CancelTokenHoldOnRetransmit);
 
     /// <summary>votequorum's settings from the quorum section and the nodelist votes.</summary>
     public static QuorumSettings QuorumSettingsFor(CorosyncConfig config, NodeId local, uint trackingBarrier)

@@ -83,6 +83,114 @@ public sealed class NodeStackTests
         Assert.Equal(Enumerable.Range(0, 50).Select(i => $"1:{i}"), reference.Where(m => m.StartsWith("1:", StringComparison.Ordinal)));
     }
 
+    [Theory]
+    [InlineData(11UL, false)]
+    [InlineData(12UL, false)]
+    [InlineData(13UL, true)]
+    [InlineData(14UL, true)]
+    public void A_stream_from_a_node_that_stays_loses_nothing_when_the_ring_reforms(ulong seed, bool restart)
+    {
+        // Node 1 streams every 5 ms (retrying what is refused with TryAgain, as the shell does); node 3 goes away
+        // mid-stream (and comes back): node 2 must deliver every message of node 1, in order, exactly once.
+        var cluster = ThreeNodesInOneGroup(seed);
+        var ringBefore = cluster[1].Services.RingId;
+        var sent = 0;
+        var refused = 0;
+        for (var step = 0; step < 1200; step++)
+        {
+            if (step == 100)
+            {
+                cluster.Crash(3);
+            }
+
+            if (restart && step == 700)
+            {
+                cluster.Restart(3);
+            }
+
+            var result = cluster[1].SendToGroup(cluster.Now, 101, Encoding.ASCII.GetBytes($"1:{sent}"));
+            cluster.Drain(1);
+            if (result == GroupsResult.Ok)
+            {
+                sent++;
+            }
+            else
+            {
+                Assert.Equal(GroupsResult.TryAgain, result);
+                refused++;
+            }
+
+            cluster.Run(Duration.FromMilliseconds(5));
+        }
+
+        cluster.RunUntil(() => Delivered(cluster, 2).Count(m => m.StartsWith("1:", StringComparison.Ordinal)) >= sent, s_limit, $"node 2 delivers all {sent} of node 1's messages");
+        Assert.True(cluster[1].Services.RingId != ringBefore, $"the ring did not re-form (seed {seed})");
+        Assert.True(!restart || refused > 0, $"the stream never met a sync (seed {seed})");
+        Assert.Equal(Enumerable.Range(0, sent).Select(i => $"1:{i}"), Delivered(cluster, 2).Where(m => m.StartsWith("1:", StringComparison.Ordinal)));
+        Assert.Equal(Enumerable.Range(0, sent).Select(i => $"1:{i}"), Delivered(cluster, 1).Where(m => m.StartsWith("1:", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData(21UL)]
+    [InlineData(22UL)]
+    public void Members_of_a_ring_deliver_the_same_group_messages_in_it_when_a_node_rejoins_under_a_stream(ulong seed)
+    {
+        // Node 2 is cut off long enough to form a ring alone (its view drops node 1's processes), then the cut
+        // heals: the messages node 1 queued meanwhile are ordered in the merged ring, where node 2 must deliver
+        // exactly what node 3 delivers (CPG agreed order and virtual synchrony), with nothing of node 1's lost.
+        var cluster = ThreeNodesInOneGroup(seed);
+        var sent = 0;
+        for (var step = 0; step < 1600; step++)
+        {
+            if (step == 100)
+            {
+                cluster.Isolate(2);
+            }
+
+            if (step == 900)
+            {
+                cluster.Cut.Clear();
+            }
+
+            if (cluster[1].SendToGroup(cluster.Now, 101, Encoding.ASCII.GetBytes($"1:{sent}")) == GroupsResult.Ok)
+            {
+                sent++;
+            }
+
+            cluster.Drain(1);
+            cluster.Run(Duration.FromMilliseconds(5));
+        }
+
+        cluster.RunUntil(() => InService(cluster, 1, 2, 3) && Delivered(cluster, 3).Count(m => m.StartsWith("1:", StringComparison.Ordinal)) >= sent, s_limit, "merged and delivered");
+        cluster.Run(Duration.FromSeconds(1));
+        var finalRing = cluster[1].Services.RingId;
+        Assert.Equal(DeliveredIn(cluster, 3, finalRing), DeliveredIn(cluster, 2, finalRing));
+        Assert.Equal(Enumerable.Range(0, sent).Select(i => $"1:{i}"), Delivered(cluster, 3).Where(m => m.StartsWith("1:", StringComparison.Ordinal)));
+        Assert.DoesNotContain(cluster.Outputs[2], o => o is ServiceLog { Text: "Unknown node -> we will not deliver message" });
+    }
+
+    /// <summary>Three nodes in service, each with one process (connection 100 + id, pid 1000 + id) in group "stream".</summary>
+    private static VirtualCluster ThreeNodesInOneGroup(ulong seed)
+    {
+        var cluster = new VirtualCluster(seed, 3);
+        cluster.StartAll();
+        cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
+        var group = CpgGroupName.FromString("stream");
+        foreach (var id in new uint[] { 1, 2, 3 })
+        {
+            Assert.Equal(GroupsResult.Ok, cluster[id].JoinGroup(cluster.Now, 100 + id, 1000 + id, group));
+            cluster.Drain(id);
+        }
+
+        cluster.RunUntil(() => new uint[] { 1, 2, 3 }.All(id => cluster[id].Services.Groups.Membership(group).Count == 3), s_limit, "all joined");
+        return cluster;
+    }
+
+    private static List<string> DeliveredIn(VirtualCluster cluster, uint id, Rookery.Wire.Totem.RingId ring) =>
+        cluster.Outputs[id].OfType<LocalGroupEvent>().Where(e => e.RingId == ring).Select(e => e.Event).OfType<GroupMessageDelivered>()
+            .Where(d => d.Recipients.Contains(100 + id))
+            .Select(d => Encoding.ASCII.GetString(d.Data.Span)).ToList();
+
     [Fact]
     public void A_reload_request_reaches_every_member()
     {

@@ -39,6 +39,19 @@ internal sealed class VirtualCluster
     /// <summary>Everything each node's stack emitted for the shell, in order.</summary>
     public Dictionary<uint, List<ServiceOutput>> Outputs { get; } = [];
 
+    /// <summary>Node pairs that cannot reach each other (both ways), for partitions.</summary>
+    public HashSet<(uint, uint)> Cut { get; } = [];
+
+    /// <summary>Cuts <paramref name="id"/> off from every other node.</summary>
+    public void Isolate(uint id)
+    {
+        foreach (var other in Nodes.Keys.Where(n => n != id))
+        {
+            Cut.Add((id, other));
+            Cut.Add((other, id));
+        }
+    }
+
     public NodeStack this[uint id] => Nodes[id] ?? throw new InvalidOperationException($"node {id} is down (seed {Seed})");
 
     public static string Config(int nodes, ulong configVersion) =>
@@ -114,7 +127,7 @@ internal sealed class VirtualCluster
         foreach (var datagram in node.Datagrams)
         {
             var targets = datagram.IsMulticast ? Nodes.Keys.Where(n => n != id).ToArray() : [datagram.To.Value];
-            foreach (var target in targets)
+            foreach (var target in targets.Where(t => !Cut.Contains((id, t))))
             {
                 _network.Enqueue((new NodeId(id), new NodeId(target), datagram.Bytes), ((Now + s_delay).Microseconds, _order++));
             }

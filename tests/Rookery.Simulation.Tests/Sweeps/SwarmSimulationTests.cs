@@ -15,30 +15,11 @@ public sealed class SwarmSimulationTests
 {
     public static TheoryData<ulong> FixedSeeds() => [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 0xC0FFEE, 0xDEADBEEF];
 
-    /// <summary>
-    /// Seeds known to fail at the time of writing, with what the core at fault does. They still run with
-    /// every checker (nothing is loosened): a known seed that fails is reported as skipped with its
-    /// reason and the full violation, so the run's summary shows it; a known seed that passes fails the
-    /// test, so the entry is removed as soon as the bug is fixed.
-    /// </summary>
-    private static readonly Dictionary<ulong, string> KnownFailures = new()
-    {
-        [18] = "KNOWN FAILURE (Totem, totempg reassembly across a configuration change): a fragmented message "
-            + "whose fragments straddle a ring change is delivered by the old members and dropped by a joiner, "
-            + "breaking agreed order (one member delivers 5#0:200, another starts at 5#0:201; the same symptom as sweep seeds 20035 and 20327). Open in issue 4.",
-    };
-
     [Theory]
     [MemberData(nameof(FixedSeeds))]
     public void FixedSeedKeepsEveryPromise(ulong seed)
     {
         var result = SeedRunner.Run(seed);
-
-        if (KnownFailures.TryGetValue(seed, out var known))
-        {
-            Assert.False(result.Passed, $"seed={seed} is listed as a known failure but now passes: remove it from KnownFailures.");
-            Assert.Skip(known + "\n" + result.Describe());
-        }
 
         Assert.True(result.Passed, result.Describe());
     }

@@ -209,6 +209,7 @@ public sealed class ClusterSimulation : IDisposable
         var deadline = Now + Plan.LivenessBound;
         var poll = Duration.FromMilliseconds(50);
         var probesSent = false;
+        var probesOwed = _slots.Select(_ => ProbeCount).ToArray();
         IReadOnlyList<string> gaps = ["not polled yet"];
         while (Now < deadline && !(IsFailed && StopOnViolation))
         {
@@ -219,17 +220,18 @@ public sealed class ClusterSimulation : IDisposable
                 continue;
             }
 
-            if (probesSent)
+            if (probesSent && probesOwed.All(owed => owed == 0))
             {
                 Trace.Note(Now, "converged");
                 return;
             }
 
-            foreach (var slot in _slots)
+            // A node refuses while its sync runs (as cpg does): what it refused is submitted at the next poll.
+            for (var i = 0; i < _slots.Length; i++)
             {
-                for (var i = 0; i < ProbeCount; i++)
+                while (probesOwed[i] > 0 && SubmitOne(_slots[i], Plan.MessageSizeMin))
                 {
-                    SubmitOne(slot, Plan.MessageSizeMin);
+                    probesOwed[i]--;
                 }
             }
 

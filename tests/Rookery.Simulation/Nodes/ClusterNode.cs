@@ -118,6 +118,11 @@ public sealed class ClusterNode : ISimulatedNode
             return false;
         }
 
+        if (_totem.WaitingTransAck)
+        {
+            return false; // As cpg answers CS_ERR_TRY_AGAIN during a sync: only the sync's messages go out now.
+        }
+
         var accepted = _totem.Submit(now, GroupHeader.Wrap(WorkloadGroup, payload.Span), _totemOutput);
         RouteTotem();
         return accepted;
@@ -271,6 +276,7 @@ public sealed class ClusterNode : ISimulatedNode
         _syncRing = null;
         _groups.SyncActivate(_groupsOutput);
         RouteGroups(GroupChangeCause.Sync);
+        _totem.TransAck(_now, ring, _totemOutput);
         var processes = _groups.Processes.Select(p => $"{System.Text.Encoding.UTF8.GetString(p.Group.Value)}:{p.Member}");
         _output.Add(new GroupChange($"*[{string.Join(",", processes)}]", [], [], [], GroupChangeCause.Snapshot));
         if (!_clientJoined)
