@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idle resource use of a 3-node, 2-link Rookery cluster on loopback (issue 6: <= 30 MiB RSS, <= 0.4 % CPU per node).
-# Usage: bench/idle/idle.sh [ROOKERY_DLL] [SECONDS]   (default: src/Rookery.Cli/bin/Release/net10.0/rookery.dll, 30 s)
+# Usage: bench/idle/idle.sh [ROOKERY_DLL|ROOKERY_EXECUTABLE] [SECONDS]   (default: src/Rookery.Cli/bin/Release/net10.0/rookery.dll, 30 s)
 # Default totem/knet timers, secauth on. Prints, per daemon, VmRSS and CPU % (utime+stime from /proc/PID/stat over SECONDS).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -9,6 +9,8 @@ seconds=${2:-30}
 dir=$(mktemp -d /tmp/rookery-idle-XXXXXX)
 b=$(( 150 + $$ % 50 ))
 head -c 256 /dev/urandom > "$dir/authkey"
+run=(dotnet "$dll")
+case "$dll" in *.dll) ;; *) run=("$dll") ;; esac
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
@@ -21,7 +23,7 @@ for n in 1 2 3; do
     for m in 1 2 3; do printf '  node {\n    name: n%d\n    nodeid: %d\n    ring0_addr: 127.%d.1.%d\n    ring1_addr: 127.%d.2.%d\n  }\n' $m $m $b $m $b $m; done
     printf '}\n'
   } > "$dir/n$n/corosync.conf"
-  env -u NOTIFY_SOCKET dotnet "$dll" daemon --config "$dir/n$n/corosync.conf" --state-dir "$dir/n$n/state" \
+  env -u NOTIFY_SOCKET "${run[@]}" daemon --config "$dir/n$n/corosync.conf" --state-dir "$dir/n$n/state" \
     --socket "$dir/n$n/rookery.sock" --node "n$n" > "$dir/n$n/log" 2>&1 &
   pids+=($!)
 done

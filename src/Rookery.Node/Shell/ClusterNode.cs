@@ -27,7 +27,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     private readonly LinkShell _links;
     private readonly NodeConfig _localNode;
     private readonly ConcurrentQueue<Action<Instant>> _commands = new();
-    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Func<bool> _hasCommands;
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CorosyncConfig _config;
     private int _exitCode;
@@ -48,6 +48,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         _state = state;
         _stack = stack;
         _links = links;
+        _hasCommands = () => !_commands.IsEmpty;
     }
 
     public NodeId LocalNodeId => _stack.Local;
@@ -166,7 +167,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             _stack.SetNodelist(now, Nodelist(_config));
             _stack.Start(now);
             Flush(now);
-            await LoopAsync().ConfigureAwait(false);
+            await RunLoopThreadAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -179,11 +180,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         return _exitCode;
     }
 
-    public ValueTask DisposeAsync()
-    {
-        _wake.Dispose();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private static NodeId[] Nodelist(CorosyncConfig config) =>
         [.. config.Nodes.Where(n => n.NodeId is not null).Select(n => new NodeId(n.NodeId!.Value)).Order()];
@@ -212,7 +209,34 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         return sinks;
     }
 
-    private async Task LoopAsync()
+    /// <summary>
+    /// Runs the loop on a thread of its own that blocks in one wait per wake-up (<see cref="UdpTransport.WaitForInput"/>):
+    /// an async loop on the thread pool cost a timer, several tasks and thread hops per datagram (most of the idle CPU).
+    /// </summary>
+    private Task RunLoopThreadAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Loop();
+                done.SetResult();
+            }
+            catch (Exception exception)
+            {
+                done.SetException(exception);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "rookery-loop",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Loop()
     {
         Instant shutdownDeadline = Instant.Never;
         while (true)
@@ -246,39 +270,15 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             }
 
             var deadline = Instant.Min(Instant.Min(_links.NextDeadline, _stack.NextDeadline), shutdownDeadline);
-            await WaitAsync(deadline).ConfigureAwait(false);
+            _links.Transport.WaitForInput(deadline, _hasCommands);
         }
-    }
-
-    private async Task WaitAsync(Instant deadline)
-    {
-        if (!_commands.IsEmpty)
-        {
-            return;
-        }
-
-        using var wait = new CancellationTokenSource();
-        var input = _links.Transport.WaitForInputAsync(deadline, wait.Token).AsTask();
-        var wake = _wake.WaitAsync(wait.Token);
-        await Task.WhenAny(input, wake).ConfigureAwait(false);
-        await wait.CancelAsync().ConfigureAwait(false);
-
-        // One of the two waits was released by our own cancel: observe it without throwing (once per wake-up).
-        await Task.WhenAll(input, wake).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>Queues work for the loop thread and wakes it.</summary>
     private void Enqueue(Action<Instant> command)
     {
         _commands.Enqueue(command);
-        try
-        {
-            _wake.Release();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The node is gone; the command will never run (callers time out on their own tokens).
-        }
+        _links.Transport.Wake();
     }
 
     /// <summary>Runs <paramref name="function"/> on the loop thread and returns its result.</summary>

@@ -40,6 +40,7 @@ public sealed class UdpLinkSocket : IDisposable
     private readonly MonotonicClock _clock;
     private readonly ChannelWriter<ReceivedDatagram> _inbound;
     private readonly ChannelWriter<LinkFault> _faults;
+    private readonly Action _inputArrived;
     private readonly Thread _receiver;
     private volatile bool _closing;
     private bool _pendingErrorSurfaced;
@@ -53,13 +54,15 @@ public sealed class UdpLinkSocket : IDisposable
         IPEndPoint localEndPoint,
         MonotonicClock clock,
         ChannelWriter<ReceivedDatagram> inbound,
-        ChannelWriter<LinkFault> faults)
+        ChannelWriter<LinkFault> faults,
+        Action inputArrived)
     {
         Invariant.Require(link.IsValid);
         Link = link;
         _clock = clock;
         _inbound = inbound;
         _faults = faults;
+        _inputArrived = inputArrived;
         _socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -213,6 +216,7 @@ public sealed class UdpLinkSocket : IDisposable
             var source = (IPEndPoint)LocalEndPoint.Create(address);
             Interlocked.Increment(ref _received);
             _inbound.TryWrite(new ReceivedDatagram(Link, source, buffer.AsSpan(0, length).ToArray(), at));
+            _inputArrived();
         }
     }
 
@@ -252,5 +256,6 @@ public sealed class UdpLinkSocket : IDisposable
     {
         Interlocked.Increment(ref _faultsReported);
         _faults.TryWrite(fault);
+        _inputArrived();
     }
 }

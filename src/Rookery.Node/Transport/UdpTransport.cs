@@ -23,6 +23,11 @@ public sealed class UdpTransport : IDisposable
     private readonly Channel<ReceivedDatagram> _inbound;
     private readonly Channel<LinkFault> _faults;
     private readonly UdpLinkSocket?[] _sockets = new UdpLinkSocket?[Limits.LinksMax];
+
+    // One wake-up primitive for the node loop: receivers set it after queueing input, other threads through Wake().
+    // No spinning before blocking (spinCount 0): at ~260 wake-ups a second, spinning would be most of the idle CPU.
+    private readonly ManualResetEventSlim _input = new(false, spinCount: 0);
+    private readonly Action _inputArrived;
     private long _datagramsDropped;
     private long _faultsDropped;
     private bool _disposed;
@@ -35,6 +40,7 @@ public sealed class UdpTransport : IDisposable
         // Overload drops the newest datagram (looks like loss); a full fault queue drops the oldest fault.
         _inbound = Bounded<ReceivedDatagram>(inboundCapacity, BoundedChannelFullMode.DropWrite, () => Interlocked.Increment(ref _datagramsDropped));
         _faults = Bounded<LinkFault>(FaultCapacity, BoundedChannelFullMode.DropOldest, () => Interlocked.Increment(ref _faultsDropped));
+        _inputArrived = _input.Set;
     }
 
     public MonotonicClock Clock { get; }
@@ -70,7 +76,7 @@ public sealed class UdpTransport : IDisposable
             throw new InvalidOperationException($"link {link} already has a socket ({_sockets[link.Value]!.LocalEndPoint})");
         }
 
-        var socket = new UdpLinkSocket(link, localEndPoint, Clock, _inbound.Writer, _faults.Writer);
+        var socket = new UdpLinkSocket(link, localEndPoint, Clock, _inbound.Writer, _faults.Writer, _inputArrived);
         _sockets[link.Value] = socket;
         return socket;
     }
@@ -86,6 +92,36 @@ public sealed class UdpTransport : IDisposable
     /// <summary>Sends on the socket of <paramref name="link"/>; <see cref="SendOutcome.Failed"/> when the link has none.</summary>
     public SendOutcome Send(LinkId link, IPEndPoint destination, ReadOnlySpan<byte> datagram) =>
         _sockets[link.Value] is { } socket ? socket.Send(destination, datagram) : SendOutcome.Failed;
+
+    /// <summary>Wakes a thread blocked in <see cref="WaitForInput"/> (callable from any thread).</summary>
+    public void Wake() => _input.Set();
+
+    /// <summary>
+    /// Blocks the calling thread (the node loop) until a datagram or a fault is queued, <see cref="Wake"/> is called,
+    /// or <paramref name="deadline"/> passes. One futex wait per wake-up: no timer thread, no tasks, no allocation.
+    /// Returns true when input is waiting. <paramref name="otherWork"/> (the caller's own queue, which its producers
+    /// signal with <see cref="Wake"/>) is checked after arming the wake-up, so no signal is lost in between.
+    /// </summary>
+    public bool WaitForInput(Instant deadline, Func<bool>? otherWork = null)
+    {
+        // Reset before looking, so a receiver's Set between the check and the wait is not lost.
+        _input.Reset();
+        if (HasInput || otherWork?.Invoke() == true)
+        {
+            return true;
+        }
+
+        var timeout = Clock.Until(deadline);
+        if (timeout == TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        // Round up to whole milliseconds (the wait's resolution): waking before the deadline would spin.
+        var milliseconds = timeout == Timeout.InfiniteTimeSpan ? Timeout.Infinite : (int)Math.Min(int.MaxValue, (timeout.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond);
+        _input.Wait(milliseconds);
+        return HasInput;
+    }
 
     /// <summary>
     /// Waits until a datagram or a fault is queued, <paramref name="deadline"/> passes (the cores'
@@ -146,6 +182,7 @@ public sealed class UdpTransport : IDisposable
 
         _inbound.Writer.TryComplete();
         _faults.Writer.TryComplete();
+        _input.Set();
     }
 
     private static Channel<T> Bounded<T>(int capacity, BoundedChannelFullMode fullMode, Action dropped) =>
