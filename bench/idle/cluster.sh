@@ -1,6 +1,10 @@
-# Functions of bench/idle/idle.sh and startup.sh (sourced): a 3-node, 2-link Rookery cluster on loopback addresses.
-# Needs: $dir (a scratch directory), $dll (rookery.dll, run by dotnet, or a native rookery executable).
-# Default totem/knet timers, secauth on; link 1 (priority 20) carries data, link 0 (priority 15) is standby.
+# Functions of bench/idle/idle.sh and startup.sh (sourced as `. cluster.sh [BUILD]`): a 3-node, 2-link Rookery cluster on
+# loopback addresses in a scratch directory removed on exit. BUILD: rookery.dll (run by dotnet; default: the JIT build)
+# or a native rookery executable (packaging/publish.sh). Default totem/knet timers, secauth on; link 1 (priority 20)
+# carries data, link 0 (priority 15) is standby.
+dll=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/src/Rookery.Cli/bin/Release/net10.0/rookery.dll}
+dir=$(mktemp -d /tmp/rookery-cluster-XXXXXX)
+trap 'cluster_stop; rm -rf "$dir"' EXIT
 b=$(( 150 + $$ % 50 ))
 run=(dotnet "$dll")
 case "$dll" in *.dll) ;; *) run=("$dll") ;; esac

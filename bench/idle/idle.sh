@@ -4,12 +4,8 @@
 # A native executable comes from packaging/publish.sh. Default totem/knet timers, secauth on. Prints, per daemon,
 # VmRSS and CPU % (utime+stime from /proc/PID/stat over SECONDS, after 10 s to settle).
 set -euo pipefail
-here=$(cd "$(dirname "$0")/../.." && pwd)
-dll=${1:-$here/src/Rookery.Cli/bin/Release/net10.0/rookery.dll}
+. "$(dirname "$0")/cluster.sh" "${1:-}"
 seconds=${2:-30}
-dir=$(mktemp -d /tmp/rookery-idle-XXXXXX)
-. "$here/bench/idle/cluster.sh"
-trap 'cluster_stop; rm -rf "$dir"' EXIT
 cluster_config
 cluster_start
 sleep 10

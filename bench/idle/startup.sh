@@ -5,12 +5,8 @@
 # primary component ("This node is within the primary component"); prints the time of the last one and min/median/max.
 # KEEP=DIR keeps each run's daemon logs in DIR/runN. bench/e2e/run-all.sh measures the same on network namespaces (FIGURES=start).
 set -euo pipefail
-here=$(cd "$(dirname "$0")/../.." && pwd)
-dll=${1:-$here/src/Rookery.Cli/bin/Release/net10.0/rookery.dll}
+. "$(dirname "$0")/cluster.sh" "${1:-}"
 runs=${2:-5}
-dir=$(mktemp -d /tmp/rookery-startup-XXXXXX)
-. "$here/bench/idle/cluster.sh"
-trap 'cluster_stop; rm -rf "$dir"' EXIT
 times=()
 for r in $(seq 1 "$runs"); do
   cluster_config
