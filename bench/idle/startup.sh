@@ -16,7 +16,13 @@ for r in $(seq 1 "$runs"); do
     quorate=0
     for n in 1 2 3; do grep -q "within the primary component" "$dir/n$n/log" 2>/dev/null && quorate=$((quorate + 1)); done
     [ "$quorate" = 3 ] && break
-    if (( $(echo "$(date +%s.%N) - $t0 > 60" | bc) )); then echo "run $r: not every node quorate within 60 s" >&2; exit 1; fi
+    dead=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || dead=1; done
+    if [ "$dead" = 1 ] || (( $(echo "$(date +%s.%N) - $t0 > 60" | bc) )); then
+      echo "run $r: not every node quorate within 60 s, or a daemon exited (another cluster on the same address?)" >&2
+      for n in 1 2 3; do echo "--- node $n" >&2; tail -15 "$dir/n$n/log" >&2; done
+      exit 1
+    fi
     sleep 0.01
   done
   t=$(echo "$(date +%s.%N) - $t0" | bc)
