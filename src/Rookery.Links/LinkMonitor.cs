@@ -148,8 +148,12 @@ internal sealed class LinkMonitor
     /// <summary>Connected but silent for the suspect timeout.</summary>
     public bool IsSuspect(Instant now) => Connected && now - LastPongAt >= Timing.SuspectTimeout + StandbySlack;
 
-    /// <summary>Whether a ping sent now would be early by at most <paramref name="window"/> (then it is sent now).</summary>
-    public bool PingDueWithin(Instant now, Duration window) => Enabled && _hasPinged && now + window >= NextPingAt;
+    /// <summary>
+    /// Whether the next regular ping would be early by at most <paramref name="window"/> if sent now (then it is sent now).
+    /// Only regular pings are brought forward: a probe time counts from the last pong, which is stale until the pong of
+    /// the ping just sent arrives, so bringing probes forward would send a second ping right after the first.
+    /// </summary>
+    public bool PingDueWithin(Instant now, Duration window) => Enabled && _hasPinged && now + window >= _lastPingAt + PingPeriod;
 
     /// <summary>
     /// Moves the link between standby and carrying data. A standby link promoted to carry data keeps the down deadline

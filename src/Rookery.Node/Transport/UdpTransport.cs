@@ -108,7 +108,7 @@ public sealed class UdpTransport : IDisposable
         _input.Reset();
         if (HasInput || otherWork?.Invoke() == true)
         {
-            return true;
+            return HasInput;
         }
 
         var timeout = Clock.Until(deadline);
