@@ -3,6 +3,8 @@
 log() { echo "[$(date -u +%H:%M:%S.%3N)] $*" >&2; }
 now() { date +%s.%N; }
 RK="$E2E_RUN/rookery/rookery.dll"
+# The daemon as installed (packaging/publish.sh: one native executable) unless ROOKERY_BUILD=jit or the native build fails.
+RKD=(dotnet "$RK")
 RKB="$E2E_RUN/rkbench/rkbench.dll"
 rk_dir() { echo "$E2E_RUN/rk/n$1"; }
 rk_sock() { echo "$(rk_dir "$1")/rookery.sock"; }
@@ -18,6 +20,14 @@ e2e_setup() {
   log "building rookery and rkbench"
   dotnet build "$ROOT/src/Rookery.Cli" -c Release -o "$E2E_RUN/rookery" -nologo -v quiet -clp:ErrorsOnly >/dev/null
   dotnet build "$HERE/rkbench.cs" -c Release -o "$E2E_RUN/rkbench" -nologo -v quiet -clp:ErrorsOnly >/dev/null
+  if [ "${ROOKERY_BUILD:-native}" = native ]; then
+    if "$ROOT/packaging/publish.sh" "$E2E_RUN/rookery-native" >/dev/null; then
+      RKD=("$E2E_RUN/rookery-native/rookery")
+    else
+      log "WARNING: native build failed (packaging/publish.sh); measuring the JIT build (dotnet rookery.dll)"
+    fi
+  fi
+  log "rookery daemon: ${RKD[*]}"
   rk_config
 }
 
@@ -35,6 +45,7 @@ machine_info() {
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "dotnet: $(dotnet --version)"; dpkg-query -W corosync libknet1 libqb100 2>/dev/null | sed 's/^/deb: /'
   echo "rookery commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
+  echo "rookery daemon: $([ "${RKD[0]}" = dotnet ] && echo "JIT build (dotnet rookery.dll)" || echo "native build (packaging/publish.sh)")"
 }
 
 # --- Rookery cluster on the baseline's namespaces -------------------------------------------------
@@ -49,7 +60,7 @@ rk_config() {
 rk_start() {
   for i in 1 2 3; do
     local d; d=$(rk_dir $i)
-    ip netns exec "cbn$i" dotnet "$RK" daemon --config-dir "$d/etc" --state-dir "$d/state" --socket "$d/rookery.sock" --node "n$i" \
+    ip netns exec "cbn$i" "${RKD[@]}" daemon --config-dir "$d/etc" --state-dir "$d/state" --socket "$d/rookery.sock" --node "n$i" \
       >>"$d/daemon.log" 2>&1 </dev/null &
     echo $! > "$d/pid"
   done

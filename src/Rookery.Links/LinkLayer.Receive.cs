@@ -51,7 +51,7 @@ public sealed partial class LinkLayer
         switch (frame.Type)
         {
             case KnetPacketType.Ping:
-                OnPing(peer, monitor, frame, datagram.Length, datagrams);
+                OnPing(now, peer, monitor, frame, datagram.Length, datagrams);
                 break;
             case KnetPacketType.Pong:
                 OnPong(now, peer, monitor, frame, datagram.Length, events);
@@ -95,7 +95,7 @@ public sealed partial class LinkLayer
         return false;
     }
 
-    private void OnPing(PeerState peer, LinkMonitor monitor, KnetFrame frame, int size, List<LinkDatagram> datagrams)
+    private void OnPing(Instant now, PeerState peer, LinkMonitor monitor, KnetFrame frame, int size, List<LinkDatagram> datagrams)
     {
         monitor.Stats.RxPingPackets++;
         monitor.Stats.RxPingBytes += size;
@@ -105,6 +105,13 @@ public sealed partial class LinkLayer
         datagrams.Add(new LinkDatagram(monitor.Link, peer.Id, bytes));
         monitor.Stats.TxPongPackets++;
         monitor.Stats.TxPongBytes += bytes.Length;
+
+        // Our own ping on this link due within half a period goes now, with the pong: both ends of a link then ping
+        // in step, and one wake-up on each side serves the ping, the pong and the peer's ping.
+        if (monitor.PingDueWithin(now, monitor.PingPeriod / 2))
+        {
+            SendPing(now, peer, monitor, timed: 1, datagrams);
+        }
     }
 
     /// <summary>

@@ -364,7 +364,7 @@ public sealed partial class LinkLayer
             monitor.ForgetPongCount();
         }
 
-        if (now >= monitor.NextPingAt)
+        if (now >= monitor.NextPingAt || monitor.PingDueWithin(now, monitor.PingCoalescing))
         {
             SendPing(now, peer, monitor, timed: 1, datagrams);
         }
@@ -426,6 +426,12 @@ public sealed partial class LinkLayer
         for (var index = 0; !changed && index < count; index++)
         {
             changed = peer.Selected[index] != selected[index];
+        }
+
+        foreach (var monitor in peer.Links)
+        {
+            // Passive mode: connected links that carry no data are standby links, pinged at the slower standby rate.
+            monitor?.SetStandby(_options.Policy == LinkPolicy.Passive && monitor.Connected && monitor.Enabled && monitor != best);
         }
 
         if (changed)

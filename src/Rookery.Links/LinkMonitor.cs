@@ -9,6 +9,8 @@ namespace Rookery.Links;
 /// when no pong came for <see cref="LinkTimingOptions.SuspectTimeout"/> it is suspect and probed every
 /// <see cref="LinkTimingOptions.ProbeInterval"/>; when no pong came for the down timeout plus twice the
 /// smoothed round trip it is down. It comes up on the (pong count × flap multiplier + 1)-th timely pong.
+/// A <see cref="Standby"/> link (connected, not carrying data in passive mode) is pinged every
+/// <see cref="LinkTimingOptions.StandbyPingInterval"/> instead, and its suspect and down deadlines move by the difference.
 /// </remarks>
 internal sealed class LinkMonitor
 {
@@ -42,6 +44,9 @@ internal sealed class LinkMonitor
     public bool Enabled { get; private set; }
 
     public bool Connected { get; private set; }
+
+    /// <summary>Connected but not selected for data (passive mode): pinged at the slower standby rate.</summary>
+    public bool Standby { get; private set; }
 
     /// <summary>Timely pongs counted toward coming up (knet <c>received_pong</c>).</summary>
     public int ReceivedPongs { get; private set; }
@@ -81,11 +86,20 @@ internal sealed class LinkMonitor
         }
     }
 
+    /// <summary>Period of regular pings: the standby interval while standby, the ping interval otherwise.</summary>
+    public Duration PingPeriod => Standby ? Duration.Max(Timing.StandbyPingInterval, Timing.PingInterval) : Timing.PingInterval;
+
+    /// <summary>How much later than an active link's a standby link's suspect and down deadlines fall (its pings are sparser).</summary>
+    private Duration StandbySlack => PingPeriod - Timing.PingInterval;
+
+    /// <summary>Pings due within this window are sent with the one that is due, so one wake-up serves them all.</summary>
+    public Duration PingCoalescing => Timing.ProbeInterval / 4;
+
     /// <summary>
     /// Down when no pong came for the down timeout while this node was listening: silence is counted from the
     /// last pong, or from the end of the last stall of our own loop if later (see <see cref="OnTick"/>).
     /// </summary>
-    public Instant DownAt => Connected ? Instant.Max(LastPongAt, _listeningSince) + EffectiveDownTimeout : Instant.Never;
+    public Instant DownAt => Connected ? Instant.Max(LastPongAt, _listeningSince) + EffectiveDownTimeout + StandbySlack : Instant.Never;
 
     /// <summary>
     /// Called on every tick of the layer. A connected link is ticked at least every ping interval; a gap of
@@ -119,20 +133,42 @@ internal sealed class LinkMonitor
                 return _pingDueAt;
             }
 
-            var regular = _lastPingAt + Timing.PingInterval;
+            var regular = _lastPingAt + PingPeriod;
             if (!Connected)
             {
                 return regular;
             }
 
-            var suspectFrom = LastPongAt + Timing.SuspectTimeout;
+            var suspectFrom = LastPongAt + Timing.SuspectTimeout + StandbySlack;
             var probe = Instant.Max(suspectFrom, _lastPingAt + Timing.ProbeInterval);
             return Instant.Min(regular, probe);
         }
     }
 
     /// <summary>Connected but silent for the suspect timeout.</summary>
-    public bool IsSuspect(Instant now) => Connected && now - LastPongAt >= Timing.SuspectTimeout;
+    public bool IsSuspect(Instant now) => Connected && now - LastPongAt >= Timing.SuspectTimeout + StandbySlack;
+
+    /// <summary>
+    /// Whether the next regular ping would be early by at most <paramref name="window"/> if sent now (then it is sent now).
+    /// Only regular pings are brought forward: a probe time counts from the last pong, which is stale until the pong of
+    /// the ping just sent arrives, so bringing probes forward would send a second ping right after the first.
+    /// </summary>
+    public bool PingDueWithin(Instant now, Duration window) => Enabled && _hasPinged && now + window >= _lastPingAt + PingPeriod;
+
+    /// <summary>
+    /// Moves the link between standby and carrying data. A standby link promoted to carry data keeps the down deadline
+    /// it had (its last pong may be a standby period old); it is probed at once if its last pong is older than the
+    /// suspect timeout, so a dead one is found within the down timeout and a live one answers in a round trip.
+    /// </summary>
+    public void SetStandby(bool standby)
+    {
+        if (Standby && !standby)
+        {
+            _listeningSince = Instant.Max(_listeningSince, LastPongAt + StandbySlack);
+        }
+
+        Standby = standby;
+    }
 
     /// <summary>Pongs needed to come up now: knet's pong_count + 1, multiplied while the link flaps.</summary>
     public int PongsToComeUp(Instant now)
@@ -199,6 +235,7 @@ internal sealed class LinkMonitor
     public void MarkDown(Instant now)
     {
         Connected = false;
+        Standby = false;
         ReceivedPongs = 0;
         Stats.DownCount++;
         _recentDowns[_recentDownCount < _recentDowns.Length ? _recentDownCount++ : OldestDown()] = now;

@@ -13,6 +13,10 @@ public sealed record LinkTimingOptions
     /// <value>30 ms by default (<c>link_ping_interval</c>); <c>knet_ping_interval</c> when set.</value>
     public Duration PingInterval { get; init; } = LinksDefaults.PingInterval;
 
+    /// <summary>Ping period of a standby link (connected, passive mode, not carrying data); its suspect and down deadlines move by the difference.</summary>
+    /// <value>100 ms by default (<c>link_standby_ping_interval</c>); the ping interval in knet mode.</value>
+    public Duration StandbyPingInterval { get; init; } = LinksDefaults.StandbyPingInterval;
+
     /// <summary>No pong for this long (plus twice the smoothed round trip) declares the link down.</summary>
     /// <value>150 ms by default (<c>link_down_timeout</c>); <c>knet_ping_timeout</c> when set.</value>
     public Duration DownTimeout { get; init; } = LinksDefaults.DownTimeout;
@@ -54,6 +58,7 @@ public sealed record LinkTimingOptions
     public static LinkTimingOptions Knet(Duration runtimeToken, Duration? interval = null, Duration? timeout = null, int pongCount = LinksDefaults.PongCount) => new()
     {
         PingInterval = interval ?? Duration.FromMilliseconds(runtimeToken.Milliseconds / (pongCount * 2)),
+        StandbyPingInterval = interval ?? Duration.FromMilliseconds(runtimeToken.Milliseconds / (pongCount * 2)),
         DownTimeout = timeout ?? Duration.FromMilliseconds(runtimeToken.Milliseconds / pongCount),
         SuspectTimeout = Duration.Infinite,
         ProbeInterval = interval ?? Duration.FromMilliseconds(runtimeToken.Milliseconds / (pongCount * 2)),
@@ -67,7 +72,7 @@ public sealed record LinkTimingOptions
     public static IReadOnlyList<string> Keys { get; } =
     [
         "knet_ping_interval", "knet_ping_timeout", "knet_pong_count", "knet_ping_precision",
-        "link_ping_interval", "link_down_timeout", "link_suspect_timeout", "link_probe_interval", "link_flap_damping", "link_hedging",
+        "link_ping_interval", "link_standby_ping_interval", "link_down_timeout", "link_suspect_timeout", "link_probe_interval", "link_flap_damping", "link_hedging",
     ];
 
     /// <summary>
@@ -88,9 +93,11 @@ public sealed record LinkTimingOptions
             return Knet(runtimeToken, knetInterval, knetTimeout, pongCount) with { PingPrecision = precision };
         }
 
+        var pingInterval = ReadMilliseconds(keys, "link_ping_interval", 1, 60_000, errors) ?? LinksDefaults.PingInterval;
         var options = new LinkTimingOptions
         {
-            PingInterval = ReadMilliseconds(keys, "link_ping_interval", 1, 60_000, errors) ?? LinksDefaults.PingInterval,
+            PingInterval = pingInterval,
+            StandbyPingInterval = ReadMilliseconds(keys, "link_standby_ping_interval", 1, 60_000, errors) ?? Duration.Max(LinksDefaults.StandbyPingInterval, pingInterval),
             DownTimeout = ReadMilliseconds(keys, "link_down_timeout", 2, 3_600_000, errors) ?? LinksDefaults.DownTimeout,
             SuspectTimeout = ReadMilliseconds(keys, "link_suspect_timeout", 1, 3_600_000, errors) ?? LinksDefaults.SuspectTimeout,
             ProbeInterval = ReadMilliseconds(keys, "link_probe_interval", 1, 60_000, errors) ?? LinksDefaults.ProbeInterval,
@@ -122,6 +129,11 @@ public sealed record LinkTimingOptions
             if (DownTimeout < PingInterval * 2)
             {
                 errors.Add($"link_down_timeout: {DownTimeout.Milliseconds} ms must be at least twice link_ping_interval ({PingInterval.Milliseconds} ms)");
+            }
+
+            if (StandbyPingInterval < PingInterval)
+            {
+                errors.Add($"link_standby_ping_interval: {StandbyPingInterval.Milliseconds} ms must not be below link_ping_interval ({PingInterval.Milliseconds} ms)");
             }
 
             if (SuspectTimeout >= DownTimeout)

@@ -9,6 +9,13 @@ public static class LinksDefaults
     /// <summary>Heartbeat period of a healthy link (<c>interface.link_ping_interval</c>, Rookery). knet/corosync: token / (pong_count × 2).</summary>
     public static readonly Duration PingInterval = Duration.FromMilliseconds(30);
 
+    /// <summary>
+    /// Heartbeat period of a standby link: connected, passive mode, not the one carrying data (<c>interface.link_standby_ping_interval</c>,
+    /// Rookery; knet pings every link alike). Failover needs fast detection on the active link only; a standby link is promoted with the
+    /// deadline it has and probed at once when its last pong is old.
+    /// </summary>
+    public static readonly Duration StandbyPingInterval = Duration.FromMilliseconds(100);
+
     /// <summary>A link is declared down when no pong arrived for this long (<c>interface.link_down_timeout</c>, Rookery).</summary>
     public static readonly Duration DownTimeout = Duration.FromMilliseconds(150);
 

@@ -246,13 +246,23 @@ public sealed partial class TotemSrp
         End();
     }
 
-    /// <summary>The link layer reports <paramref name="peer"/> reachable again on at least one link.</summary>
+    /// <summary>
+    /// The link layer reports <paramref name="peer"/> reachable again on at least one link. Beyond corosync: when it is
+    /// not a member of this ring, the representative sends its merge detect at once instead of at the next merge
+    /// timeout, so nodes that start together (each first in a ring of its own) or a node coming back merge in a
+    /// round trip. The message and what a receiver does with it are corosync's; only the moment is earlier.
+    /// </summary>
     public void OnPeerReachable(Instant now, NodeId peer, TotemOutput output)
     {
         Begin(now, output);
         _unreachable.Remove(peer);
         _unreachableSince.Remove(peer);
         ArmFastNodeLoss();
+        if (_started && !NodeSet.Contains(_memberList, peer))
+        {
+            MergeDetectSend();
+        }
+
         End();
     }
 
@@ -505,7 +515,9 @@ public sealed partial class TotemSrp
         }
     }
 
-    private void OnMergeDetectTimeout()
+    private void OnMergeDetectTimeout() => MergeDetectSend();
+
+    private void MergeDetectSend()
     {
         if (State == MembershipState.Operational && _ringId.Representative == _self)
         {

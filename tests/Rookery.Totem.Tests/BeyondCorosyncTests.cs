@@ -123,6 +123,33 @@ public sealed class BeyondCorosyncTests
         Assert.True(cluster.Converged(1, 2, 3), $"seed {seed}: not converged");
     }
 
+    [Theory]
+    [InlineData(231UL)]
+    [InlineData(232UL)]
+    public void APeerReportedReachableThatIsNotAMemberIsMergedWithoutWaitingForTheMergeTimeout(ulong seed)
+    {
+        // Nodes started together are each first in a ring of their own; corosync merges them at the next merge
+        // timeout (200 ms). Here that timeout is 5 s, so only the merge detect sent on "reachable" can merge in time.
+        var options = TotemOptions.Compute(3) with { Merge = Duration.FromSeconds(5) };
+        var cluster = TestCluster.Formed(seed, 3, options);
+        cluster.Partition([1, 2], [3]);
+        Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2) && cluster.Converged(3), Duration.FromSeconds(20)), $"seed {seed}: the partition did not settle");
+        cluster.Run(Duration.FromSeconds(1));
+        cluster.Heal();
+        foreach (var (id, peers) in new[] { (1, new[] { 3 }), (2, new[] { 3 }), (3, new[] { 1, 2 }) })
+        {
+            foreach (var peer in peers)
+            {
+                cluster[id].Core.OnPeerReachable(cluster.Now, new NodeId((uint)peer), cluster.Output);
+                cluster.Process(cluster[id], cluster.Output);
+            }
+        }
+
+        var healed = cluster.Now;
+        Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2, 3), Duration.FromMilliseconds(500)), $"seed {seed}: not merged 500 ms after the peers were reported reachable");
+        Assert.True(cluster.Now - healed < Duration.FromMilliseconds(200), $"seed {seed}: merged after {(cluster.Now - healed).Milliseconds} ms");
+    }
+
     [Fact]
     public void UnreachableReportForANonMemberChangesNothing()
     {

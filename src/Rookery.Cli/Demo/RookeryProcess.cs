@@ -24,7 +24,9 @@ public static class RookeryProcess
         };
         if (Path.GetFileNameWithoutExtension(host) == "dotnet")
         {
-            start.ArgumentList.Add(typeof(RookeryProcess).Assembly.Location);
+            // Run through the dotnet host: the program is rookery.dll next to this assembly. (A native build, see
+            // packaging/publish.sh, is its own host and never gets here.)
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "rookery.dll"));
         }
 
         foreach (var argument in arguments)

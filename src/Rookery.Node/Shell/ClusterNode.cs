@@ -132,7 +132,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             },
             Crypto = crypto,
             DeliverToSelf = false,
-        }, prng.Fork(), RandomNumberGenerator.Fill);
+        }, prng.Fork(), new BufferedSaltSource().Fill);
         var links = new LinkShell(local, linkLayer, new UdpTransport(clock), log);
         log.Notice(LogSubsystem.Totem, "Initializing transport (Kronosnet).");
         var errors = new List<string>();

@@ -44,7 +44,7 @@ public sealed class UdpTransport : IDisposable
     /// too when it queues other work), so a loop blocked in <see cref="ManualResetEventSlim.Wait(int)"/> on its own
     /// thread runs at once, with no thread-pool hop. Reset it before draining, then wait: nothing is missed.
     /// </summary>
-    public ManualResetEventSlim Doorbell { get; } = new(initialState: false, spinCount: 1);
+    public ManualResetEventSlim Doorbell { get; } = new(initialState: false, spinCount: 0);
 
     /// <summary>True when a datagram or a fault is queued.</summary>
     public bool HasInput => _inbound.Reader.Count > 0 || _faults.Reader.Count > 0;

@@ -136,6 +136,33 @@ public sealed class UdpTransportTests
     }
 
     [Fact]
+    public async Task BlockingWaitWakesForADatagramForWakeAndAtTheDeadline()
+    {
+        using var transport = new UdpTransport(new MonotonicClock());
+        using var sender = new UdpTransport(new MonotonicClock());
+        var destination = transport.Open(new LinkId(0), LoopbackAnyPort).LocalEndPoint;
+        sender.Open(new LinkId(0), LoopbackAnyPort);
+
+        // The node loop's wait: on a thread of its own, no deadline; a datagram ends it.
+        var datagram = Task.Run(() => transport.WaitForInput(Instant.Never), TestContext.Current.CancellationToken);
+        sender.Send(new LinkId(0), destination, [42]);
+        Assert.True(await datagram.WaitAsync(Deadline, TestContext.Current.CancellationToken));
+        Assert.True(transport.Datagrams.TryRead(out _));
+
+        // Wake() ends it with no input (a control call queued work); the caller's own queue is checked after arming.
+        var queued = false;
+        var woken = Task.Run(() => transport.WaitForInput(Instant.Never, () => Volatile.Read(ref queued)), TestContext.Current.CancellationToken);
+        Volatile.Write(ref queued, true);
+        transport.Wake();
+        Assert.False(await woken.WaitAsync(Deadline, TestContext.Current.CancellationToken));
+
+        // Nothing at all: it returns false at the deadline, not before.
+        var started = Stopwatch.StartNew();
+        Assert.False(transport.WaitForInput(transport.Clock.Now + Duration.FromMilliseconds(50)));
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(45), $"returned after {started.Elapsed}");
+    }
+
+    [Fact]
     public void OpeningALinkTwiceIsRefusedAndCloseFreesIt()
     {
         using var transport = new UdpTransport(new MonotonicClock());
