@@ -27,6 +27,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     private readonly LinkShell _links;
     private readonly NodeConfig _localNode;
     private readonly ConcurrentQueue<Action<Instant>> _commands = new();
+    private readonly Func<bool> _hasCommands;
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CorosyncConfig _config;
     private int _exitCode;
@@ -47,6 +48,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         _state = state;
         _stack = stack;
         _links = links;
+        _hasCommands = () => !_commands.IsEmpty;
     }
 
     public NodeId LocalNodeId => _stack.Local;
@@ -207,7 +209,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         return sinks;
     }
 
-    /// <summary>Runs <see cref="Loop"/> on a thread of its own: it blocks on the transport's doorbell, so a datagram or a command wakes it directly.</summary>
+    /// <summary>Runs <see cref="Loop"/> on a thread of its own: it blocks in the transport's <see cref="UdpTransport.WaitForInput"/>, so a datagram or a command wakes it directly (an async loop on the thread pool cost a timer, several tasks and thread hops per datagram).</summary>
     private Task LoopAsync()
     {
         var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -234,11 +236,8 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     private void Loop()
     {
         Instant shutdownDeadline = Instant.Never;
-        var doorbell = _links.Transport.Doorbell;
         while (true)
         {
-            // Reset before draining: whatever is queued after this rings again, so the wait below cannot miss it.
-            doorbell.Reset();
             var now = _clock.Now;
             while (_commands.TryDequeue(out var command))
             {
@@ -269,12 +268,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             }
 
             var deadline = Instant.Min(Instant.Min(_links.NextDeadline, _stack.NextDeadline), shutdownDeadline);
-            var timeout = _clock.Until(deadline);
-            if (timeout != TimeSpan.Zero && _commands.IsEmpty && !_links.Transport.HasInput)
-            {
-                // Whole milliseconds, rounded up: a timer is never fired early, and a sub-millisecond wait does not spin.
-                doorbell.Wait(timeout == Timeout.InfiniteTimeSpan ? Timeout.Infinite : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds)));
-            }
+            _links.Transport.WaitForInput(deadline, _hasCommands);
         }
     }
 
@@ -284,7 +278,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
         _commands.Enqueue(command);
         try
         {
-            _links.Transport.Doorbell.Set();
+            _links.Transport.Wake();
         }
         catch (ObjectDisposedException)
         {

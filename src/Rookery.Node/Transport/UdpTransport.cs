@@ -97,6 +97,35 @@ public sealed class UdpTransport : IDisposable
     public SendOutcome Send(LinkId link, IPEndPoint destination, ReadOnlySpan<byte> datagram) =>
         _sockets[link.Value] is { } socket ? socket.Send(destination, datagram) : SendOutcome.Failed;
 
+    /// <summary>Wakes a thread blocked in <see cref="WaitForInput"/> (callable from any thread).</summary>
+    public void Wake() => Doorbell.Set();
+
+    /// <summary>
+    /// Blocks the calling thread (the node loop) until a datagram or a fault is queued, <see cref="Wake"/> is called,
+    /// or <paramref name="deadline"/> passes: one futex wait per wake-up, no timer thread, no task, no allocation.
+    /// <paramref name="otherWork"/> (the caller's own queue, whose producers call <see cref="Wake"/>) is looked at after
+    /// the doorbell is reset, so a wake-up between the caller's last look and the wait is never lost. Returns true when
+    /// a datagram or a fault is waiting.
+    /// </summary>
+    public bool WaitForInput(Instant deadline, Func<bool>? otherWork = null)
+    {
+        Doorbell.Reset();
+        if (HasInput || otherWork?.Invoke() == true)
+        {
+            return HasInput;
+        }
+
+        var timeout = Clock.Until(deadline);
+        if (timeout == TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        // Whole milliseconds, rounded up: a timer is never fired early, and a sub-millisecond wait does not spin.
+        Doorbell.Wait(timeout == Timeout.InfiniteTimeSpan ? Timeout.Infinite : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds)));
+        return HasInput;
+    }
+
     /// <summary>
     /// Waits until a datagram or a fault is queued, <paramref name="deadline"/> passes (the cores'
     /// <c>NextDeadline</c>) or <paramref name="cancellationToken"/> fires. Returns true when input is waiting.
