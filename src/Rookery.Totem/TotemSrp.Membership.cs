@@ -40,6 +40,12 @@ public sealed partial class TotemSrp
     private bool _failedToRecv;
     private bool _originatedOrfToken;
 
+    /// <summary>Rings of this node alone formed in a row while it knew other nodes (see <see cref="IsStaleFailure"/>).</summary>
+    private int _singletonRings;
+
+    /// <summary>How many such rings in a row make a stale join's failure of this node ignored (Rookery's bound).</summary>
+    private const int SingletonRingsBeforeStaleFailureIgnored = 2;
+
     private RingId _myOldRingId;
     private bool _oldRingStateSaved;
     private uint _oldRingStateAru;
@@ -264,7 +270,10 @@ public sealed partial class TotemSrp
             var changed = NodeSet.Merge(_procList, join.ProcessorList);
             if (NodeSet.Contains(join.FailedList, _self))
             {
-                changed |= NodeSet.Merge(_failedList, [from]);
+                if (!IsStaleFailure(join))
+                {
+                    changed |= NodeSet.Merge(_failedList, [from]);
+                }
             }
             else if (NodeSet.Contains(_memberList, from))
             {
@@ -289,6 +298,18 @@ public sealed partial class TotemSrp
             EnterGather(GatherReason.JoinDuringOperational);
         }
     }
+
+    /// <summary>
+    /// Deviation from corosync (which fails the sender of any join that names this node failed), only once this
+    /// node has formed <see cref="SingletonRingsBeforeStaleFailureIgnored"/> rings of its own in a row while it
+    /// knew other nodes: then a join sent from a ring older than this node's was built before this node's last
+    /// ring, so its verdict on this node is stale. Failing its sender for it makes the sender, once it reads
+    /// this node's join, fail this node back, and both form a ring of their own again at once: after a heal,
+    /// every node does it, for ever (swarm seeds 21228, 22035, 30353). The join's processor list still counts;
+    /// a sender that still does not hear this node is failed by the consensus timeout, as before.
+    /// </summary>
+    private bool IsStaleFailure(Join join) =>
+        _singletonRings >= SingletonRingsBeforeStaleFailureIgnored && join.RingSeq < _ringId.Sequence;
 
     private bool IsLowestInConfiguration()
     {
@@ -583,6 +604,7 @@ public sealed partial class TotemSrp
         var left = NodeSet.Subtract(_memberList, _transMemberList);
         var joined = NodeSet.Subtract(_newMemberList, _transMemberList);
         _memberList = [.. _newMemberList];
+        _singletonRings = _newMemberList.Count == 1 && _procList.Count > 1 ? _singletonRings + 1 : 0;
         _out.Events.Add(new ConfigurationChanged(ConfigurationKind.Transitional, _ringId, [.. _transMemberList], [.. left], []));
         if (_options.WaitForTransAck && !_waitingTransAck)
         {

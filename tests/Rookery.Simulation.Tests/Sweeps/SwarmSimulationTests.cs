@@ -13,7 +13,7 @@ namespace Rookery.Simulation.Tests.Sweeps;
 /// </summary>
 public sealed class SwarmSimulationTests
 {
-    public static TheoryData<ulong> FixedSeeds() => [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 0xC0FFEE, 0xDEADBEEF];
+    public static TheoryData<ulong> FixedSeeds() => [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 0xC0FFEE, 0xDEADBEEF, 21228, 22035, 30353];
 
     [Theory]
     [MemberData(nameof(FixedSeeds))]
