@@ -276,14 +276,10 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     private void Enqueue(Action<Instant> command)
     {
         _commands.Enqueue(command);
-        try
-        {
-            _links.Transport.Wake();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The node is gone; the command will never run (callers time out on their own tokens).
-        }
+
+        // Never throws, even after the transport is disposed (a command queued then never runs; callers time out on
+        // their own tokens).
+        _links.Transport.Wake();
     }
 
     /// <summary>Runs <paramref name="function"/> on the loop thread and returns its result.</summary>

@@ -23,6 +23,11 @@ public sealed class UdpTransport : IDisposable
     private readonly Channel<ReceivedDatagram> _inbound;
     private readonly Channel<LinkFault> _faults;
     private readonly UdpLinkSocket?[] _sockets = new UdpLinkSocket?[Limits.LinksMax];
+
+    // The node loop's wake-up: the receivers set it each time they queue a datagram or a fault, Wake() when other work
+    // is queued; WaitForInput resets it before it looks, so nothing is missed. No spinning before blocking: at a few
+    // hundred wake-ups a second, spinning would be most of the idle CPU.
+    private readonly ManualResetEventSlim _doorbell = new(initialState: false, spinCount: 0);
     private long _datagramsDropped;
     private long _faultsDropped;
     private bool _disposed;
@@ -38,13 +43,6 @@ public sealed class UdpTransport : IDisposable
     }
 
     public MonotonicClock Clock { get; }
-
-    /// <summary>
-    /// The node loop's wake-up: set by the receivers each time they queue a datagram or a fault (the node sets it
-    /// too when it queues other work), so a loop blocked in <see cref="ManualResetEventSlim.Wait(int)"/> on its own
-    /// thread runs at once, with no thread-pool hop. Reset it before draining, then wait: nothing is missed.
-    /// </summary>
-    public ManualResetEventSlim Doorbell { get; } = new(initialState: false, spinCount: 0);
 
     /// <summary>True when a datagram or a fault is queued.</summary>
     public bool HasInput => _inbound.Reader.Count > 0 || _faults.Reader.Count > 0;
@@ -80,7 +78,7 @@ public sealed class UdpTransport : IDisposable
             throw new InvalidOperationException($"link {link} already has a socket ({_sockets[link.Value]!.LocalEndPoint})");
         }
 
-        var socket = new UdpLinkSocket(link, localEndPoint, Clock, _inbound.Writer, _faults.Writer, Doorbell);
+        var socket = new UdpLinkSocket(link, localEndPoint, Clock, _inbound.Writer, _faults.Writer, _doorbell);
         _sockets[link.Value] = socket;
         return socket;
     }
@@ -98,7 +96,7 @@ public sealed class UdpTransport : IDisposable
         _sockets[link.Value] is { } socket ? socket.Send(destination, datagram) : SendOutcome.Failed;
 
     /// <summary>Wakes a thread blocked in <see cref="WaitForInput"/> (callable from any thread).</summary>
-    public void Wake() => Doorbell.Set();
+    public void Wake() => _doorbell.Set();
 
     /// <summary>
     /// Blocks the calling thread (the node loop) until a datagram or a fault is queued, <see cref="Wake"/> is called,
@@ -109,7 +107,7 @@ public sealed class UdpTransport : IDisposable
     /// </summary>
     public bool WaitForInput(Instant deadline, Func<bool>? otherWork = null)
     {
-        Doorbell.Reset();
+        _doorbell.Reset();
         if (HasInput || otherWork?.Invoke() == true)
         {
             return HasInput;
@@ -122,7 +120,7 @@ public sealed class UdpTransport : IDisposable
         }
 
         // Whole milliseconds, rounded up: a timer is never fired early, and a sub-millisecond wait does not spin.
-        Doorbell.Wait(timeout == Timeout.InfiniteTimeSpan ? Timeout.Infinite : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds)));
+        _doorbell.Wait(timeout == Timeout.InfiniteTimeSpan ? Timeout.Infinite : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds)));
         return HasInput;
     }
 
@@ -185,6 +183,9 @@ public sealed class UdpTransport : IDisposable
 
         _inbound.Writer.TryComplete();
         _faults.Writer.TryComplete();
+
+        // A loop blocked in WaitForInput wakes and finds the transport closed.
+        _doorbell.Set();
     }
 
     private static Channel<T> Bounded<T>(int capacity, BoundedChannelFullMode fullMode, Action dropped) =>
