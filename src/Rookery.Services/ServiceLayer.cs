@@ -373,7 +373,7 @@ public sealed class ServiceLayer
                     outputs.Add(new QuorumReported(notification));
                     break;
                 case QuorumLog log:
-                    outputs.Add(new ServiceLog(log.Line.Subsystem, Priority(log.Line.Level), log.Line.Text));
+                    outputs.Add(new ServiceLog(log.Line.Subsystem, log.Line.Level, log.Line.Text));
                     break;
                 case ExpectedVotesTrackingBarrierChanged barrier:
                     outputs.Add(new TrackingBarrierChanged(barrier.Barrier));
@@ -390,7 +390,7 @@ public sealed class ServiceLayer
                     outputs.Add(Executive(send.Message));
                     break;
                 case GroupsLog log:
-                    outputs.Add(new ServiceLog(LogSubsystem.Cpg, log.Warning ? LogPriority.Warning : LogPriority.Debug, log.Text));
+                    outputs.Add(new ServiceLog(LogSubsystem.Cpg, log.Priority, log.Text));
                     break;
                 default:
                     outputs.Add(new LocalGroupEvent(output, _groups.RingId));
@@ -400,13 +400,4 @@ public sealed class ServiceLayer
 
         _groupsOutputs.Clear();
     }
-
-    internal static LogPriority Priority(QuorumLogLevel level) => level switch
-    {
-        QuorumLogLevel.Critical => LogPriority.Critical,
-        QuorumLogLevel.Warning => LogPriority.Warning,
-        QuorumLogLevel.Notice => LogPriority.Notice,
-        QuorumLogLevel.Info => LogPriority.Info,
-        _ => LogPriority.Debug,
-    };
 }

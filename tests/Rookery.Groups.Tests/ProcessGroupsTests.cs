@@ -105,7 +105,7 @@ public sealed class ProcessGroupsTests
         var message = CpgCodec.Encode(new CpgMcastMessage(Alpha, 5, 2, 0, new byte[] { 1 }));
         core.OnDelivered(new Delivered(new NodeId(2), default, message), outputs);
         Assert.Empty(outputs.OfType<GroupMessageDelivered>());
-        Assert.Contains(outputs, o => o is GroupsLog { Warning: true, Text: "Unknown node -> we will not deliver message" });
+        Assert.Contains(outputs, o => o is GroupsLog { Priority: LogPriority.Warning, Text: "Unknown node -> we will not deliver message" });
     }
 
     [Fact]

@@ -4,14 +4,14 @@ using Rookery.Services;
 namespace Rookery.Node.Tests.Stack;
 
 /// <summary>
-/// Node stacks (Totem + services) of several nodes on a virtual network with virtual time: every datagram
+/// Node stacks (links + Totem + services) of several nodes on a virtual network with virtual time: every datagram
 /// arrives after a fixed delay, in order; nodes can crash and restart. Deterministic for a seed.
 /// </summary>
 internal sealed class VirtualCluster
 {
     private static readonly Duration s_delay = Duration.FromMilliseconds(1);
 
-    private readonly PriorityQueue<(NodeId From, NodeId To, byte[] Bytes), (long, long)> _network = new();
+    private readonly PriorityQueue<(NodeId From, NodeId To, LinkId Link, byte[] Bytes), (long, long)> _network = new();
     private readonly Dictionary<uint, ulong> _ringSequences = [];
     private readonly Prng _prng;
     private long _order;
@@ -115,24 +115,23 @@ internal sealed class VirtualCluster
             Outputs[id] = list = [];
         }
 
-        list.AddRange(node.Outputs);
-        node.Outputs.Clear();
-        if (node.RingSequenceToPersist is { } sequence)
+        // Logs are kept as ServiceLog records beside the events, so the tests look for both in one list.
+        list.AddRange(node.Output.Logs.Select(l => new ServiceLog(l.Subsystem, l.Priority, l.Text, l.Fields)));
+        list.AddRange(node.Output.Events);
+        if (node.Output.RingSequenceToPersist is { } sequence)
         {
             _ringSequences[id] = sequence;
-            node.RingSequenceToPersist = null;
         }
 
-        foreach (var datagram in node.Datagrams)
+        foreach (var datagram in node.Output.Datagrams)
         {
-            var targets = datagram.IsMulticast ? Nodes.Keys.Where(n => n != id).ToArray() : [datagram.To.Value];
-            foreach (var target in targets.Where(t => !Cut.Contains((id, t))))
+            if (!Cut.Contains((id, datagram.Destination.Value)))
             {
-                _network.Enqueue((new NodeId(id), new NodeId(target), datagram.Bytes), ((Now + s_delay).Microseconds, _order++));
+                _network.Enqueue((new NodeId(id), datagram.Destination, datagram.Link, datagram.Bytes), ((Now + s_delay).Microseconds, _order++));
             }
         }
 
-        node.Datagrams.Clear();
+        node.Output.Clear();
     }
 
     private void Step(Instant limit)
@@ -157,7 +156,7 @@ internal sealed class VirtualCluster
             _network.Dequeue();
             if (Nodes.GetValueOrDefault(datagram.To.Value) is { } target && Nodes[datagram.From.Value] is not null)
             {
-                target.Receive(Now, datagram.From, datagram.Bytes);
+                target.Receive(Now, datagram.Link, datagram.Bytes);
                 Drain(datagram.To.Value);
             }
         }
@@ -176,9 +175,12 @@ internal sealed class VirtualCluster
     {
         var loaded = ConfigLoader.Parse(ConfigFor((int)id), "corosync.conf");
         Assert.False(loaded.HasErrors, string.Join("\n", loaded.Errors));
-        var log = new List<ServiceLog>();
+        var log = new List<LogEntry>();
         var stack = NodeStackFactory.Create(loaded.Config, new NodeId(id), _ringSequences.GetValueOrDefault(id), 0, _prng.Fork(), log, out var error);
         Assert.True(stack is not null, error);
+        var errors = new List<string>();
+        NodeStackFactory.AddPeers(stack, loaded.Config, Now, errors);
+        Assert.Empty(errors);
         return stack;
     }
 }
