@@ -237,6 +237,24 @@ public sealed class NodeStack : ILinkInput
         Route();
     }
 
+    /// <summary>A cpg library call on this node (see <see cref="ServiceLayer.GroupsCommand"/>).</summary>
+    public T GroupsCommand<T>(Instant now, Func<ProcessGroups, List<GroupsOutput>, T> command)
+    {
+        _now = now;
+        var result = _services.GroupsCommand(command, _serviceOutputs);
+        Route();
+        return result;
+    }
+
+    /// <summary>A votequorum library call on this node (see <see cref="ServiceLayer.QuorumCommand"/>).</summary>
+    public T QuorumCommand<T>(Instant now, Func<Votequorum, List<QuorumOutput>, T> command)
+    {
+        _now = now;
+        var result = _services.QuorumCommand(command, _serviceOutputs);
+        Route();
+        return result;
+    }
+
     /// <summary>A reload's quorum settings (see <see cref="ServiceLayer.ReloadQuorum"/>).</summary>
     public bool ReloadQuorum(Instant now, QuorumSettings settings)
     {
