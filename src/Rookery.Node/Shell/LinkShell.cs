@@ -4,7 +4,7 @@ using Rookery.Config;
 using Rookery.Links;
 using Rookery.Node.Logging;
 using Rookery.Node.Stack;
-using Rookery.Node.Status;
+using Rookery.Control;
 using Rookery.Node.Transport;
 using Rookery.Totem;
 using LinkDelivered = Rookery.Links.Delivered;
