@@ -9,7 +9,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using Rookery.Client;
-using Rookery.Node.Control;
+using Rookery.Control;
 
 var options = BenchOptions.Parse(args);
 
