@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Rookery.Config;
 using Rookery.Links;
 using Rookery.Node.Logging;
-using Rookery.Node.Status;
+using Rookery.Control;
 using Rookery.Node.Transport;
 using Rookery.Services;
 
