@@ -72,6 +72,7 @@ public sealed class ClusterSimulation : IDisposable
         Checker = new ClusterChecker { TwoNodeCluster = plan.Quorum.TwoNode };
         _factory = factory;
         Trace = new Trace(traceWriter);
+        _output.LogWanted = Trace.IsPrinting;
         var root = new Prng(plan.Seed ^ 0x5EED_0F_5100_0001UL);
         _workloadPrng = root.Fork();
         var networkPrng = root.Fork();

@@ -31,6 +31,9 @@ public sealed class NodeOutput
 
     public List<string> Log { get; } = [];
 
+    /// <summary>Whether anyone reads <see cref="Log"/> (a printed trace); a node may skip formatting its lines when not.</summary>
+    public bool LogWanted { get; set; } = true;
+
     public void Add(TotemEvent totemEvent) => Events.Add(new TotemOccurred(totemEvent));
 
     public void Add(GroupChange change) => Events.Add(new GroupOccurred(change));

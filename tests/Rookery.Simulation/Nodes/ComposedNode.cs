@@ -190,9 +190,12 @@ public sealed class ComposedNode : ISimulatedNode
                 _output.Datagrams.Add(new OutgoingDatagram(datagram.Destination, datagram.Link, datagram.Bytes));
             }
 
-            foreach (var entry in output.Logs)
+            if (_output.LogWanted)
             {
-                _output.Log.Add(entry.ToString());
+                foreach (var entry in output.Logs)
+                {
+                    _output.Log.Add(entry.ToString());
+                }
             }
 
             _events.AddRange(output.Events);
