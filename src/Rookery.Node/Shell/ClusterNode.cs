@@ -108,8 +108,14 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             throw new NodeStartException($"cannot use the state directory {state.Directory}: {ConfigFile.Reason(exception)} (--state-dir or system.state_dir)", NodeStartException.StateDirectoryExitCode);
         }
 
-        var crypto = LinkShell.CryptoFor(config, Path.GetDirectoryName(Path.GetFullPath(options.ConfigPath)) ?? ".", out var cryptoError)
+        var keyWarnings = new List<string>();
+        var crypto = LinkShell.CryptoFor(config, Path.GetDirectoryName(Path.GetFullPath(options.ConfigPath)) ?? ".", out var cryptoError, keyWarnings)
             ?? throw new NodeStartException(cryptoError!, NodeStartException.ConfigurationExitCode);
+        foreach (var warning in keyWarnings)
+        {
+            log.Warning(LogSubsystem.Main, warning);
+        }
+
         var prng = new Prng(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)));
         var serviceLog = new List<ServiceLog>();
         var stack = NodeStackFactory.Create(config, local, ringSequence, trackingBarrier, prng.Fork(), serviceLog, out var stackError);
