@@ -257,6 +257,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             }
 
             Flush(now);
+            _log.FlushSuppressed();
             SignalSendSpace();
             if (_stopping)
             {
