@@ -29,6 +29,7 @@ public sealed class LogRateLimiter
         (LogSubsystem.Totem, "Retransmit List:"),
         (LogSubsystem.Ipc, "control frame refused"),
         (LogSubsystem.Ipc, "control connection closed"),
+        (LogSubsystem.Ipc, "control connection refused"),
     ];
 
     private readonly Dictionary<int, Kind> _kinds = [];
