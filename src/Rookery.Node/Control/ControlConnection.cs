@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using Rookery.Control;
 using Rookery.Node.Logging;
 
 namespace Rookery.Node.Control;
