@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Rookery.Config;
+using Rookery.Control;
 
 namespace Rookery.Node.Control;
 

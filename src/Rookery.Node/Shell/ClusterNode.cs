@@ -29,6 +29,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
     private readonly Func<bool> _hasCommands;
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CorosyncConfig _config;
+    private TxSequenceLease? _txSequenceLease;
     private int _exitCode;
     private bool _stopping;
     private bool _loopExited;
@@ -96,11 +97,16 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
         var state = new StateFiles(options.StateDirectory ?? config.StateDir, local);
         ulong ringSequence;
         uint trackingBarrier;
+        TxSequenceLease lease;
         try
         {
             state.Ensure();
             ringSequence = state.ReadRingSequence();
             trackingBarrier = state.ReadTrackingBarrier();
+
+            // Before the first packet: a restart must never reuse the sequence numbers of a recent incarnation.
+            lease = TxSequenceLease.Begin(state.ReadTxSequence());
+            state.WriteTxSequence(lease.Persisted);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
@@ -139,6 +145,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             },
             Crypto = crypto,
             DeliverToSelf = false,
+            InitialTxSequence = lease.Start,
         }, prng.Fork(), new BufferedSaltSource().Fill);
         var links = new LinkShell(local, linkLayer, new UdpTransport(clock), log);
         log.Notice(LogSubsystem.Totem, "Initializing transport (Kronosnet).");
@@ -156,7 +163,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             log.Notice(LogSubsystem.Quorum, "Using quorum provider corosync_votequorum");
         }
 
-        return new ClusterNode(options, log, notifier ?? new SystemdNotifier(null), clock, config, found.Node, state, stack, links);
+        return new ClusterNode(options, log, notifier ?? new SystemdNotifier(null), clock, config, found.Node, state, stack, links) { _txSequenceLease = lease };
     }
 
     /// <summary>
@@ -257,6 +264,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
 
             Flush(now);
             _log.FlushSuppressed();
+            RenewTxSequenceLease();
             SignalSendSpace();
             if (_stopping)
             {
@@ -275,6 +283,24 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
 
             var deadline = Instant.Min(Instant.Min(_links.NextDeadline, _stack.NextDeadline), shutdownDeadline);
             _links.Transport.WaitForInput(deadline, _hasCommands);
+        }
+    }
+
+    /// <summary>Persists the knet sequence lease every <see cref="TxSequenceLease.RenewEvery"/> packets (see <see cref="TxSequenceLease"/>).</summary>
+    private void RenewTxSequenceLease()
+    {
+        if (_txSequenceLease?.Renew(_links.Core.TxSequence) is not { } persisted)
+        {
+            return;
+        }
+
+        try
+        {
+            _state.WriteTxSequence(persisted);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning(LogSubsystem.Main, $"Unable to write {_state.TxSequencePath}: {ConfigFile.Reason(exception)}");
         }
     }
 

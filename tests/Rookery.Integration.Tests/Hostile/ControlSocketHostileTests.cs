@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Rookery.Client;
+using Rookery.Control;
 using Rookery.Integration.Tests.Loopback;
 using Rookery.Integration.Tests.Testbed;
 using Rookery.Node.Control;

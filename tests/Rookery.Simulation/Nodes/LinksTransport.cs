@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Rookery.Links;
 using Rookery.Simulation.Harness;
 using Rookery.Wire.Knet;
@@ -24,14 +25,23 @@ public sealed class LinksTransport : ILinkTransport
 
     private static readonly byte[] ClusterKey = Enumerable.Range(0, 128).Select(i => (byte)(i * 37 + 11)).ToArray();
 
+    private const string TxSequenceKey = "knet_txseq";
+
     private readonly LinkLayer _layer;
+    private readonly Dictionary<string, byte[]> _storage;
+    private readonly TxSequenceLease _lease;
     private readonly List<LinkDatagram> _datagrams = [];
     private readonly List<LinkEvent> _events = [];
 
     public LinksTransport(NodeEnvironment environment)
     {
         var crypto = KnetCrypto.Create(KnetCipher.None, KnetHash.Sha256, ClusterKey);
-        _layer = new LinkLayer(environment.Id, new LinkLayerOptions { Crypto = crypto, DeliverToSelf = false }, environment.Prng.Fork());
+
+        // As the shell does: the knet sequence lease persists in the node's storage (see TxSequenceLease).
+        _storage = environment.Storage;
+        _lease = TxSequenceLease.Begin(_storage.TryGetValue(TxSequenceKey, out var stored) ? BinaryPrimitives.ReadUInt16LittleEndian(stored) : null);
+        Persist(_lease.Persisted);
+        _layer = new LinkLayer(environment.Id, new LinkLayerOptions { Crypto = crypto, DeliverToSelf = false, InitialTxSequence = _lease.Start }, environment.Prng.Fork());
         foreach (var peer in environment.Nodes)
         {
             if (peer == environment.Id)
@@ -77,9 +87,21 @@ public sealed class LinksTransport : ILinkTransport
         return active.IsEmpty ? null : active[0];
     }
 
+    private void Persist(ushort value)
+    {
+        var bytes = new byte[2];
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes, value);
+        _storage[TxSequenceKey] = bytes;
+    }
+
     /// <summary>Sends what the layer produced, then hands its events up (they may make Totem send more, which comes back here).</summary>
     private void Route(ClusterNode node)
     {
+        if (_lease.Renew(_layer.TxSequence) is { } renewed)
+        {
+            Persist(renewed);
+        }
+
         while (_datagrams.Count > 0 || _events.Count > 0)
         {
             var datagrams = _datagrams.ToArray();
