@@ -23,6 +23,9 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
     private long _nextId;
     private volatile Exception? _failure;
 
+    /// <summary>An error the daemon sent without a request id (a refusal, or the end of a subscription): the reason the connection ends.</summary>
+    private volatile NodeControlException? _unsolicited;
+
     private SocketNodeControl(Socket socket)
     {
         _socket = socket;
@@ -120,7 +123,8 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
             }
             catch (IOException exception)
             {
-                throw Lost(exception);
+                // A refused connection may fail the write before the refusal is read: report the refusal.
+                throw _unsolicited is { } refusal ? new NodeControlException(refusal.Code, refusal.Message) : Lost(exception);
             }
             finally
             {
@@ -186,7 +190,7 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
                 var (status, line) = await reader.ReadAsync(_stop.Token).ConfigureAwait(false);
                 if (status == FrameStatus.EndOfStream)
                 {
-                    failure = new NodeControlException(ControlErrorCodes.NotRunning, "the rookery daemon closed the connection (did it stop?)");
+                    failure = _unsolicited ?? new NodeControlException(ControlErrorCodes.NotRunning, "the rookery daemon closed the connection (did it stop?)");
                     break;
                 }
 
@@ -238,6 +242,7 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
         {
             // An unsolicited error: the daemon ended a group subscription. Fail the sessions with it.
             var failure = new NodeControlException(error.Code, error.Message);
+            _unsolicited = failure;
             foreach (var session in _groups.Values)
             {
                 session.Complete(failure);

@@ -66,27 +66,23 @@ public static class ConfigLoader
 /// </summary>
 public static class ConfigFile
 {
-    /// <summary>Reads a whole file as UTF-8; on failure <paramref name="error"/> says why in corosync's words ("Can't read file …").</summary>
+    /// <summary>
+    /// Reads a regular file as UTF-8, at most one byte more than <see cref="ConfigParser.TextBytesMax"/>
+    /// (so the parser reports a larger file with the line where it passes the limit); on failure
+    /// <paramref name="error"/> says why in corosync's words ("Can't read file …").
+    /// </summary>
     public static bool TryReadText(string path, out string text, out string error)
     {
         text = string.Empty;
-        error = string.Empty;
-        try
+        if (!BoundedFile.TryRead(path, ConfigParser.TextBytesMax + 1, out var bytes, out _, out _, out var reason))
         {
-            if (Directory.Exists(path))
-            {
-                error = $"Can't read file {path}: Is a directory";
-                return false;
-            }
-
-            text = Encoding.UTF8.GetString(File.ReadAllBytes(path));
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            error = $"Can't read file {path}: {Reason(e)}";
+            error = $"Can't read file {path}: {reason}";
             return false;
         }
+
+        error = string.Empty;
+        text = Encoding.UTF8.GetString(bytes);
+        return true;
     }
 
     /// <summary>

@@ -149,19 +149,12 @@ internal sealed class ModelBuilder
 
     private void FlattenNode(ConfigSection section, List<(KeyValue Item, int Line)> target, string indexedPath, string prefix)
     {
-        foreach (var item in section.Items)
+        foreach (var (entry, subsection) in Entries(section))
         {
-            if (item is ConfigEntry entry)
-            {
-                var key = prefix + entry.Key;
-                var spec = prefix.Length == 0 ? KeyCatalog.Find("nodelist.node." + entry.Key) : null;
-                Check(spec, $"{indexedPath}.{key}", entry);
-                target.Add((new KeyValue(key, entry.Value), entry.Line));
-            }
-            else if (item is ConfigSection child)
-            {
-                FlattenNode(child, target, indexedPath, $"{prefix}{child.Name}.");
-            }
+            var key = subsection.Length == 0 ? prefix + entry.Key : $"{prefix}{subsection}.{entry.Key}";
+            var spec = key.Length == entry.Key.Length ? KeyCatalog.Find("nodelist.node." + entry.Key) : null;
+            Check(spec, $"{indexedPath}.{key}", entry);
+            target.Add((new KeyValue(key, entry.Value), entry.Line));
         }
     }
 
@@ -196,15 +189,42 @@ internal sealed class ModelBuilder
     /// <summary>Adds every key of a section and its subsections, dotted, checking known keys by their cmap path.</summary>
     private void Flatten(ConfigSection section, List<(KeyValue Item, int Line)> target, string path, string prefix)
     {
-        foreach (var item in section.Items)
+        foreach (var (entry, subsection) in Entries(section))
         {
-            if (item is ConfigEntry entry)
+            var (sectionPath, key) = subsection.Length == 0
+                ? (path, prefix + entry.Key)
+                : ($"{path}.{subsection}", $"{prefix}{subsection}.{entry.Key}");
+            Add(target, entry, sectionPath, key);
+        }
+    }
+
+    /// <summary>
+    /// Every entry of a section and its subsections in file order, with the dotted path of the
+    /// subsection it is in ("" for the section itself). Walks with an explicit stack: the parser bounds nesting
+    /// (<see cref="ConfigParser.NestingDepthMax"/>), and the call stack is not what enforces it.
+    /// </summary>
+    private static IEnumerable<(ConfigEntry Entry, string Subsection)> Entries(ConfigSection section)
+    {
+        var pending = new Stack<(IEnumerator<ConfigItem> Items, string Path)>();
+        pending.Push((section.Items.GetEnumerator(), string.Empty));
+        while (pending.Count > 0)
+        {
+            var (items, current) = pending.Peek();
+            if (!items.MoveNext())
             {
-                Add(target, entry, path, prefix + entry.Key);
+                items.Dispose();
+                pending.Pop();
+                continue;
             }
-            else if (item is ConfigSection child)
+
+            switch (items.Current)
             {
-                Flatten(child, target, $"{path}.{child.Name}", $"{prefix}{child.Name}.");
+                case ConfigEntry entry:
+                    yield return (entry, current);
+                    break;
+                case ConfigSection child:
+                    pending.Push((child.Items.GetEnumerator(), current.Length == 0 ? child.Name : $"{current}.{child.Name}"));
+                    break;
             }
         }
     }

@@ -67,8 +67,12 @@ public sealed partial class LinkLayer
         _prng = prng;
         _saltSource = saltSource;
         _crypto = options.Crypto;
+        _txSeq = options.InitialTxSequence;
         DataMtu = MinimumMtu;
     }
+
+    /// <summary>The sequence number of the last data packet sent (for <see cref="TxSequenceLease.Renew"/>).</summary>
+    public ushort TxSequence => _txSeq;
 
     /// <summary>This node.</summary>
     public NodeId LocalNode => _local;

@@ -9,6 +9,12 @@ public sealed record LinkLayerOptions
     /// <value>Passive by default (corosync <c>totem.link_mode</c>).</value>
     public LinkPolicy Policy { get; init; } = LinkPolicy.Passive;
 
+    /// <summary>
+    /// The sequence number this incarnation's first data packet follows (knet: 0). The shell passes
+    /// <see cref="TxSequenceLease.Start"/> so a restarted node never reuses its recent sequence numbers.
+    /// </summary>
+    public ushort InitialTxSequence { get; init; }
+
     /// <summary>The crypto configuration used to send (and tried first on receive).</summary>
     /// <value>Clear text by default; corosync <c>secauth: on</c> means aes256 + sha256 with the authkey.</value>
     public KnetCrypto Crypto { get; init; } = KnetCrypto.Clear;

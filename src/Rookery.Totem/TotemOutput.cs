@@ -60,6 +60,9 @@ public sealed class TotemStats
 
     public long RxMessagesDropped { get; internal set; }
 
+    /// <summary>Merge detects and multicasts of an older ring from a member of mine (late or replayed), ignored.</summary>
+    public long RxStaleForeign { get; internal set; }
+
     public long GatherEntered { get; internal set; }
 
     public long CommitEntered { get; internal set; }

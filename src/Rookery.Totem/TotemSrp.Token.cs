@@ -399,6 +399,12 @@ public sealed partial class TotemSrp
             return;
         }
 
+        if (IsStaleForeign(mcast.SystemFrom, mcast.RingId))
+        {
+            Stats.RxStaleForeign++;
+            return;
+        }
+
         MergeForeignSender(mcast.SystemFrom, GatherReason.ForeignMessageInOperational, GatherReason.ForeignMessageInGather);
     }
 

@@ -563,13 +563,26 @@ public sealed partial class TotemSrp
 
     private void OnMergeDetect(MergeDetect detect)
     {
-        if (detect.RingId == _ringId)
+        // corosync: in OPERATIONAL a merge detect from a member of my ring is ignored (it is late, or
+        // replayed: a recorded one would otherwise re-form the ring at will, key or no key).
+        if (detect.RingId == _ringId || (State == MembershipState.Operational && NodeSet.Contains(_memberList, detect.SystemFrom)) || IsStaleForeign(detect.SystemFrom, detect.RingId))
         {
+            Stats.RxStaleForeign++;
             return;
         }
 
         MergeForeignSender(detect.SystemFrom, GatherReason.MergeDuringOperational, GatherReason.MergeDuringGather);
     }
+
+    /// <summary>
+    /// Whether a message of another ring is stale: its sender is a member of my ring and its ring is older
+    /// than mine (ring sequences only grow, and are persisted across restarts), so the sender has left that
+    /// ring for mine. Such a message is late or replayed; it must not start a membership change.
+    /// A node of a partition that really needs merging either has a newer ring (and gathers on my
+    /// messages) or is not in my ring.
+    /// </summary>
+    private bool IsStaleForeign(NodeId sender, RingId ring) =>
+        NodeSet.Contains(_memberList, sender) && ring.Sequence < _ringId.Sequence;
 
     /// <summary>A node of another ring showed up: OPERATIONAL gathers with it; GATHER adds it once (COMMIT/RECOVERY ignore it).</summary>
     private void MergeForeignSender(NodeId sender, GatherReason inOperational, GatherReason inGather)

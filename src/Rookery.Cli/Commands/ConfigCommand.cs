@@ -18,9 +18,6 @@ namespace Rookery.Cli.Commands;
 /// </summary>
 public static class ConfigCommand
 {
-    /// <summary>Shortest key corosync accepts (knet: <c>KNET_MIN_KEY_LEN</c>).</summary>
-    public const int KeyBytesMin = 128;
-
     public static Command Build(CliContext context)
     {
         var config = new Command("config", "Work with corosync.conf.");
@@ -139,10 +136,15 @@ public static class ConfigCommand
             yield break;
         }
 
-        var length = new FileInfo(key).Length;
-        if (length < KeyBytesMin)
+        var warnings = new List<string>();
+        if (Node.Shell.AuthKeyFile.Read(key, out var error, warnings) is null)
         {
-            yield return Diagnostic.Error(path, 0, string.Create(CultureInfo.InvariantCulture, $"Could only read {length * 8} bits of minimum {KeyBytesMin * 8} bits from {key}."));
+            yield return Diagnostic.Error(path, 0, error!);
+        }
+
+        foreach (var warning in warnings)
+        {
+            yield return Diagnostic.Warning(path, 0, warning);
         }
     }
 }

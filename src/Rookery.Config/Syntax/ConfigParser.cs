@@ -13,6 +13,11 @@ namespace Rookery.Config.Syntax;
 /// corosync stops at the first error. This parser reports the same error for that line, then
 /// recovers (skips the line, or still opens/closes the section so braces stay balanced) and
 /// goes on, so a user sees every syntax error in one run. It never throws on any input.
+/// Hostile input is bounded before work is done: a text over <see cref="TextBytesMax"/> is refused
+/// without being split, the first section nested deeper than <see cref="NestingDepthMax"/> ends the
+/// parse, a section or key whose cmap path is too long (an error in corosync too) is reported but
+/// kept out of the tree, and at most <see cref="ErrorsReportedMax"/> errors are listed. So time and
+/// memory are linear in the text and no later stage meets a path longer than cmap allows.
 /// </remarks>
 public static class ConfigParser
 {
@@ -22,33 +27,105 @@ public static class ConfigParser
     /// <summary>cmap key names are shorter than this (corosync: <c>ICMAP_KEYNAME_MAXLEN</c>).</summary>
     public const int KeyPathLengthMax = 255;
 
+    /// <summary>
+    /// Largest configuration text in UTF-8 bytes (1 MiB). corosync has no limit; a 200-node
+    /// nodelist with eight links each is about 60 KiB, so this refuses only files that are not configs.
+    /// </summary>
+    public const int TextBytesMax = 1024 * 1024;
+
+    /// <summary>
+    /// Deepest section nesting. A section path of one-character names at depth 128 is 255
+    /// characters, which corosync refuses ("Start of section makes total cmap path too long"), so
+    /// no file corosync accepts is refused by this bound.
+    /// </summary>
+    public const int NestingDepthMax = 127;
+
+    /// <summary>Most parse errors listed; the rest are summarised in one more line.</summary>
+    public const int ErrorsReportedMax = 100;
+
     public static (ConfigDocument Document, IReadOnlyList<Diagnostic> Diagnostics) Parse(string text, string fileName)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(fileName);
-        var lines = SplitLines(text);
         var diagnostics = new List<Diagnostic>();
         var root = new ConfigSection(string.Empty, 0);
-        var stack = new Stack<(ConfigSection Section, string Path)>();
-        stack.Push((root, string.Empty));
-
-        for (var index = 0; index < lines.Count; index++)
+        if (TooLargeAtLine(text) is { } tooLargeLine)
         {
-            var lineNumber = index + 1;
-            var error = ParseLine(lines[index], lineNumber, stack);
-            if (error is not null)
+            diagnostics.Add(Diagnostic.ParseError(
+                fileName, tooLargeLine, $"File too large: more than {TextBytesMax} bytes (the limit of a configuration file); nothing was read"));
+            root.EndLine = 1;
+            return (new ConfigDocument(fileName, [], root), diagnostics);
+        }
+
+        var lines = SplitLines(text);
+        var stack = new Stack<OpenSection>();
+        stack.Push(new OpenSection(root, string.Empty, Kept: true));
+        var errors = 0;
+        void Report(int line, string message)
+        {
+            errors++;
+            if (errors <= ErrorsReportedMax)
             {
-                diagnostics.Add(Diagnostic.ParseError(fileName, lineNumber, error));
+                diagnostics.Add(Diagnostic.ParseError(fileName, line, message));
             }
         }
 
-        if (stack.Count > 1)
+        var tooDeep = false;
+        for (var index = 0; index < lines.Count && !tooDeep; index++)
         {
-            diagnostics.Add(Diagnostic.ParseError(fileName, Math.Max(lines.Count, 1), "Missing closing brace"));
+            var lineNumber = index + 1;
+            if (ParseLine(lines[index], lineNumber, stack) is { } error)
+            {
+                Report(lineNumber, error);
+            }
+
+            // The deepest section just opened: everything inside it would only repeat the error.
+            tooDeep = stack.Count > NestingDepthMax + 1;
+        }
+
+        if (stack.Count > 1 && !tooDeep)
+        {
+            Report(Math.Max(lines.Count, 1), "Missing closing brace");
+        }
+
+        if (errors > ErrorsReportedMax)
+        {
+            diagnostics.Add(Diagnostic.ParseError(
+                fileName, Math.Max(lines.Count, 1), $"{errors - ErrorsReportedMax} more parse error(s) not listed"));
         }
 
         root.EndLine = lines.Count + 1;
         return (new ConfigDocument(fileName, lines, root), diagnostics);
+    }
+
+    /// <summary>The line on which <paramref name="text"/> passes <see cref="TextBytesMax"/> UTF-8 bytes, or null when it does not.</summary>
+    private static int? TooLargeAtLine(string text)
+    {
+        // A char is at least one UTF-8 byte: shorter texts need no count, and a counted text
+        // is at most TextBytesMax chars, so the scan is bounded whatever the input's length.
+        if (text.Length <= TextBytesMax / 3)
+        {
+            return null;
+        }
+
+        var bytes = 0L;
+        var line = 1;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            bytes += c < 0x80 ? 1 : c < 0x800 || char.IsSurrogate(c) ? 2 : 3;
+            if (bytes > TextBytesMax)
+            {
+                return line;
+            }
+
+            if (c == '\n')
+            {
+                line++;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Splits after every '\n', keeping terminators, so concatenating the lines gives the text back.</summary>
@@ -90,7 +167,7 @@ public static class ConfigParser
         return true;
     }
 
-    private static string? ParseLine(string physicalLine, int lineNumber, Stack<(ConfigSection Section, string Path)> stack)
+    private static string? ParseLine(string physicalLine, int lineNumber, Stack<OpenSection> stack)
     {
         var withoutNewline = physicalLine.EndsWith('\n') ? physicalLine[..^1] : physicalLine;
         if (Encoding.UTF8.GetByteCount(withoutNewline) > LineBytesMax)
@@ -116,11 +193,11 @@ public static class ConfigParser
             return null;
         }
 
-        var (current, path) = stack.Peek();
+        var (current, path, kept) = stack.Peek();
         var brace = line.IndexOf('{');
         if (brace >= 0)
         {
-            return OpenSection(line, brace, lineNumber, stack, current, path);
+            return Open(line, brace, lineNumber, stack, current, path, kept);
         }
 
         var colon = line.IndexOf(':');
@@ -138,7 +215,11 @@ public static class ConfigParser
                 return "New key makes total cmap path too long";
             }
 
-            current.Add(new ConfigEntry(key, value, lineNumber));
+            if (kept)
+            {
+                current.Add(new ConfigEntry(key, value, lineNumber));
+            }
+
             return null;
         }
 
@@ -158,15 +239,28 @@ public static class ConfigParser
         return "Line is not opening or closing section or key value";
     }
 
-    private static string? OpenSection(
-        string line, int brace, int lineNumber, Stack<(ConfigSection Section, string Path)> stack, ConfigSection current, string path)
+    private static string? Open(
+        string line, int brace, int lineNumber, Stack<OpenSection> stack, ConfigSection current, string path, bool kept)
     {
         var name = TrimName(line[..brace]);
         var after = TrimStart(line[(brace + 1)..]);
-        var childPath = path.Length == 0 ? name : $"{path}.{name}";
         var section = new ConfigSection(name, lineNumber);
-        current.Add(section);
-        stack.Push((section, childPath));
+        var pathTooLong = path.Length + name.Length + 1 >= KeyPathLengthMax;
+
+        // A section whose path is too long is an error and stays out of the tree (so are all its
+        // contents); its path is not grown, which keeps every path string under the cmap limit.
+        var childKept = kept && !pathTooLong;
+        if (childKept)
+        {
+            current.Add(section);
+        }
+
+        stack.Push(new OpenSection(section, pathTooLong ? path : path.Length == 0 ? name : $"{path}.{name}", childKept));
+        if (stack.Count > NestingDepthMax + 1)
+        {
+            return $"Sections nested more than {NestingDepthMax} levels deep; the rest of the file was not read";
+        }
+
         if (name.Length == 0)
         {
             return "Missing section name before opening bracket '{'";
@@ -177,7 +271,7 @@ public static class ConfigParser
             return "Extra characters after opening bracket '{'";
         }
 
-        if (path.Length + name.Length + 1 >= KeyPathLengthMax)
+        if (pathTooLong)
         {
             return "Start of section makes total cmap path too long";
         }
@@ -194,6 +288,9 @@ public static class ConfigParser
 
         return null;
     }
+
+    /// <summary>A section being read: its node, its cmap path, and whether it is part of the tree.</summary>
+    private readonly record struct OpenSection(ConfigSection Section, string Path, bool Kept);
 
     /// <summary>Trims whitespace at both ends and trailing ':' and '{', but never the first character (corosync's <c>remove_whitespace</c>).</summary>
     private static string TrimName(string text)

@@ -1,38 +1,114 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Rookery.Control;
 using Rookery.Node.Logging;
 
 namespace Rookery.Node.Control;
 
-/// <summary>One client connection of the control socket: reads requests, writes replies and pushed group events.</summary>
+/// <summary>
+/// One client connection of the control socket: reads requests, writes replies and pushed group events.
+/// Everything written goes through one outgoing queue bounded in bytes
+/// (<see cref="ControlLimits.ConnectionBacklogBytesMax"/>): a client that stops reading is disconnected
+/// when its backlog passes the bound, and its groups end as for a dead client (corosync: PROCDOWN).
+/// </summary>
 internal sealed class ControlConnection : IAsyncDisposable
 {
     /// <summary>Group events gathered into one write to the client.</summary>
     private const int PumpWriteBytes = 256 * 1024;
 
+    /// <summary>Commands a reserved connection (one past <see cref="ControlProtocol.ClientsMax"/>) may use: read-only ones.</summary>
+    private static readonly HashSet<string> ReservedCommands = [ControlProtocol.Commands.Hello, ControlProtocol.Commands.Status, ControlProtocol.Commands.Links];
+
     private readonly Stream _stream;
     private readonly INodeControl _node;
     private readonly ClusterLog _log;
     private readonly Action _countBadFrame;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly string _peer;
+    private readonly bool _reserved;
+    private readonly Action _closeTransport;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly Channel<ReadOnlyMemory<byte>> _outgoing = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, (IGroupSession Session, Task Pump)> _groups = new(StringComparer.Ordinal);
+    private long _outgoingBytes;
+    private int _overflowed;
 
-    public ControlConnection(Stream stream, INodeControl node, ClusterLog log, Action countBadFrame)
+    /// <param name="stream">The connection.</param>
+    /// <param name="node">What the requests are served by.</param>
+    /// <param name="log">The node's log.</param>
+    /// <param name="countBadFrame">Counts a request answered with an error.</param>
+    /// <param name="peer">Who the client is (its SO_PEERCRED credentials), for log lines.</param>
+    /// <param name="reserved">A connection past the ordinary limit: read-only commands, and a deadline on every request.</param>
+    /// <param name="closeTransport">Closes the socket: ends a write blocked on a client that does not read.</param>
+    public ControlConnection(Stream stream, INodeControl node, ClusterLog log, Action countBadFrame, string peer = "unknown peer", bool reserved = false, Action? closeTransport = null)
     {
+        _closeTransport = closeTransport ?? (() => { });
         _stream = stream;
         _node = node;
         _log = log;
         _countBadFrame = countBadFrame;
+        _peer = peer;
+        _reserved = reserved;
     }
+
+    /// <summary>Whether the client was disconnected for falling behind (its backlog passed the bound).</summary>
+    public bool Overflowed => Volatile.Read(ref _overflowed) != 0;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
+        var token = linked.Token;
+        var writer = Task.Run(() => WriteLoopAsync(token), CancellationToken.None);
+        try
+        {
+            await ReadLoopAsync(token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // Ended by the connection itself (overflow, request timeout): not an error of the caller's.
+        }
+        finally
+        {
+            _outgoing.Writer.TryComplete();
+            if (_abort.IsCancellationRequested)
+            {
+                _closeTransport();
+            }
+
+            await writer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private async Task ReadLoopAsync(CancellationToken cancellationToken)
+    {
         var reader = new LineFrameReader(_stream, ControlProtocol.FrameSizeMax);
+        var completedRequest = false;
         while (true)
         {
-            var (status, frame) = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            FrameStatus status;
+            byte[] frame;
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                // Until a request is complete (every request, on a reserved connection) the client has a deadline.
+                if (!completedRequest || _reserved)
+                {
+                    deadline.CancelAfter(ControlLimits.RequestTimeout);
+                }
+
+                try
+                {
+                    (status, frame) = await reader.ReadAsync(deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    _log.Debug(LogSubsystem.Ipc, $"control connection closed: no complete request within {ControlLimits.RequestTimeout.TotalSeconds:0} s ({_peer})");
+                    Enqueue(ControlServer.Line(ControlServer.Error(null, ControlErrorCodes.Refused,
+                        $"no complete request within {ControlLimits.RequestTimeout.TotalSeconds:0} s; closing the connection")));
+                    return;
+                }
+            }
+
             if (status == FrameStatus.EndOfStream)
             {
                 return;
@@ -40,8 +116,7 @@ internal sealed class ControlConnection : IAsyncDisposable
 
             if (status == FrameStatus.TooLarge)
             {
-                await RejectAsync(null, ControlErrorCodes.FrameTooLarge,
-                    $"frame longer than {ControlProtocol.FrameSizeMax} bytes; it was dropped", cancellationToken).ConfigureAwait(false);
+                Reject(null, ControlErrorCodes.FrameTooLarge, $"frame longer than {ControlProtocol.FrameSizeMax} bytes; it was dropped");
                 continue;
             }
 
@@ -50,9 +125,60 @@ internal sealed class ControlConnection : IAsyncDisposable
                 continue;
             }
 
+            completedRequest = true;
             var reply = await HandleAsync(frame, cancellationToken).ConfigureAwait(false);
-            await WriteAsync(reply, cancellationToken).ConfigureAwait(false);
+            Enqueue(ControlServer.Line(reply));
         }
+    }
+
+    /// <summary>Writes the outgoing queue to the client in order; the only writer of the stream.</summary>
+    private async Task WriteLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await _outgoing.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (_outgoing.Reader.TryRead(out var bytes))
+                {
+                    await _stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                    Interlocked.Add(ref _outgoingBytes, -bytes.Length);
+                }
+
+                await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+            // The client went away or the connection was aborted: the reader ends too.
+            await _abort.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Queues bytes for the client. Past <see cref="ControlLimits.ConnectionBacklogBytesMax"/> the client is too
+    /// slow: the connection is aborted (its groups end when it is disposed) instead of buffering without bound.
+    /// </summary>
+    private void Enqueue(ReadOnlyMemory<byte> bytes)
+    {
+        if (Overflowed)
+        {
+            return;
+        }
+
+        if (Interlocked.Add(ref _outgoingBytes, bytes.Length) > ControlLimits.ConnectionBacklogBytesMax)
+        {
+            if (Interlocked.Exchange(ref _overflowed, 1) == 0)
+            {
+                _log.Warning(LogSubsystem.Ipc,
+                    $"control client ({_peer}) fell more than {ControlLimits.ConnectionBacklogBytesMax} bytes behind in reading; disconnecting it, its groups end as for a dead client (PROCDOWN)");
+                _abort.Cancel();
+            }
+
+            Interlocked.Add(ref _outgoingBytes, -bytes.Length);
+            return;
+        }
+
+        _outgoing.Writer.TryWrite(bytes);
     }
 
     public async ValueTask DisposeAsync()
@@ -65,7 +191,7 @@ internal sealed class ControlConnection : IAsyncDisposable
         }
 
         _groups.Clear();
-        _writeLock.Dispose();
+        _abort.Dispose();
     }
 
     private async Task<ServerFrame> HandleAsync(byte[] frame, CancellationToken cancellationToken)
@@ -80,6 +206,12 @@ internal sealed class ControlConnection : IAsyncDisposable
         {
             return Bad(request.Id, ControlErrorCodes.UnsupportedVersion,
                 $"protocol version {request.V} is not supported; this daemon speaks version {ControlProtocol.Version}", frame);
+        }
+
+        if (_reserved && !ReservedCommands.Contains(request.Cmd ?? string.Empty))
+        {
+            return Bad(request.Id, ControlErrorCodes.Busy,
+                $"too many clients (limit {ControlProtocol.ClientsMax}): this connection is one of the {ControlLimits.ReservedClientsMax} reserved for hello, status and links; '{request.Cmd}' must wait for a free slot", frame);
         }
 
         try
@@ -253,54 +385,33 @@ internal sealed class ControlConnection : IAsyncDisposable
                     buffer.Write("\n"u8);
                 }
 
-                await WriteAsync(buffer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+                // The queue holds its own copy: the pump's buffer is reused for the next batch.
+                Enqueue(buffer.WrittenMemory.ToArray());
+                if (Overflowed)
+                {
+                    // Drain and drop what the node still posts until the connection is disposed and leaves.
+                    while (session.Events.TryRead(out _))
+                    {
+                    }
+                }
             }
-        }
-        catch (Exception exception) when (exception is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
-        {
-            // The client went away; RunAsync ends and DisposeAsync leaves the group.
         }
         catch (NodeControlException exception)
         {
-            // The node ended the subscription (e.g. the reader fell too far behind): tell the client why.
-            await TryWriteAsync(ControlServer.Error(null, exception.Code, exception.Message)).ConfigureAwait(false);
+            // The node ended the subscription: tell the client why.
+            Enqueue(ControlServer.Line(ControlServer.Error(null, exception.Code, exception.Message)));
+        }
+        catch (ChannelClosedException)
+        {
+            // The subscription ended.
         }
     }
 
-    private async Task TryWriteAsync(ServerFrame frame)
-    {
-        try
-        {
-            await WriteAsync(frame, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is IOException or ObjectDisposedException)
-        {
-            // The client is gone.
-        }
-    }
-
-    private async Task RejectAsync(long? id, string code, string message, CancellationToken cancellationToken)
+    private void Reject(long? id, string code, string message)
     {
         _countBadFrame();
         _log.Debug(LogSubsystem.Ipc, $"control frame refused ({code})");
-        await WriteAsync(ControlServer.Error(id, code, message), cancellationToken).ConfigureAwait(false);
-    }
-
-    private Task WriteAsync(ServerFrame frame, CancellationToken cancellationToken) =>
-        WriteAsync(ControlServer.Line(frame), cancellationToken);
-
-    private async Task WriteAsync(ReadOnlyMemory<byte> lines, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _stream.WriteAsync(lines, cancellationToken).ConfigureAwait(false);
-            await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        Enqueue(ControlServer.Line(ControlServer.Error(id, code, message)));
     }
 
     private static string GroupName(ControlRequest request)

@@ -19,15 +19,26 @@ public sealed class ControlServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _lock = new();
     private readonly HashSet<Task> _connections = [];
+    private readonly ControlAccess _access;
+    private int _reservedConnections;
+    private long _lastMemoryReturn;
+
+    /// <summary>Least time between two collections that return a dropped laggard's memory.</summary>
+    private static readonly TimeSpan MemoryReturnInterval = TimeSpan.FromSeconds(10);
     private Socket? _listener;
     private Task? _acceptLoop;
     private long _errorReplies;
 
-    public ControlServer(string path, INodeControl node, ClusterLog log)
+    /// <param name="path">The socket path.</param>
+    /// <param name="node">What requests are served by.</param>
+    /// <param name="log">The node's log.</param>
+    /// <param name="access">Who may connect (SO_PEERCRED); root and the daemon's user when null.</param>
+    public ControlServer(string path, INodeControl node, ClusterLog log, ControlAccess? access = null)
     {
         _path = path;
         _node = node;
         _log = log;
+        _access = access ?? ControlAccess.OwnerOnly;
     }
 
     /// <summary>The socket path.</summary>
@@ -66,10 +77,13 @@ public sealed class ControlServer : IAsyncDisposable
             listener.Bind(new UnixDomainSocketEndPoint(_path));
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(_path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                // Other users may connect only when corosync.conf's uidgid names them; SO_PEERCRED decides then.
+                File.SetUnixFileMode(_path, _access.AllowsOthers
+                    ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite
+                    : UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
 
-            listener.Listen(ControlProtocol.ClientsMax);
+            listener.Listen(ControlProtocol.ClientsMax + ControlLimits.ReservedClientsMax);
         }
         catch (SocketException exception)
         {
@@ -146,22 +160,50 @@ public sealed class ControlServer : IAsyncDisposable
                 continue;
             }
 
+            var peer = PeerCredentials.Of(client);
+            if (peer is { } credentials && !_access.Allows(credentials))
+            {
+                _log.Warning(LogSubsystem.Ipc, $"control connection refused: {credentials} is not root, the daemon's user or in corosync.conf's uidgid");
+                _ = RefuseAsync(client, ControlErrorCodes.Refused,
+                    $"permission denied: uid {credentials.Uid} / gid {credentials.Gid} may not use this daemon (root, its own user, or uidgid in corosync.conf)");
+                continue;
+            }
+
+            var who = peer?.ToString() ?? "unknown peer";
             lock (_lock)
             {
-                if (_connections.Count >= ControlProtocol.ClientsMax)
+                var reserved = _connections.Count >= ControlProtocol.ClientsMax;
+                if (reserved && _reservedConnections >= ControlLimits.ReservedClientsMax)
                 {
-                    _ = RefuseAsync(client);
+                    _log.Debug(LogSubsystem.Ipc, $"control connection refused: too many clients ({who})");
+                    _ = RefuseAsync(client, ControlErrorCodes.Busy, $"too many clients (limit {ControlProtocol.ClientsMax}); try again later");
                     continue;
                 }
 
-                var task = Task.Run(() => ServeAsync(client, cancellationToken));
-                _connections.Add(task);
+                if (reserved)
+                {
+                    _reservedConnections++;
+                }
+
+                var task = Task.Run(() => ServeAsync(client, who, reserved, cancellationToken));
+                if (!reserved)
+                {
+                    _connections.Add(task);
+                }
+
                 _ = task.ContinueWith(
                     finished =>
                     {
                         lock (_lock)
                         {
-                            _connections.Remove(finished);
+                            if (reserved)
+                            {
+                                _reservedConnections--;
+                            }
+                            else
+                            {
+                                _connections.Remove(finished);
+                            }
                         }
                     },
                     CancellationToken.None,
@@ -171,26 +213,42 @@ public sealed class ControlServer : IAsyncDisposable
         }
     }
 
-    private static async Task RefuseAsync(Socket client)
+    /// <summary>
+    /// Tells a client it was refused, then keeps the socket open (up to <see cref="ControlLimits.RefusalLinger"/>)
+    /// until its request has arrived: closing at once would make the client's write fail with EPIPE
+    /// ("Broken pipe") before it reads why.
+    /// </summary>
+    private static async Task RefuseAsync(Socket client, string code, string message)
     {
         using (client)
         {
-            var frame = Error(null, ControlErrorCodes.Busy, $"too many clients (limit {ControlProtocol.ClientsMax}); try again later");
             try
             {
-                await client.SendAsync(Line(frame)).ConfigureAwait(false);
+                await client.SendAsync(Line(Error(null, code, message))).ConfigureAwait(false);
+                using var linger = new CancellationTokenSource(ControlLimits.RefusalLinger);
+                var buffer = new byte[4096];
+                while (true)
+                {
+                    var read = await client.ReceiveAsync(buffer, SocketFlags.None, linger.Token).ConfigureAwait(false);
+                    if (read == 0 || Array.IndexOf(buffer, (byte)'\n', 0, read) >= 0)
+                    {
+                        break;
+                    }
+                }
+
+                client.Shutdown(SocketShutdown.Both);
             }
-            catch (SocketException)
+            catch (Exception exception) when (exception is SocketException or OperationCanceledException)
             {
-                // The client is gone already.
+                // The client is gone already, or said nothing in time.
             }
         }
     }
 
-    private async Task ServeAsync(Socket client, CancellationToken cancellationToken)
+    private async Task ServeAsync(Socket client, string who, bool reserved, CancellationToken cancellationToken)
     {
         var stream = new NetworkStream(client, ownsSocket: true);
-        var connection = new ControlConnection(stream, _node, _log, () => Interlocked.Increment(ref _errorReplies));
+        var connection = new ControlConnection(stream, _node, _log, () => Interlocked.Increment(ref _errorReplies), who, reserved, client.Dispose);
         try
         {
             await connection.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -203,7 +261,29 @@ public sealed class ControlServer : IAsyncDisposable
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             await stream.DisposeAsync().ConfigureAwait(false);
+            if (connection.Overflowed)
+            {
+                ReturnMemory();
+            }
         }
+    }
+
+    /// <summary>
+    /// After a laggard was dropped its backlog is garbage, tens of MiB in the large-object heap: collect and
+    /// compact it now, so the daemon's resident size comes back down instead of staying at its peak. At most
+    /// once per <see cref="MemoryReturnInterval"/>: a blocking collection is not free.
+    /// </summary>
+    private void ReturnMemory()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastMemoryReturn);
+        if (last != 0 && now - last < (long)MemoryReturnInterval.TotalMilliseconds)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _lastMemoryReturn, now);
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     internal static ServerFrame Error(long? id, string code, string message) =>

@@ -8,6 +8,8 @@ namespace Rookery.Node.Logging;
 public sealed class ClusterLog : IDisposable
 {
     private readonly TimeProvider _time;
+    private readonly LogRateLimiter _limiter = new();
+    private readonly List<LogRecord> _summaries = [];
     private volatile State _state;
 
     public ClusterLog(LoggingSettings settings, IReadOnlyList<ILogSink> sinks, TimeProvider? time = null)
@@ -31,11 +33,47 @@ public sealed class ClusterLog : IDisposable
             return;
         }
 
-        var record = new LogRecord(_time.GetUtcNow(), subsystem, priority, message, fields);
+        var now = _time.GetUtcNow();
+        bool admitted;
+        lock (_limiter)
+        {
+            admitted = _limiter.Admit(now, subsystem, priority, message, _summaries);
+            WriteSummaries(state);
+        }
+
+        if (!admitted)
+        {
+            return;
+        }
+
+        var record = new LogRecord(now, subsystem, priority, message, fields);
         foreach (var sink in state.Sinks)
         {
             sink.Write(record);
         }
+    }
+
+    /// <summary>Writes the "not logged" summaries of rate-limited lines whose window has ended (the daemon's loop calls this).</summary>
+    public void FlushSuppressed()
+    {
+        lock (_limiter)
+        {
+            _limiter.Flush(_time.GetUtcNow(), _summaries);
+            WriteSummaries(_state);
+        }
+    }
+
+    private void WriteSummaries(State state)
+    {
+        foreach (var summary in _summaries)
+        {
+            foreach (var sink in state.Sinks)
+            {
+                sink.Write(summary);
+            }
+        }
+
+        _summaries.Clear();
     }
 
     public void Notice(string subsystem, string message, LogFields fields = default) => Write(subsystem, LogPriority.Notice, message, fields);

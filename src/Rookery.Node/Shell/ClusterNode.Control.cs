@@ -24,6 +24,9 @@ public sealed partial class ClusterNode
     private TaskCompletionSource? _sendSpace;
     private ulong _nextConnection;
 
+    /// <summary>Who may use the control socket, from the configuration the node started with (uidgid sections).</summary>
+    public ControlAccess ControlAccess(List<string> problems) => Control.ControlAccess.From(_config, problems);
+
     public Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken) => InvokeAsync(_ => BuildStatus(), cancellationToken);
 
     ValueTask<ClusterStatus> INodeControl.GetStatusAsync(CancellationToken cancellationToken) => new(GetStatusAsync(cancellationToken));

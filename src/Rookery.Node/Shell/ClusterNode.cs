@@ -37,6 +37,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
     private readonly Func<bool> _hasCommands;
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CorosyncConfig _config;
+    private TxSequenceLease? _txSequenceLease;
     private int _exitCode;
     private bool _stopping;
     private bool _loopExited;
@@ -104,19 +105,30 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
         var state = new StateFiles(options.StateDirectory ?? config.StateDir, local);
         ulong ringSequence;
         uint trackingBarrier;
+        TxSequenceLease lease;
         try
         {
             state.Ensure();
             ringSequence = state.ReadRingSequence();
             trackingBarrier = state.ReadTrackingBarrier();
+
+            // Before the first packet: a restart must never reuse the sequence numbers of a recent incarnation.
+            lease = TxSequenceLease.Begin(state.ReadTxSequence());
+            state.WriteTxSequence(lease.Persisted);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             throw new NodeStartException($"cannot use the state directory {state.Directory}: {ConfigFile.Reason(exception)} (--state-dir or system.state_dir)", NodeStartException.StateDirectoryExitCode);
         }
 
-        var crypto = LinkShell.CryptoFor(config, Path.GetDirectoryName(Path.GetFullPath(options.ConfigPath)) ?? ".", out var cryptoError)
+        var keyWarnings = new List<string>();
+        var crypto = LinkShell.CryptoFor(config, Path.GetDirectoryName(Path.GetFullPath(options.ConfigPath)) ?? ".", out var cryptoError, keyWarnings)
             ?? throw new NodeStartException(cryptoError!, NodeStartException.ConfigurationExitCode);
+        foreach (var warning in keyWarnings)
+        {
+            log.Warning(LogSubsystem.Main, warning);
+        }
+
         var prng = new Prng(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)));
         var serviceLog = new List<LogEntry>();
         var linkOptions = new LinkLayerOptions
@@ -129,6 +141,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             },
             Crypto = crypto,
             DeliverToSelf = false,
+            InitialTxSequence = lease.Start,
         };
         var stack = NodeStackFactory.Create(config, local, ringSequence, trackingBarrier, prng.Fork(), serviceLog, out var stackError, linkOptions, new BufferedSaltSource().Fill);
         foreach (var line in serviceLog)
@@ -158,7 +171,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             log.Notice(LogSubsystem.Quorum, "Using quorum provider corosync_votequorum");
         }
 
-        return new ClusterNode(options, log, notifier ?? new SystemdNotifier(null), clock, config, found.Node, state, stack, links);
+        return new ClusterNode(options, log, notifier ?? new SystemdNotifier(null), clock, config, found.Node, state, stack, links) { _txSequenceLease = lease };
     }
 
     /// <summary>
@@ -258,6 +271,8 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             }
 
             Flush(now);
+            _log.FlushSuppressed();
+            RenewTxSequenceLease();
             SignalSendSpace();
             if (_stopping)
             {
@@ -276,6 +291,24 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
 
             var deadline = Instant.Min(_stack.NextDeadline, shutdownDeadline);
             _links.Transport.WaitForInput(deadline, _hasCommands);
+        }
+    }
+
+    /// <summary>Persists the knet sequence lease every <see cref="TxSequenceLease.RenewEvery"/> packets (see <see cref="TxSequenceLease"/>).</summary>
+    private void RenewTxSequenceLease()
+    {
+        if (_txSequenceLease?.Renew(_links.Core.TxSequence) is not { } persisted)
+        {
+            return;
+        }
+
+        try
+        {
+            _state.WriteTxSequence(persisted);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning(LogSubsystem.Main, $"Unable to write {_state.TxSequencePath}: {ConfigFile.Reason(exception)}");
         }
     }
 

@@ -44,8 +44,8 @@ public sealed class LinkShell : IDisposable
     /// <summary>Datagrams dropped because their source is not a configured address of that link (counted, not logged).</summary>
     public long DatagramsFromUnknownSources => _sockets.DatagramsFromUnknownSources;
 
-    /// <summary>The crypto the configuration asks for (knet: <c>crypto_cipher</c>, <c>crypto_hash</c>, the key file), or an error.</summary>
-    public static Wire.Knet.KnetCrypto? CryptoFor(CorosyncConfig config, string configDirectory, out string? error)
+    /// <summary>The crypto the configuration asks for (knet: <c>crypto_cipher</c>, <c>crypto_hash</c>, the key file), or an error; <paramref name="warnings"/> gets the key's warnings.</summary>
+    public static Wire.Knet.KnetCrypto? CryptoFor(CorosyncConfig config, string configDirectory, out string? error, List<string> warnings)
     {
         error = null;
         if (!Wire.Knet.KnetCrypto.TryParseCipher(config.Totem.CryptoCipher, out var cipher)
@@ -61,11 +61,16 @@ public sealed class LinkShell : IDisposable
         }
 
         var keyFile = config.Totem.KeyFile ?? Path.Combine(configDirectory, Defaults.KeyFileName);
+        if (AuthKeyFile.Read(keyFile, out error, warnings) is not { } key)
+        {
+            return null;
+        }
+
         try
         {
-            return Wire.Knet.KnetCrypto.Create(cipher, hash, File.ReadAllBytes(keyFile));
+            return Wire.Knet.KnetCrypto.Create(cipher, hash, key);
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or ArgumentException or CryptographicException)
+        catch (Exception exception) when (exception is ArgumentException or CryptographicException)
         {
             error = $"Could not open {keyFile}: {ConfigFile.Reason(exception)} (totem.keyfile; create one with 'rookery keygen {keyFile}')";
             return null;

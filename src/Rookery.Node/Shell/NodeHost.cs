@@ -38,7 +38,13 @@ public static class NodeHost
             ControlServer? server = null;
             if (options.SocketPath is not null)
             {
-                server = new ControlServer(options.SocketPath, node, log);
+                var accessProblems = new List<string>();
+                server = new ControlServer(options.SocketPath, node, log, node.ControlAccess(accessProblems));
+                foreach (var problem in accessProblems)
+                {
+                    log.Warning(LogSubsystem.Main, problem);
+                }
+
                 try
                 {
                     server.Start();

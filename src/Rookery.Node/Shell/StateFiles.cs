@@ -24,6 +24,25 @@ public sealed class StateFiles(string directory, NodeId local)
     }
 
     /// <summary>The stored ring sequence, 0 when there is none (a fresh node) or the file is damaged.</summary>
+    /// <summary>The knet sequence lease (<see cref="Links.TxSequenceLease"/>): 2 bytes, little-endian.</summary>
+    public string TxSequencePath => Path.Combine(directory, $"knet_txseq_{local}");
+
+    /// <summary>The persisted knet sequence lease, or null when this node never ran with this state directory.</summary>
+    public ushort? ReadTxSequence() => ReadFile(TxSequencePath, 2) is { } bytes ? BinaryPrimitives.ReadUInt16LittleEndian(bytes) : null;
+
+    /// <summary>
+    /// Persists the knet sequence lease. Not flushed to disk: this runs on the loop thread every 4,096 packets,
+    /// and the lease's skip covers numbers a power loss would forget.
+    /// </summary>
+    public void WriteTxSequence(ushort sequence)
+    {
+        var bytes = new byte[2];
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes, sequence);
+        var temporary = TxSequencePath + ".new";
+        File.WriteAllBytes(temporary, bytes);
+        File.Move(temporary, TxSequencePath, overwrite: true);
+    }
+
     public ulong ReadRingSequence() => ReadFile(RingIdPath, 8) is { } bytes ? BinaryPrimitives.ReadUInt64LittleEndian(bytes) : 0;
 
     public void WriteRingSequence(ulong sequence)

@@ -78,6 +78,9 @@ public sealed class ClusterSimulation : IDisposable
         var networkPrng = root.Fork();
         _network = network is null ? new SimNetworkAdapter(networkPrng, plan.Conditions) : network(networkPrng, plan.Conditions);
         Trace.Note(Now, plan.Describe());
+
+        // The adversary listens from the first datagram on: the nodes' first sends happen while booting.
+        Adversary.RecordUntil = plan.Schedule.OfType<RecordTraffic>().FirstOrDefault()?.Until ?? Instant.Zero;
         _slots = plan.Nodes.Select(id => new Slot(id, root.Fork())).ToArray();
         foreach (var slot in _slots)
         {
@@ -115,6 +118,9 @@ public sealed class ClusterSimulation : IDisposable
     /// what follows the faults is observed as long as planned.
     /// </summary>
     public Func<bool>? ScheduleGate { get; set; }
+
+    /// <summary>The attacker of <see cref="RecordTraffic"/> and <see cref="ReplayTraffic"/>.</summary>
+    public Network.ReplayAdversary Adversary { get; } = new();
 
     /// <summary>How late the schedule runs because of <see cref="ScheduleGate"/>.</summary>
     public Duration ScheduleDelay { get; private set; } = Duration.Zero;
@@ -334,6 +340,16 @@ public sealed class ClusterSimulation : IDisposable
                 }
 
                 break;
+            case RecordTraffic record:
+                Adversary.RecordUntil = record.Until;
+                break;
+            case ReplayTraffic replay:
+                foreach (var (replayed, bytes) in Adversary.Slice(replay.Start, replay.End, replay.Copies))
+                {
+                    _network.Send(Now, replayed, bytes);
+                }
+
+                break;
             case RestartNode restart:
                 var restarted = SlotOf(restart.Node);
                 if (restarted.Node is null)
@@ -533,6 +549,7 @@ public sealed class ClusterSimulation : IDisposable
             }
 
             Trace.Step(Now, TraceKind.Send, slot.Id, datagram.To.Value, datagram.Link.Value, datagram.Bytes, Trace.IsPrinting ? () => $"n{slot.Id} send {path} {datagram.Bytes.Length}B" : null);
+            Adversary.Observe(Now, path, datagram.Bytes);
             _network.Send(Now, path, datagram.Bytes);
         }
 

@@ -38,6 +38,9 @@ public sealed class ComposedNode : ISimulatedNode
     /// <summary>Key of the persisted expected-votes tracking barrier (corosync <c>ev_tracking</c>).</summary>
     public const string TrackingBarrierKey = "ev_tracking";
 
+    /// <summary>Key of the persisted knet sequence lease (the daemon's <c>knet_txseq_&lt;nodeid&gt;</c>, see <see cref="TxSequenceLease"/>).</summary>
+    public const string TxSequenceKey = "knet_txseq";
+
     private const ulong ClientConnection = 1;
 
     private static readonly byte[] ClusterKey = Enumerable.Range(0, 128).Select(i => (byte)(i * 37 + 11)).ToArray();
@@ -50,6 +53,7 @@ public sealed class ComposedNode : ISimulatedNode
     private GroupChangeCause _cause = GroupChangeCause.Sync;
     private bool _started;
     private bool _clientJoined;
+    private readonly TxSequenceLease _txSequenceLease;
 
     public ComposedNode(NodeEnvironment environment, CorosyncConfig config)
     {
@@ -60,11 +64,16 @@ public sealed class ComposedNode : ISimulatedNode
         var ringSequence = environment.Storage.TryGetValue(RingIdKey, out var ring) ? BinaryPrimitives.ReadUInt64LittleEndian(ring) : 0;
         var barrier = environment.Storage.TryGetValue(TrackingBarrierKey, out var tracking) ? BinaryPrimitives.ReadUInt32LittleEndian(tracking) : 0;
         var log = new List<LogEntry>();
+
+        // As the daemon does before its first packet: a restart never reuses the sequence numbers of a recent incarnation.
+        _txSequenceLease = TxSequenceLease.Begin(environment.Storage.TryGetValue(TxSequenceKey, out var txSequence) ? BinaryPrimitives.ReadUInt16LittleEndian(txSequence) : null);
+        PersistTxSequence(_txSequenceLease.Persisted);
         var linkOptions = new LinkLayerOptions
         {
             // Keyed as a production cluster is: corrupted datagrams fail the HMAC and are dropped and counted.
             Crypto = KnetCrypto.Create(KnetCipher.None, KnetHash.Sha256, ClusterKey),
             DeliverToSelf = false,
+            InitialTxSequence = _txSequenceLease.Start,
         };
         var stack = NodeStackFactory.Create(config, Id, ringSequence, barrier, environment.Prng.Fork(), log, out var error, linkOptions, saltSource: null, observeTotemEvents: true);
         Invariant.Require(stack is not null, $"node {Id}: the run's configuration does not start: {error}");
@@ -165,9 +174,21 @@ public sealed class ComposedNode : ISimulatedNode
         return accepted;
     }
 
+    private void PersistTxSequence(ushort value)
+    {
+        var bytes = new byte[sizeof(ushort)];
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes, value);
+        _environment.Storage[TxSequenceKey] = bytes;
+    }
+
     /// <summary>Carries out the stack's output in <see cref="StackOutput"/>'s order: persist, send, logs, events.</summary>
     private void Drain(Instant now)
     {
+        if (_txSequenceLease.Renew(_stack.Links.TxSequence) is { } renewed)
+        {
+            PersistTxSequence(renewed);
+        }
+
         var output = _stack.Output;
         while (!output.IsEmpty)
         {

@@ -18,11 +18,12 @@ public static class NodeStacks
 public static class SeedRunner
 {
     /// <summary>The scenarios a seed can run.</summary>
-    public static readonly string[] Scenarios = ["swarm", "link-cut", "failover-gap"];
+    public static readonly string[] Scenarios = ["swarm", "link-cut", "failover-gap", ReplayScenario.Name];
 
     public static FaultPlan Plan(ulong seed, string scenario) => scenario switch
     {
         "link-cut" or "failover-gap" => FaultPlan.LinkCut(seed),
+        ReplayScenario.Name => FaultPlan.Replay(seed),
         _ => FaultPlan.FromSeed(seed),
     };
 
@@ -37,6 +38,10 @@ public static class SeedRunner
         else if (scenario == "failover-gap")
         {
             LinkCutScenario.Attach(simulation, LinkCutScenario.DeliveryGapMax);
+        }
+        else if (scenario == ReplayScenario.Name)
+        {
+            ReplayScenario.Attach(simulation);
         }
 
         return simulation.Run() with { Scenario = scenario };

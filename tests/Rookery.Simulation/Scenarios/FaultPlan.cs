@@ -149,7 +149,10 @@ public enum FaultKinds
     AsymmetricPartition = 1 << 6,
     Pause = 1 << 7,
     CrashRestart = 1 << 8,
-    All = (1 << 9) - 1,
+
+    /// <summary>An attacker records datagrams and sends them again later (drawn apart from the other kinds, so older seeds keep their plans).</summary>
+    Replay = 1 << 9,
+    All = (1 << 10) - 1,
 }
 
 /// <summary>One scheduled change to the world. Every fault has a matching repair scheduled after it.</summary>
@@ -198,6 +201,21 @@ public sealed record CrashNode(Instant At, NodeId Node) : FaultAction(At)
 public sealed record RestartNode(Instant At, NodeId Node) : FaultAction(At)
 {
     public override string Describe() => $"restart node {Node}";
+}
+
+/// <summary>The replay adversary records every datagram sent before <c>Until</c> (from the start of the run).</summary>
+public sealed record RecordTraffic(Instant At, Instant Until) : FaultAction(At)
+{
+    public override string Describe() => $"record traffic until {Until}";
+}
+
+/// <summary>
+/// The replay adversary sends the datagrams of [<c>Start</c>, <c>End</c>) of its record again, unchanged, from
+/// their original sources to their original destinations, <c>Copies</c> times each.
+/// </summary>
+public sealed record ReplayTraffic(Instant At, Ratio Start, Ratio End, int Copies) : FaultAction(At)
+{
+    public override string Describe() => $"replay recorded traffic {Start}..{End} x{Copies}";
 }
 
 /// <summary>
@@ -273,7 +291,7 @@ public sealed record FaultPlan
 
         // A stream of its own, so adding these draws left the faults of every earlier seed as they were.
         var options = new Prng(seed ^ OptionsStream);
-        return new FaultPlan
+        var plan = new FaultPlan
         {
             Seed = seed,
             NodeCount = nodeCount,
@@ -289,7 +307,95 @@ public sealed record FaultPlan
             SafetyDuration = safety,
             LivenessBound = Duration.FromSeconds(60),
         };
+        return allowed.HasFlag(FaultKinds.Replay) ? WithReplay(plan, new Prng(seed ^ ReplaySalt)) : plan;
     }
+
+    /// <summary>Salt of the replay draw: its own generator, so adding the kind left every older seed's plan as it was.</summary>
+    private const ulong ReplaySalt = 0x4E50_1A7E_D00D_0015UL;
+
+    /// <summary>One seed in four records its start-up and replays slices of it during the safety phase.</summary>
+    private static FaultPlan WithReplay(FaultPlan plan, Prng prng)
+    {
+        if (!prng.Chance(new Ratio(1, 4)))
+        {
+            return plan;
+        }
+
+        var schedule = plan.Schedule.ToList();
+        var recordUntil = Instant.FromMilliseconds(prng.NextInRange(300, 3_000));
+        schedule.Insert(0, new RecordTraffic(Instant.Zero, recordUntil));
+        var replays = (int)prng.NextInRange(1, 4);
+        for (var i = 0; i < replays; i++)
+        {
+            var at = recordUntil + Duration.FromMilliseconds(prng.NextInRange(100, plan.SafetyDuration.Milliseconds));
+            var start = prng.NextBelow(100);
+            var end = start + 1 + prng.NextBelow(100 - start);
+            schedule.Add(new ReplayTraffic(Instant.Min(at, Instant.Zero + plan.SafetyDuration), Ratio.PerMille(start * 10), Ratio.PerMille(end * 10), (int)prng.NextInRange(1, 3)));
+        }
+
+        var ordered = schedule.Select((action, index) => (action, index)).OrderBy(p => p.action.At).ThenBy(p => p.index).Select(p => p.action).ToList();
+        return plan with { Kinds = plan.Kinds | FaultKinds.Replay, Schedule = ordered };
+    }
+
+    /// <summary>
+    /// The replay attack of issue 15: the adversary records the cluster's start-up, every node restarts
+    /// with its state (or, for one seed in three, none does), and once the ring of all nodes has formed
+    /// again the whole record, or a slice, is replayed, in one or more bursts, once or several times.
+    /// <see cref="ReplayScenario"/> then requires that the ring never changes.
+    /// </summary>
+    public static FaultPlan Replay(ulong seed)
+    {
+        var prng = new Prng(seed ^ ReplaySalt);
+        var nodeCount = (int)prng.NextInRange(NodeCountMin, 5);
+        var linkCount = (int)prng.NextInRange(1, 2);
+        var recordUntil = Instant.FromMilliseconds(prng.NextInRange(500, 2_000));
+        var schedule = new List<FaultAction> { new RecordTraffic(Instant.Zero, recordUntil) };
+        var restartAt = recordUntil + Duration.FromMilliseconds(prng.NextInRange(100, 500));
+        if (prng.NextBelow(3) != 0)
+        {
+            foreach (var node in Enumerable.Range(1, nodeCount).Select(n => new NodeId((uint)n)))
+            {
+                schedule.Add(new CrashNode(restartAt, node));
+                schedule.Add(new RestartNode(restartAt + Duration.FromMilliseconds(prng.NextInRange(1, 50)), node));
+            }
+        }
+
+        var replayAt = restartAt + Duration.FromMilliseconds(ReplayFormationTime.Milliseconds);
+        var bursts = (int)prng.NextInRange(1, 4);
+        var whole = prng.Chance(new Ratio(1, 2));
+        for (var i = 0; i < bursts; i++)
+        {
+            var start = whole ? 0 : prng.NextBelow(100);
+            var end = whole ? 100 : start + 1 + prng.NextBelow(100 - start);
+            schedule.Add(new ReplayTraffic(replayAt + Duration.FromMilliseconds(prng.NextInRange(0, 1_000)), Ratio.PerMille(start * 10), Ratio.PerMille(end * 10), (int)prng.NextInRange(1, 3)));
+        }
+
+        var ordered = schedule.Select((action, index) => (action, index)).OrderBy(p => p.action.At).ThenBy(p => p.index).Select(p => p.action).ToList();
+        return new FaultPlan
+        {
+            Seed = seed,
+            NodeCount = nodeCount,
+            LinkCount = linkCount,
+
+            // Equal priorities (the lowest link number carries data) and plain votequorum: the replay is the only fault.
+            LinkPriorities = Enumerable.Repeat((byte)1, linkCount).ToArray(),
+            Quorum = QuorumChoice.Plain,
+            Kinds = FaultKinds.Replay | (ordered.OfType<CrashNode>().Any() ? FaultKinds.CrashRestart : FaultKinds.None),
+            Conditions = LinkCutConditions,
+            Schedule = ordered,
+            SubmitInterval = Duration.FromMilliseconds(prng.NextInRange(5, 50)),
+            MessageSizeMin = MessageSizeMinDefault,
+            MessageSizeMax = 1200,
+            SafetyDuration = replayAt + Duration.FromMilliseconds(1_000) - Instant.Zero + ReplayObservation,
+            LivenessBound = Duration.FromSeconds(10),
+        };
+    }
+
+    /// <summary>Virtual time the replay scenario waits after the restart before it replays (the replay also waits for the ring).</summary>
+    public static Duration ReplayFormationTime => Duration.FromMilliseconds(1_500);
+
+    /// <summary>How long the replay scenario watches after the last burst.</summary>
+    public static Duration ReplayObservation => Duration.FromMilliseconds(3_000);
 
     /// <summary>
     /// The promise of the seed document: only link cuts (of the active link of one node, one way or
