@@ -73,7 +73,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             HostName = options.HostName(),
             LocalAddresses = options.LocalAddresses(),
         };
-        var loaded = ConfigLoader.LoadFile(options.ConfigPath, validation);
+        var loaded = ConfigFile.Load(options.ConfigPath, validation);
         if (loaded.HasErrors)
         {
             throw new NodeStartException(
