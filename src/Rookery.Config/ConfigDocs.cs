@@ -18,7 +18,10 @@ public static class ConfigDocs
         text.Append("- token_retransmit = effective token / (token_retransmits_before_loss_const + 0.2), truncated\n");
         text.Append("- hold = token_retransmit × 0.8 − 10, truncated\n");
         text.Append("- consensus = 1.2 × effective token, truncated\n");
-        text.Append("- per link: knet_ping_timeout = effective token / knet_pong_count, knet_ping_interval = effective token / (2 × knet_pong_count)\n\n");
+        text.Append($"- per link, Rookery's own timers unless a knet_ping_* key is set: pings every {Defaults.LinkPingIntervalMs} ms, down after {Defaults.LinkDownTimeoutMs} ms without a pong\n");
+        text.Append("  (`link_*` keys below; docs/links.md). corosync's knet timers, derived from the token, apply only to a link that sets\n");
+        text.Append("  knet_ping_interval or knet_ping_timeout: the unset one is effective token / knet_pong_count (timeout) or\n");
+        text.Append("  effective token / (2 × knet_pong_count) (interval)\n\n");
         text.Append($"Floors: every timeout ≥ {TotemTimers.TimeoutMinMs} ms, hold ≥ {TotemTimers.HoldMinMs} ms, consensus ≥ join.\n");
         text.Append($"Files: configuration directory `{Defaults.ConfigDir}` (`--config-dir`, `ROOKERY_CONFIG_DIR`), `{Defaults.ConfigFileName}` and `{Defaults.KeyFileName}` ({Defaults.AuthKeyBytes} random bytes, mode 0400) in it.\n");
 

@@ -114,6 +114,15 @@ public static class ConfigValidator
             {
                 context.Error(face.Keys.LineOf("knet_transport"), "Unrecognised knet_transport. only 'udp' is supported");
             }
+
+            // The link timers, read by the same parser the daemon uses (Rookery's link_* keys and knet's ping keys).
+            var timingErrors = new List<string>();
+            LinkTimingKeys.Parse(face.KeyDictionary, config.Timers.TokenMs, timingErrors);
+            foreach (var error in timingErrors)
+            {
+                var key = error.Split(':', 2)[0];
+                context.Error(face.Keys.LineOf(key) is > 0 and var line ? line : face.Line, $"interface {face.LinkNumber}: {error}");
+            }
         }
 
         foreach (var node in config.Nodes)
@@ -323,7 +332,7 @@ public static class ConfigValidator
     private static void ValidateQuorum(CorosyncConfig config, Context context)
     {
         var quorum = config.Quorum;
-        if (quorum.Provider is { } provider && provider != "corosync_votequorum")
+        if (quorum.Provider is { } provider && provider != Defaults.QuorumProvider)
         {
             context.Error(quorum.Keys.LineOf("provider"), $"Quorum provider: {provider} failed to initialize.");
             return;

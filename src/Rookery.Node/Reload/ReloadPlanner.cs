@@ -113,7 +113,7 @@ public static class ReloadPlanner
             var address = localAfter?.Address(link.Value);
             applied.Add(address is null
                 ? $"link {link} added (no ring{link}_addr for the local node: not used here)"
-                : $"link {link} added: local addr: {address}, port={PortOf(next, link)}");
+                : $"link {link} added: local addr: {address}, port={LinkPorts.For(next, link)}");
         }
 
         foreach (var link in current.ConfiguredLinks.Except(next.ConfiguredLinks))
@@ -150,10 +150,6 @@ public static class ReloadPlanner
             LinkTimingChanged = linkTimingChanged,
         };
     }
-
-    /// <summary>The UDP port of a link: <c>mcastport</c> when set, else 5405 + link number.</summary>
-    public static int PortOf(CorosyncConfig config, LinkId link) =>
-        config.Totem.Interface(link) is { } face && face.Keys.Contains("mcastport") ? face.McastPort : 5405 + link.Value;
 
     private static void CompareImmutable(CorosyncConfig current, CorosyncConfig next, List<string> refused)
     {

@@ -111,7 +111,7 @@ public sealed class LinkShell : IDisposable
             return;
         }
 
-        var endPoint = new IPEndPoint(address, Reload.ReloadPlanner.PortOf(config, link));
+        var endPoint = new IPEndPoint(address, LinkPorts.For(config, link));
         try
         {
             _transport.Open(link, endPoint);
@@ -174,7 +174,7 @@ public sealed class LinkShell : IDisposable
         var timingErrors = new List<string>();
         var timing = LinkTimingOptions.FromInterfaceKeys(keys, runtimeToken, timingErrors);
         errors.AddRange(timingErrors.Select(e => $"totem.interface.{link}: {e}"));
-        var endPoint = new IPEndPoint(address, Reload.ReloadPlanner.PortOf(config, link));
+        var endPoint = new IPEndPoint(address, LinkPorts.For(config, link));
         _addresses[(peer.Value, link.Value)] = endPoint;
         _sources[(link.Value, endPoint)] = peer;
         _links.AddLink(now, peer, link, new LinkOptions
