@@ -20,10 +20,13 @@ public sealed class LoopbackCluster : IAsyncDisposable
     private readonly Dictionary<int, ulong> _writtenVersions = [];
 
     /// <param name="second">A second cluster of the same test process: its addresses use 200..249 as second octet, not 100..199.</param>
-    public LoopbackCluster(bool second = false)
+    /// <param name="linkMode">totem.link_mode of every node's file (null: the key is left out, passive).</param>
+    /// <param name="third">A third cluster of the same test process: second octet 250..254.</param>
+    public LoopbackCluster(bool second = false, string? linkMode = null, bool third = false)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("rookery-loopback-").FullName;
-        Base = second ? 200 + (Environment.ProcessId % 50) : 100 + (Environment.ProcessId % 100);
+        LinkMode = linkMode;
+        Base = third ? 250 + (Environment.ProcessId % 5) : second ? 200 + (Environment.ProcessId % 50) : 100 + (Environment.ProcessId % 100);
         File.WriteAllBytes(KeyPath, System.Security.Cryptography.RandomNumberGenerator.GetBytes(256));
         for (var id = 1; id <= NodeCount; id++)
         {
@@ -38,6 +41,9 @@ public sealed class LoopbackCluster : IAsyncDisposable
     public int Base { get; }
 
     public string KeyPath => Path.Combine(Directory, "authkey");
+
+    /// <summary>totem.link_mode written to every file (null: not written).</summary>
+    public string? LinkMode { get; }
 
     /// <summary>The rookery entry assembly next to the tests (the Cli project is referenced).</summary>
     public static string RookeryDll => Path.Combine(AppContext.BaseDirectory, "rookery.dll");
@@ -74,6 +80,10 @@ public sealed class LoopbackCluster : IAsyncDisposable
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"totem {{\n  version: 2\n  cluster_name: loopback\n  config_version: {configVersion}\n");
         text.Append(CultureInfo.InvariantCulture, $"  secauth: on\n  keyfile: {KeyPath}\n  token: {token}\n");
+        if (LinkMode is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  link_mode: {LinkMode}\n");
+        }
 
         // Tolerant link timers: the two CPUs of a test machine are shared by three daemons, the test and the build.
         text.Append("  interface {\n    linknumber: 0\n    knet_link_priority: 15\n    knet_ping_interval: 100\n    knet_ping_timeout: 800\n  }\n");
