@@ -94,6 +94,12 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
 
         var local = new NodeId(nodeId);
         ApplyLogging(log, options, config);
+
+        // Keys without effect here are said so once, in the log (KeyAudit): none is silently ignored.
+        foreach (var warning in loaded.Warnings)
+        {
+            log.Warning(LogSubsystem.Main, warning.ToString());
+        }
         var state = new StateFiles(options.StateDirectory ?? config.StateDir, local);
         ulong ringSequence;
         uint trackingBarrier;
@@ -124,14 +130,8 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
         }
 
         var clock = new MonotonicClock();
-        var linkLayer = new LinkLayer(local, new LinkLayerOptions
+        var linkLayer = new LinkLayer(local, LinkLayerOptions.From(config.Totem) with
         {
-            Policy = config.Totem.LinkMode switch
-            {
-                "active" => LinkPolicy.Active,
-                "rr" => LinkPolicy.RoundRobin,
-                _ => LinkPolicy.Passive,
-            },
             Crypto = crypto,
             DeliverToSelf = false,
         }, prng.Fork(), new BufferedSaltSource().Fill);
