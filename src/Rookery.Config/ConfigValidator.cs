@@ -245,9 +245,14 @@ public static class ConfigValidator
             {
                 var key = Canonical(address);
                 var line = node.Keys.LineOf(NodeConfig.RingKey(link));
-                if (Family(address) is null)
+                if (Family(address) is not { } family)
                 {
                     context.Warning(line, Format($"{NodeConfig.RingKey(link)} '{address}' for node '{node.DisplayName}' is not an IP address; it is resolved when the node starts, which can change under the cluster"));
+                }
+                else if ((config.Totem.IpVersion, family) is ("ipv4", AddressFamily.InterNetworkV6) or ("ipv6", AddressFamily.InterNetwork))
+                {
+                    // corosync cannot bind or reach such an address with ip_version restricted to the other family.
+                    context.Error(line, Format($"{NodeConfig.RingKey(link)} '{address}' for node '{node.DisplayName}' is an {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} address but totem.ip_version is {config.Totem.IpVersion}"));
                 }
 
                 if (owners.TryGetValue(key, out var owner) && owner.Node != node)

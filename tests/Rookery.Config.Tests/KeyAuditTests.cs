@@ -65,6 +65,16 @@ public sealed class KeyAuditTests
         Assert.Equal(line, finding.Line);
     }
 
+    [Fact]
+    public void Ip_version_excludes_address_literals_of_the_other_family()
+    {
+        var errors = ConfigLoader.Load(ValidatorTests.Build(totem: "ip_version: ipv6"), "f.conf").Errors.Select(e => e.Message).ToList();
+
+        Assert.Contains("ring0_addr '10.10.10.1' for node 'n1' is an IPv4 address but totem.ip_version is ipv6", errors);
+        Assert.Empty(ConfigLoader.Load(ValidatorTests.Build(totem: "ip_version: ipv4"), "f.conf").Errors);
+        Assert.Empty(ConfigLoader.Load(ValidatorTests.Build(totem: "ip_version: ipv6-4"), "f.conf").Errors);
+    }
+
     [Theory]
     [InlineData("ip_dscp: cs0")]
     [InlineData("knet_compression_model: none")]
