@@ -2,9 +2,9 @@ using System.Threading.Channels;
 using Rookery.Config;
 using Rookery.Groups;
 using Rookery.Control;
-using Rookery.Node.Services;
-using Rookery.Node.Stack;
+using Rookery.Node.Control;
 using Rookery.Quorum;
+using Rookery.Services;
 using Rookery.Wire.Services;
 using ControlGroupMember = Rookery.Control.GroupMember;
 

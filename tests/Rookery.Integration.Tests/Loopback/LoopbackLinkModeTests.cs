@@ -27,7 +27,7 @@ public sealed class LoopbackLinkModeTests
     [InlineData("rr")]
     public async Task Link_mode_spreads_data_over_every_connected_link_and_fails_over(string mode)
     {
-        await using var cluster = new LoopbackCluster(linkMode: mode, third: true);
+        await using var cluster = new LoopbackCluster(linkMode: mode, fourth: true);
         for (var id = 1; id <= LoopbackCluster.NodeCount; id++)
         {
             cluster.WriteConfig(id, configVersion: 1, withLink1: true);

@@ -1,6 +1,6 @@
 using Rookery.Config;
 using Rookery.Links;
-using Rookery.Node.Stack;
+using Rookery.Services;
 
 namespace Rookery.Node.Tests.Stack;
 
