@@ -18,18 +18,27 @@ public static class ConfigDocs
         text.Append("- token_retransmit = effective token / (token_retransmits_before_loss_const + 0.2), truncated\n");
         text.Append("- hold = token_retransmit × 0.8 − 10, truncated\n");
         text.Append("- consensus = 1.2 × effective token, truncated\n");
-        text.Append("- per link: knet_ping_timeout = effective token / knet_pong_count, knet_ping_interval = effective token / (2 × knet_pong_count)\n\n");
+        text.Append($"- per link, Rookery's own timers unless a knet_ping_* key is set: pings every {Defaults.LinkPingIntervalMs} ms, down after {Defaults.LinkDownTimeoutMs} ms without a pong\n");
+        text.Append("  (`link_*` keys below; docs/links.md). corosync's knet timers, derived from the token, apply only to a link that sets\n");
+        text.Append("  knet_ping_interval or knet_ping_timeout: the unset one is effective token / knet_pong_count (timeout) or\n");
+        text.Append("  effective token / (2 × knet_pong_count) (interval)\n\n");
         text.Append($"Floors: every timeout ≥ {TotemTimers.TimeoutMinMs} ms, hold ≥ {TotemTimers.HoldMinMs} ms, consensus ≥ join.\n");
+        text.Append("\nColumn \"daemon\" (every key is accounted for; none is silently ignored): *start* = applied when the daemon starts,\n");
+        text.Append("a reload that changes it is refused with corosync's message; *start, reload* = also applied live by `rookery reload`;\n");
+        text.Append("*checked* = only the values Rookery supports are accepted, any other is an error; *refused* = not implemented, a\n");
+        text.Append("value other than the default is an error of `rookery config check` and of the daemon's start; *no effect (warned)* =\n");
+        text.Append("setting it gives a warning saying why (config check, and the daemon's log at start).\n\n");
         text.Append($"Files: configuration directory `{Defaults.ConfigDir}` (`--config-dir`, `ROOKERY_CONFIG_DIR`), `{Defaults.ConfigFileName}` and `{Defaults.KeyFileName}` ({Defaults.AuthKeyBytes} random bytes, mode 0400) in it.\n");
 
         foreach (var section in KeyCatalog.All.GroupBy(s => s.Section))
         {
             text.Append($"\n## {section.Key}\n\n");
-            text.Append("| key | type | default | parse check | meaning |\n");
-            text.Append("|---|---|---|---|---|\n");
+            text.Append("| key | type | default | parse check | daemon | meaning |\n");
+            text.Append("|---|---|---|---|---|---|\n");
             foreach (var spec in section)
             {
-                text.Append($"| `{spec.Key}` | {Type(spec)} | {Escape(spec.Default)} | {Escape(Check(spec))} | {Escape(spec.Description)} |\n");
+                var audit = KeyAudit.Of(spec);
+                text.Append($"| `{spec.Key}` | {Type(spec)} | {Escape(spec.Default)} | {Escape(Check(spec))} | {KeyAudit.Describe(audit.Effect)}: {Escape(audit.Note)} | {Escape(spec.Description)} |\n");
             }
         }
 
@@ -64,7 +73,13 @@ public static class ConfigDocs
 
         """;
 
-    private static string Type(KeySpec spec) => spec.Kind switch
+    /// <summary>Rookery's own link keys: read by <see cref="LinkTimingKeys"/>, not by corosync's parser.</summary>
+    private static bool IsRookeryLinkKey(KeySpec spec) =>
+        spec.Section == "totem.interface" && spec.Key.StartsWith("link_", StringComparison.Ordinal) && LinkTimingKeys.Keys.Contains(spec.Key);
+
+    private static string Type(KeySpec spec) => IsRookeryLinkKey(spec)
+        ? LinkTimingKeys.SwitchValues.Contains(spec.Default) ? "yes, no" : "ms"
+        : spec.Kind switch
     {
         ValueKind.UInt8 => "0..255",
         ValueKind.UInt16 => "0..65535",
@@ -76,7 +91,9 @@ public static class ConfigDocs
         _ => "text",
     };
 
-    private static string Check(KeySpec spec) => spec.Kind switch
+    private static string Check(KeySpec spec) => IsRookeryLinkKey(spec)
+        ? "range and relations, at validation"
+        : spec.Kind switch
     {
         ValueKind.Text => "none",
         ValueKind.Choice => KeyCatalog.ChoiceMessage(spec),

@@ -51,6 +51,7 @@ public static class ConfigValidator
         ValidateCrypto(config.Totem, context);
         ValidateQuorum(config, context);
         ValidateLogging(config.Logging, context);
+        ValidateAudit(config, context);
         ValidateLocalNode(config, options, context);
         return context.Diagnostics;
     }
@@ -113,6 +114,15 @@ public static class ConfigValidator
             if (face.Keys["knet_transport"] is { } transport && transport != "udp")
             {
                 context.Error(face.Keys.LineOf("knet_transport"), "Unrecognised knet_transport. only 'udp' is supported");
+            }
+
+            // The link timers, read by the same parser the daemon uses (Rookery's link_* keys and knet's ping keys).
+            var timingErrors = new List<string>();
+            LinkTimingKeys.Parse(face.KeyDictionary, config.Timers.TokenMs, timingErrors);
+            foreach (var error in timingErrors)
+            {
+                var key = error.Split(':', 2)[0];
+                context.Error(face.Keys.LineOf(key) is > 0 and var line ? line : face.Line, $"interface {face.LinkNumber}: {error}");
             }
         }
 
@@ -235,9 +245,14 @@ public static class ConfigValidator
             {
                 var key = Canonical(address);
                 var line = node.Keys.LineOf(NodeConfig.RingKey(link));
-                if (Family(address) is null)
+                if (Family(address) is not { } family)
                 {
                     context.Warning(line, Format($"{NodeConfig.RingKey(link)} '{address}' for node '{node.DisplayName}' is not an IP address; it is resolved when the node starts, which can change under the cluster"));
+                }
+                else if ((config.Totem.IpVersion, family) is ("ipv4", AddressFamily.InterNetworkV6) or ("ipv6", AddressFamily.InterNetwork))
+                {
+                    // corosync cannot bind or reach such an address with ip_version restricted to the other family.
+                    context.Error(line, Format($"{NodeConfig.RingKey(link)} '{address}' for node '{node.DisplayName}' is an {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} address but totem.ip_version is {config.Totem.IpVersion}"));
                 }
 
                 if (owners.TryGetValue(key, out var owner) && owner.Node != node)
@@ -323,7 +338,7 @@ public static class ConfigValidator
     private static void ValidateQuorum(CorosyncConfig config, Context context)
     {
         var quorum = config.Quorum;
-        if (quorum.Provider is { } provider && provider != "corosync_votequorum")
+        if (quorum.Provider is { } provider && provider != Defaults.QuorumProvider)
         {
             context.Error(quorum.Keys.LineOf("provider"), $"Quorum provider: {provider} failed to initialize.");
             return;
@@ -482,6 +497,85 @@ public static class ConfigValidator
     private static string Canonical(string address) => IPAddress.TryParse(address, out var ip) ? ip.ToString() : address;
 
     private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// No key silently ignored (<see cref="KeyAudit"/>): a key Rookery does not implement is an error unless it has its
+    /// default value; a key without effect here is a warning. The daemon refuses to start on errors and logs warnings.
+    /// </summary>
+    private static void ValidateAudit(CorosyncConfig config, Context context)
+    {
+        foreach (var spec in KeyCatalog.All)
+        {
+            var entry = KeyAudit.Of(spec);
+            if (entry.Effect is not (KeyEffect.Refused or KeyEffect.NoEffect) || spec.Path == "totem.nodeid")
+            {
+                // totem.nodeid has corosync's own warning (ValidateTotem).
+                continue;
+            }
+
+            foreach (var (keys, key, sectionLine) in Occurrences(config, spec))
+            {
+                if (keys[key] is not { } value)
+                {
+                    continue;
+                }
+
+                var line = keys.LineOf(key) is > 0 and var at ? at : sectionLine;
+                if (entry.Effect == KeyEffect.NoEffect)
+                {
+                    context.Warning(line, $"{spec.Path} has no effect in Rookery ({entry.Note})");
+                }
+                else if (!IsDefault(spec, value))
+                {
+                    context.Error(line, $"{spec.Path}: '{value}' is not supported by Rookery ({entry.Note}); remove the key or set {spec.Default}");
+                }
+            }
+        }
+    }
+
+    /// <summary>The key/value sets a catalog key may be set in, with the key's name there and the section's line.</summary>
+    private static IEnumerable<(KeyValues Keys, string Key, int SectionLine)> Occurrences(CorosyncConfig config, KeySpec spec)
+    {
+        switch (spec.Section)
+        {
+            case "totem":
+                yield return (config.Totem.Keys, spec.Key, config.Totem.Line);
+                break;
+            case "totem.interface":
+                foreach (var face in config.Totem.Interfaces)
+                {
+                    yield return (face.Keys, spec.Key, face.Line);
+                }
+
+                break;
+            case "quorum":
+                yield return (config.Quorum.Keys, spec.Key, config.Quorum.Line);
+                break;
+            case "quorum.device":
+                yield return (config.Quorum.Keys, "device." + spec.Key, config.Quorum.Line);
+                break;
+            case "logging":
+                yield return (config.Logging.Keys, spec.Key, config.Logging.Line);
+                break;
+            case "system" or "resources":
+                if (config.Section(spec.Section) is { } section)
+                {
+                    yield return (section.Keys, spec.Key, section.Line);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Whether <paramref name="value"/> means the key's default (numbers by value, DSCP names, yes/on/1).</summary>
+    private static bool IsDefault(KeySpec spec, string value) => spec.Kind switch
+    {
+        ValueKind.Dscp => KeyCatalog.TryParseDscp(value, out var dscp) && dscp == 0,
+        ValueKind.UInt8 or ValueKind.UInt16 or ValueKind.UInt32 or ValueKind.Int32 =>
+            ValueParsing.TryParseInteger(value, long.MinValue, long.MaxValue, out var number)
+            && ValueParsing.TryParseInteger(spec.Default, long.MinValue, long.MaxValue, out var fallback) && number == fallback,
+        _ => value == spec.Default || (spec.Default == "yes" && value is "on" or "1") || (spec.Default == "no" && value is "off" or "0"),
+    };
 
     private sealed class Context(string file)
     {

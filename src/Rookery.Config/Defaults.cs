@@ -116,6 +116,38 @@ public static class Defaults
     /// <summary>Pongs needed before a link is declared up (corosync: <c>totem.interface.knet_pong_count</c>).</summary>
     public const uint KnetPongCount = 2;
 
+    /// <summary>
+    /// Rookery only: heartbeat period of a healthy link, milliseconds (<c>totem.interface.link_ping_interval</c>). corosync
+    /// derives knet's from the token (token / (2 × knet_pong_count), 750 ms at the default token); Rookery pings faster
+    /// so that a dead link is noticed within <see cref="LinkDownTimeoutMs"/>. Setting a <c>knet_ping_*</c> key switches
+    /// the link to corosync's timers.
+    /// </summary>
+    public const uint LinkPingIntervalMs = 30;
+
+    /// <summary>
+    /// Rookery only: heartbeat period of a standby link (connected, passive mode, not carrying data), milliseconds
+    /// (<c>totem.interface.link_standby_ping_interval</c>); never below the ping interval.
+    /// </summary>
+    public const uint LinkStandbyPingIntervalMs = 100;
+
+    /// <summary>Rookery only: no pong for this long declares the link down, milliseconds (<c>totem.interface.link_down_timeout</c>).</summary>
+    public const uint LinkDownTimeoutMs = 150;
+
+    /// <summary>Rookery only: no pong for this long makes the link suspect (probed faster, data hedged), milliseconds (<c>totem.interface.link_suspect_timeout</c>).</summary>
+    public const uint LinkSuspectTimeoutMs = 50;
+
+    /// <summary>Rookery only: probe period of a suspect link, milliseconds (<c>totem.interface.link_probe_interval</c>).</summary>
+    public const uint LinkProbeIntervalMs = 10;
+
+    /// <summary>Rookery only: repeated downs raise the pongs a link needs to come back (<c>totem.interface.link_flap_damping</c>).</summary>
+    public const bool LinkFlapDamping = true;
+
+    /// <summary>Rookery only: window over which link downs count toward flap damping, milliseconds (no key).</summary>
+    public const uint LinkFlapWindowMs = 20_000;
+
+    /// <summary>Rookery only: while the passive link is suspect, data also goes on the next link (<c>totem.interface.link_hedging</c>).</summary>
+    public const bool LinkHedging = true;
+
     /// <summary>knet link transport (corosync: <c>totem.interface.knet_transport</c>).</summary>
     public const string KnetTransport = "udp";
 
@@ -124,6 +156,9 @@ public static class Defaults
 
     /// <summary>Votes of a node (corosync: <c>nodelist.node.quorum_votes</c>, <c>quorum.votes</c>).</summary>
     public const uint QuorumVotes = 1;
+
+    /// <summary>The one quorum provider there is (corosync: <c>quorum.provider</c>); without it the cluster is always quorate.</summary>
+    public const string QuorumProvider = "corosync_votequorum";
 
     /// <summary>Last-man-standing window, milliseconds (corosync: <c>quorum.last_man_standing_window</c>).</summary>
     public const uint LastManStandingWindowMs = 10000;

@@ -117,12 +117,19 @@ public static class KeyCatalog
         new("totem.nodeid", ValueKind.UInt32, "(none)", "Deprecated and ignored; use nodelist.node.nodeid."),
         new("totem.interface.linknumber", ValueKind.UInt8, "0", "Link this interface block configures (0..7)."),
         new("totem.interface.knet_link_priority", ValueKind.UInt8, Num(Defaults.KnetLinkPriority), "Link priority 0..255; passive mode uses the highest; 0 is treated as 1."),
-        new("totem.interface.knet_ping_interval", ValueKind.UInt32, "token / (2 × knet_pong_count)", "Milliseconds between pings on the link."),
-        new("totem.interface.knet_ping_timeout", ValueKind.UInt32, "token / knet_pong_count", "Milliseconds without a pong before the link is down."),
+        new("totem.interface.knet_ping_interval", ValueKind.UInt32, "(unset: Rookery's link_* timers)", "Milliseconds between pings. Setting it or knet_ping_timeout switches the link to knet's timers (the unset one derived as corosync does: interval = token / (2 × knet_pong_count)); 0 = unset."),
+        new("totem.interface.knet_ping_timeout", ValueKind.UInt32, "(unset: Rookery's link_* timers)", "Milliseconds without a pong before the link is down; switches to knet's timers like knet_ping_interval (derived: token / knet_pong_count); 0 = unset."),
         new("totem.interface.knet_ping_precision", ValueKind.UInt32, Num(Defaults.KnetPingPrecision), "Latency samples kept."),
         new("totem.interface.knet_pong_count", ValueKind.UInt32, Num(Defaults.KnetPongCount), "Pongs before a link is up."),
+        new("totem.interface.link_ping_interval", ValueKind.Text, Num(Defaults.LinkPingIntervalMs), "Rookery: milliseconds between pings on a healthy link (1..60000); Rookery's default instead of knet's token-derived 750 ms."),
+        new("totem.interface.link_standby_ping_interval", ValueKind.Text, Num(Defaults.LinkStandbyPingIntervalMs), "Rookery: milliseconds between pings on a standby link (passive mode, connected, not carrying data); at least link_ping_interval."),
+        new("totem.interface.link_down_timeout", ValueKind.Text, Num(Defaults.LinkDownTimeoutMs), "Rookery: milliseconds without a pong before the link is down; at least 2 × link_ping_interval."),
+        new("totem.interface.link_suspect_timeout", ValueKind.Text, Num(Defaults.LinkSuspectTimeoutMs), "Rookery: milliseconds without a pong before the link is suspect (probed every link_probe_interval, data hedged); below link_down_timeout."),
+        new("totem.interface.link_probe_interval", ValueKind.Text, Num(Defaults.LinkProbeIntervalMs), "Rookery: milliseconds between probes of a suspect link; at most link_ping_interval."),
+        new("totem.interface.link_flap_damping", ValueKind.Text, YesNo(Defaults.LinkFlapDamping), "Rookery: yes/no; repeated downs (within 20 s) raise the pongs a link needs to come back up."),
+        new("totem.interface.link_hedging", ValueKind.Text, YesNo(Defaults.LinkHedging), "Rookery: yes/no; while the passive link is suspect, data also goes on the next connected link (the receiver drops the copy)."),
         new("totem.interface.knet_transport", ValueKind.Text, Defaults.KnetTransport, "Link transport; only udp."),
-        new("totem.interface.mcastport", ValueKind.UInt16, "5405 + linknumber", "UDP port of the link."),
+        new("totem.interface.mcastport", ValueKind.UInt16, $"{Num(LinkPorts.DefaultBasePort)} + linknumber", "UDP port of the link (bound locally and the peers' destination)."),
         new("totem.interface.ttl", ValueKind.UInt8, Num(Defaults.Ttl), "Multicast TTL (UDP multicast only)."),
         new("nodelist.node.nodeid", ValueKind.UInt32, "(required)", "Node id, 1..65535, unique."),
         new("nodelist.node.name", ValueKind.Text, "(none)", "Node name; required with more than one link."),
@@ -267,4 +274,6 @@ public static class KeyCatalog
     private static string Num(uint value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string YesNo(bool value) => value ? "yes" : "no";
 }

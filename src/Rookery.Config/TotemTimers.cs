@@ -177,7 +177,7 @@ public sealed record LinkSettings(
             face?.PingPrecision ?? Defaults.KnetPingPrecision,
             pongCount,
             face?.Transport ?? Defaults.KnetTransport,
-            face?.McastPort ?? (ushort)(Defaults.McastPortBase + link.Value),
+            face?.McastPort ?? (ushort)LinkPorts.For(link),
             face?.Keys ?? KeyValues.Empty);
     }
 

@@ -1,3 +1,4 @@
+using Rookery.Config;
 using Rookery.Wire.Knet;
 
 namespace Rookery.Links;
@@ -26,6 +27,26 @@ public sealed record LinkLayerOptions
     /// <summary>Fixed interface MTU instead of discovery; 0 = discover.</summary>
     /// <value>0 by default (corosync <c>totem.knet_mtu</c>).</value>
     public int ManualMtu { get; init; }
+
+    /// <summary>
+    /// The options a corosync.conf sets: <c>totem.link_mode</c>, <c>knet_pmtud_interval</c> and <c>knet_mtu</c> (crypto and
+    /// local delivery are the shell's to add).
+    /// </summary>
+    public static LinkLayerOptions From(TotemConfig totem)
+    {
+        ArgumentNullException.ThrowIfNull(totem);
+        return new LinkLayerOptions
+        {
+            Policy = totem.LinkMode switch
+            {
+                "active" => LinkPolicy.Active,
+                "rr" => LinkPolicy.RoundRobin,
+                _ => LinkPolicy.Passive,
+            },
+            PmtudInterval = Duration.FromSeconds(totem.KnetPmtudInterval),
+            ManualMtu = (int)Math.Min(totem.KnetMtu, (uint)ushort.MaxValue),
+        };
+    }
 
     /// <summary>Deliver broadcasts (and messages addressed to this node) locally, as knet's loopback link does for corosync.</summary>
     /// <value>On by default.</value>

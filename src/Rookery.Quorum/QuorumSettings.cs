@@ -1,16 +1,16 @@
 namespace Rookery.Quorum;
 
-/// <summary>Every votequorum default in one place, with its corosync key.</summary>
+/// <summary>The votequorum defaults in the core's types; the values are those of <see cref="Rookery.Config.Defaults"/>, the one place.</summary>
 public static class QuorumDefaults
 {
     /// <summary><c>nodelist.node.X.quorum_votes</c> and <c>quorum.votes</c>.</summary>
-    public const uint NodeVotes = 1;
+    public const uint NodeVotes = Rookery.Config.Defaults.QuorumVotes;
 
-    /// <summary><c>quorum.last_man_standing_window</c> (ms): 10000.</summary>
-    public static Duration LastManStandingWindow => Duration.FromMilliseconds(10_000);
+    /// <summary><c>quorum.last_man_standing_window</c>.</summary>
+    public static Duration LastManStandingWindow => Duration.FromMilliseconds(Rookery.Config.Defaults.LastManStandingWindowMs);
 
     /// <summary>The provider name <c>quorum.provider</c> must have; shown as "Quorum provider:".</summary>
-    public const string Provider = "corosync_votequorum";
+    public const string Provider = Rookery.Config.Defaults.QuorumProvider;
 }
 
 /// <summary>Which partition wins an exact 50% split (<c>quorum.auto_tie_breaker_node</c>); values are <c>runtime.votequorum.atb_type</c>.</summary>

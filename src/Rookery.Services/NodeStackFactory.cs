@@ -10,7 +10,8 @@ namespace Rookery.Services;
 public static class NodeStackFactory
 {
     /// <summary>Totem's options from the derived timers of the configuration (corosync's formulas are in Config's <see cref="TotemTimers"/>).</summary>
-    public static TotemOptions TotemOptionsFor(CorosyncConfig config) => TotemOptions.From(config.Timers, config.Totem.CancelTokenHoldOnRetransmit);
+    public static TotemOptions TotemOptionsFor(CorosyncConfig config) =>
+        TotemOptions.From(config.Timers, config.Totem.CancelTokenHoldOnRetransmit) with { NetMtu = (int)config.Totem.NetMtu };
 
     /// <summary>votequorum's settings from the quorum section and the nodelist votes.</summary>
     public static QuorumSettings QuorumSettingsFor(CorosyncConfig config, NodeId local, uint trackingBarrier)

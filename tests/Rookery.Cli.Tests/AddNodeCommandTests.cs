@@ -105,7 +105,7 @@ public sealed class AddNodeCommandTests
         var (exit, _, error) = cli.RunIn("addnode", "pve1", "--link0", "10.10.10.9", "--link1", "10.20.20.9", "--force");
 
         Assert.Equal((0, "rookery: forcing overwrite of configured node 'pve1'\n"), (exit, error));
-        var node = Assert.Single(Config.ConfigLoader.LoadFile(cli.ConfigFile).Config.Nodes);
+        var node = Assert.Single(Config.ConfigFile.Load(cli.ConfigFile).Config.Nodes);
         Assert.Equal(("10.10.10.9", 1u), (node.Address(0), node.NodeId!.Value));
     }
 
@@ -117,7 +117,7 @@ public sealed class AddNodeCommandTests
         cli.Hosts["b"] = [IPAddress.Parse("10.10.10.2")];
 
         Assert.Equal(0, cli.RunIn("addnode", "b").Exit);
-        Assert.Equal("10.10.10.2", Config.ConfigLoader.LoadFile(cli.ConfigFile).Config.FindNode("b")!.Address(0));
+        Assert.Equal("10.10.10.2", Config.ConfigFile.Load(cli.ConfigFile).Config.FindNode("b")!.Address(0));
         var (exit, _, error) = cli.RunIn("addnode", "c");
         Assert.Equal((1, "rookery: no links and no fallback ip given, cannot join cluster: 'c' does not resolve; pass --link0 ADDR\n"), (exit, error));
     }
@@ -132,7 +132,7 @@ public sealed class AddNodeCommandTests
 
         Assert.Equal(0, exit);
         Assert.Equal("rookery: priority of link0 ignored: link priorities are cluster-wide (set at create or in the interface section)\n", error);
-        Assert.Equal(15, Config.ConfigLoader.LoadFile(cli.ConfigFile).Config.Totem.Interface(new LinkId(0))!.Priority);
+        Assert.Equal(15, Config.ConfigFile.Load(cli.ConfigFile).Config.Totem.Interface(new LinkId(0))!.Priority);
     }
 
     [Fact]

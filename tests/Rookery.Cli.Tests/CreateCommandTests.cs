@@ -65,7 +65,7 @@ public sealed class CreateCommandTests
         var (exit, _, error) = cli.RunIn("create", "c1", "--link1", "address=fd00::1", "--nodeid", "7", "--votes", "2", "--token-coefficient", "0", "--node", "alpha");
 
         Assert.True(exit == 0, error);
-        var config = Config.ConfigLoader.LoadFile(cli.ConfigFile).Config;
+        var config = Config.ConfigFile.Load(cli.ConfigFile).Config;
         var node = Assert.Single(config.Nodes);
         Assert.Equal(("alpha", 7u, 2u, "fd00::1"), (node.Name, node.NodeId!.Value, node.QuorumVotes, node.Address(1)));
         Assert.Equal(0u, config.Totem.TokenCoefficient);
@@ -80,7 +80,7 @@ public sealed class CreateCommandTests
         cli.Hosts["testhost"] = [System.Net.IPAddress.Loopback, System.Net.IPAddress.Parse("192.0.2.5")];
 
         Assert.Equal(0, cli.RunIn("create", "c1").Exit);
-        var node = Config.ConfigLoader.LoadFile(cli.ConfigFile).Config.Nodes[0];
+        var node = Config.ConfigFile.Load(cli.ConfigFile).Config.Nodes[0];
         Assert.Equal(("testhost", "192.0.2.5"), (node.Name, node.Address(0)));
     }
 
@@ -131,7 +131,7 @@ public sealed class CreateCommandTests
 
         Assert.Equal((1, "rookery: address '10.0.0.1' given for link 0 and link 2: every link needs its own address\n"), (exit, error));
         Assert.Equal(0, cli.RunIn("create", "c", "--link0", "10.0.0.1", "--link1", "fd00::1", "--node", "n").Exit);
-        Assert.Equal(2, Config.ConfigLoader.LoadFile(cli.ConfigFile).Config.ConfiguredLinks.Count);
+        Assert.Equal(2, Config.ConfigFile.Load(cli.ConfigFile).Config.ConfiguredLinks.Count);
     }
 
     [Fact]

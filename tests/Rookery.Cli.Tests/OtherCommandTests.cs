@@ -14,7 +14,7 @@ public sealed class OtherCommandTests
 
         Assert.Equal((0, "deleting node pve2 from cluster (config_version 4)\n"), Pick(cli.RunIn("delnode", "pve2")));
         Assert.Equal(0, cli.RunIn("delnode", "10.20.20.3").Exit);
-        var config = Config.ConfigLoader.LoadFile(cli.ConfigFile).Config;
+        var config = Config.ConfigFile.Load(cli.ConfigFile).Config;
         Assert.Equal(["pve1"], config.Nodes.Select(n => n.Name));
         Assert.Equal(5UL, config.Totem.ConfigVersion);
     }

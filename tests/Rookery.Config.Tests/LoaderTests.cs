@@ -165,8 +165,8 @@ public sealed class LoaderTests
         var directory = Directory.CreateTempSubdirectory("rookery-config-");
         try
         {
-            var missing = ConfigLoader.LoadFile(Path.Combine(directory.FullName, "absent.conf"));
-            var dir = ConfigLoader.LoadFile(directory.FullName);
+            var missing = ConfigFile.Load(Path.Combine(directory.FullName, "absent.conf"));
+            var dir = ConfigFile.Load(directory.FullName);
 
             Assert.Equal($"Can't read file {directory.FullName}/absent.conf: No such file or directory", Assert.Single(missing.Errors).ToString());
             Assert.EndsWith("Is a directory", Assert.Single(dir.Errors).Message, StringComparison.Ordinal);

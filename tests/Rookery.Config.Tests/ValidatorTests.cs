@@ -121,6 +121,20 @@ public sealed class ValidatorTests
     }
 
     [Fact]
+    public void Rookerys_link_timer_keys_are_checked_by_config_check_at_their_line()
+    {
+        var text = Build().Replace("linknumber: 1", "linknumber: 1\n    link_down_timeout: 40\n    link_hedging: maybe", StringComparison.Ordinal);
+        var errors = ConfigLoader.Load(text, "f.conf").Errors.Select(e => e.ToString()).ToList();
+        var lines = text.Split('\n').ToList();
+        var down = lines.FindIndex(l => l.Contains("link_down_timeout", StringComparison.Ordinal)) + 1;
+        var hedging = lines.FindIndex(l => l.Contains("link_hedging", StringComparison.Ordinal)) + 1;
+
+        Assert.Contains($"f.conf:{down}: interface 1: link_down_timeout: 40 ms must be at least twice link_ping_interval ({Defaults.LinkPingIntervalMs} ms)", errors);
+        Assert.Contains($"f.conf:{hedging}: interface 1: link_hedging: 'maybe' must be yes or no", errors);
+        Assert.Empty(ConfigLoader.Load(Build().Replace("linknumber: 1", "linknumber: 1\n    link_ping_interval: 50\n    link_down_timeout: 400", StringComparison.Ordinal), "f.conf").Errors);
+    }
+
+    [Fact]
     public void LocalNodeRulesDependOnWhatTheCallerAsks()
     {
         var text = Build();

@@ -80,13 +80,23 @@ public sealed class LinkTimingOptionsTests
             ["link_down_timeout"] = "40",
             ["link_suspect_timeout"] = "60",
             ["link_flap_damping"] = "maybe",
-            ["knet_pong_count"] = "0",
+            ["knet_pong_count"] = "256",
         }, s_token, errors);
 
         Assert.Contains(errors, e => e.StartsWith("link_ping_interval: 'fast'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("link_flap_damping: 'maybe'", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("knet_pong_count: '0'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("knet_pong_count: '256'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("link_down_timeout: 40 ms must be at least twice", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("link_suspect_timeout: 60 ms must be below", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Zero_in_knets_timer_keys_means_not_set_as_in_corosync()
+    {
+        var errors = new List<string>();
+        var options = LinkTimingOptions.FromInterfaceKeys(new Dictionary<string, string> { ["knet_pong_count"] = "0", ["knet_ping_interval"] = "0" }, s_token, errors);
+
+        Assert.Empty(errors);
+        Assert.Equal(LinkTimingOptions.Fast, options);
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Rookery.Config;
 using Rookery.Links;
 using Rookery.Node.Transport;
 using Rookery.Wire.Knet;
@@ -16,7 +17,7 @@ public sealed record KnetPeerConfig
 {
     public required NodeId LocalNode { get; init; }
 
-    /// <summary>The local address of each link; one socket is bound per entry on <see cref="LinkPorts.For"/>.</summary>
+    /// <summary>The local address of each link; one socket is bound per entry on <see cref="LinkPorts.For(LinkId, int?)"/>.</summary>
     public required IReadOnlyDictionary<LinkId, IPAddress> LocalAddresses { get; init; }
 
     public required IReadOnlyList<KnetPeerNode> Peers { get; init; }

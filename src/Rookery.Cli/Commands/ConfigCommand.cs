@@ -44,7 +44,7 @@ public static class ConfigCommand
                 HostName = context.HostName(),
                 LocalAddresses = context.LocalAddresses(),
             };
-            var loaded = ConfigLoader.LoadFile(path, options);
+            var loaded = ConfigFile.Load(path, options);
             var diagnostics = loaded.Diagnostics.ToList();
             if (loaded.Parsed)
             {

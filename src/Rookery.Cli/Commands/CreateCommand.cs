@@ -73,7 +73,7 @@ public static class CreateCommand
         return new CorosyncConfig(
             new TotemConfig(true, totem, [.. interfaces]),
             [new NodeConfig(new KeyValues(nodeKeys))],
-            new QuorumConfig(true, KeyValues.Of(("provider", "corosync_votequorum"))),
+            new QuorumConfig(true, KeyValues.Of(("provider", Defaults.QuorumProvider))),
             new LoggingConfig(true, KeyValues.Of(("to_syslog", "yes"), ("debug", "off")), []));
     }
 

@@ -22,7 +22,7 @@ public sealed class QuorumConfig : IEquatable<QuorumConfig>
     public string? Provider => Keys["provider"];
 
     /// <summary>Whether votequorum is in use.</summary>
-    public bool IsVotequorum => Provider == "corosync_votequorum";
+    public bool IsVotequorum => Provider == Defaults.QuorumProvider;
 
     /// <value>Sum of the nodelist's votes when unset (corosync: <c>quorum.expected_votes</c>).</value>
     public uint? ExpectedVotes => Keys.GetUInt32("expected_votes") is { } value and not 0 ? value : null;

@@ -202,9 +202,16 @@ public sealed class InterfaceConfig : IEquatable<InterfaceConfig>
     public string Transport => Keys["knet_transport"] ?? Defaults.KnetTransport;
 
     /// <value>5405 + link number by default (corosync: <c>totem.interface.mcastport</c>).</value>
-    public ushort McastPort => Keys.GetUInt32("mcastport") is { } value and <= ushort.MaxValue
-        ? (ushort)value
-        : (ushort)(Defaults.McastPortBase + LinkNumber);
+    public ushort McastPort => (ushort)LinkPorts.For(new LinkId(LinkNumber), Keys.GetUInt32("mcastport") is { } value and >= 1 and <= ushort.MaxValue ? (int)value : null);
+
+    /// <summary>The section's keys as a dictionary (the form <see cref="LinkTimingKeys.Parse"/> reads).</summary>
+    public IReadOnlyDictionary<string, string> KeyDictionary => Keys.ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal);
+
+    /// <summary>
+    /// The link's failure-detection timers (Rookery's <c>link_*</c> keys, or knet's when a <c>knet_ping_*</c> key is set),
+    /// knet's derived from <paramref name="runtimeTokenMs"/>; problems go to <paramref name="errors"/> as "key: reason".
+    /// </summary>
+    public LinkTiming Timing(long runtimeTokenMs, List<string> errors) => LinkTimingKeys.Parse(KeyDictionary, runtimeTokenMs, errors);
 
     public bool Equals(InterfaceConfig? other) => other is not null && LinkNumber == other.LinkNumber && Keys.Equals(other.Keys);
 

@@ -25,11 +25,14 @@ public static class ReloadPlanner
     private static readonly string[] s_liveTotemKeys =
         ["token", "token_coefficient", "token_retransmit", "hold", "consensus", "join", "merge", "fail_recv_const",
          "seqno_unchanged_const", "window_size", "max_messages", "miss_count_const", "token_retransmits_before_loss_const",
-         "token_warning", "cancel_token_hold_on_retransmit"];
+         "token_warning", "cancel_token_hold_on_retransmit", "send_join"];
+
+    /// <summary>Totem keys corosync applies live that Rookery applies only at start (its link layer's options are fixed).</summary>
+    private static readonly string[] s_startupTotemKeys = ["knet_mtu", "knet_pmtud_interval"];
 
     /// <summary>Totem keys corosync applies live that Rookery accepts but has no use for (knet tuning it does differently).</summary>
     private static readonly string[] s_unusedTotemKeys =
-        ["send_join", "downcheck", "max_network_delay", "heartbeat_failures_allowed", "knet_pmtud_interval", "knet_mtu",
+        ["downcheck", "max_network_delay", "heartbeat_failures_allowed",
          "knet_compression_model", "knet_compression_threshold", "knet_compression_level", "block_unlisted_ips"];
 
     /// <summary>Quorum keys votequorum reads only at startup (<c>votequorum_set_icmap_ro_keys</c>).</summary>
@@ -113,7 +116,7 @@ public static class ReloadPlanner
             var address = localAfter?.Address(link.Value);
             applied.Add(address is null
                 ? $"link {link} added (no ring{link}_addr for the local node: not used here)"
-                : $"link {link} added: local addr: {address}, port={PortOf(next, link)}");
+                : $"link {link} added: local addr: {address}, port={LinkPorts.For(next, link)}");
         }
 
         foreach (var link in current.ConfiguredLinks.Except(next.ConfiguredLinks))
@@ -150,10 +153,6 @@ public static class ReloadPlanner
             LinkTimingChanged = linkTimingChanged,
         };
     }
-
-    /// <summary>The UDP port of a link: <c>mcastport</c> when set, else 5405 + link number.</summary>
-    public static int PortOf(CorosyncConfig config, LinkId link) =>
-        config.Totem.Interface(link) is { } face && face.Keys.Contains("mcastport") ? face.McastPort : 5405 + link.Value;
 
     private static void CompareImmutable(CorosyncConfig current, CorosyncConfig next, List<string> refused)
     {
@@ -194,6 +193,14 @@ public static class ReloadPlanner
             if (current.Totem.Keys[key] != next.Totem.Keys[key])
             {
                 applied.Add($"totem.{key}: {current.Totem.Keys[key] ?? "(default)"} -> {next.Totem.Keys[key] ?? "(default)"}");
+            }
+        }
+
+        foreach (var key in s_startupTotemKeys)
+        {
+            if (current.Totem.Keys[key] != next.Totem.Keys[key])
+            {
+                refused.Add($"Modified entry 'totem.{key}' cannot be changed at run-time by rookery; restart the nodes to apply it");
             }
         }
 

@@ -60,7 +60,7 @@ public sealed partial class ClusterNode
             HostName = _options.HostName(),
             LocalAddresses = _options.LocalAddresses(),
         };
-        return ReloadPlanner.Plan(_config, ConfigLoader.LoadFile(_options.ConfigPath, validation), _stack.Local);
+        return ReloadPlanner.Plan(_config, ConfigFile.Load(_options.ConfigPath, validation), _stack.Local);
     }
 
     private ReloadReport Report(ReloadPlan plan, bool dryRun) =>

@@ -81,7 +81,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             HostName = options.HostName(),
             LocalAddresses = options.LocalAddresses(),
         };
-        var loaded = ConfigLoader.LoadFile(options.ConfigPath, validation);
+        var loaded = ConfigFile.Load(options.ConfigPath, validation);
         if (loaded.HasErrors)
         {
             throw new NodeStartException(
@@ -102,6 +102,12 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
 
         var local = new NodeId(nodeId);
         ApplyLogging(log, options, config);
+
+        // Keys without effect here are said so once, in the log (KeyAudit): none is silently ignored.
+        foreach (var warning in loaded.Warnings)
+        {
+            log.Warning(LogSubsystem.Main, warning.ToString());
+        }
         var state = new StateFiles(options.StateDirectory ?? config.StateDir, local);
         ulong ringSequence;
         uint trackingBarrier;
@@ -131,14 +137,8 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
 
         var prng = new Prng(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)));
         var serviceLog = new List<LogEntry>();
-        var linkOptions = new LinkLayerOptions
+        var linkOptions = LinkLayerOptions.From(config.Totem) with
         {
-            Policy = config.Totem.LinkMode switch
-            {
-                "active" => LinkPolicy.Active,
-                "rr" => LinkPolicy.RoundRobin,
-                _ => LinkPolicy.Passive,
-            },
             Crypto = crypto,
             DeliverToSelf = false,
             InitialTxSequence = lease.Start,

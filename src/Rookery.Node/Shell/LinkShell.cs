@@ -108,7 +108,7 @@ public sealed class LinkShell : IDisposable
             return;
         }
 
-        var endPoint = new IPEndPoint(address, Reload.ReloadPlanner.PortOf(config, link));
+        var endPoint = new IPEndPoint(address, LinkPorts.For(config, link));
         try
         {
             _transport.Open(link, endPoint);
@@ -162,7 +162,7 @@ public sealed class LinkShell : IDisposable
         }
 
         var options = NodeStackFactory.LinkOptionsFor(config, link, runtimeToken, enabled: !_disabled.Contains(link.Value), errors);
-        _sockets.SetAddress(peer, link, new IPEndPoint(address, Reload.ReloadPlanner.PortOf(config, link)));
+        _sockets.SetAddress(peer, link, new IPEndPoint(address, LinkPorts.For(config, link)));
         _links.AddLink(now, peer, link, options);
     }
 

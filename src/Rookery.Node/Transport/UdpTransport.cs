@@ -1,5 +1,6 @@
 using System.Net;
 using System.Threading.Channels;
+using Rookery.Config;
 
 namespace Rookery.Node.Transport;
 
@@ -61,7 +62,7 @@ public sealed class UdpTransport : IDisposable
 
     /// <summary>
     /// Binds the socket of <paramref name="link"/> to <paramref name="localEndPoint"/> (address of the
-    /// link's <c>ringN_addr</c>, port from <see cref="LinkPorts.For"/>) and starts its receiver.
+    /// link's <c>ringN_addr</c>, port from <see cref="LinkPorts.For(LinkId, int?)"/>) and starts its receiver.
     /// The socket belongs to the network namespace of the calling thread.
     /// </summary>
     public UdpLinkSocket Open(LinkId link, IPEndPoint localEndPoint)

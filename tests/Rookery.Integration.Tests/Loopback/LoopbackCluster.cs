@@ -21,10 +21,13 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
     /// <param name="second">A second cluster of the same test process: its addresses use 200..249 as second octet, not 100..199.</param>
     /// <param name="third">A third one: 250..254.</param>
-    public LoopbackCluster(bool second = false, bool third = false)
+    /// <param name="linkMode">totem.link_mode of every node's file (null: the key is left out, passive).</param>
+    /// <param name="fourth">A fourth one: 50..89 (third octet 1..2, apart from the in-process tests' 127.x.9.y).</param>
+    public LoopbackCluster(bool second = false, bool third = false, string? linkMode = null, bool fourth = false)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("rookery-loopback-").FullName;
-        Base = third ? 250 + (Environment.ProcessId % 5) : second ? 200 + (Environment.ProcessId % 50) : 100 + (Environment.ProcessId % 100);
+        LinkMode = linkMode;
+        Base = fourth ? 50 + (Environment.ProcessId % 40) : third ? 250 + (Environment.ProcessId % 5) : second ? 200 + (Environment.ProcessId % 50) : 100 + (Environment.ProcessId % 100);
         File.WriteAllBytes(KeyPath, System.Security.Cryptography.RandomNumberGenerator.GetBytes(256));
         for (var id = 1; id <= NodeCount; id++)
         {
@@ -39,6 +42,9 @@ public sealed class LoopbackCluster : IAsyncDisposable
     public int Base { get; }
 
     public string KeyPath => Path.Combine(Directory, "authkey");
+
+    /// <summary>totem.link_mode written to every file (null: not written).</summary>
+    public string? LinkMode { get; }
 
     /// <summary>The rookery entry assembly next to the tests (the Cli project is referenced).</summary>
     public static string RookeryDll => Path.Combine(AppContext.BaseDirectory, "rookery.dll");
@@ -75,6 +81,10 @@ public sealed class LoopbackCluster : IAsyncDisposable
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"totem {{\n  version: 2\n  cluster_name: loopback\n  config_version: {configVersion}\n");
         text.Append(CultureInfo.InvariantCulture, $"  secauth: on\n  keyfile: {KeyPath}\n  token: {token}\n");
+        if (LinkMode is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  link_mode: {LinkMode}\n");
+        }
 
         // Tolerant link timers: the two CPUs of a test machine are shared by three daemons, the test and the build.
         text.Append("  interface {\n    linknumber: 0\n    knet_link_priority: 15\n    knet_ping_interval: 100\n    knet_ping_timeout: 800\n  }\n");

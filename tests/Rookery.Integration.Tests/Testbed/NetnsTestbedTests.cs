@@ -1,4 +1,5 @@
 using System.Net;
+using Rookery.Config;
 using Rookery.Node.Transport;
 
 namespace Rookery.Integration.Tests.Testbed;

@@ -180,9 +180,19 @@ public sealed class ReloadPlannerTests
     [Fact]
     public void Keys_corosync_applies_live_that_rookery_does_not_use_are_accepted_and_said_so()
     {
-        var plan = Plan(Config(5), Config(6, extraTotem: " knet_pmtud_interval: 60\n"));
+        var plan = Plan(Config(5), Config(6, extraTotem: " downcheck: 2000\n"));
 
         Assert.True(plan.CanApply, string.Join("\n", plan.Refused.Concat(plan.Errors)));
-        Assert.Contains("totem.knet_pmtud_interval: (default) -> 60 (accepted; rookery does not use it)", plan.Applied);
+        Assert.Contains("totem.downcheck: (default) -> 2000 (accepted; rookery does not use it)", plan.Applied);
+    }
+
+    [Fact]
+    public void Link_layer_keys_rookery_applies_only_at_start_are_refused_at_reload()
+    {
+        var plan = Plan(Config(5), Config(6, extraTotem: " knet_pmtud_interval: 60\n knet_mtu: 1400\n"));
+
+        Assert.False(plan.CanApply);
+        Assert.Contains("Modified entry 'totem.knet_pmtud_interval' cannot be changed at run-time by rookery; restart the nodes to apply it", plan.Refused);
+        Assert.Contains("Modified entry 'totem.knet_mtu' cannot be changed at run-time by rookery; restart the nodes to apply it", plan.Refused);
     }
 }

@@ -1,3 +1,4 @@
+using Rookery.Config;
 using Rookery.Node.Transport;
 
 namespace Rookery.Node.Tests.Transport;
