@@ -145,7 +145,7 @@ public sealed class ServiceLayer
     {
         _quorum.Shutdown(_quorumOutputs);
         Flush(outputs);
-        outputs.Add(Executive(CfgMessages.EncodeShutdown(_local.Value)));
+        outputs.Add(Executive(CfgMessages.EncodeShutdown()));
     }
 
     /// <summary>A reload changed <c>totem.config_version</c>: tell the others (cmap NEW_CONFIG_VERSION).</summary>
