@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Rookery.Node.Services;
 using Rookery.Services;
 using Rookery.Wire.Services;
 using Rookery.Wire.Totem;
