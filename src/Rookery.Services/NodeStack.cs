@@ -131,11 +131,9 @@ public sealed class NodeStack
         return 0;
     });
 
-    public void RequestLinkEnable(Instant now, int link, bool enabled) => Command(now, () =>
-    {
-        _services.RequestLinkEnable(link, enabled, _serviceOutputs);
-        return 0;
-    });
+    /// <summary>False (nothing sent) when a member of the ring does not run Rookery: corosync does not know the message.</summary>
+    public bool RequestLinkEnable(Instant now, int link, bool enabled) => Command(now, () =>
+        _services.RequestLinkEnable(link, enabled, _serviceOutputs));
 
     public void SetConfigVersion(Instant now, ulong configVersion) => Command(now, () =>
     {

@@ -1,0 +1,130 @@
+using System.Text.RegularExpressions;
+using Rookery.Integration.Tests.Procedure;
+using Rookery.Integration.Tests.Testbed;
+
+namespace Rookery.Integration.Tests.Mixed;
+
+/// <summary>
+/// Goal: real corosync 3.1.7 nodes and <c>rookery daemon</c> nodes form one cluster: corosync completes its service
+/// synchronisation for every ring that holds a Rookery node, both sides report the same quorum (members, total and
+/// expected votes, quorum, quorate) after start, a clean leave, a kill, a rejoin and a change of expected votes made
+/// on either side, and corosync never discards a Rookery message.
+/// Method: the namespace testbed (3 nodes, 2 links, secauth on), corosync's own tools (<c>corosync-quorumtool -s/-e</c>)
+/// on corosync nodes, <c>rookery status/expected</c> on Rookery nodes, corosync's log as the witness of its sync.
+/// </summary>
+[Collection(TestbedCollection.Name)]
+public sealed class MixedClusterTests
+{
+    [Fact]
+    public async Task TwoCorosyncNodesAndOneRookeryNodeAgreeOnQuorumThroughLeaveKillRejoinAndExpectedVotes()
+    {
+        SkipUnlessAvailable();
+        await using var cluster = MixedCluster.Create();
+        cluster.StartCorosync(1);
+        cluster.StartCorosync(2);
+        cluster.StartRookery(3);
+        int[] all = [1, 2, 3];
+
+        var start = await cluster.AgreeAsync(all, all, quorate: true, "after start", v => v.TotalVotes == 3 && v.ExpectedVotes == 3);
+        TestContext.Current.TestOutputHelper?.WriteLine($"corosync-quorumtool -s (node 1):\n{start[1].Text}\nrookery status (node 3):\n{start[3].Text}");
+
+        await cluster.StopAsync(3);
+        await cluster.AgreeAsync([1, 2], [1, 2], quorate: true, "after the Rookery node left cleanly", v => v.TotalVotes == 2);
+        cluster.StartRookery(3);
+        await cluster.AgreeAsync(all, all, quorate: true, "after the Rookery node rejoined", v => v.TotalVotes == 3);
+
+        await cluster.StopAsync(2, kill: true);
+        await cluster.AgreeAsync([1, 3], [1, 3], quorate: true, "after corosync node 2 was killed", v => v.TotalVotes == 2);
+        cluster.StartCorosync(2);
+        await cluster.AgreeAsync(all, all, quorate: true, "after corosync node 2 rejoined", v => v.TotalVotes == 3);
+
+        // Expected votes from the corosync side reach the Rookery node, and from the Rookery side reach corosync.
+        var raised = cluster.Testbed.Exec(1, "corosync-quorumtool", "-e", "4");
+        Assert.True(raised.Succeeded, raised.StandardOutput + raised.StandardError);
+        await cluster.AgreeAsync(all, all, quorate: true, "after corosync-quorumtool -e 4 on node 1", v => v.ExpectedVotes == 4 && v.Quorum == 3);
+        await RookeryBinary.CheckAsync(["expected", "3"], cluster.On(3));
+        await cluster.AgreeAsync(all, all, quorate: true, "after rookery expected 3 on node 3", v => v.ExpectedVotes == 3 && v.Quorum == 2);
+
+        AssertCorosyncSyncedEveryRingWithRookery(cluster, corosyncNode: 1, rookeryNodes: [3]);
+        AssertNothingDiscarded(cluster, 1, 2);
+    }
+
+    [Fact]
+    public async Task OneCorosyncNodeAndTwoRookeryNodesAgreeOnQuorumThroughLeaveKillAndRejoin()
+    {
+        SkipUnlessAvailable();
+        await using var cluster = MixedCluster.Create();
+        cluster.StartRookery(1);
+        cluster.StartCorosync(2);
+        cluster.StartRookery(3);
+        int[] all = [1, 2, 3];
+
+        await cluster.AgreeAsync(all, all, quorate: true, "after start", v => v.TotalVotes == 3);
+        await cluster.StopAsync(2);
+        await cluster.AgreeAsync([1, 3], [1, 3], quorate: true, "after the corosync node left cleanly", v => v.TotalVotes == 2);
+        cluster.StartCorosync(2);
+        await cluster.AgreeAsync(all, all, quorate: true, "after the corosync node rejoined", v => v.TotalVotes == 3);
+        await cluster.StopAsync(1, kill: true);
+        await cluster.AgreeAsync([2, 3], [2, 3], quorate: true, "after Rookery node 1 was killed", v => v.TotalVotes == 2);
+        cluster.StartRookery(1);
+        await cluster.AgreeAsync(all, all, quorate: true, "after Rookery node 1 rejoined", v => v.TotalVotes == 3);
+
+        AssertCorosyncSyncedEveryRingWithRookery(cluster, corosyncNode: 2, rookeryNodes: [1, 3]);
+        AssertNothingDiscarded(cluster, 2);
+    }
+
+    /// <summary>
+    /// In the corosync node's log, every ring whose sync members include a Rookery node reaches "Completed service
+    /// synchronization" before the next membership forms.
+    /// </summary>
+    internal static void AssertCorosyncSyncedEveryRingWithRookery(MixedCluster cluster, int corosyncNode, int[] rookeryNodes)
+    {
+        var lines = cluster.Corosync.LogLines(corosyncNode);
+        string? ring = null;
+        int[] members = [];
+        var completed = false;
+        var checkedRings = 0;
+        foreach (var line in lines.Append("A new membership (end) was formed"))
+        {
+            if (Regex.Match(line, @"A new membership \((\S+)\) was formed") is { Success: true } membership)
+            {
+                if (ring is not null && members.Intersect(rookeryNodes).Any())
+                {
+                    Assert.True(completed, $"corosync node {corosyncNode} never completed the sync of ring {ring} (members {string.Join(' ', members)}):\n{string.Join('\n', lines.TakeLast(40))}");
+                    checkedRings++;
+                }
+
+                ring = membership.Groups[1].Value;
+                members = [];
+                completed = false;
+            }
+            else if (Regex.Match(line, @"Sync members\[\d+\]: ([\d ]+)") is { Success: true } sync)
+            {
+                members = [.. sync.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)];
+            }
+            else if (line.Contains("Completed service synchronization, ready to provide service.", StringComparison.Ordinal))
+            {
+                completed = true;
+            }
+        }
+
+        Assert.True(checkedRings >= 2, $"corosync node {corosyncNode} logged {checkedRings} rings with a Rookery node");
+    }
+
+    internal static void AssertNothingDiscarded(MixedCluster cluster, params int[] corosyncNodes)
+    {
+        foreach (var node in corosyncNodes)
+        {
+            var discarded = cluster.Corosync.LogLines(node).Where(l => l.Contains("discarded unknown message", StringComparison.Ordinal)).ToList();
+            Assert.True(discarded.Count == 0, $"corosync node {node} discarded messages:\n{string.Join('\n', discarded)}");
+        }
+    }
+
+    internal static void SkipUnlessAvailable()
+    {
+        if (MixedCluster.UnavailableReason is { } reason)
+        {
+            Assert.Skip(reason);
+        }
+    }
+}
