@@ -73,6 +73,60 @@ public sealed class MixedClusterTests
         AssertNothingDiscarded(cluster, 2);
     }
 
+    [Fact]
+    public async Task ProcessGroupsSpanBothSidesWithOneTotalOrderAndTheSameMembershipChanges()
+    {
+        SkipUnlessAvailable();
+        await using var cluster = MixedCluster.Create();
+        cluster.StartCorosync(1);
+        cluster.StartCorosync(2);
+        cluster.StartRookery(3);
+        int[] all = [1, 2, 3];
+        await cluster.AgreeAsync(all, all, quorate: true, "after start");
+        using var work = new Knet.TemporaryDirectory();
+        var cpgmix = GroupObserver.CompileCpgmix(work.Path);
+        const string group = "mixed";
+        const int count = 200;
+
+        // Members: a libcpg client on each corosync node (each sends once the three observers are in the group) and
+        // rookery group watch on the Rookery node; then rookery group send on the Rookery node sends as well.
+        await using var watch = GroupObserver.StartWatch(cluster, 3, group);
+        await using var client1 = GroupObserver.StartCpgmix(cluster, 1, cpgmix, group, count, intervalMs: 5, startMembers: 3);
+        await using var client2 = GroupObserver.StartCpgmix(cluster, 2, cpgmix, group, count, intervalMs: 5, startMembers: 3);
+        GroupObserver[] observers = [client1, client2, watch];
+        await GroupObserver.WaitAllAsync(observers, o => o.LastMembership.Length >= 3, TimeSpan.FromSeconds(30), "the three members see each other");
+        await RookeryBinary.CheckAsync(["group", "send", group, "--count", $"{count}", "--interval", "5", "--size", "64"], cluster.On(3));
+
+        await GroupObserver.WaitAllAsync(observers, o => o.Deliveries.Count(d => d.Seq > 0) >= 3 * count, TimeSpan.FromSeconds(60), $"every member delivers the {3 * count} messages");
+        var reference = client1.Deliveries.Where(d => d.Seq > 0).ToList();
+        Assert.Equal(3, reference.Select(d => (d.Nodeid, d.Pid)).Distinct().Count());
+        foreach (var sender in reference.GroupBy(d => (d.Nodeid, d.Pid)))
+        {
+            Assert.Equal(Enumerable.Range(1, count).Select(i => (long)i), sender.Select(d => d.Seq));
+        }
+
+        foreach (var observer in observers.Skip(1))
+        {
+            var seen = observer.Deliveries.Where(d => d.Seq > 0).ToList();
+            var firstDifference = Enumerable.Range(0, Math.Min(seen.Count, reference.Count)).FirstOrDefault(i => seen[i] != reference[i], -1);
+            Assert.True(firstDifference < 0 && seen.Count == reference.Count,
+                $"node {observer.Node} delivered another order than node 1 (first difference at {firstDifference}: {(firstDifference >= 0 ? $"{seen[firstDifference]} vs {reference[firstDifference]}" : "lengths")})");
+        }
+
+        // Membership changes are seen alike: the libcpg client of node 2 leaves, then corosync node 2 goes down.
+        var leaver = client2.LastMembership.Single(m => m.Nodeid == 2);
+        await client2.StopAsync();
+        await GroupObserver.WaitAllAsync([client1, watch], o => o.LastMembership.Length == 2 && !o.LastMembership.Contains(leaver), TimeSpan.FromSeconds(30), "node 2's client has left");
+        Assert.Equal(client1.LastMembership.Order(), watch.LastMembership.Order());
+        await using var again = GroupObserver.StartCpgmix(cluster, 2, cpgmix, group, 0, 0, 0);
+        await GroupObserver.WaitAllAsync([client1, watch, again], o => o.LastMembership.Length == 3, TimeSpan.FromSeconds(30), "node 2's new client joined");
+        await cluster.StopAsync(2, kill: true);
+        await GroupObserver.WaitAllAsync([client1, watch], o => o.LastMembership.Length == 2 && o.LastMembership.All(m => m.Nodeid != 2), TimeSpan.FromSeconds(30), "node 2 went down");
+        Assert.Equal(client1.LastMembership.Order(), watch.LastMembership.Order());
+        Assert.Empty(client1.Problems);
+        Assert.Empty(watch.Problems);
+    }
+
     /// <summary>
     /// In the corosync node's log, every ring whose sync members include a Rookery node reaches "Completed service
     /// synchronization" before the next membership forms.
