@@ -11,6 +11,9 @@ public readonly record struct GroupDelivery(int Nodeid, long Pid, long Seq)
     public override string ToString() => $"{Nodeid}/{Pid}#{Seq}";
 }
 
+/// <summary>When the test read a delivery (its process prints each one at once, flushed).</summary>
+public readonly record struct TimedDelivery(GroupDelivery Delivery, TimeSpan At);
+
 /// <summary>
 /// A process-group member on one node of a <see cref="MixedCluster"/> that records what it delivers and the group
 /// memberships it is told: the C libcpg client <c>cpgmix</c> on a corosync node, <c>rookery group watch</c> on a
@@ -22,6 +25,8 @@ public sealed class GroupObserver : IAsyncDisposable
     private readonly List<GroupDelivery> _deliveries = [];
     private readonly List<(int Nodeid, long Pid)[]> _memberships = [];
     private readonly List<string> _problems = [];
+    private readonly List<TimedDelivery> _timed = [];
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     private GroupObserver(int node, Process process, bool rookery)
     {
@@ -43,6 +48,17 @@ public sealed class GroupObserver : IAsyncDisposable
             lock (_lock)
             {
                 return [.. _deliveries];
+            }
+        }
+    }
+
+    public IReadOnlyList<TimedDelivery> TimedDeliveries
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _timed];
             }
         }
     }
@@ -159,6 +175,12 @@ public sealed class GroupObserver : IAsyncDisposable
         Process.Dispose();
     }
 
+    private void Add(GroupDelivery delivery)
+    {
+        _deliveries.Add(delivery);
+        _timed.Add(new TimedDelivery(delivery, _clock.Elapsed));
+    }
+
     private void OnProblem(string? line)
     {
         if (!string.IsNullOrWhiteSpace(line))
@@ -183,7 +205,7 @@ public sealed class GroupObserver : IAsyncDisposable
             switch (fields[0])
             {
                 case "D":
-                    _deliveries.Add(new GroupDelivery(int.Parse(fields[1]), long.Parse(fields[2]), long.Parse(fields[3])));
+                    Add(new GroupDelivery(int.Parse(fields[1]), long.Parse(fields[2]), long.Parse(fields[3])));
                     break;
                 case "C":
                     _memberships.Add([.. fields.Skip(2).Select(m => m.Split('/')).Select(p => (int.Parse(p[0]), long.Parse(p[1])))]);
@@ -209,7 +231,7 @@ public sealed class GroupObserver : IAsyncDisposable
                 {
                     case "deliver":
                         var seq = root.GetProperty("seq");
-                        _deliveries.Add(new GroupDelivery(root.GetProperty("nodeid").GetInt32(), root.GetProperty("pid").GetInt64(),
+                        Add(new GroupDelivery(root.GetProperty("nodeid").GetInt32(), root.GetProperty("pid").GetInt64(),
                             seq.ValueKind == JsonValueKind.Number ? seq.GetInt64() : -1));
                         break;
                     case "membership":

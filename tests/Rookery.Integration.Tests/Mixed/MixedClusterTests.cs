@@ -45,9 +45,22 @@ public sealed class MixedClusterTests
         await RookeryBinary.CheckAsync(["expected", "3"], cluster.On(3));
         await cluster.AgreeAsync(all, all, quorate: true, "after rookery expected 3 on node 3", v => v.ExpectedVotes == 3 && v.Quorum == 2);
 
+        // A reload asked on either side reloads every node (each from its own file), as corosync-cfgtool -R does.
+        var reload = cluster.Testbed.Exec(1, "corosync-cfgtool", "-R");
+        Assert.True(reload.Succeeded, reload.StandardOutput + reload.StandardError);
+        Assert.True(await Eventually.TrueAsync(() => LogHas(cluster, 3, "Config reload requested by node 1"), TimeSpan.FromSeconds(20)),
+            $"the Rookery node did not reload on corosync-cfgtool -R:\n{cluster.Logs()}");
+        await RookeryBinary.CheckAsync(["reload"], cluster.On(3));
+        Assert.True(await Eventually.TrueAsync(() => LogHas(cluster, 1, "Config reload requested by node 3") && LogHas(cluster, 2, "Config reload requested by node 3"), TimeSpan.FromSeconds(20)),
+            $"corosync did not reload on rookery reload:\n{cluster.Logs()}");
+        await cluster.AgreeAsync(all, all, quorate: true, "after the reloads", v => v.ExpectedVotes == 3);
+
         AssertCorosyncSyncedEveryRingWithRookery(cluster, corosyncNode: 1, rookeryNodes: [3]);
         AssertNothingDiscarded(cluster, 1, 2);
     }
+
+    private static bool LogHas(MixedCluster cluster, int node, string text) =>
+        cluster.Corosync.LogLines(node).Any(l => l.Contains(text, StringComparison.Ordinal));
 
     [Fact]
     public async Task OneCorosyncNodeAndTwoRookeryNodesAgreeOnQuorumThroughLeaveKillAndRejoin()
