@@ -140,6 +140,67 @@ public sealed class MixedClusterTests
         Assert.Empty(watch.Problems);
     }
 
+    [Fact]
+    public async Task CuttingTheActiveLinkOfTheRookeryNodeThenOfACorosyncNodeChangesNothingAboveKnet()
+    {
+        SkipUnlessAvailable();
+        await using var cluster = MixedCluster.Create();
+        cluster.StartCorosync(1);
+        cluster.StartCorosync(2);
+        cluster.StartRookery(3);
+        int[] all = [1, 2, 3];
+        var formed = await cluster.AgreeAsync(all, all, quorate: true, "after start");
+        var ring = formed[1].RingId;
+        using var work = new Knet.TemporaryDirectory();
+        var cpgmix = GroupObserver.CompileCpgmix(work.Path);
+        const string group = "failover";
+
+        // Two streams at once, 5 ms each: a libcpg client on corosync node 1 and rookery group send on node 3; every
+        // member (the client itself, a libcpg client on node 2, rookery group watch on node 3) delivers both.
+        await using var watch = GroupObserver.StartWatch(cluster, 3, group);
+        await using var client2 = GroupObserver.StartCpgmix(cluster, 2, cpgmix, group, 0, 0, 0);
+        await using var client1 = GroupObserver.StartCpgmix(cluster, 1, cpgmix, group, 1_000_000, 5, 3);
+        GroupObserver[] observers = [client1, client2, watch];
+        await GroupObserver.WaitAllAsync(observers, o => o.LastMembership.Length >= 3, TimeSpan.FromSeconds(30), "the three members see each other");
+        using var rookerySender = System.Diagnostics.Process.Start(RookeryBinary.StartInfo(["group", "send", group, "--count", "1000000", "--interval", "5", "--size", "64"], cluster.On(3)))
+            ?? throw new InvalidOperationException("could not start rookery group send");
+        rookerySender.StandardInput.Close();
+        int Count(GroupObserver o, int sender) => o.Deliveries.Count(d => d.Nodeid == sender && d.Seq > 0);
+        async Task FlowsAsync(string when)
+        {
+            var before = observers.ToDictionary(o => o, o => (Count(o, 1), Count(o, 3)));
+            await GroupObserver.WaitAllAsync(observers, o => Count(o, 1) >= before[o].Item1 + 200 && Count(o, 3) >= before[o].Item2 + 200, TimeSpan.FromSeconds(30), $"both streams flow {when}");
+        }
+
+        await FlowsAsync("with every link up");
+        foreach (var node in new[] { 3, 1 })
+        {
+            cluster.Testbed.Cut(node, 1, LinkCut.NftablesDrop);
+            await FlowsAsync($"with link 1 of node {node} cut");
+            cluster.Testbed.Restore(node, 1, LinkCut.NftablesDrop);
+            await FlowsAsync($"with link 1 of node {node} restored");
+        }
+
+        rookerySender.Kill();
+        await rookerySender.WaitForExitAsync(TestContext.Current.CancellationToken);
+        await client1.StopAsync();
+        await Eventually.TrueAsync(() => new[] { client2, watch }.Select(o => (Count(o, 1), Count(o, 3))).Distinct().Count() == 1, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        foreach (var observer in new[] { client2, watch })
+        {
+            foreach (var sender in new[] { 1, 3 })
+            {
+                var seqs = observer.Deliveries.Where(d => d.Nodeid == sender && d.Seq > 0).Select(d => d.Seq).ToList();
+                var problems = seqs.Zip(seqs.Skip(1)).Where(p => p.Second != p.First + 1).Select(p => $"{p.Second} after {p.First}").Take(5).ToList();
+                Assert.True(seqs.Count > 0 && seqs[0] == 1 && problems.Count == 0, $"node {observer.Node}, stream of node {sender}: {string.Join("; ", problems)}");
+            }
+        }
+
+        Assert.Equal(Count(client2, 1), Count(watch, 1));
+        Assert.Equal(Count(client2, 3), Count(watch, 3));
+        await cluster.AgreeAsync(all, all, quorate: true, "after the link cuts", v => v.RingId == ring);
+        AssertNothingDiscarded(cluster, 1, 2);
+    }
+
     /// <summary>
     /// In the corosync node's log, every ring whose sync members include a Rookery node reaches "Completed service
     /// synchronization" before the next membership forms.
