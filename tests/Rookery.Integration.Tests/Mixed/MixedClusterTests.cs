@@ -84,6 +84,23 @@ public sealed class MixedClusterTests
 
         AssertCorosyncSyncedEveryRingWithRookery(cluster, corosyncNode: 2, rookeryNodes: [1, 3]);
         AssertNothingDiscarded(cluster, 2);
+
+        // config_version as corosync checks it: the Rookery nodes move to version 2 (rookery reload), the corosync
+        // node comes back with version 1 and exits at its first multi-node sync; the others stay quorate.
+        await cluster.StopAsync(2);
+        await cluster.AgreeAsync([1, 3], [1, 3], quorate: true, "after the corosync node left again");
+        foreach (var node in new[] { 1, 3 })
+        {
+            var path = cluster.Corosync.ConfigPath(node);
+            File.WriteAllText(path, File.ReadAllText(path).Replace("config_version: 1\n", "config_version: 2\n", StringComparison.Ordinal));
+        }
+
+        await RookeryBinary.CheckAsync(["reload"], cluster.On(1));
+        cluster.StartCorosync(2);
+        var refused = await Eventually.TrueAsync(() => !cluster.Corosync.IsRunning(2), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
+        Assert.True(refused && LogHas(cluster, 2, "Received config version (2) is different than my config version (1)! Exiting"),
+            $"corosync with an older config_version did not leave:\n{cluster.Logs()}");
+        await cluster.AgreeAsync([1, 3], [1, 3], quorate: true, "after the corosync node with the older config_version left");
     }
 
     [Fact]
