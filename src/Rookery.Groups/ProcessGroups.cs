@@ -55,6 +55,13 @@ public sealed class ProcessGroups
     /// <summary>True between a regular configuration and <see cref="SyncActivate"/>.</summary>
     public bool Syncing => _syncing;
 
+    /// <summary>
+    /// Set by the service layer while the rest of a sync round runs after cpg's activation (corosync blocks its IPC
+    /// while <c>sync_in_process</c>): join, leave and send answer TryAgain, so nothing a client sends then overtakes
+    /// what its node queued before the ring changed.
+    /// </summary>
+    public bool CommandsHeld { get; set; }
+
     /// <summary>The ring of the last regular configuration.</summary>
     public RingId RingId => _ringId;
 
@@ -96,7 +103,7 @@ public sealed class ProcessGroups
                 return GroupsResult.Exist;
         }
 
-        if (_syncing)
+        if (_syncing || CommandsHeld)
         {
             return GroupsResult.TryAgain;
         }
@@ -123,7 +130,7 @@ public sealed class ProcessGroups
                 return GroupsResult.Busy;
         }
 
-        if (_syncing)
+        if (_syncing || CommandsHeld)
         {
             return GroupsResult.TryAgain;
         }
@@ -149,7 +156,7 @@ public sealed class ProcessGroups
             return GroupsResult.TooBig;
         }
 
-        if (_syncing)
+        if (_syncing || CommandsHeld)
         {
             return GroupsResult.TryAgain;
         }
@@ -279,11 +286,11 @@ public sealed class ProcessGroups
                 break;
 
             case CpgDownListMessage downList:
-                outputs.Add(new GroupsLog(false, $"downlist left_list: {downList.LeftNodes.Count} received"));
+                outputs.Add(new GroupsLog(LogPriority.Debug, $"downlist left_list: {downList.LeftNodes.Count} received"));
                 break;
 
             default:
-                outputs.Add(new GroupsLog(false, $"downlist OLD from node {sender}"));
+                outputs.Add(new GroupsLog(LogPriority.Debug, $"downlist OLD from node {sender}"));
                 break;
         }
 
@@ -491,7 +498,7 @@ public sealed class ProcessGroups
     {
         if (!_groups.TryGetValue(group, out var members) || !members.Any(m => m.NodeId == sender))
         {
-            outputs.Add(new GroupsLog(true, "Unknown node -> we will not deliver message"));
+            outputs.Add(new GroupsLog(LogPriority.Warning, "Unknown node -> we will not deliver message"));
             return;
         }
 
