@@ -186,6 +186,18 @@ public sealed class Votequorum
         SendNodeInfo(_qdevice, outputs);
     }
 
+    /// <summary>
+    /// votequorum's turn in the sync round (<c>votequorum_sync_process</c>): NODEINFO for this node and for the quorum
+    /// device, built now, so what goes out is this node's state at its turn (its quorate flag, expected votes), not at
+    /// the configuration change a few barriers earlier.
+    /// </summary>
+    public void SyncProcess(List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        SendNodeInfo(_us, outputs);
+        SendNodeInfo(_qdevice, outputs);
+    }
+
     /// <summary>A votequorum message delivered in agreed order. Returns the decode status (non-Ok is counted and dropped).</summary>
     public ServiceDecodeStatus OnDelivered(Instant now, Delivered delivered, List<QuorumOutput> outputs)
     {

@@ -362,8 +362,12 @@ public sealed class ServiceLayer
                 _heldGroupsSync.Clear();
                 break;
             case ServiceIds.Votequorum:
-                outputs.AddRange(_heldQuorumSync.Select(Executive));
+                // Built at the turn (corosync's votequorum_sync_process): the NODEINFOs of the configuration change
+                // may no longer say what this node is (it may have lost quorum since), and a stale quorate flag
+                // would let an inquorate partition adopt this node's expected votes.
                 _heldQuorumSync.Clear();
+                _quorum.SyncProcess(_quorumOutputs);
+                Flush(outputs);
                 break;
             case ServiceSync.RookeryService when EveryMemberRunsRookery:
                 outputs.Add(Executive(CfgMessages.EncodeLinkPriorities(_local.Value, _localPriorities)));
