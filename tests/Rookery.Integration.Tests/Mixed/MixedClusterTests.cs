@@ -161,7 +161,7 @@ public sealed class MixedClusterTests
     public async Task CuttingTheActiveLinkOfTheRookeryNodeThenOfACorosyncNodeChangesNothingAboveKnet()
     {
         SkipUnlessAvailable();
-        await using var cluster = MixedCluster.Create();
+        await using var cluster = MixedCluster.Create(tokenMilliseconds: null);
         cluster.StartCorosync(1);
         cluster.StartCorosync(2);
         cluster.StartRookery(3);
