@@ -55,6 +55,13 @@ public sealed class ProcessGroups
     /// <summary>True between a regular configuration and <see cref="SyncActivate"/>.</summary>
     public bool Syncing => _syncing;
 
+    /// <summary>
+    /// Set by the service layer while the rest of a sync round runs after cpg's activation (corosync blocks its IPC
+    /// while <c>sync_in_process</c>): join, leave and send answer TryAgain, so nothing a client sends then overtakes
+    /// what its node queued before the ring changed.
+    /// </summary>
+    public bool CommandsHeld { get; set; }
+
     /// <summary>The ring of the last regular configuration.</summary>
     public RingId RingId => _ringId;
 
@@ -96,7 +103,7 @@ public sealed class ProcessGroups
                 return GroupsResult.Exist;
         }
 
-        if (_syncing)
+        if (_syncing || CommandsHeld)
         {
             return GroupsResult.TryAgain;
         }
@@ -123,7 +130,7 @@ public sealed class ProcessGroups
                 return GroupsResult.Busy;
         }
 
-        if (_syncing)
+        if (_syncing || CommandsHeld)
         {
             return GroupsResult.TryAgain;
         }
@@ -149,7 +156,7 @@ public sealed class ProcessGroups
             return GroupsResult.TooBig;
         }
 
-        if (_syncing)
+        if (_syncing || CommandsHeld)
         {
             return GroupsResult.TryAgain;
         }

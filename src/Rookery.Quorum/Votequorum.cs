@@ -21,9 +21,9 @@ namespace Rookery.Quorum;
 /// <para>Wiring (the node shell): wrap every <see cref="QuorumSend"/> with <c>GroupHeader.Wrap(GroupHeader.Executive, …)</c>
 /// and submit it to Totem; on delivery, unwrap with <c>GroupHeader.TryUnwrap</c> and route group "a" messages by
 /// <c>ServiceIds.ServiceOf</c> (5 → this core, 2 → <c>ProcessGroups</c>). After each regular configuration give it to
-/// both cores, submit their sync messages, then a sync BARRIER (<c>SyncMessages.EncodeBarrier</c>, group "sync");
-/// when the barriers of all members for that ring are delivered, call <c>SyncActivate</c> on both (cpg first, as
-/// corosync orders services). Stale barriers (another ring id) are discarded.</para>
+/// both cores and run corosync's sync round (<c>Rookery.Services.ServiceSync</c>): this core's NODEINFOs go out in
+/// votequorum's turn, packed before its BARRIER, and <c>SyncActivate</c> runs when every member's barrier of that turn
+/// is delivered (after cpg's, as corosync orders services).</para>
 /// </remarks>
 public sealed class Votequorum
 {
@@ -182,6 +182,18 @@ public sealed class Votequorum
         }
 
         SyncInit(now, change, outputs);
+        SendNodeInfo(_us, outputs);
+        SendNodeInfo(_qdevice, outputs);
+    }
+
+    /// <summary>
+    /// votequorum's turn in the sync round (<c>votequorum_sync_process</c>): NODEINFO for this node and for the quorum
+    /// device, built now, so what goes out is this node's state at its turn (its quorate flag, expected votes), not at
+    /// the configuration change a few barriers earlier.
+    /// </summary>
+    public void SyncProcess(List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
         SendNodeInfo(_us, outputs);
         SendNodeInfo(_qdevice, outputs);
     }

@@ -6,8 +6,11 @@ namespace Rookery.Services;
 /// <summary>
 /// The cfg service's exec messages (service 1, exec/cfg.c) the node uses: SHUTDOWN (function 2, "Node %u was shut
 /// down by sysadmin"), RELOAD_CONFIG (function 3, every node reloads its own file), and Rookery's LINK_ENABLE
-/// (function 256, take a link out of service cluster-wide). Layouts: qb header, then u32 nodeid (+4 pad), then
-/// for RELOAD_CONFIG a u64 request id and for LINK_ENABLE u8 link (+7) and u8 enabled (+7).
+/// (function 256, take a link out of service cluster-wide) and LINK_PRIORITIES (257). Layouts: SHUTDOWN is the qb
+/// header alone (16 bytes, as corosync 3.1.7 sends it; the 24-byte form of earlier Rookery versions is accepted); the
+/// others carry u32 nodeid (+4 pad), then for RELOAD_CONFIG a u64 request id (corosync: the requesting connection)
+/// and for LINK_ENABLE u8 link (+7) and u8 enabled (+7). Functions 256 and up are Rookery's: corosync discards them
+/// with "discarded unknown message", so they go only to rings whose every member runs Rookery.
 /// </summary>
 public static class CfgMessages
 {
@@ -16,7 +19,8 @@ public static class CfgMessages
     public const int LinkEnableFunction = 256;
     public const int LinkPrioritiesFunction = 257;
 
-    public const int ShutdownSize = 24;
+    public const int ShutdownSize = ServiceHeader.Size;
+    private const int ShutdownWithNodeIdSize = 24;
     public const int ReloadConfigSize = 32;
     public const int LinkEnableSize = 40;
     public const int LinkPrioritiesSize = 40;
@@ -24,7 +28,15 @@ public static class CfgMessages
     /// <summary>A decoded cfg message; <paramref name="Priorities"/> only for LINK_PRIORITIES.</summary>
     public readonly record struct CfgMessage(int Function, uint NodeId, ulong RequestId, int Link, bool Enabled, LinkPriorities Priorities = default);
 
-    public static byte[] EncodeShutdown(uint nodeId) => Encode(ShutdownFunction, ShutdownSize, nodeId, _ => { });
+    public static byte[] EncodeShutdown()
+    {
+        var message = new byte[ShutdownSize];
+        ServiceHeader.Write(message, ServiceIds.Make(ServiceIds.Cfg, ShutdownFunction), ShutdownSize);
+        return message;
+    }
+
+    /// <summary>True for the functions only Rookery understands (corosync's cfg ends at 4, CRYPTO_RECONFIG).</summary>
+    public static bool IsRookeryExtension(int function) => function >= LinkEnableFunction;
 
     public static byte[] EncodeReloadConfig(uint nodeId, ulong requestId) =>
         Encode(ReloadConfigFunction, ReloadConfigSize, nodeId, body => BinaryPrimitives.WriteUInt64LittleEndian(body, requestId));
@@ -69,9 +81,21 @@ public static class CfgMessages
             return ServiceDecodeStatus.UnknownMessage;
         }
 
+        if (function == ShutdownFunction && message.Length == ShutdownWithNodeIdSize)
+        {
+            expected = ShutdownWithNodeIdSize;
+        }
+
         if (message.Length != expected)
         {
             return message.Length < expected ? ServiceDecodeStatus.Truncated : ServiceDecodeStatus.LengthMismatch;
+        }
+
+        if (function == ShutdownFunction)
+        {
+            // The sender is Totem's: corosync's SHUTDOWN names nobody.
+            decoded = new CfgMessage(function, 0, 0, 0, false);
+            return ServiceDecodeStatus.Ok;
         }
 
         var nodeId = BinaryPrimitives.ReadUInt32LittleEndian(message[16..]);

@@ -223,11 +223,13 @@ public sealed class NodeStack : ILinkInput
         Route();
     }
 
-    public void RequestLinkEnable(Instant now, int link, bool enabled)
+    /// <summary>False (nothing sent) when a member of the ring does not run Rookery: corosync does not know the message.</summary>
+    public bool RequestLinkEnable(Instant now, int link, bool enabled)
     {
         _now = now;
-        _services.RequestLinkEnable(link, enabled, _serviceOutputs);
+        var sent = _services.RequestLinkEnable(link, enabled, _serviceOutputs);
         Route();
+        return sent;
     }
 
     public void SetConfigVersion(Instant now, ulong configVersion)

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Rookery.Groups;
 using Rookery.Quorum;
 using Rookery.Totem;
@@ -9,12 +10,20 @@ namespace Rookery.Services;
 /// <summary>
 /// Everything above Totem on one node, as a pure state machine: routes agreed deliveries to the service that owns
 /// them (cpg → <see cref="ProcessGroups"/>, votequorum → <see cref="Votequorum"/>, cmap config_version, cfg
-/// reload/shutdown/link), and runs the synchronisation after every membership change (exec/sync.c, simplified to
-/// one round): on a regular configuration each service multicasts its sync messages, then this node multicasts a
-/// BARRIER for the ring; when the barriers of every member are delivered (total order puts every sync message
-/// before its sender's barrier) all services activate together. A newer configuration aborts the round.
+/// reload/shutdown/link), and runs corosync's synchronisation after every membership change (exec/sync.c, in
+/// <see cref="ServiceSync"/>): SERVICE_BUILD, then one turn per service in id order — cmap (config_version), cpg
+/// (DOWNLIST, JOINLIST when this node has local members), quorum (barrier alone), votequorum (NODEINFO for this node
+/// and for the quorum device), Rookery's own (link priorities, only when every member runs Rookery) — each turn's
+/// messages in the same packet as its BARRIER, each service activating when every member's barrier is delivered.
+/// A newer configuration aborts the round.
 /// </summary>
-/// <remarks>Deterministic: time comes in as <c>now</c>, outputs are appended to the caller's list in order.</remarks>
+/// <remarks>
+/// <para>Deterministic: time comes in as <c>now</c>, outputs are appended to the caller's list in order.</para>
+/// <para>Every service's init runs at the regular configuration (corosync: "call init for locally known services");
+/// what the cores emit then is held until the service's turn. Rookery's extension messages (cfg functions 256 and up)
+/// go only to a ring whose every member listed <see cref="ServiceSync.RookeryService"/> in its SERVICE_BUILD:
+/// corosync would discard them ("discarded unknown message").</para>
+/// </remarks>
 public sealed class ServiceLayer
 {
     private readonly NodeId _local;
@@ -22,7 +31,10 @@ public sealed class ServiceLayer
     private readonly ProcessGroups _groups;
     private readonly List<QuorumOutput> _quorumOutputs = [];
     private readonly List<GroupsOutput> _groupsOutputs = [];
-    private readonly SortedSet<uint> _barriersPending = [];
+    private readonly ServiceSync _sync = new(ServiceSync.RookeryServices);
+    private readonly List<SyncStep> _syncSteps = [];
+    private readonly List<byte[]> _heldGroupsSync = [];
+    private readonly List<byte[]> _heldQuorumSync = [];
     private readonly SortedDictionary<uint, ulong> _memberConfigVersions = [];
     private readonly SortedDictionary<uint, LinkPriorities> _peerPriorities = [];
     private readonly HashSet<(uint Peer, int Link, int Theirs, int Ours)> _priorityWarnings = [];
@@ -30,7 +42,7 @@ public sealed class ServiceLayer
     private ulong _configVersion;
     private ulong _highestReceivedConfigVersion;
     private bool _hadMultiNodeSync;
-    private bool _syncing;
+    private bool _configVersionRefused;
     private RingId _ringId;
     private IReadOnlyList<NodeId> _members = [];
 
@@ -50,7 +62,16 @@ public sealed class ServiceLayer
     public IReadOnlyList<NodeId> Members => _members;
 
     /// <summary>A sync is running (between a regular configuration and the last barrier).</summary>
-    public bool Syncing => _syncing;
+    public bool Syncing => _sync.State != ServiceSyncState.Idle;
+
+    /// <summary>The service synchronisation engine (its merged service list tells who runs what).</summary>
+    public ServiceSync Sync => _sync;
+
+    /// <summary>Every member of the ring runs Rookery (so Rookery's extension messages may be sent).</summary>
+    public bool EveryMemberRunsRookery => _sync.EveryMemberRuns(ServiceSync.RookeryService);
+
+    /// <summary>Service messages of a sync turn delivered outside that turn (an aborted round's), dropped and counted.</summary>
+    public long StaleSyncMessages { get; private set; }
 
     /// <summary>At least one sync completed: the node is in a ring and provides service.</summary>
     public bool InService { get; private set; }
@@ -98,14 +119,19 @@ public sealed class ServiceLayer
         Flush(outputs);
     }
 
+    /// <remarks>
+    /// The group commands ask to try again while a sync runs, until its last service activates (corosync blocks the
+    /// IPC of every flow-controlled service while <c>sync_in_process</c>): cpg activates before votequorum and
+    /// Rookery's own service, and a message sent then would overtake what this node queued before the ring changed.
+    /// </remarks>
     public GroupsResult JoinGroup(ulong connection, uint pid, CpgGroupName group, List<ServiceOutput> outputs) =>
-        GroupsCommand(_groups.Join(connection, pid, group, _groupsOutputs), outputs);
+        Syncing ? GroupsResult.TryAgain : GroupsCommand(_groups.Join(connection, pid, group, _groupsOutputs), outputs);
 
     public GroupsResult LeaveGroup(ulong connection, List<ServiceOutput> outputs) =>
-        GroupsCommand(_groups.Leave(connection, _groupsOutputs), outputs);
+        Syncing ? GroupsResult.TryAgain : GroupsCommand(_groups.Leave(connection, _groupsOutputs), outputs);
 
     public GroupsResult SendToGroup(ulong connection, ReadOnlyMemory<byte> data, List<ServiceOutput> outputs) =>
-        GroupsCommand(_groups.Send(connection, data, _groupsOutputs), outputs);
+        Syncing ? GroupsResult.TryAgain : GroupsCommand(_groups.Send(connection, data, _groupsOutputs), outputs);
 
     public void Disconnect(ulong connection, List<ServiceOutput> outputs)
     {
@@ -156,16 +182,27 @@ public sealed class ServiceLayer
     public void RequestReload(ulong requestId, List<ServiceOutput> outputs) =>
         outputs.Add(Executive(CfgMessages.EncodeReloadConfig(_local.Value, requestId)));
 
-    /// <summary>Asks every member (this one included) to enable or disable a link.</summary>
-    public void RequestLinkEnable(int link, bool enabled, List<ServiceOutput> outputs) =>
+    /// <summary>
+    /// Asks every member (this one included) to enable or disable a link. Only a ring of Rookery nodes understands
+    /// it: false (nothing sent) when a member does not run Rookery, or before this ring's SERVICE_BUILDs are in.
+    /// </summary>
+    public bool RequestLinkEnable(int link, bool enabled, List<ServiceOutput> outputs)
+    {
+        if (!EveryMemberRunsRookery)
+        {
+            return false;
+        }
+
         outputs.Add(Executive(CfgMessages.EncodeLinkEnable(_local.Value, link, enabled)));
+        return true;
+    }
 
     /// <summary>Clean shutdown: announces it (cfg SHUTDOWN) and lets votequorum say this node is leaving.</summary>
     public void Shutdown(List<ServiceOutput> outputs)
     {
         _quorum.Shutdown(_quorumOutputs);
         Flush(outputs);
-        outputs.Add(Executive(CfgMessages.EncodeShutdown(_local.Value)));
+        outputs.Add(Executive(CfgMessages.EncodeShutdown()));
     }
 
     /// <summary>A reload changed <c>totem.config_version</c>: tell the others (cmap NEW_CONFIG_VERSION).</summary>
@@ -192,7 +229,7 @@ public sealed class ServiceLayer
         }
 
         _localPriorities = priorities;
-        if (_members.Count > 0)
+        if (_members.Count > 0 && EveryMemberRunsRookery)
         {
             outputs.Add(Executive(CfgMessages.EncodeLinkPriorities(_local.Value, _localPriorities)));
         }
@@ -215,37 +252,178 @@ public sealed class ServiceLayer
 
     private void OnConfigurationChanged(Instant now, ConfigurationChanged change, List<ServiceOutput> outputs)
     {
-        _groups.OnConfigurationChanged(change, _groupsOutputs);
-        _quorum.OnConfigurationChanged(now, change, _quorumOutputs);
         if (change.Kind != ConfigurationKind.Regular)
         {
+            _groups.OnConfigurationChanged(change, _groupsOutputs);
+            _quorum.OnConfigurationChanged(now, change, _quorumOutputs);
+            _sync.SaveTransitional(change.Members);
             return;
         }
 
         _ringId = change.RingId;
         _members = change.Members;
-        _syncing = true;
-        _barriersPending.Clear();
-        foreach (var member in change.Members)
+        _configVersionRefused = false;
+        Flush(outputs);
+        _sync.Start(change.RingId, change.Members, _syncSteps);
+
+        // Every service's init now (cpg computes its down list, votequorum marks the departed dead); what they want
+        // to multicast waits for their turn.
+        _heldGroupsSync.Clear();
+        _heldQuorumSync.Clear();
+        _groups.OnConfigurationChanged(change, _groupsOutputs);
+        Hold(_groupsOutputs, _heldGroupsSync);
+        _quorum.OnConfigurationChanged(now, change, _quorumOutputs);
+        Hold(_quorumOutputs, _heldQuorumSync);
+        _highestReceivedConfigVersion = _configVersion;
+        RunSyncSteps(now, outputs);
+    }
+
+    /// <summary>Moves a core's sends out of its output list (the rest stays, in order).</summary>
+    private static void Hold<T>(List<T> coreOutputs, List<byte[]> held)
+    {
+        foreach (var output in coreOutputs)
         {
-            _barriersPending.Add(member.Value);
+            switch (output)
+            {
+                case GroupsSend send when !IsEmptyJoinList(send.Message):
+                    held.Add(send.Message);
+                    break;
+                case QuorumSend send:
+                    held.Add(send.Message);
+                    break;
+            }
         }
 
-        _highestReceivedConfigVersion = _configVersion;
+        coreOutputs.RemoveAll(o => o is GroupsSend or QuorumSend);
+    }
 
-        // Service sync messages first (Groups' DOWNLIST/JOINLIST and votequorum's NODEINFO are in the core
-        // outputs, flushed below in order), then cmap's config_version, then our barrier.
-        Flush(outputs);
-        outputs.Add(Executive(CmapMessages.EncodeConfigVersion(CmapMessages.Reason.Sync, _configVersion)));
-        outputs.Add(Executive(CfgMessages.EncodeLinkPriorities(_local.Value, _localPriorities)));
-        outputs.Add(new TotemSubmit(GroupHeader.Wrap(GroupHeader.Sync, SyncMessages.EncodeBarrier(change.RingId))));
+    /// <summary>
+    /// The groups core sends a JOINLIST even when this node has no process; corosync sends none then (the captures
+    /// show DOWNLIST alone), and dropping join lists delivered outside cpg's turn already keeps an aborted round's
+    /// from counting.
+    /// </summary>
+    private static bool IsEmptyJoinList(byte[] message) =>
+        message.Length == ServiceHeader.ResponseSize
+        && BinaryPrimitives.ReadInt32LittleEndian(message) == ServiceIds.Make(ServiceIds.Cpg, CpgCodec.JoinListFunction);
+
+    /// <summary>Carries out what the sync engine asked, in order.</summary>
+    private void RunSyncSteps(Instant now, List<ServiceOutput> outputs)
+    {
+        for (var i = 0; i < _syncSteps.Count; i++)
+        {
+            switch (_syncSteps[i])
+            {
+                case SyncSend send:
+                    outputs.Add(new TotemSubmit(GroupHeader.Wrap(GroupHeader.Sync, send.Message)));
+                    break;
+                case SyncProcess process:
+                    SyncProcessService(process.Service, outputs);
+                    break;
+                case SyncActivate activate:
+                    if (!SyncActivateService(now, activate.Service, outputs))
+                    {
+                        // This node refused the cluster's config_version and leaves: nothing more of this round.
+                        _syncSteps.Clear();
+                        _sync.Abort(_syncSteps);
+                        _syncSteps.Clear();
+                        _groups.CommandsHeld = false;
+                        return;
+                    }
+
+                    break;
+                case SyncAbort abort:
+                    outputs.Add(new ServiceLog(LogSubsystem.Sync, LogPriority.Debug, $"aborting synchronization for {ServiceSync.ServiceName(abort.Service)}"));
+                    break;
+                case SyncLog log:
+                    outputs.Add(new ServiceLog(LogSubsystem.Sync, LogPriority.Debug, log.Text));
+                    break;
+                case SyncRoundCompleted completed:
+                    InService = true;
+                    outputs.Add(new ServiceLog(LogSubsystem.Main, LogPriority.Notice, "Completed service synchronization, ready to provide service.", new LogFields(Ring: completed.RingId.ToString())));
+                    outputs.Add(new SyncCompleted(completed.RingId, completed.Members));
+                    break;
+            }
+        }
+
+        _syncSteps.Clear();
+        _groups.CommandsHeld = Syncing;
+    }
+
+    /// <summary>A service's turn (<c>sync_process</c>): its sync messages, before the barrier the engine adds next.</summary>
+    private void SyncProcessService(int service, List<ServiceOutput> outputs)
+    {
+        switch (service)
+        {
+            case ServiceIds.Cmap:
+                outputs.Add(Executive(CmapMessages.EncodeConfigVersion(CmapMessages.Reason.Sync, _configVersion)));
+                break;
+            case ServiceIds.Cpg:
+                outputs.AddRange(_heldGroupsSync.Select(Executive));
+                _heldGroupsSync.Clear();
+                break;
+            case ServiceIds.Votequorum:
+                // Built at the turn (corosync's votequorum_sync_process): the NODEINFOs of the configuration change
+                // may no longer say what this node is (it may have lost quorum since), and a stale quorate flag
+                // would let an inquorate partition adopt this node's expected votes.
+                _heldQuorumSync.Clear();
+                _quorum.SyncProcess(_quorumOutputs);
+                Flush(outputs);
+                break;
+            case ServiceSync.RookeryService when EveryMemberRunsRookery:
+                outputs.Add(Executive(CfgMessages.EncodeLinkPriorities(_local.Value, _localPriorities)));
+                break;
+        }
+    }
+
+    /// <summary>Every member's barrier of a service is in (<c>sync_activate</c>). False when cmap refuses this node's config_version.</summary>
+    private bool SyncActivateService(Instant now, int service, List<ServiceOutput> outputs)
+    {
+        switch (service)
+        {
+            case ServiceIds.Cmap:
+                if (_members.Count > 1 && _configVersion != 0 && !_hadMultiNodeSync && _highestReceivedConfigVersion > _configVersion)
+                {
+                    _configVersionRefused = true;
+                    outputs.Add(new ServiceLog(LogSubsystem.Cmap, LogPriority.Error,
+                        $"Received config version ({_highestReceivedConfigVersion}) is different than my config version ({_configVersion})! Exiting"));
+                    outputs.Add(new ConfigVersionRefused(_highestReceivedConfigVersion, _configVersion));
+                    return false;
+                }
+
+                if (_members.Count > 1)
+                {
+                    _hadMultiNodeSync = true;
+                }
+
+                break;
+            case ServiceIds.Cpg:
+                _groups.SyncActivate(_groupsOutputs);
+                Flush(outputs);
+                break;
+            case ServiceIds.Votequorum:
+                _quorum.SyncActivate(now, _quorumOutputs);
+                Flush(outputs);
+                break;
+        }
+
+        return true;
     }
 
     private void OnDelivered(Instant now, Delivered delivered, List<ServiceOutput> outputs)
     {
         if (GroupHeader.TryUnwrap(delivered.Payload.Span, GroupHeader.Sync, out var isSync, out var syncBody) == ServiceDecodeStatus.Ok && isSync)
         {
-            OnSyncMessage(now, delivered.Sender, syncBody, outputs);
+            if (_configVersionRefused)
+            {
+                return;
+            }
+
+            if (_sync.OnDelivered(delivered.Sender, syncBody, _syncSteps) != ServiceDecodeStatus.Ok)
+            {
+                MalformedMessages++;
+            }
+
+            RunSyncSteps(now, outputs);
             return;
         }
 
@@ -253,6 +431,12 @@ public sealed class ServiceLayer
             || !isExecutive || !ServiceHeader.TryPeekId(body, out var id))
         {
             MalformedMessages++;
+            return;
+        }
+
+        if (IsOutOfTurn(id))
+        {
+            StaleSyncMessages++;
             return;
         }
 
@@ -272,40 +456,20 @@ public sealed class ServiceLayer
         }
     }
 
-    private void OnSyncMessage(Instant now, NodeId sender, ReadOnlySpan<byte> body, List<ServiceOutput> outputs)
+    /// <summary>
+    /// A service's sync message delivered outside its turn of the current round: a round aborted by a newer ring left
+    /// it in its sender's queue (its sender sent this round's SERVICE_BUILD after it, so it can only arrive before this
+    /// round reaches the service). Counting it would let an old JOINLIST vouch for a process that has gone (corosync
+    /// PR #828) or an old config_version refuse this node.
+    /// </summary>
+    private bool IsOutOfTurn(int id)
     {
-        if (SyncMessages.TryDecodeBarrier(body, out var ring) != ServiceDecodeStatus.Ok)
+        var syncService = ServiceIds.ServiceOf(id) switch
         {
-            // SERVICE_BUILD from a corosync node, or garbage: neither drives our single-round barrier.
-            return;
-        }
-
-        if (!_syncing || ring != _ringId || !_barriersPending.Remove(sender.Value) || _barriersPending.Count > 0)
-        {
-            return;
-        }
-
-        Flush(outputs);
-        _syncing = false;
-        if (_members.Count > 1 && _configVersion != 0 && !_hadMultiNodeSync && _highestReceivedConfigVersion > _configVersion)
-        {
-            outputs.Add(new ServiceLog(LogSubsystem.Cmap, LogPriority.Error,
-                $"Received config version ({_highestReceivedConfigVersion}) is different than my config version ({_configVersion})! Exiting"));
-            outputs.Add(new ConfigVersionRefused(_highestReceivedConfigVersion, _configVersion));
-            return;
-        }
-
-        if (_members.Count > 1)
-        {
-            _hadMultiNodeSync = true;
-        }
-
-        _groups.SyncActivate(_groupsOutputs);
-        _quorum.SyncActivate(now, _quorumOutputs);
-        Flush(outputs);
-        InService = true;
-        outputs.Add(new ServiceLog(LogSubsystem.Main, LogPriority.Notice, "Completed service synchronization, ready to provide service.", new LogFields(Ring: _ringId.ToString())));
-        outputs.Add(new SyncCompleted(_ringId, _members));
+            ServiceIds.Cpg when ServiceIds.FunctionOf(id) is CpgCodec.JoinListFunction or CpgCodec.DownListFunction => ServiceIds.Cpg,
+            _ => -1,
+        };
+        return syncService >= 0 && _sync.CurrentService != syncService;
     }
 
     private ServiceDecodeStatus OnCmap(NodeId sender, ReadOnlySpan<byte> body)
@@ -317,7 +481,7 @@ public sealed class ServiceLayer
         }
 
         _memberConfigVersions[sender.Value] = version;
-        if (reason == CmapMessages.Reason.Sync && sender != _local && _syncing && version > _highestReceivedConfigVersion)
+        if (reason == CmapMessages.Reason.Sync && sender != _local && _sync.CurrentService == ServiceIds.Cmap && version > _highestReceivedConfigVersion)
         {
             _highestReceivedConfigVersion = version;
         }
@@ -340,6 +504,7 @@ public sealed class ServiceLayer
                 outputs.Add(new ReloadRequested(sender, message.RequestId));
                 break;
             case CfgMessages.ShutdownFunction:
+                // corosync's SHUTDOWN names nobody: the sender is Totem's.
                 outputs.Add(new ServiceLog(LogSubsystem.Cfg, LogPriority.Notice, $"Node {sender} was shut down by sysadmin", new LogFields(Node: sender.Value)));
                 outputs.Add(new NodeShutdownAnnounced(sender));
                 break;

@@ -54,11 +54,13 @@ public sealed partial class ClusterNode
                     $"link {link} is not configured (configured links: {string.Join(", ", configured)})");
             }
 
-            if (clusterWide)
+            if (clusterWide && !_stack.RequestLinkEnable(now, link, enabled))
             {
-                _stack.RequestLinkEnable(now, link, enabled);
+                throw new NodeControlException(ControlErrorCodes.Refused,
+                    $"link {link} cannot be {(enabled ? "enabled" : "disabled")} cluster-wide: a member of the ring runs corosync, which does not "
+                    + "know the request (or the ring is still synchronising); change it on each node instead");
             }
-            else
+            else if (!clusterWide)
             {
                 _links.SetLinkEnabled(now, new LinkId((byte)link), enabled);
             }

@@ -34,7 +34,7 @@ public abstract record VotequorumMessage;
 /// <summary>fn 0: a node's votes, expected votes and flags; node id 0 stands for the quorum device. 32 bytes, packed.</summary>
 public sealed record NodeInfoMessage(uint NodeId, uint Votes, uint ExpectedVotes, NodeInfoFlags Flags) : VotequorumMessage;
 
-/// <summary>fn 1: change expected votes (cluster-wide), one node's votes, or cancel wait_for_all. 28 bytes, packed.</summary>
+/// <summary>fn 1: change expected votes (cluster-wide), one node's votes, or cancel wait_for_all. 32 bytes (28 of fields, the struct padded to 8).</summary>
 public sealed record ReconfigureMessage(uint NodeId, uint Value, ReconfigureParam Param) : VotequorumMessage;
 
 /// <summary>fn 2: a quorum device registers (operation 1) or unregisters (0). Name in a 255-byte NUL-terminated field.</summary>
@@ -58,7 +58,12 @@ public static class VotequorumCodec
     public const int QdeviceExtraInfoFunction = 4;
 
     public const int NodeInfoSize = 32;
-    public const int ReconfigureSize = 28;
+    /// <summary>
+    /// RECONFIGURE as corosync 3.1.7 sends it (<c>corosync-quorumtool -e</c>, captured): 28 bytes of fields, padded to
+    /// 32 by the struct's 8-byte alignment. The 28-byte form earlier Rookery versions sent is still accepted.
+    /// </summary>
+    public const int ReconfigureSize = 32;
+    private const int ReconfigureFieldsSize = 28;
 
     /// <summary><c>VOTEQUORUM_QDEVICE_MAX_NAME_LEN</c>.</summary>
     public const int QdeviceNameFieldSize = 255;
@@ -68,6 +73,9 @@ public static class VotequorumCodec
 
     /// <summary>Largest extra info corosync accepts (<c>VOTEQUORUM_QDEVICE_MAX_EXTRA_INFO_LEN</c> = 4096).</summary>
     public const int QdeviceExtraInfoMax = 4096;
+
+    /// <summary>A C struct's size with the 8-byte alignment of its qb header: what corosync's sizeof gives.</summary>
+    private static int AlignedSize(int fieldsSize) => (fieldsSize + 7) & ~7;
 
     public static byte[] Encode(VotequorumMessage message)
     {
@@ -146,7 +154,7 @@ public static class VotequorumCodec
                 return ServiceDecodeStatus.Ok;
 
             case ReconfigureFunction:
-                if (message.Length != ReconfigureSize)
+                if (message.Length is not (ReconfigureSize or ReconfigureFieldsSize))
                 {
                     return ServiceDecodeStatus.LengthMismatch;
                 }
@@ -161,7 +169,7 @@ public static class VotequorumCodec
 
             case QdeviceRegisterFunction:
             {
-                if (message.Length != QdeviceRegisterSize)
+                if (message.Length != QdeviceRegisterSize && message.Length != AlignedSize(QdeviceRegisterSize))
                 {
                     return ServiceDecodeStatus.LengthMismatch;
                 }
@@ -177,7 +185,7 @@ public static class VotequorumCodec
 
             case QdeviceReconfigureFunction:
             {
-                if (message.Length != QdeviceReconfigureSize)
+                if (message.Length != QdeviceReconfigureSize && message.Length != AlignedSize(QdeviceReconfigureSize))
                 {
                     return ServiceDecodeStatus.LengthMismatch;
                 }

@@ -55,8 +55,8 @@ public sealed class ServiceMessageTests
     {
         Assert.Equal(ServiceDecodeStatus.Ok, CfgMessages.TryDecode(CfgMessages.EncodeReloadConfig(3, 99), out var reload));
         Assert.Equal((CfgMessages.ReloadConfigFunction, 3u, 99ul), (reload.Function, reload.NodeId, reload.RequestId));
-        Assert.Equal(ServiceDecodeStatus.Ok, CfgMessages.TryDecode(CfgMessages.EncodeShutdown(2), out var shutdown));
-        Assert.Equal((CfgMessages.ShutdownFunction, 2u), (shutdown.Function, shutdown.NodeId));
+        Assert.Equal(ServiceDecodeStatus.Ok, CfgMessages.TryDecode(CfgMessages.EncodeShutdown(), out var shutdown));
+        Assert.Equal(CfgMessages.ShutdownFunction, shutdown.Function);
         Assert.Equal(ServiceDecodeStatus.Ok, CfgMessages.TryDecode(CfgMessages.EncodeLinkEnable(1, 7, enabled: false), out var link));
         Assert.Equal((CfgMessages.LinkEnableFunction, 7, false), (link.Function, link.Link, link.Enabled));
     }
@@ -64,7 +64,7 @@ public sealed class ServiceMessageTests
     [Fact]
     public void Every_truncation_of_a_cfg_message_is_rejected_and_bad_fields_are_invalid()
     {
-        foreach (var message in new[] { CfgMessages.EncodeReloadConfig(1, 2), CfgMessages.EncodeShutdown(1), CfgMessages.EncodeLinkEnable(1, 1, true) })
+        foreach (var message in new[] { CfgMessages.EncodeReloadConfig(1, 2), CfgMessages.EncodeShutdown(), CfgMessages.EncodeLinkEnable(1, 1, true) })
         {
             for (var length = 0; length < message.Length; length++)
             {
@@ -75,9 +75,24 @@ public sealed class ServiceMessageTests
         var badLink = CfgMessages.EncodeLinkEnable(1, 1, true);
         badLink[24] = 8;
         Assert.Equal(ServiceDecodeStatus.InvalidField, CfgMessages.TryDecode(badLink, out _));
-        var unknown = CfgMessages.EncodeShutdown(1);
+        var unknown = CfgMessages.EncodeShutdown();
         BinaryPrimitives.WriteInt32LittleEndian(unknown, ServiceIds.Make(ServiceIds.Cfg, 77));
         Assert.Equal(ServiceDecodeStatus.UnknownMessage, CfgMessages.TryDecode(unknown, out _));
+    }
+
+    [Fact]
+    public void Cfg_shutdown_is_corosyncs_16_byte_header_and_the_older_24_byte_form_is_accepted()
+    {
+        // corosync 3.1.7's req_exec_cfg_shutdown is the qb header alone (exec/cfg.c).
+        var shutdown = CfgMessages.EncodeShutdown();
+        Assert.Equal(16, shutdown.Length);
+        Assert.Equal(ServiceIds.Make(ServiceIds.Cfg, CfgMessages.ShutdownFunction), BinaryPrimitives.ReadInt32LittleEndian(shutdown));
+        Assert.Equal(16, BinaryPrimitives.ReadInt32LittleEndian(shutdown.AsSpan(8)));
+        var older = new byte[24];
+        ServiceHeader.Write(older, ServiceIds.Make(ServiceIds.Cfg, CfgMessages.ShutdownFunction), 24);
+        Assert.Equal(ServiceDecodeStatus.Ok, CfgMessages.TryDecode(older, out var decoded));
+        Assert.Equal(CfgMessages.ShutdownFunction, decoded.Function);
+        Assert.Equal(ServiceDecodeStatus.LengthMismatch, CfgMessages.TryDecode([.. older, 0, 0, 0, 0, 0, 0, 0, 0], out _));
     }
 
     [Fact]

@@ -26,7 +26,10 @@ public sealed class ServiceCodecTests
 
     private const string NodeInfo = "0000050000000000200000000000000001000000010000000300000000000000";
 
-    private const string Reconfigure = "01000500000000001c00000000000000020000000500000001000000";
+    // corosync 3.1.7's RECONFIGURE (corosync-quorumtool -e, shared/ref/corosync-sync): 28 bytes of fields, padded to 32.
+    private const string Reconfigure = "0100050000000000200000000000000002000000050000000100000000000000";
+
+    private const string ReconfigureWithoutPadding = "01000500000000001c00000000000000020000000500000001000000";
 
     private static readonly CpgGroupName WvTest = CpgGroupName.FromString("wvtest");
 
@@ -80,12 +83,14 @@ public sealed class ServiceCodecTests
     }
 
     [Fact]
-    public void ReconfigureLayoutIsTwentyEightBytes()
+    public void ReconfigureLayoutIsCorosyncsThirtyTwoBytesAndTheUnpaddedFormDecodes()
     {
         var encoded = VotequorumCodec.Encode(new ReconfigureMessage(2, 5, ReconfigureParam.ExpectedVotes));
         Assert.Equal(Reconfigure, Convert.ToHexString(encoded).ToLowerInvariant());
         Assert.Equal(ServiceDecodeStatus.Ok, VotequorumCodec.TryDecode(encoded, out var decoded));
         Assert.Equal(new ReconfigureMessage(2, 5, ReconfigureParam.ExpectedVotes), decoded);
+        Assert.Equal(ServiceDecodeStatus.Ok, VotequorumCodec.TryDecode(Convert.FromHexString(ReconfigureWithoutPadding), out var unpadded));
+        Assert.Equal(new ReconfigureMessage(2, 5, ReconfigureParam.ExpectedVotes), unpadded);
     }
 
     [Fact]
