@@ -46,6 +46,10 @@ public sealed class RookeryClient : IAsyncDisposable
     public async Task SetLinkEnabledAsync(int link, bool enabled, bool clusterWide = true, CancellationToken cancellationToken = default) =>
         await _node.SetLinkEnabledAsync(link, enabled, clusterWide, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>Sends <paramref name="text"/> as every member's new corosync.conf in one agreed step (<c>rookery config apply</c>).</summary>
+    public async Task<ReloadReport> ApplyConfigAsync(string text, bool dryRun = false, CancellationToken cancellationToken = default) =>
+        await _node.ApplyConfigAsync(text, dryRun, cancellationToken).ConfigureAwait(false);
+
     /// <summary>Reloads every member's configuration from its own file, or with <paramref name="dryRun"/> says what would happen here.</summary>
     public async Task<ReloadReport> ReloadAsync(bool dryRun = false, CancellationToken cancellationToken = default) =>
         await _node.ReloadAsync(dryRun, cancellationToken).ConfigureAwait(false);

@@ -71,6 +71,10 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
         (await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.Reload, DryRun = dryRun }, cancellationToken).ConfigureAwait(false)).Reload
         ?? throw Malformed("reload");
 
+    public async ValueTask<ReloadReport> ApplyConfigAsync(string text, bool dryRun, CancellationToken cancellationToken) =>
+        (await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.ConfigApply, Text = text, DryRun = dryRun }, cancellationToken).ConfigureAwait(false)).Reload
+        ?? throw Malformed("config_apply");
+
     public async ValueTask<IGroupSession> JoinGroupAsync(string group, uint pid, CancellationToken cancellationToken)
     {
         var session = new SocketGroupSession(this, group);

@@ -11,7 +11,8 @@ namespace Rookery.Cli.Commands;
 /// address already used by another node, an existing name only with <c>--force</c> and the same
 /// nodeid and votes, the smallest free nodeid by default. Beyond pvecm: one address on two of the
 /// node's own links, and an address of another IP family than the link's, are refused too.
-/// The file is edited in place (comments kept) and config_version raised by one.
+/// The file is edited in place (comments kept) and config_version raised by one; when a daemon runs the file
+/// (or <c>--socket</c> names one), the new file goes to every member at once, as <c>config apply</c> does.
 /// </summary>
 public static class AddNodeCommand
 {
@@ -22,8 +23,12 @@ public static class AddNodeCommand
         var votes = new Option<long?>("--votes") { Description = "Votes of the node (default 1)" };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing node of that name (same nodeid and votes)" };
         var links = new LinkOptions(" (priority is ignored: link priorities are set for the cluster)");
-        var command = new Command("addnode", "Add a node to the cluster configuration, like pvecm addnode.");
+        var socket = NodeCommandSupport.SocketOption();
+        var json = NodeCommandSupport.JsonOption();
+        var command = new Command("addnode", "Add a node to the cluster configuration, like pvecm addnode (on a running cluster: on every member at once).");
         command.Arguments.Add(name);
+        command.Options.Add(socket);
+        command.Options.Add(json);
         links.AddTo(command);
         command.Options.Add(nodeId);
         command.Options.Add(votes);
@@ -71,9 +76,15 @@ public static class AddNodeCommand
             var keys = new List<KeyValue> { new("name", nodeName), new("nodeid", CreateCommand.Text(finalId)), new("quorum_votes", CreateCommand.Text(nodeVotes)) };
             keys.AddRange(linkList.Select(l => new KeyValue(NodeConfig.RingKey(l.Link), l.Address)));
             editing.Editor.AddNode(keys);
-            var version = editing.Save();
-            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adding node {nodeName} to cluster (nodeid {finalId}, config_version {version})"));
-            return ExitCodes.Ok;
+            var asJson = result.GetValue(json);
+            var code = editing.Commit(context, result, socket, asJson, version =>
+                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adding node {nodeName} to cluster (nodeid {finalId}, config_version {version})")));
+            if (asJson && editing.RunningSocket(result, socket) is null)
+            {
+                CliJson.Write(context, ("node", nodeName), ("nodeid", (long)finalId), ("config_version", editing.Editor.Config.Totem.ConfigVersion), ("config_file", editing.Path));
+            }
+
+            return code;
         });
         return command;
     }

@@ -25,6 +25,8 @@ public static class ConfigCommand
     {
         var config = new Command("config", "Work with corosync.conf.");
         config.Subcommands.Add(BuildCheck(context));
+        config.Subcommands.Add(ConfigApplyCommand.BuildApply(context));
+        config.Subcommands.Add(ConfigApplyCommand.BuildEdit(context));
         return config;
     }
 

@@ -43,6 +43,7 @@ public static class ControlProtocol
         public const string Expected = "expected";
         public const string LinkEnable = "link_enable";
         public const string Reload = "reload";
+        public const string ConfigApply = "config_apply";
         public const string GroupJoin = "group_join";
         public const string GroupLeave = "group_leave";
         public const string GroupSend = "group_send";
@@ -113,6 +114,9 @@ public sealed record ControlRequest
 
     /// <summary><c>reload</c>: check only.</summary>
     public bool? DryRun { get; init; }
+
+    /// <summary><c>config_apply</c>: the whole new corosync.conf.</summary>
+    public string? Text { get; init; }
 
     /// <summary><c>group_*</c>: the group name.</summary>
     public string? Group { get; init; }

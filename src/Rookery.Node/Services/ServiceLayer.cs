@@ -32,6 +32,8 @@ public sealed class ServiceLayer
     private ulong _highestReceivedConfigVersion;
     private bool _hadMultiNodeSync;
     private bool _syncing;
+    private bool _awaitingConfig;
+    private Instant _awaitingConfigDeadline = Instant.Never;
     private RingId _ringId;
     private IReadOnlyList<NodeId> _members = [];
 
@@ -64,7 +66,13 @@ public sealed class ServiceLayer
     /// <summary>Service messages dropped because they did not decode (counted, never logged one by one).</summary>
     public long MalformedMessages { get; private set; }
 
-    public Instant NextDeadline => _quorum.NextDeadline;
+    public Instant NextDeadline => Instant.Min(_quorum.NextDeadline, _awaitingConfigDeadline);
+
+    /// <summary>
+    /// This node rejoined with an older config_version than a member's and waits for that member's corosync.conf
+    /// (CONFIG_APPLY catch-up) before it activates its services.
+    /// </summary>
+    public bool AwaitingConfig => _awaitingConfig;
 
     public Votequorum Quorum => _quorum;
 
@@ -79,6 +87,14 @@ public sealed class ServiceLayer
 
     public void Tick(Instant now, List<ServiceOutput> outputs)
     {
+        if (_awaitingConfig && now >= _awaitingConfigDeadline)
+        {
+            // No member handed its file over (a corosync member, or a donor that cannot read its file): corosync's rule.
+            _awaitingConfig = false;
+            _awaitingConfigDeadline = Instant.Never;
+            RefuseConfigVersion(outputs);
+        }
+
         _quorum.Tick(now, _quorumOutputs);
         Flush(outputs);
     }
@@ -139,6 +155,31 @@ public sealed class ServiceLayer
     /// <summary>Asks every member (this one included) to enable or disable a link.</summary>
     public void RequestLinkEnable(int link, bool enabled, List<ServiceOutput> outputs) =>
         outputs.Add(Executive(CfgMessages.EncodeLinkEnable(_local.Value, link, enabled)));
+
+    /// <summary>Sends this node's answer to a cluster-wide request to every member (the requester gathers them).</summary>
+    public void SendMemberReport(MemberReport report, List<ServiceOutput> outputs) =>
+        outputs.Add(Executive(ClusterConfigMessages.EncodeMemberReport(_local.Value, report)));
+
+    /// <summary>Sends a whole corosync.conf to every member (this one included), in agreed order.</summary>
+    public void RequestConfigApply(ConfigApplyRequest request, List<ServiceOutput> outputs) =>
+        outputs.Add(Executive(ClusterConfigMessages.EncodeConfigApply(_local.Value, request)));
+
+    /// <summary>
+    /// The shell wrote and applied the catch-up file this node waited for: its config_version is now the cluster's,
+    /// and the services activate as at the end of any sync.
+    /// </summary>
+    public void ConfigCaughtUp(Instant now, ulong configVersion, List<ServiceOutput> outputs)
+    {
+        _configVersion = Math.Max(_configVersion, configVersion);
+        if (!_awaitingConfig)
+        {
+            return;
+        }
+
+        _awaitingConfig = false;
+        _awaitingConfigDeadline = Instant.Never;
+        Activate(now, outputs);
+    }
 
     /// <summary>Clean shutdown: announces it (cfg SHUTDOWN) and lets votequorum say this node is leaving.</summary>
     public void Shutdown(List<ServiceOutput> outputs)
@@ -205,6 +246,8 @@ public sealed class ServiceLayer
         _ringId = change.RingId;
         _members = change.Members;
         _syncing = true;
+        _awaitingConfig = false;
+        _awaitingConfigDeadline = Instant.Never;
         _barriersPending.Clear();
         foreach (var member in change.Members)
         {
@@ -269,12 +312,57 @@ public sealed class ServiceLayer
         _syncing = false;
         if (_members.Count > 1 && _configVersion != 0 && !_hadMultiNodeSync && _highestReceivedConfigVersion > _configVersion)
         {
-            outputs.Add(new ServiceLog(LogSubsystem.Cmap, LogPriority.Error,
-                $"Received config version ({_highestReceivedConfigVersion}) is different than my config version ({_configVersion})! Exiting"));
-            outputs.Add(new ConfigVersionRefused(_highestReceivedConfigVersion, _configVersion));
+            // corosync exits here ("Received config version ... Exiting"). Rookery members hand the newest file to a
+            // node that rejoins with an older one: wait for it, bounded, and activate nothing before it is applied.
+            _awaitingConfig = true;
+            _awaitingConfigDeadline = now + ConfigCatchUpWait;
+            outputs.Add(new ServiceLog(LogSubsystem.Cmap, LogPriority.Notice,
+                $"Received config version ({_highestReceivedConfigVersion}) is newer than my config version ({_configVersion}): waiting for corosync.conf from the cluster"));
             return;
         }
 
+        OfferNewestConfig(outputs);
+        Activate(now, outputs);
+    }
+
+    /// <summary>How long a node that rejoined with an older config_version waits for the cluster's file before it exits as corosync does.</summary>
+    public static readonly Duration ConfigCatchUpWait = Duration.FromSeconds(10);
+
+    private void RefuseConfigVersion(List<ServiceOutput> outputs)
+    {
+        outputs.Add(new ServiceLog(LogSubsystem.Cmap, LogPriority.Error,
+            $"Received config version ({_highestReceivedConfigVersion}) is different than my config version ({_configVersion})! Exiting"));
+        outputs.Add(new ConfigVersionRefused(_highestReceivedConfigVersion, _configVersion));
+    }
+
+    /// <summary>
+    /// Every member knows every member's config_version once the barriers are in (each sent it before its barrier):
+    /// the lowest node id among those with the newest version hands its file to the members behind it.
+    /// </summary>
+    private void OfferNewestConfig(List<ServiceOutput> outputs)
+    {
+        if (_members.Count < 2 || _configVersion == 0)
+        {
+            return;
+        }
+
+        var versions = _members.Where(m => _memberConfigVersions.ContainsKey(m.Value)).Select(m => (Node: m, Version: _memberConfigVersions[m.Value])).ToList();
+        if (versions.Count == 0)
+        {
+            return;
+        }
+
+        var newest = versions.Max(v => v.Version);
+        var donor = versions.Where(v => v.Version == newest).Min(v => v.Node.Value);
+        var behind = versions.Where(v => v.Version != 0 && v.Version < newest).Select(v => v.Node).ToList();
+        if (donor == _local.Value && newest == _configVersion && behind.Count > 0)
+        {
+            outputs.Add(new ConfigDonorNeeded(_configVersion, behind));
+        }
+    }
+
+    private void Activate(Instant now, List<ServiceOutput> outputs)
+    {
         if (_members.Count > 1)
         {
             _hadMultiNodeSync = true;
@@ -307,6 +395,11 @@ public sealed class ServiceLayer
 
     private ServiceDecodeStatus OnCfg(NodeId sender, ReadOnlySpan<byte> body, List<ServiceOutput> outputs)
     {
+        if (ServiceHeader.TryPeekId(body, out var id) && ClusterConfigMessages.Owns(ServiceIds.FunctionOf(id)))
+        {
+            return OnClusterConfig(sender, body, ServiceIds.FunctionOf(id), outputs);
+        }
+
         var status = CfgMessages.TryDecode(body, out var message);
         if (status != ServiceDecodeStatus.Ok)
         {
@@ -333,6 +426,31 @@ public sealed class ServiceLayer
         }
 
         return ServiceDecodeStatus.Ok;
+    }
+
+    private ServiceDecodeStatus OnClusterConfig(NodeId sender, ReadOnlySpan<byte> body, int function, List<ServiceOutput> outputs)
+    {
+        if (function == ClusterConfigMessages.MemberReportFunction)
+        {
+            var status = ClusterConfigMessages.TryDecodeMemberReport(body, out var report);
+            if (status == ServiceDecodeStatus.Ok && report!.Requester == _local.Value)
+            {
+                outputs.Add(new MemberReportReceived(sender, report));
+            }
+
+            return status;
+        }
+
+        var applyStatus = ClusterConfigMessages.TryDecodeConfigApply(body, out var request);
+        if (applyStatus == ServiceDecodeStatus.Ok)
+        {
+            outputs.Add(new ServiceLog(LogSubsystem.Cfg, LogPriority.Notice,
+                $"Config apply (config_version {request!.ConfigVersion}{(request.Kind == ConfigApplyKind.CatchUp ? ", catch-up" : "")}) requested by node {sender}",
+                new LogFields(Node: sender.Value)));
+            outputs.Add(new ConfigApplyRequested(sender, request));
+        }
+
+        return applyStatus;
     }
 
     /// <summary>

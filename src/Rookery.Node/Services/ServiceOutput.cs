@@ -40,3 +40,12 @@ public sealed record NodeShutdownAnnounced(NodeId Node) : ServiceOutput;
 
 /// <summary>The expected votes tracking barrier rose: persist it in <c>&lt;state_dir&gt;/ev_tracking</c>.</summary>
 public sealed record TrackingBarrierChanged(uint Barrier) : ServiceOutput;
+
+/// <summary>A member's answer to a reload or config apply this node requested.</summary>
+public sealed record MemberReportReceived(NodeId From, MemberReport Report) : ServiceOutput;
+
+/// <summary>A member sent a corosync.conf to every node (CONFIG_APPLY): write it and apply it as a reload does.</summary>
+public sealed record ConfigApplyRequested(NodeId From, ConfigApplyRequest Request) : ServiceOutput;
+
+/// <summary>This node has the newest config_version of the ring (lowest id among equals) and members are behind: send them the file.</summary>
+public sealed record ConfigDonorNeeded(ulong ConfigVersion, IReadOnlyList<NodeId> Behind) : ServiceOutput;

@@ -362,6 +362,16 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
                 break;
             case SyncCompleted completed:
                 OnSyncCompleted(completed);
+                OnRingChangedForRequests(completed.Members);
+                break;
+            case MemberReportReceived report:
+                OnMemberReport(report);
+                break;
+            case ConfigApplyRequested apply:
+                OnConfigApplyRequested(now, apply);
+                break;
+            case ConfigDonorNeeded donor:
+                OnConfigDonorNeeded(now, donor);
                 break;
             case QuorumReported:
                 UpdateSystemdStatus();

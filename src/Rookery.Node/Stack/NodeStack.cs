@@ -133,6 +133,27 @@ public sealed class NodeStack
         return 0;
     });
 
+    /// <summary>Sends this node's answer to a member's reload or config apply (see <see cref="ServiceLayer.SendMemberReport"/>).</summary>
+    public void SendMemberReport(Instant now, MemberReport report) => Command(now, () =>
+    {
+        _services.SendMemberReport(report, _serviceOutputs);
+        return 0;
+    });
+
+    /// <summary>Sends a corosync.conf to every member in agreed order (see <see cref="ServiceLayer.RequestConfigApply"/>).</summary>
+    public void RequestConfigApply(Instant now, ConfigApplyRequest request) => Command(now, () =>
+    {
+        _services.RequestConfigApply(request, _serviceOutputs);
+        return 0;
+    });
+
+    /// <summary>The catch-up file was applied (see <see cref="ServiceLayer.ConfigCaughtUp"/>).</summary>
+    public void ConfigCaughtUp(Instant now, ulong configVersion) => Command(now, () =>
+    {
+        _services.ConfigCaughtUp(now, configVersion, _serviceOutputs);
+        return 0;
+    });
+
     public void RequestLinkEnable(Instant now, int link, bool enabled) => Command(now, () =>
     {
         _services.RequestLinkEnable(link, enabled, _serviceOutputs);
