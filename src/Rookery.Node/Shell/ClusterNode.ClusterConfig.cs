@@ -5,7 +5,7 @@ using Rookery.Config;
 using Rookery.Node.Control;
 using Rookery.Node.Logging;
 using Rookery.Node.Reload;
-using Rookery.Node.Services;
+using Rookery.Services;
 
 namespace Rookery.Node.Shell;
 

@@ -3,10 +3,9 @@ using System.Security.Cryptography;
 using Rookery.Config;
 using Rookery.Links;
 using Rookery.Node.Logging;
-using Rookery.Node.Services;
-using Rookery.Node.Stack;
 using Rookery.Node.Systemd;
 using Rookery.Node.Transport;
+using Rookery.Services;
 
 namespace Rookery.Node.Shell;
 

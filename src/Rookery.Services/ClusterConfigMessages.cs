@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Rookery.Wire.Services;
 
-namespace Rookery.Node.Services;
+namespace Rookery.Services;
 
 /// <summary>What a member did with a reload or a cluster-wide config apply.</summary>
 public enum MemberOutcome : byte
