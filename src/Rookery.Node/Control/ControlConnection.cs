@@ -16,6 +16,7 @@ internal sealed class ControlConnection : IAsyncDisposable
     private readonly ClusterLog _log;
     private readonly Action _countBadFrame;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private (CancellationTokenSource Stop, Task Pump)? _events;
     private readonly Dictionary<string, (IGroupSession Session, Task Pump)> _groups = new(StringComparer.Ordinal);
 
     public ControlConnection(Stream stream, INodeControl node, ClusterLog log, Action countBadFrame)
@@ -64,6 +65,13 @@ internal sealed class ControlConnection : IAsyncDisposable
         }
 
         _groups.Clear();
+        if (_events is { } events)
+        {
+            await events.Stop.CancelAsync().ConfigureAwait(false);
+            await events.Pump.ConfigureAwait(false);
+            events.Stop.Dispose();
+        }
+
         _writeLock.Dispose();
     }
 
@@ -141,6 +149,9 @@ internal sealed class ControlConnection : IAsyncDisposable
                 {
                     Reload = await _node.ApplyConfigAsync(request.Text ?? throw Invalid("the request has no 'text' (the new corosync.conf)"), request.DryRun == true, cancellationToken).ConfigureAwait(false),
                 };
+            case ControlProtocol.Commands.Events:
+                await WatchEventsAsync().ConfigureAwait(false);
+                return ok;
             case ControlProtocol.Commands.GroupJoin:
                 await JoinAsync(request, cancellationToken).ConfigureAwait(false);
                 return ok;
@@ -153,7 +164,7 @@ internal sealed class ControlConnection : IAsyncDisposable
                 throw new NodeControlException(ControlErrorCodes.BadRequest, "the frame has no 'cmd'; e.g. {\"v\":1,\"id\":1,\"cmd\":\"status\"}");
             default:
                 throw new NodeControlException(ControlErrorCodes.UnknownCommand,
-                    $"unknown command '{request.Cmd}'; known: hello, status, links, expected, link_enable, reload, config_apply, group_join, group_leave, group_send");
+                    $"unknown command '{request.Cmd}'; known: hello, status, links, expected, link_enable, reload, config_apply, events, group_join, group_leave, group_send");
         }
     }
 
@@ -196,6 +207,38 @@ internal sealed class ControlConnection : IAsyncDisposable
         {
             var which = index is { } i ? $"messages[{i}]" : "message";
             throw Invalid($"{which} of {message.Length} bytes is over the limit of {ControlProtocol.GroupMessageSizeMax} bytes; nothing was sent");
+        }
+    }
+
+    /// <summary><c>events</c>: subscribes once per connection; the events are pushed until the client goes away.</summary>
+    private async Task WatchEventsAsync()
+    {
+        if (_events is not null)
+        {
+            throw new NodeControlException(ControlErrorCodes.GroupState, "this connection already watches the cluster events");
+        }
+
+        var stop = new CancellationTokenSource();
+        var reader = await _node.WatchEventsAsync(stop.Token).ConfigureAwait(false);
+        _events = (stop, Task.Run(() => PumpEventsAsync(reader)));
+    }
+
+    private async Task PumpEventsAsync(System.Threading.Channels.ChannelReader<ClusterEvent> reader)
+    {
+        try
+        {
+            await foreach (var clusterEvent in reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                await WriteAsync(new ServerFrame { ClusterEvent = clusterEvent }, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException or System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            // The client went away or the subscription was stopped.
+        }
+        catch (NodeControlException exception)
+        {
+            await TryWriteAsync(ControlServer.Error(null, exception.Code, exception.Message)).ConfigureAwait(false);
         }
     }
 

@@ -31,6 +31,13 @@ public interface INodeControl
     /// </summary>
     ValueTask<ReloadReport> ApplyConfigAsync(string text, bool dryRun, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Cluster events (membership, quorum, links per peer, config changes) from now on, starting with the current
+    /// state; the reader completes when <paramref name="cancellationToken"/> fires or the subscriber falls
+    /// <see cref="ControlProtocol.EventBacklogMax"/> events behind (then with a <see cref="NodeControlException"/>).
+    /// </summary>
+    ValueTask<System.Threading.Channels.ChannelReader<ClusterEvent>> WatchEventsAsync(CancellationToken cancellationToken);
+
     /// <summary>Joins a process group as process <paramref name="pid"/> of this node.</summary>
     ValueTask<IGroupSession> JoinGroupAsync(string group, uint pid, CancellationToken cancellationToken);
 }

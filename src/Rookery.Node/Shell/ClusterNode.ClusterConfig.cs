@@ -343,6 +343,7 @@ public sealed partial class ClusterNode
         }
 
         _log.Notice(LogSubsystem.Cfg, $"corosync.conf config_version {request.ConfigVersion} from node {from} written to {_options.ConfigPath} and applied");
+        PublishConfig(catchUp ? $"catch-up from node {from}" : $"config apply from node {from}", plan.Applied);
         if (_stack.Services.AwaitingConfig)
         {
             _stack.ConfigCaughtUp(now, request.ConfigVersion);

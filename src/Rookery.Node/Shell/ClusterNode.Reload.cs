@@ -76,6 +76,11 @@ public sealed partial class ClusterNode
             {
                 _log.Notice(LogSubsystem.Cfg, $"reload: {line}");
             }
+
+            if (report.Applied.Count > 0)
+            {
+                PublishConfig($"reload requested by node {request.From}", report.Applied);
+            }
         }
         else
         {

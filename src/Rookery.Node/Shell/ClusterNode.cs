@@ -150,7 +150,10 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             log.Notice(LogSubsystem.Quorum, "Using quorum provider corosync_votequorum");
         }
 
-        return new ClusterNode(options, log, notifier ?? new SystemdNotifier(null), clock, config, found.Node, state, stack, links);
+        var node = new ClusterNode(options, log, notifier ?? new SystemdNotifier(null), clock, config, found.Node, state, stack, links);
+        links.Observer = node.OnLinkEvent;
+        node.StartHooks();
+        return node;
     }
 
     /// <summary>
@@ -362,6 +365,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             case SyncCompleted completed:
                 OnSyncCompleted(completed);
                 OnRingChangedForRequests(completed.Members);
+                PublishMembership(completed);
                 break;
             case MemberReportReceived report:
                 OnMemberReport(report);
@@ -374,6 +378,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
                 break;
             case QuorumReported:
                 UpdateSystemdStatus();
+                PublishQuorum();
                 break;
             case ConfigVersionRefused:
                 _exitCode = NodeStartException.GeneralExitCode;
@@ -385,8 +390,9 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             case LinkEnableRequested link:
                 _links.SetLinkEnabled(now, new LinkId((byte)link.Link), link.Enabled);
                 break;
-            case NodeShutdownAnnounced announced when announced.Node == _stack.Local:
-                _shutdownAnnounced = true;
+            case NodeShutdownAnnounced announced:
+                _announcedShutdowns.Add(announced.Node.Value);
+                _shutdownAnnounced |= announced.Node == _stack.Local;
                 break;
             case TrackingBarrierChanged barrier:
                 TryWriteTrackingBarrier(barrier.Barrier);

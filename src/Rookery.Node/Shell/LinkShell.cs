@@ -355,8 +355,12 @@ public sealed class LinkShell : IDisposable
         }
     }
 
+    /// <summary>Sees every link event the shell handles (the node's cluster events: link up/down and the active link per peer).</summary>
+    public Action<LinkEvent>? Observer { get; set; }
+
     private void Handle(Instant now, LinkEvent linkEvent, NodeStack stack)
     {
+        Observer?.Invoke(linkEvent);
         switch (linkEvent)
         {
             case LinkDelivered delivered when delivered.Channel == TotemChannel && delivered.Sender != _local:

@@ -97,6 +97,67 @@ public sealed partial class LoopbackRuntimeTests
         }
     }
 
+    [Fact]
+    public async Task Events_start_with_the_current_state_then_show_link_1_coming_up_and_the_config_change()
+    {
+        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2, 3], s_deadline);
+        var version = await ApplyUniformAsync();
+        await using var client = await Rookery.Client.RookeryClient.ConnectAsync(Cluster.SocketPath(3), Token);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var seen = new List<Rookery.Node.Control.ClusterEvent>();
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var clusterEvent in client.EventsAsync(stop.Token))
+            {
+                lock (seen)
+                {
+                    seen.Add(clusterEvent);
+                }
+            }
+        }, Token);
+        bool Seen(Func<Rookery.Node.Control.ClusterEvent, bool> match)
+        {
+            lock (seen)
+            {
+                return seen.Any(match);
+            }
+        }
+
+        Assert.True(await Testbed.Eventually.TrueAsync(() => Seen(e => e.Type == "quorum" && e.Initial == true), s_deadline), "no initial quorum event");
+        Assert.True(Seen(e => e.Type == "membership" && e.Initial == true && e.Members!.SequenceEqual([1u, 2u, 3u])));
+        Assert.True(Seen(e => e.Type == "link" && e.Initial == true && e.Nodeid == 1 && e.Link == 0 && e.State == "up"));
+
+        // The seed's link add as one config apply on node 2: node 3 sees its link 1 to nodes 1 and 2 come up, and the change.
+        var file = Path.Combine(Cluster.Directory, "link1.conf");
+        await File.WriteAllTextAsync(file, Cluster.ConfigText(version + 1, withLink1: true), Token);
+        var apply = LoopbackCluster.Cli("config", "apply", file, "--socket", Cluster.SocketPath(2));
+        Assert.True(apply.ExitCode == 0, apply.Output + apply.Error);
+        for (var id = 1; id <= LoopbackCluster.NodeCount; id++)
+        {
+            Cluster.NoteConfigVersion(id, version + 1);
+        }
+
+        Assert.True(
+            await Testbed.Eventually.TrueAsync(() => Seen(e => e.Type == "link" && e.Nodeid == 1 && e.Link == 1 && e.State == "up")
+                && Seen(e => e.Type == "link" && e.Nodeid == 2 && e.Link == 1 && e.State == "up"), s_deadline),
+            "link 1 up events missing: " + string.Join("\n", Snapshot()));
+        Assert.True(Seen(e => e.Type == "config" && e.ConfigVersion == version + 1 && e.Source == "config apply from node 2" && e.Changes!.Any(c => c.StartsWith("link 1 added", StringComparison.Ordinal))),
+            string.Join("\n", Snapshot()));
+        Assert.False(Seen(e => e.Type is "node_left" or "node_joined"), string.Join("\n", Snapshot()));
+        await stop.CancelAsync();
+        await watching;
+
+        await ApplyUniformAsync();
+
+        IEnumerable<string> Snapshot()
+        {
+            lock (seen)
+            {
+                return seen.Select(e => System.Text.Json.JsonSerializer.Serialize(e, Rookery.Node.Control.ControlJsonContext.Default.ClusterEvent)).ToList();
+            }
+        }
+    }
+
     /// <summary>
     /// Sends the harness's file (token 2000, no link 1) with the next config_version from node 1 through
     /// <c>config apply</c>; asserts that every member applied it or had it already and that every file is that file.
