@@ -1,6 +1,6 @@
 using System.Globalization;
-using Rookery.Client.Formatting;
-using Rookery.Node.Control;
+using Rookery.Cli.Formatting;
+using Rookery.Control;
 
 namespace Rookery.Cli.Commands;
 

@@ -119,7 +119,7 @@ public static class ConfigApplyCommand
 
     /// <summary>Sends the file to the running node (which checks it again with its own local node) and prints the members' report.</summary>
     public static int Send(CliContext context, ParseResult result, Option<string> socket, string text, bool dryRun, bool json) =>
-        SendTo(context, result.GetValue(socket) is { Length: > 0 } explicitPath ? explicitPath : context.GetEnvironment(Rookery.Node.NodePaths.SocketEnvironmentVariable), text, dryRun, json);
+        SendTo(context, result.GetValue(socket) is { Length: > 0 } explicitPath ? explicitPath : context.GetEnvironment(Rookery.Control.ControlSocket.EnvironmentVariable), text, dryRun, json);
 
     /// <summary>As <see cref="Send"/>, to the node at <paramref name="socketPath"/>.</summary>
     public static int SendTo(CliContext context, string? socketPath, string text, bool dryRun, bool json) =>

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Rookery.Node.Control;
+using Rookery.Control;
 
 namespace Rookery.Cli.Commands;
 

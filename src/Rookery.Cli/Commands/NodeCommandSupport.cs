@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Rookery.Client;
 using Rookery.Node;
-using Rookery.Node.Control;
+using Rookery.Control;
 
 namespace Rookery.Cli.Commands;
 
@@ -14,7 +14,7 @@ public static class NodeCommandSupport
 {
     public static Option<string> SocketOption() => new("--socket")
     {
-        Description = $"Control socket of the node (default: ${NodePaths.SocketEnvironmentVariable}, else {NodePaths.DefaultSocket})",
+        Description = $"Control socket of the node (default: ${ControlSocket.EnvironmentVariable}, else {ControlSocket.DefaultPath})",
     };
 
     /// <summary>
@@ -77,7 +77,7 @@ public static class NodeCommandSupport
 
     /// <summary>Connects, runs <paramref name="body"/>, and maps node errors to <see cref="CliException"/>.</summary>
     public static int WithClient(CliContext context, ParseResult result, Option<string> socket, Func<RookeryClient, CancellationToken, Task<int>> body) =>
-        WithClientAt(context, result.GetValue(socket) is { Length: > 0 } explicitPath ? explicitPath : context.GetEnvironment(NodePaths.SocketEnvironmentVariable), body);
+        WithClientAt(context, result.GetValue(socket) is { Length: > 0 } explicitPath ? explicitPath : context.GetEnvironment(ControlSocket.EnvironmentVariable), body);
 
     /// <summary>As <see cref="WithClient"/>, with the socket path given (null or empty: the default socket).</summary>
     public static int WithClientAt(CliContext context, string? path, Func<RookeryClient, CancellationToken, Task<int>> body)
@@ -88,7 +88,7 @@ public static class NodeCommandSupport
         {
             return Task.Run(async () =>
             {
-                await using var client = await RookeryClient.ConnectAsync(string.IsNullOrEmpty(path) ? NodePaths.DefaultSocket : path, cancel.Token).ConfigureAwait(false);
+                await using var client = await RookeryClient.ConnectAsync(string.IsNullOrEmpty(path) ? ControlSocket.DefaultPath : path, cancel.Token).ConfigureAwait(false);
                 return await body(client, cancel.Token).ConfigureAwait(false);
             }).GetAwaiter().GetResult();
         }

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Rookery.Config;
-using Rookery.Node.Control;
+using Rookery.Control;
 using Rookery.Node.Logging;
 using Rookery.Node.Reload;
 using Rookery.Services;

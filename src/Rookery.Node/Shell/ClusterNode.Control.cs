@@ -1,12 +1,12 @@
 using System.Threading.Channels;
-using ControlGroupMember = Rookery.Node.Control.GroupMember;
 using Rookery.Config;
 using Rookery.Groups;
+using Rookery.Control;
 using Rookery.Node.Control;
-using Rookery.Node.Status;
 using Rookery.Quorum;
 using Rookery.Services;
 using Rookery.Wire.Services;
+using ControlGroupMember = Rookery.Control.GroupMember;
 
 namespace Rookery.Node.Shell;
 

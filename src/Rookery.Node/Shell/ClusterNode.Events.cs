@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Rookery.Links;
-using Rookery.Node.Control;
+using Rookery.Control;
 using Rookery.Services;
 
 namespace Rookery.Node.Shell;

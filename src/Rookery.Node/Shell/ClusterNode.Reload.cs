@@ -1,5 +1,5 @@
 using Rookery.Config;
-using Rookery.Node.Control;
+using Rookery.Control;
 using Rookery.Node.Logging;
 using Rookery.Node.Reload;
 using Rookery.Services;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
-using Rookery.Node.Control;
+using Rookery.Control;
 using Rookery.Node.Logging;
 
 namespace Rookery.Node.Shell;

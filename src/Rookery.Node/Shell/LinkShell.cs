@@ -4,7 +4,7 @@ using LinkDelivered = Rookery.Links.Delivered;
 using Rookery.Config;
 using Rookery.Links;
 using Rookery.Node.Logging;
-using Rookery.Node.Status;
+using Rookery.Control;
 using Rookery.Node.Transport;
 using Rookery.Services;
 using Rookery.Totem;

@@ -104,7 +104,7 @@ public sealed partial class LoopbackRuntimeTests
         var version = await ApplyUniformAsync();
         await using var client = await Rookery.Client.RookeryClient.ConnectAsync(Cluster.SocketPath(3), Token);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        var seen = new List<Rookery.Node.Control.ClusterEvent>();
+        var seen = new List<Rookery.Control.ClusterEvent>();
         var watching = Task.Run(async () =>
         {
             await foreach (var clusterEvent in client.EventsAsync(stop.Token))
@@ -115,7 +115,7 @@ public sealed partial class LoopbackRuntimeTests
                 }
             }
         }, Token);
-        bool Seen(Func<Rookery.Node.Control.ClusterEvent, bool> match)
+        bool Seen(Func<Rookery.Control.ClusterEvent, bool> match)
         {
             lock (seen)
             {
@@ -153,7 +153,7 @@ public sealed partial class LoopbackRuntimeTests
         {
             lock (seen)
             {
-                return seen.Select(e => System.Text.Json.JsonSerializer.Serialize(e, Rookery.Node.Control.ControlJsonContext.Default.ClusterEvent)).ToList();
+                return seen.Select(e => System.Text.Json.JsonSerializer.Serialize(e, Rookery.Control.ControlJsonContext.Default.ClusterEvent)).ToList();
             }
         }
     }

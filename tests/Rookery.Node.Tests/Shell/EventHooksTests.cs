@@ -1,4 +1,4 @@
-using Rookery.Node.Control;
+using Rookery.Control;
 using Rookery.Node.Logging;
 using Rookery.Node.Shell;
 

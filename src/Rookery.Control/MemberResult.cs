@@ -1,4 +1,4 @@
-namespace Rookery.Node.Control;
+namespace Rookery.Control;
 
 /// <summary>What one node of the nodelist did with a cluster-wide reload or config apply.</summary>
 /// <param name="Nodeid">The node id.</param>

@@ -1,4 +1,4 @@
-namespace Rookery.Node.Control;
+namespace Rookery.Control;
 
 /// <summary>
 /// One cluster event as <c>rookery events</c> streams it (JSON: one object per line, snake_case). A subscription
