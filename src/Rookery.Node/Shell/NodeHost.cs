@@ -52,16 +52,36 @@ public static class NodeHost
             }
 
             using var registration = options.SocketPath is null ? null : DaemonRegistry.Register(options.ConfigPath, options.SocketPath);
-            var join = StartJoinEndpoint(node, options, log);
+            var servers = new List<IAsyncDisposable>();
+            if (StartJoinEndpoint(node, options, log) is { } join)
+            {
+                servers.Add(join);
+            }
+
             try
             {
+                foreach (var start in options.Servers)
+                {
+                    try
+                    {
+                        var (started, description) = await start(node, stop).ConfigureAwait(false);
+                        servers.Add(started);
+                        log.Notice(LogSubsystem.Main, description);
+                    }
+                    catch (IOException exception)
+                    {
+                        log.Error(LogSubsystem.Main, exception.Message);
+                        return NodeStartException.GeneralExitCode;
+                    }
+                }
+
                 return await node.RunAsync(stop).ConfigureAwait(false);
             }
             finally
             {
-                if (join is not null)
+                foreach (var started in servers)
                 {
-                    await join.DisposeAsync().ConfigureAwait(false);
+                    await started.DisposeAsync().ConfigureAwait(false);
                 }
 
                 if (server is not null)
