@@ -36,6 +36,9 @@ public sealed class CliContext
 
     public required TextWriter Error { get; init; }
 
+    /// <summary>Where questions are answered (<c>config edit</c>'s confirmation); empty for tests that pass none.</summary>
+    public TextReader Input { get; init; } = TextReader.Null;
+
     public Func<string, string?> GetEnvironment { get; init; } = Environment.GetEnvironmentVariable;
 
     /// <summary>This host's name (short form), used as the default node name.</summary>
@@ -61,7 +64,7 @@ public sealed class CliContext
         Recursive = true,
     };
 
-    public static CliContext System() => new() { Output = Console.Out, Error = Console.Error };
+    public static CliContext System() => new() { Output = Console.Out, Error = Console.Error, Input = Console.In };
 
     /// <summary>The configuration directory: <c>--config-dir</c>, else <c>ROOKERY_CONFIG_DIR</c>, else /etc/rookery.</summary>
     public string ConfigDir(ParseResult result)

@@ -27,6 +27,9 @@ public static class Program
         root.Subcommands.Add(LinksCommand.BuildLink(context));
         root.Subcommands.Add(ExpectedCommand.Build(context));
         root.Subcommands.Add(ReloadCommand.Build(context));
+        root.Subcommands.Add(EventsCommand.Build(context));
+        root.Subcommands.Add(JoinCommand.BuildInfo(context));
+        root.Subcommands.Add(JoinCommand.BuildJoin(context));
         root.Subcommands.Add(GroupCommand.Build(context));
         return CommandLineRunner.Invoke(root, args, context);
     }

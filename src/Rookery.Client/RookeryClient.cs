@@ -40,9 +40,43 @@ public sealed class RookeryClient : IAsyncDisposable
     public async Task SetExpectedVotesAsync(uint votes, CancellationToken cancellationToken = default) =>
         await _node.SetExpectedVotesAsync(votes, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>
+    /// The cluster's events as they happen, starting with the current state (events with <c>Initial</c> true: the
+    /// membership, quorum, config_version and every peer link's state), then membership changes (joined, left with
+    /// the reason), quorum changes, link up/down and the active link per peer, and configuration changes. Ends when
+    /// <paramref name="cancellationToken"/> fires; throws <see cref="NodeControlException"/> when the node ends it.
+    /// </summary>
+    public async IAsyncEnumerable<ClusterEvent> EventsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var reader = await _node.WatchEventsAsync(cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            try
+            {
+                if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                yield break;
+            }
+
+            while (reader.TryRead(out var clusterEvent))
+            {
+                yield return clusterEvent;
+            }
+        }
+    }
+
     /// <summary>Takes link <paramref name="link"/> out of service or back in, on every member or only here.</summary>
     public async Task SetLinkEnabledAsync(int link, bool enabled, bool clusterWide = true, CancellationToken cancellationToken = default) =>
         await _node.SetLinkEnabledAsync(link, enabled, clusterWide, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Sends <paramref name="text"/> as every member's new corosync.conf in one agreed step (<c>rookery config apply</c>).</summary>
+    public async Task<ReloadReport> ApplyConfigAsync(string text, bool dryRun = false, CancellationToken cancellationToken = default) =>
+        await _node.ApplyConfigAsync(text, dryRun, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Reloads every member's configuration from its own file, or with <paramref name="dryRun"/> says what would happen here.</summary>
     public async Task<ReloadReport> ReloadAsync(bool dryRun = false, CancellationToken cancellationToken = default) =>

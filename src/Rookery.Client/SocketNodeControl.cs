@@ -20,6 +20,7 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
     private readonly ConcurrentDictionary<string, SocketGroupSession> _groups = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _readLoop;
+    private Channel<ClusterEvent>? _clusterEvents;
     private long _nextId;
     private volatile Exception? _failure;
 
@@ -72,6 +73,23 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
     public async ValueTask<ReloadReport> ReloadAsync(bool dryRun, CancellationToken cancellationToken) =>
         (await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.Reload, DryRun = dryRun }, cancellationToken).ConfigureAwait(false)).Reload
         ?? throw Malformed("reload");
+
+    public async ValueTask<ReloadReport> ApplyConfigAsync(string text, bool dryRun, CancellationToken cancellationToken) =>
+        (await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.ConfigApply, Text = text, DryRun = dryRun }, cancellationToken).ConfigureAwait(false)).Reload
+        ?? throw Malformed("config_apply");
+
+    public async ValueTask<ChannelReader<ClusterEvent>> WatchEventsAsync(CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateUnbounded<ClusterEvent>(new UnboundedChannelOptions { SingleReader = true });
+        if (Interlocked.CompareExchange(ref _clusterEvents, channel, null) is not null)
+        {
+            throw new NodeControlException(ControlErrorCodes.GroupState, "this connection already watches the cluster events");
+        }
+
+        await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.Events }, cancellationToken).ConfigureAwait(false);
+        cancellationToken.Register(() => channel.Writer.TryComplete());
+        return channel.Reader;
+    }
 
     public async ValueTask<IGroupSession> JoinGroupAsync(string group, uint pid, CancellationToken cancellationToken)
     {
@@ -215,12 +233,20 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
         {
             session.Complete(failure);
         }
+
+        _clusterEvents?.Writer.TryComplete(failure);
     }
 
     private void Route(ServerFrame? frame)
     {
         if (frame is null)
         {
+            return;
+        }
+
+        if (frame.ClusterEvent is { } clusterEvent)
+        {
+            _clusterEvents?.Writer.TryWrite(clusterEvent);
             return;
         }
 
@@ -240,9 +266,10 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
         }
         else if (frame.Id is null && frame.Error is { } error)
         {
-            // An unsolicited error: the daemon ended a group subscription. Fail the sessions with it.
+            // An unsolicited error: the daemon ended a subscription. Fail the sessions and the events reader with it.
             var failure = new NodeControlException(error.Code, error.Message);
             _unsolicited = failure;
+            _clusterEvents?.Writer.TryComplete(failure);
             foreach (var session in _groups.Values)
             {
                 session.Complete(failure);

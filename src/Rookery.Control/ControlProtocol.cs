@@ -42,6 +42,8 @@ public static class ControlProtocol
         public const string Expected = "expected";
         public const string LinkEnable = "link_enable";
         public const string Reload = "reload";
+        public const string ConfigApply = "config_apply";
+        public const string Events = "events";
         public const string GroupJoin = "group_join";
         public const string GroupLeave = "group_leave";
         public const string GroupSend = "group_send";
@@ -113,6 +115,9 @@ public sealed record ControlRequest
     /// <summary><c>reload</c>: check only.</summary>
     public bool? DryRun { get; init; }
 
+    /// <summary><c>config_apply</c>: the whole new corosync.conf.</summary>
+    public string? Text { get; init; }
+
     /// <summary><c>group_*</c>: the group name.</summary>
     public string? Group { get; init; }
 
@@ -152,6 +157,9 @@ public sealed record ServerFrame
     public int? Accepted { get; init; }
 
     public GroupEvent? GroupEvent { get; init; }
+
+    /// <summary>A pushed cluster event of an <c>events</c> subscription.</summary>
+    public ClusterEvent? ClusterEvent { get; init; }
 }
 
 /// <summary>An error reply's body.</summary>
@@ -171,5 +179,6 @@ public sealed record HelloResult(int ProtocolVersion, string Version);
 [JsonSerializable(typeof(LinksStatus))]
 [JsonSerializable(typeof(ReloadReport))]
 [JsonSerializable(typeof(GroupEvent))]
+[JsonSerializable(typeof(ClusterEvent))]
 [JsonSerializable(typeof(IReadOnlyList<MemberInfo>))]
 public sealed partial class ControlJsonContext : JsonSerializerContext;

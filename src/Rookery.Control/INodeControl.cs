@@ -24,6 +24,19 @@ public interface INodeControl
     /// <summary>Reloads the configuration on every member, each from its own file (<c>corosync-cfgtool -R</c>); with <paramref name="dryRun"/> only checks this node's file.</summary>
     ValueTask<ReloadReport> ReloadAsync(bool dryRun, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Sends <paramref name="text"/> as the new corosync.conf to every member in one agreed step; each writes it and
+    /// applies it as a reload does (<c>rookery config apply</c>). With <paramref name="dryRun"/> only checks it here.
+    /// </summary>
+    ValueTask<ReloadReport> ApplyConfigAsync(string text, bool dryRun, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Cluster events (membership, quorum, links per peer, config changes) from now on, starting with the current
+    /// state; the reader completes when <paramref name="cancellationToken"/> fires or the subscriber falls
+    /// <see cref="ControlProtocol.EventBacklogMax"/> events behind (then with a <see cref="NodeControlException"/>).
+    /// </summary>
+    ValueTask<System.Threading.Channels.ChannelReader<ClusterEvent>> WatchEventsAsync(CancellationToken cancellationToken);
+
     /// <summary>Joins a process group as process <paramref name="pid"/> of this node.</summary>
     ValueTask<IGroupSession> JoinGroupAsync(string group, uint pid, CancellationToken cancellationToken);
 }

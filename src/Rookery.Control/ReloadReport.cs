@@ -5,7 +5,7 @@ namespace Rookery.Control;
 /// <c>--dry-run</c>, would be) applied and every change that was refused with corosync's message.
 /// </summary>
 /// <param name="DryRun">Nothing was changed; the report says what a reload would do.</param>
-/// <param name="Ok">The reload was (or would be) applied. False when any change was refused or the file is invalid: then nothing applied (atomic).</param>
+/// <param name="Ok">The reload was (or would be) applied. False when any change was refused or the file is invalid on this node or on any member (each member applies all of its changes or none).</param>
 /// <param name="ConfigFile">The file that was read.</param>
 /// <param name="ConfigVersion">Its <c>totem.config_version</c>.</param>
 /// <param name="Applied">Changes applied, one line each (e.g. <c>link 1 added: 127.0.1.1</c>).</param>
@@ -18,4 +18,11 @@ public sealed record ReloadReport(
     ulong ConfigVersion,
     IReadOnlyList<string> Applied,
     IReadOnlyList<string> Refused,
-    IReadOnlyList<string> Errors);
+    IReadOnlyList<string> Errors)
+{
+    /// <summary>Every node of the nodelist, ascending by id: what it did (absent for a dry run, which checks this node only).</summary>
+    public IReadOnlyList<MemberResult>? Members { get; init; }
+
+    /// <summary>Members' files that differ: equal config_version with different contents, or a link some configure and others lack.</summary>
+    public IReadOnlyList<string>? Warnings { get; init; }
+}

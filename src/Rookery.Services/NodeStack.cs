@@ -223,6 +223,30 @@ public sealed class NodeStack : ILinkInput
         Route();
     }
 
+    /// <summary>Sends this node's answer to a member's reload or config apply (see <see cref="ServiceLayer.SendMemberReport"/>).</summary>
+    public void SendMemberReport(Instant now, MemberReport report)
+    {
+        _now = now;
+        _services.SendMemberReport(report, _serviceOutputs);
+        Route();
+    }
+
+    /// <summary>Sends a corosync.conf to every member in agreed order (see <see cref="ServiceLayer.RequestConfigApply"/>).</summary>
+    public void RequestConfigApply(Instant now, ConfigApplyRequest request)
+    {
+        _now = now;
+        _services.RequestConfigApply(request, _serviceOutputs);
+        Route();
+    }
+
+    /// <summary>The catch-up file was applied (see <see cref="ServiceLayer.ConfigCaughtUp"/>).</summary>
+    public void ConfigCaughtUp(Instant now, ulong configVersion)
+    {
+        _now = now;
+        _services.ConfigCaughtUp(now, configVersion, _serviceOutputs);
+        Route();
+    }
+
     /// <summary>False (nothing sent) when a member of the ring does not run Rookery: corosync does not know the message.</summary>
     public bool RequestLinkEnable(Instant now, int link, bool enabled)
     {
@@ -349,6 +373,10 @@ public sealed class NodeStack : ILinkInput
             }
 
             Output.Logs.Add(LinkLog(linkEvent));
+            if (linkEvent is LinkUp or LinkDown or ActiveLinksChanged)
+            {
+                Output.Events.Add(new LinkObserved(linkEvent));
+            }
         }
 
         _linkEventsInFlight.Clear();

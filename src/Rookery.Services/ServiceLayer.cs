@@ -43,6 +43,9 @@ public sealed class ServiceLayer
     private ulong _highestReceivedConfigVersion;
     private bool _hadMultiNodeSync;
     private bool _configVersionRefused;
+    private bool _awaitingConfig;
+    private Instant _awaitingConfigDeadline = Instant.Never;
+    private readonly List<SyncStep> _deferredSteps = [];
     private RingId _ringId;
     private IReadOnlyList<NodeId> _members = [];
 
@@ -62,7 +65,7 @@ public sealed class ServiceLayer
     public IReadOnlyList<NodeId> Members => _members;
 
     /// <summary>A sync is running (between a regular configuration and the last barrier).</summary>
-    public bool Syncing => _sync.State != ServiceSyncState.Idle;
+    public bool Syncing => _sync.State != ServiceSyncState.Idle || _awaitingConfig;
 
     /// <summary>The service synchronisation engine (its merged service list tells who runs what).</summary>
     public ServiceSync Sync => _sync;
@@ -84,7 +87,13 @@ public sealed class ServiceLayer
     /// <summary>Service messages dropped because they did not decode (counted, never logged one by one).</summary>
     public long MalformedMessages { get; private set; }
 
-    public Instant NextDeadline => _quorum.NextDeadline;
+    public Instant NextDeadline => Instant.Min(_quorum.NextDeadline, _awaitingConfigDeadline);
+
+    /// <summary>
+    /// This node rejoined with an older config_version than a member's and waits for that member's corosync.conf
+    /// (CONFIG_APPLY catch-up) before its services activate (cmap's turn is done; the other turns' activations wait).
+    /// </summary>
+    public bool AwaitingConfig => _awaitingConfig;
 
     public Votequorum Quorum => _quorum;
 
@@ -99,6 +108,15 @@ public sealed class ServiceLayer
 
     public void Tick(Instant now, List<ServiceOutput> outputs)
     {
+        if (_awaitingConfig && now >= _awaitingConfigDeadline)
+        {
+            // No member handed its file over (a corosync member, or a donor that cannot read its file): corosync's rule.
+            _awaitingConfig = false;
+            _awaitingConfigDeadline = Instant.Never;
+            _deferredSteps.Clear();
+            RefuseConfigVersion(outputs);
+        }
+
         _quorum.Tick(now, _quorumOutputs);
         Flush(outputs);
     }
@@ -197,6 +215,50 @@ public sealed class ServiceLayer
         return true;
     }
 
+    /// <summary>Sends this node's answer to a cluster-wide request to every member (the requester gathers them).</summary>
+    public void SendMemberReport(MemberReport report, List<ServiceOutput> outputs)
+    {
+        // Rookery-only (cfg 258): never to a ring with a corosync member, which would log it as unknown.
+        if (EveryMemberRunsRookery)
+        {
+            outputs.Add(Executive(ClusterConfigMessages.EncodeMemberReport(_local.Value, report)));
+        }
+    }
+
+    /// <summary>Sends a whole corosync.conf to every member (this one included), in agreed order.</summary>
+    public void RequestConfigApply(ConfigApplyRequest request, List<ServiceOutput> outputs)
+    {
+        // Rookery-only (cfg 259): never to a ring with a corosync member (the request then finds no member answering).
+        if (EveryMemberRunsRookery)
+        {
+            outputs.Add(Executive(ClusterConfigMessages.EncodeConfigApply(_local.Value, request)));
+        }
+    }
+
+    /// <summary>
+    /// The shell wrote and applied the catch-up file this node waited for: its config_version is now the cluster's,
+    /// and the activations the round held back run now, as at the end of any sync.
+    /// </summary>
+    public void ConfigCaughtUp(Instant now, ulong configVersion, List<ServiceOutput> outputs)
+    {
+        _configVersion = Math.Max(_configVersion, configVersion);
+        if (!_awaitingConfig)
+        {
+            return;
+        }
+
+        _awaitingConfig = false;
+        _awaitingConfigDeadline = Instant.Never;
+        if (_members.Count > 1)
+        {
+            _hadMultiNodeSync = true;
+        }
+
+        _syncSteps.AddRange(_deferredSteps);
+        _deferredSteps.Clear();
+        RunSyncSteps(now, outputs);
+    }
+
     /// <summary>Clean shutdown: announces it (cfg SHUTDOWN) and lets votequorum say this node is leaving.</summary>
     public void Shutdown(List<ServiceOutput> outputs)
     {
@@ -263,6 +325,9 @@ public sealed class ServiceLayer
         _ringId = change.RingId;
         _members = change.Members;
         _configVersionRefused = false;
+        _awaitingConfig = false;
+        _awaitingConfigDeadline = Instant.Never;
+        _deferredSteps.Clear();
         Flush(outputs);
         _sync.Start(change.RingId, change.Members, _syncSteps);
 
@@ -311,6 +376,14 @@ public sealed class ServiceLayer
     {
         for (var i = 0; i < _syncSteps.Count; i++)
         {
+            if (_awaitingConfig && _syncSteps[i] is SyncActivate or SyncRoundCompleted)
+            {
+                // Waiting for the cluster's corosync.conf: this node's turns go on (the others finish their round),
+                // but nothing activates here before the file is applied (ConfigCaughtUp).
+                _deferredSteps.Add(_syncSteps[i]);
+                continue;
+            }
+
             switch (_syncSteps[i])
             {
                 case SyncSend send:
@@ -383,13 +456,18 @@ public sealed class ServiceLayer
             case ServiceIds.Cmap:
                 if (_members.Count > 1 && _configVersion != 0 && !_hadMultiNodeSync && _highestReceivedConfigVersion > _configVersion)
                 {
-                    _configVersionRefused = true;
-                    outputs.Add(new ServiceLog(LogSubsystem.Cmap, LogPriority.Error,
-                        $"Received config version ({_highestReceivedConfigVersion}) is different than my config version ({_configVersion})! Exiting"));
-                    outputs.Add(new ConfigVersionRefused(_highestReceivedConfigVersion, _configVersion));
-                    return false;
+                    // corosync exits here ("Received config version ... Exiting"). Rookery members hand the newest file
+                    // to a node that rejoins with an older one: wait for it, bounded, and activate nothing before it
+                    // is applied (RunSyncSteps holds the remaining activations back).
+                    _awaitingConfig = true;
+                    _awaitingConfigDeadline = now + ConfigCatchUpWait;
+                    outputs.Add(new ServiceLog(LogSubsystem.Cmap, LogPriority.Notice,
+                        $"Received config version ({_highestReceivedConfigVersion}) is newer than my config version ({_configVersion}): waiting for corosync.conf from the cluster"));
+                    return true;
                 }
 
+                // Every member's config_version is known once cmap's barriers are in (each sent it before its barrier).
+                OfferNewestConfig(outputs);
                 if (_members.Count > 1)
                 {
                     _hadMultiNodeSync = true;
@@ -407,6 +485,40 @@ public sealed class ServiceLayer
         }
 
         return true;
+    }
+
+    /// <summary>How long a node that rejoined with an older config_version waits for the cluster's file before it exits as corosync does.</summary>
+    public static readonly Duration ConfigCatchUpWait = Duration.FromSeconds(10);
+
+    private void RefuseConfigVersion(List<ServiceOutput> outputs)
+    {
+        _configVersionRefused = true;
+        outputs.Add(new ServiceLog(LogSubsystem.Cmap, LogPriority.Error,
+            $"Received config version ({_highestReceivedConfigVersion}) is different than my config version ({_configVersion})! Exiting"));
+        outputs.Add(new ConfigVersionRefused(_highestReceivedConfigVersion, _configVersion));
+    }
+
+    /// <summary>The lowest node id among those with the newest config_version hands its file to the members behind it.</summary>
+    private void OfferNewestConfig(List<ServiceOutput> outputs)
+    {
+        if (_members.Count < 2 || _configVersion == 0)
+        {
+            return;
+        }
+
+        var versions = _members.Where(m => _memberConfigVersions.ContainsKey(m.Value)).Select(m => (Node: m, Version: _memberConfigVersions[m.Value])).ToList();
+        if (versions.Count == 0)
+        {
+            return;
+        }
+
+        var newest = versions.Max(v => v.Version);
+        var donor = versions.Where(v => v.Version == newest).Min(v => v.Node.Value);
+        var behind = versions.Where(v => v.Version != 0 && v.Version < newest).Select(v => v.Node).ToList();
+        if (donor == _local.Value && newest == _configVersion && behind.Count > 0)
+        {
+            outputs.Add(new ConfigDonorNeeded(_configVersion, behind));
+        }
     }
 
     private void OnDelivered(Instant now, Delivered delivered, List<ServiceOutput> outputs)
@@ -489,8 +601,38 @@ public sealed class ServiceLayer
         return ServiceDecodeStatus.Ok;
     }
 
+    private ServiceDecodeStatus OnClusterConfig(NodeId sender, ReadOnlySpan<byte> body, int function, List<ServiceOutput> outputs)
+    {
+        if (function == ClusterConfigMessages.MemberReportFunction)
+        {
+            var status = ClusterConfigMessages.TryDecodeMemberReport(body, out var report);
+            if (status == ServiceDecodeStatus.Ok && report!.Requester == _local.Value)
+            {
+                outputs.Add(new MemberReportReceived(sender, report));
+            }
+
+            return status;
+        }
+
+        var applyStatus = ClusterConfigMessages.TryDecodeConfigApply(body, out var request);
+        if (applyStatus == ServiceDecodeStatus.Ok)
+        {
+            outputs.Add(new ServiceLog(LogSubsystem.Cfg, LogPriority.Notice,
+                $"Config apply (config_version {request!.ConfigVersion}{(request.Kind == ConfigApplyKind.CatchUp ? ", catch-up" : "")}) requested by node {sender}",
+                new LogFields(Node: sender.Value)));
+            outputs.Add(new ConfigApplyRequested(sender, request));
+        }
+
+        return applyStatus;
+    }
+
     private ServiceDecodeStatus OnCfg(NodeId sender, ReadOnlySpan<byte> body, List<ServiceOutput> outputs)
     {
+        if (ServiceHeader.TryPeekId(body, out var id) && ClusterConfigMessages.Owns(ServiceIds.FunctionOf(id)))
+        {
+            return OnClusterConfig(sender, body, ServiceIds.FunctionOf(id), outputs);
+        }
+
         var status = CfgMessages.TryDecode(body, out var message);
         if (status != ServiceDecodeStatus.Ok)
         {

@@ -68,3 +68,15 @@ public sealed class StackOutput : CoreOutput<Links.LinkDatagram, ServiceOutput>
         TrackingBarrierToPersist = null;
     }
 }
+
+/// <summary>A member's answer to a reload or config apply this node requested.</summary>
+public sealed record MemberReportReceived(NodeId From, MemberReport Report) : ServiceOutput;
+
+/// <summary>A member sent a corosync.conf to every node (CONFIG_APPLY): write it and apply it as a reload does.</summary>
+public sealed record ConfigApplyRequested(NodeId From, ConfigApplyRequest Request) : ServiceOutput;
+
+/// <summary>This node has the newest config_version of the ring (lowest id among equals) and members are behind: send them the file.</summary>
+public sealed record ConfigDonorNeeded(ulong ConfigVersion, IReadOnlyList<NodeId> Behind) : ServiceOutput;
+
+/// <summary>A link came up or went down for a peer, or the peer's active link changed (the node's cluster events).</summary>
+public sealed record LinkObserved(Links.LinkEvent Event) : ServiceOutput;

@@ -68,6 +68,20 @@ internal sealed class FakeNode : INodeControl
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask<ReloadReport> ApplyConfigAsync(string text, bool dryRun, CancellationToken cancellationToken)
+    {
+        Record($"config_apply dry_run={dryRun} bytes={text.Length}");
+        return ValueTask.FromResult(new ReloadReport(dryRun, true, "/etc/rookery/corosync.conf", 6, ["totem.config_version: 5 -> 6"], [], []));
+    }
+
+    public ValueTask<ChannelReader<ClusterEvent>> WatchEventsAsync(CancellationToken cancellationToken)
+    {
+        Record("events");
+        var channel = Channel.CreateUnbounded<ClusterEvent>();
+        channel.Writer.TryWrite(new ClusterEvent(ClusterEventTypes.Quorum, "2026-12-07T18:00:00.000Z") { Initial = true, Quorate = true, Members = [1, 2, 3] });
+        return ValueTask.FromResult(channel.Reader);
+    }
+
     public ValueTask<ReloadReport> ReloadAsync(bool dryRun, CancellationToken cancellationToken)
     {
         Record($"reload dry_run={dryRun}");

@@ -108,7 +108,7 @@ public sealed class HostileConfigTests
                 stream.SetLength(64L * 1024 * 1024);
             }
 
-            var result = ConfigLoader.LoadFile(path);
+            var result = ConfigFile.Load(path);
 
             var error = Assert.Single(result.Errors);
             Assert.StartsWith($"parser error: {path}:", error.ToString(), StringComparison.Ordinal);
@@ -132,9 +132,9 @@ public sealed class HostileConfigTests
 
         try
         {
-            var result = ConfigLoader.LoadFile(path);
+            var result = ConfigFile.Load(path);
             Assert.Equal($"Can't read file {path}: not a regular file (a FIFO)", Assert.Single(result.Errors).ToString());
-            Assert.Equal($"Can't read file /dev/zero: not a regular file (a character device)", Assert.Single(ConfigLoader.LoadFile("/dev/zero").Errors).ToString());
+            Assert.Equal($"Can't read file /dev/zero: not a regular file (a character device)", Assert.Single(ConfigFile.Load("/dev/zero").Errors).ToString());
         }
         finally
         {

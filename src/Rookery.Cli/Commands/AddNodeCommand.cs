@@ -11,7 +11,8 @@ namespace Rookery.Cli.Commands;
 /// address already used by another node, an existing name only with <c>--force</c> and the same
 /// nodeid and votes, the smallest free nodeid by default. Beyond pvecm: one address on two of the
 /// node's own links, and an address of another IP family than the link's, are refused too.
-/// The file is edited in place (comments kept) and config_version raised by one.
+/// The file is edited in place (comments kept) and config_version raised by one; when a daemon runs the file
+/// (or <c>--socket</c> names one), the new file goes to every member at once, as <c>config apply</c> does.
 /// </summary>
 public static class AddNodeCommand
 {
@@ -22,8 +23,12 @@ public static class AddNodeCommand
         var votes = new Option<long?>("--votes") { Description = "Votes of the node (default 1)" };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing node of that name (same nodeid and votes)" };
         var links = new LinkOptions(" (priority is ignored: link priorities are set for the cluster)");
-        var command = new Command("addnode", "Add a node to the cluster configuration, like pvecm addnode.");
+        var socket = NodeCommandSupport.SocketOption();
+        var json = NodeCommandSupport.JsonOption();
+        var command = new Command("addnode", "Add a node to the cluster configuration, like pvecm addnode (on a running cluster: on every member at once).");
         command.Arguments.Add(name);
+        command.Options.Add(socket);
+        command.Options.Add(json);
         links.AddTo(command);
         command.Options.Add(nodeId);
         command.Options.Add(votes);
@@ -39,28 +44,13 @@ public static class AddNodeCommand
             CreateCommand.Fail(errors);
 
             var editing = ConfigEditing.Open(context.ConfigPath(result));
-            var config = editing.Original;
-            var linkList = ResolveLinks(context, config, nodeName, given, errors);
-            CheckAddresses(config, nodeName, linkList, errors);
-            var existing = config.FindNode(nodeName);
-            var finalId = requestedId ?? existing?.NodeId ?? SmallestFreeId(config);
-            if (existing is not null)
-            {
-                if (!result.GetValue(force) || existing.NodeId != finalId || existing.QuorumVotes != nodeVotes)
-                {
-                    errors.Add($"can't add existing node '{nodeName}'");
-                }
-            }
-            else if (config.Nodes.FirstOrDefault(n => n.NodeId == finalId) is { } holder)
-            {
-                errors.Add(string.Create(CultureInfo.InvariantCulture, $"nodeid {finalId} is already used by node '{holder.DisplayName}'"));
-            }
-
+            var linkList = ResolveLinks(context, editing.Original, nodeName, given);
+            var notes = new List<string>();
+            var finalId = NodeAddition.Add(editing.Editor, nodeName, requestedId, nodeVotes, linkList, result.GetValue(force), errors, notes);
             CreateCommand.Fail(errors);
-            if (existing is not null)
+            foreach (var note in notes)
             {
-                context.Error.WriteLine($"rookery: forcing overwrite of configured node '{nodeName}'");
-                editing.Editor.RemoveNode(nodeName);
+                context.Error.WriteLine($"rookery: {note}");
             }
 
             foreach (var link in given.Where(l => l.Priority is not null))
@@ -68,86 +58,35 @@ public static class AddNodeCommand
                 context.Error.WriteLine($"rookery: priority of link{link.Link} ignored: link priorities are cluster-wide (set at create or in the interface section)");
             }
 
-            var keys = new List<KeyValue> { new("name", nodeName), new("nodeid", CreateCommand.Text(finalId)), new("quorum_votes", CreateCommand.Text(nodeVotes)) };
-            keys.AddRange(linkList.Select(l => new KeyValue(NodeConfig.RingKey(l.Link), l.Address)));
-            editing.Editor.AddNode(keys);
-            var version = editing.Save();
-            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adding node {nodeName} to cluster (nodeid {finalId}, config_version {version})"));
-            return ExitCodes.Ok;
+            var asJson = result.GetValue(json);
+            var code = editing.Commit(context, result, socket, asJson, version =>
+                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adding node {nodeName} to cluster (nodeid {finalId}, config_version {version})")));
+            if (asJson && editing.RunningSocket(result, socket) is null)
+            {
+                CliJson.Write(context, ("node", nodeName), ("nodeid", (long?)finalId), ("config_version", editing.Editor.Config.Totem.ConfigVersion), ("config_file", editing.Path));
+            }
+
+            return code;
         });
         return command;
     }
 
-    /// <summary>The links of the new node: exactly the cluster's link numbers, or the node's resolved address on a single-link cluster.</summary>
-    private static IReadOnlyList<LinkArgument> ResolveLinks(CliContext context, CorosyncConfig config, string nodeName, IReadOnlyList<LinkArgument> given, List<string> errors)
+    /// <summary>The links of the new node: as given, or the node's resolved address on a single-link cluster (pvecm's fallback).</summary>
+    private static IReadOnlyList<NodeLink> ResolveLinks(CliContext context, CorosyncConfig config, string nodeName, IReadOnlyList<LinkArgument> given)
     {
         var clusterLinks = config.ConfiguredLinks.Select(l => l.Value).ToHashSet();
-        if (given.Count == 0)
+        if (given.Count > 0)
         {
-            if (clusterLinks.Count != 1)
-            {
-                throw new CliException("no links given but multiple links found on other nodes, fallback only supported on single-link clusters");
-            }
-
-            var address = context.Resolve(nodeName).FirstOrDefault(a => !IPAddress.IsLoopback(a))
-                ?? throw new CliException($"no links and no fallback ip given, cannot join cluster: '{nodeName}' does not resolve; pass --link{clusterLinks.Single()} ADDR");
-            return [new LinkArgument(clusterLinks.Single(), address.ToString(), null)];
+            return [.. given.Select(g => new NodeLink(g.Link, g.Address))];
         }
 
-        for (var link = 0; link < Limits.LinksMax; link++)
+        if (clusterLinks.Count != 1)
         {
-            var inCluster = clusterLinks.Contains((byte)link);
-            var inGiven = given.Any(g => g.Link == link);
-            if (inCluster && !inGiven)
-            {
-                errors.Add($"corosync: link {link} exists in cluster config but wasn't specified for new node");
-            }
-            else if (!inCluster && inGiven)
-            {
-                errors.Add($"corosync: link {link} specified for new node doesn't exist in cluster config");
-            }
+            throw new CliException("no links given but multiple links found on other nodes, fallback only supported on single-link clusters");
         }
 
-        return given;
-    }
-
-    private static void CheckAddresses(CorosyncConfig config, string nodeName, IReadOnlyList<LinkArgument> links, List<string> errors)
-    {
-        LinkOptions.CheckOwnAddresses(links, errors);
-        foreach (var link in links)
-        {
-            foreach (var other in config.Nodes.Where(n => n.Name != nodeName))
-            {
-                foreach (var (otherLink, otherAddress) in other.RingAddresses)
-                {
-                    if (otherAddress == link.Address)
-                    {
-                        errors.Add($"corosync: address '{link.Address}' already used on link {NodeConfig.RingKey(otherLink)} by node '{other.DisplayName}'");
-                    }
-                }
-            }
-
-            var family = ConfigValidator.Family(link.Address);
-            var peer = config.Nodes.Where(n => n.Name != nodeName).Select(n => n.Address(link.Link)).FirstOrDefault(a => a is not null && ConfigValidator.Family(a) is not null);
-            if (family is not null && peer is not null && ConfigValidator.Family(peer) != family)
-            {
-                errors.Add($"address '{link.Address}' is {Describe(family.Value)} but link {link.Link} uses {Describe(ConfigValidator.Family(peer)!.Value)} (compared with '{peer}')");
-            }
-        }
-    }
-
-    private static string Describe(System.Net.Sockets.AddressFamily family) =>
-        family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
-
-    private static uint SmallestFreeId(CorosyncConfig config)
-    {
-        var used = config.Nodes.Select(n => n.NodeId).OfType<uint>().ToHashSet();
-        var id = 1u;
-        while (used.Contains(id))
-        {
-            id++;
-        }
-
-        return id;
+        var address = context.Resolve(nodeName).FirstOrDefault(a => !IPAddress.IsLoopback(a))
+            ?? throw new CliException($"no links and no fallback ip given, cannot join cluster: '{nodeName}' does not resolve; pass --link{clusterLinks.Single()} ADDR");
+        return [new NodeLink(clusterLinks.Single(), address.ToString())];
     }
 }

@@ -22,6 +22,8 @@ public static class ConfigCommand
     {
         var config = new Command("config", "Work with corosync.conf.");
         config.Subcommands.Add(BuildCheck(context));
+        config.Subcommands.Add(ConfigApplyCommand.BuildApply(context));
+        config.Subcommands.Add(ConfigApplyCommand.BuildEdit(context));
         return config;
     }
 
@@ -34,6 +36,8 @@ public static class ConfigCommand
         check.Arguments.Add(file);
         check.Options.Add(node);
         check.Options.Add(socket);
+        var json = NodeCommandSupport.JsonOption();
+        check.Options.Add(json);
         context.SetAction(check, result =>
         {
             var path = result.GetValue(file) ?? context.ConfigPath(result);
@@ -54,13 +58,22 @@ public static class ConfigCommand
                 diagnostics.AddRange(CheckPeerPriorities(loaded.Config, path, string.IsNullOrEmpty(socketPath) ? ControlSocket.DefaultPath : socketPath));
             }
 
+            var errors = diagnostics.Count(d => d.IsError);
+            var warnings = diagnostics.Count - errors;
+            if (result.GetValue(json))
+            {
+                CliJson.Write(context, ("file", path), ("valid", errors == 0), ("nodes", loaded.Parsed ? loaded.Config.Nodes.Count : 0),
+                    ("links", loaded.Parsed ? loaded.Config.ConfiguredLinks.Count : 0),
+                    ("errors", diagnostics.Where(d => d.IsError).OrderBy(d => d.Line).Select(d => d.ToString())),
+                    ("warnings", diagnostics.Where(d => !d.IsError).OrderBy(d => d.Line).Select(d => d.ToString())));
+                return errors > 0 ? ExitCodes.ConfigInvalid : ExitCodes.Ok;
+            }
+
             foreach (var diagnostic in diagnostics.OrderBy(d => d.IsError ? 0 : 1).ThenBy(d => d.Line))
             {
                 context.Error.WriteLine(diagnostic.ToString());
             }
 
-            var errors = diagnostics.Count(d => d.IsError);
-            var warnings = diagnostics.Count - errors;
             if (errors > 0)
             {
                 context.Fail(string.Create(CultureInfo.InvariantCulture, $"{path}: {errors} error(s), {warnings} warning(s): not valid"));

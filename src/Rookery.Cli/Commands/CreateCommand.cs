@@ -30,6 +30,8 @@ public static class CreateCommand
         command.Options.Add(votes);
         command.Options.Add(coefficient);
         command.Options.Add(node);
+        var json = NodeCommandSupport.JsonOption();
+        command.Options.Add(json);
         context.SetAction(command, result =>
         {
             var errors = new List<string>();
@@ -48,7 +50,21 @@ public static class CreateCommand
             var config = Model(clusterName, nodeName, id, nodeVotes, tokenCoefficient, linkList);
             var validation = ConfigValidator.Validate(config, context.ConfigPath(result), ValidationOptions.Default);
             Fail([.. validation.Where(d => d.IsError).Select(d => d.Message)]);
-            Write(context, result, CanonicalWriter.Write(config));
+            var asJson = result.GetValue(json);
+            var output = context.Output;
+            Write(context, result, CanonicalWriter.Write(config), asJson ? TextWriter.Null : null);
+            var identity = Rookery.Node.Join.NodeIdentity.For(context.ConfigPath(result));
+            identity.Ensure(nodeName);
+            if (asJson)
+            {
+                CliJson.Write(context, ("cluster_name", clusterName), ("node", nodeName), ("nodeid", id), ("config_version", 1L),
+                    ("config_file", context.ConfigPath(result)), ("key_file", context.KeyPath(result)), ("fingerprint", identity.Fingerprint()));
+            }
+            else
+            {
+                output.WriteLine($"Writing the join identity to {identity.Directory} (fingerprint {identity.Fingerprint()})");
+            }
+
             return ExitCodes.Ok;
         });
         return command;
@@ -121,7 +137,7 @@ public static class CreateCommand
         return new LinkArgument(0, address.ToString(), null);
     }
 
-    private static void Write(CliContext context, ParseResult result, string text)
+    private static void Write(CliContext context, ParseResult result, string text, TextWriter? output = null)
     {
         var configFile = context.ConfigPath(result);
         var keyFile = context.KeyPath(result);
@@ -136,11 +152,11 @@ public static class CreateCommand
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(configFile))!);
-        context.Output.WriteLine($"Writing corosync key to {keyFile}");
+        (output ?? context.Output).WriteLine($"Writing corosync key to {keyFile}");
         KeygenCommand.WriteKey(keyFile);
         try
         {
-            context.Output.WriteLine($"Writing corosync config to {configFile}");
+            (output ?? context.Output).WriteLine($"Writing corosync config to {configFile}");
             ConfigFile.WriteAtomic(configFile, global::System.Text.Encoding.UTF8.GetBytes(text), KeygenCommand.ConfigMode, overwrite: false);
         }
         catch

@@ -14,8 +14,12 @@ public static class DelNodeCommand
     public static Command Build(CliContext context)
     {
         var name = new Argument<string>("NAME") { Description = "Name (or ring0/ring1 address) of the node to remove" };
-        var command = new Command("delnode", "Remove a node from the cluster configuration, like pvecm delnode.");
+        var socket = NodeCommandSupport.SocketOption();
+        var json = NodeCommandSupport.JsonOption();
+        var command = new Command("delnode", "Remove a node from the cluster configuration, like pvecm delnode (on a running cluster: on every member at once).");
         command.Arguments.Add(name);
+        command.Options.Add(socket);
+        command.Options.Add(json);
         context.SetAction(command, result =>
         {
             var target = result.GetRequiredValue(name);
@@ -31,9 +35,15 @@ public static class DelNodeCommand
             }
 
             editing.Editor.RemoveNode(node.Name ?? node.Address(0)!);
-            var version = editing.Save();
-            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"deleting node {node.DisplayName} from cluster (config_version {version})"));
-            return ExitCodes.Ok;
+            var asJson = result.GetValue(json);
+            var code = editing.Commit(context, result, socket, asJson, version =>
+                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"deleting node {node.DisplayName} from cluster (config_version {version})")));
+            if (asJson && editing.RunningSocket(result, socket) is null)
+            {
+                CliJson.Write(context, ("node", node.DisplayName), ("nodeid", (long?)node.NodeId), ("config_version", editing.Editor.Config.Totem.ConfigVersion), ("config_file", editing.Path));
+            }
+
+            return code;
         });
         return command;
     }

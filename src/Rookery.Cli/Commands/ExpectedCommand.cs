@@ -18,11 +18,21 @@ public static class ExpectedCommand
         var command = new Command("expected", "Set the expected votes (pvecm expected); refused below the votes present.");
         command.Arguments.Add(votes);
         command.Options.Add(socket);
+        var json = NodeCommandSupport.JsonOption();
+        command.Options.Add(json);
         context.SetAction(command, result => NodeCommandSupport.WithClient(context, result, socket, async (client, cancel) =>
         {
             var value = (uint)result.GetValue(votes);
             await client.SetExpectedVotesAsync(value, cancel).ConfigureAwait(false);
-            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"expected votes set to {value}"));
+            if (result.GetValue(json))
+            {
+                CliJson.Write(context, ("expected_votes", value));
+            }
+            else
+            {
+                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"expected votes set to {value}"));
+            }
+
             return ExitCodes.Ok;
         }));
         return command;

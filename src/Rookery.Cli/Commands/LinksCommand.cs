@@ -41,13 +41,23 @@ public static class LinksCommand
         command.Arguments.Add(link);
         command.Options.Add(local);
         command.Options.Add(socket);
+        var json = NodeCommandSupport.JsonOption();
+        command.Options.Add(json);
         context.SetAction(command, result => NodeCommandSupport.WithClient(context, result, socket, async (client, cancel) =>
         {
             var number = (int)result.GetValue(link);
             var clusterWide = !result.GetValue(local);
             await client.SetLinkEnabledAsync(number, enable, clusterWide, cancel).ConfigureAwait(false);
-            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"link {number} {(enable ? "enabled" : "disabled")} {(clusterWide ? "on every member" : "on this node")}"));
+            if (result.GetValue(json))
+            {
+                CliJson.Write(context, ("link", number), ("enabled", enable), ("scope", clusterWide ? "cluster" : "local"));
+            }
+            else
+            {
+                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"link {number} {(enable ? "enabled" : "disabled")} {(clusterWide ? "on every member" : "on this node")}"));
+            }
+
             return ExitCodes.Ok;
         }));
         return command;

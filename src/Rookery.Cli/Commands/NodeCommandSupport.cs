@@ -76,7 +76,11 @@ public static class NodeCommandSupport
     }
 
     /// <summary>Connects, runs <paramref name="body"/>, and maps node errors to <see cref="CliException"/>.</summary>
-    public static int WithClient(CliContext context, ParseResult result, Option<string> socket, Func<RookeryClient, CancellationToken, Task<int>> body)
+    public static int WithClient(CliContext context, ParseResult result, Option<string> socket, Func<RookeryClient, CancellationToken, Task<int>> body) =>
+        WithClientAt(context, result.GetValue(socket) is { Length: > 0 } explicitPath ? explicitPath : context.GetEnvironment(ControlSocket.EnvironmentVariable), body);
+
+    /// <summary>As <see cref="WithClient"/>, with the socket path given (null or empty: the default socket).</summary>
+    public static int WithClientAt(CliContext context, string? path, Func<RookeryClient, CancellationToken, Task<int>> body)
     {
         using var cancel = new CancellationTokenSource();
         using var signals = CancelOnSignals(cancel);
@@ -84,7 +88,6 @@ public static class NodeCommandSupport
         {
             return Task.Run(async () =>
             {
-                var path = result.GetValue(socket) is { Length: > 0 } explicitPath ? explicitPath : context.GetEnvironment(ControlSocket.EnvironmentVariable);
                 await using var client = await RookeryClient.ConnectAsync(string.IsNullOrEmpty(path) ? ControlSocket.DefaultPath : path, cancel.Token).ConfigureAwait(false);
                 return await body(client, cancel.Token).ConfigureAwait(false);
             }).GetAwaiter().GetResult();

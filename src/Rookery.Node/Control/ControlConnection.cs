@@ -30,6 +30,7 @@ internal sealed class ControlConnection : IAsyncDisposable
     private readonly Action _closeTransport;
     private readonly CancellationTokenSource _abort = new();
     private readonly Channel<ReadOnlyMemory<byte>> _outgoing = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true });
+    private (CancellationTokenSource Stop, Task Pump)? _events;
     private readonly Dictionary<string, (IGroupSession Session, Task Pump)> _groups = new(StringComparer.Ordinal);
     private long _outgoingBytes;
     private int _overflowed;
@@ -191,6 +192,13 @@ internal sealed class ControlConnection : IAsyncDisposable
         }
 
         _groups.Clear();
+        if (_events is { } events)
+        {
+            await events.Stop.CancelAsync().ConfigureAwait(false);
+            await events.Pump.ConfigureAwait(false);
+            events.Stop.Dispose();
+        }
+
         _abort.Dispose();
     }
 
@@ -269,6 +277,14 @@ internal sealed class ControlConnection : IAsyncDisposable
                 return ok;
             case ControlProtocol.Commands.Reload:
                 return ok with { Reload = await _node.ReloadAsync(request.DryRun == true, cancellationToken).ConfigureAwait(false) };
+            case ControlProtocol.Commands.ConfigApply:
+                return ok with
+                {
+                    Reload = await _node.ApplyConfigAsync(request.Text ?? throw Invalid("the request has no 'text' (the new corosync.conf)"), request.DryRun == true, cancellationToken).ConfigureAwait(false),
+                };
+            case ControlProtocol.Commands.Events:
+                await WatchEventsAsync().ConfigureAwait(false);
+                return ok;
             case ControlProtocol.Commands.GroupJoin:
                 await JoinAsync(request, cancellationToken).ConfigureAwait(false);
                 return ok;
@@ -281,7 +297,7 @@ internal sealed class ControlConnection : IAsyncDisposable
                 throw new NodeControlException(ControlErrorCodes.BadRequest, "the frame has no 'cmd'; e.g. {\"v\":1,\"id\":1,\"cmd\":\"status\"}");
             default:
                 throw new NodeControlException(ControlErrorCodes.UnknownCommand,
-                    $"unknown command '{request.Cmd}'; known: hello, status, links, expected, link_enable, reload, group_join, group_leave, group_send");
+                    $"unknown command '{request.Cmd}'; known: hello, status, links, expected, link_enable, reload, config_apply, events, group_join, group_leave, group_send");
         }
     }
 
@@ -324,6 +340,46 @@ internal sealed class ControlConnection : IAsyncDisposable
         {
             var which = index is { } i ? $"messages[{i}]" : "message";
             throw Invalid($"{which} of {message.Length} bytes is over the limit of {ControlProtocol.GroupMessageSizeMax} bytes; nothing was sent");
+        }
+    }
+
+    /// <summary><c>events</c>: subscribes once per connection; the events are pushed until the client goes away.</summary>
+    private async Task WatchEventsAsync()
+    {
+        if (_events is not null)
+        {
+            throw new NodeControlException(ControlErrorCodes.GroupState, "this connection already watches the cluster events");
+        }
+
+        var stop = new CancellationTokenSource();
+        var reader = await _node.WatchEventsAsync(stop.Token).ConfigureAwait(false);
+        _events = (stop, Task.Run(() => PumpEventsAsync(reader)));
+    }
+
+    /// <summary>Copies the cluster events to the client through the connection's byte-bounded queue, as group events go.</summary>
+    private async Task PumpEventsAsync(System.Threading.Channels.ChannelReader<ClusterEvent> reader)
+    {
+        try
+        {
+            await foreach (var clusterEvent in reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                if (Overflowed)
+                {
+                    // Drop what is still posted until the connection is disposed.
+                    continue;
+                }
+
+                Enqueue(ControlServer.Line(new ServerFrame { ClusterEvent = clusterEvent }));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The subscription was stopped: the client went away.
+        }
+        catch (NodeControlException exception)
+        {
+            // The node ended the subscription: tell the client why.
+            Enqueue(ControlServer.Line(ControlServer.Error(null, exception.Code, exception.Message)));
         }
     }
 

@@ -9,16 +9,11 @@ namespace Rookery.Node.Shell;
 /// <content>
 /// Runtime reload, as <c>corosync-cfgtool -R</c>: the requesting node multicasts a RELOAD_CONFIG; every member
 /// that delivers it re-reads its own file, checks it with the same loader and validation as <c>rookery config
-/// check</c>, and applies all of the changes or none. The requester answers with its own outcome.
+/// check</c>, and applies all of the changes or none, then sends its outcome back (MEMBER_REPORT): the requester
+/// answers with every member's.
 /// </content>
 public sealed partial class ClusterNode
 {
-    /// <summary>How long a reload waits for its request to come back in agreed order.</summary>
-    private static readonly TimeSpan s_reloadTimeout = TimeSpan.FromSeconds(30);
-
-    private readonly Dictionary<ulong, TaskCompletionSource<ReloadReport>> _pendingReloads = [];
-    private ulong _nextReloadRequest;
-
     public async ValueTask<ReloadReport> ReloadAsync(bool dryRun, CancellationToken cancellationToken)
     {
         if (dryRun)
@@ -26,28 +21,7 @@ public sealed partial class ClusterNode
             return await InvokeAsync(_ => Report(PlanReload(), dryRun: true), cancellationToken).ConfigureAwait(false);
         }
 
-        var completion = new TaskCompletionSource<ReloadReport>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var requestId = await InvokeAsync(now =>
-        {
-            var id = ++_nextReloadRequest;
-            _pendingReloads[id] = completion;
-            _stack.RequestReload(now, id);
-            Flush(now);
-            return id;
-        }, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await completion.Task.WaitAsync(s_reloadTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new NodeControlException(ControlErrorCodes.Refused,
-                $"the reload request was not delivered within {s_reloadTimeout.TotalSeconds} s: is this node in a ring? ('rookery status')");
-        }
-        finally
-        {
-            await InvokeAsync(_ => _pendingReloads.Remove(requestId), CancellationToken.None).ConfigureAwait(false);
-        }
+        return await RunClusterRequestAsync(MemberRequestKind.Reload, (now, id) => _stack.RequestReload(now, id), cancellationToken).ConfigureAwait(false);
     }
 
     private ReloadPlan PlanReload()
@@ -70,6 +44,7 @@ public sealed partial class ClusterNode
     private void OnReloadRequested(Instant now, ReloadRequested request)
     {
         var plan = PlanReload();
+        var fileLinks = plan.Next?.ConfiguredLinks;
         var report = Report(plan, dryRun: false);
         if (plan.CanApply)
         {
@@ -101,16 +76,18 @@ public sealed partial class ClusterNode
             {
                 _log.Notice(LogSubsystem.Cfg, $"reload: {line}");
             }
+
+            if (report.Applied.Count > 0)
+            {
+                PublishConfig($"reload requested by node {request.From}", report.Applied);
+            }
         }
         else
         {
             _log.Error(LogSubsystem.Cfg, "Errors in applying config, corosync.conf might not match the running system; nothing was changed");
         }
 
-        if (request.From == _stack.Local && _pendingReloads.Remove(request.RequestId, out var completion))
-        {
-            completion.TrySetResult(report);
-        }
+        AnswerClusterRequest(now, request.From, MemberRequestKind.Reload, request.RequestId, report, fileLinks);
     }
 
     /// <summary>Applies a checked plan. Sockets are opened first: if one cannot be bound, nothing is changed.</summary>

@@ -171,7 +171,9 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             log.Notice(LogSubsystem.Quorum, "Using quorum provider corosync_votequorum");
         }
 
-        return new ClusterNode(options, log, notifier ?? new SystemdNotifier(null), clock, config, found.Node, state, stack, links) { _txSequenceLease = lease };
+        var node = new ClusterNode(options, log, notifier ?? new SystemdNotifier(null), clock, config, found.Node, state, stack, links) { _txSequenceLease = lease };
+        node.StartHooks();
+        return node;
     }
 
     /// <summary>
@@ -413,11 +415,26 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             case LocalGroupEvent groupEvent:
                 DispatchGroupEvent(now, groupEvent);
                 break;
+            case LinkObserved observed:
+                OnLinkEvent(observed.Event);
+                break;
             case SyncCompleted completed:
                 OnSyncCompleted(completed);
+                OnRingChangedForRequests(completed.Members);
+                PublishMembership(completed);
+                break;
+            case MemberReportReceived report:
+                OnMemberReport(report);
+                break;
+            case ConfigApplyRequested apply:
+                OnConfigApplyRequested(now, apply);
+                break;
+            case ConfigDonorNeeded donor:
+                OnConfigDonorNeeded(now, donor);
                 break;
             case QuorumReported:
                 UpdateSystemdStatus();
+                PublishQuorum();
                 break;
             case ConfigVersionRefused:
                 _exitCode = NodeStartException.GeneralExitCode;
@@ -429,8 +446,9 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             case LinkEnableRequested link:
                 _links.SetLinkEnabled(now, new LinkId((byte)link.Link), link.Enabled);
                 break;
-            case NodeShutdownAnnounced announced when announced.Node == _stack.Local:
-                _shutdownAnnounced = true;
+            case NodeShutdownAnnounced announced:
+                _announcedShutdowns.Add(announced.Node.Value);
+                _shutdownAnnounced |= announced.Node == _stack.Local;
                 break;
         }
     }

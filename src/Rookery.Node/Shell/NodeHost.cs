@@ -59,6 +59,11 @@ public static class NodeHost
 
             using var registration = options.SocketPath is null ? null : DaemonRegistry.Register(options.ConfigPath, options.SocketPath);
             var servers = new List<IAsyncDisposable>();
+            if (StartJoinEndpoint(node, options, log) is { } join)
+            {
+                servers.Add(join);
+            }
+
             try
             {
                 foreach (var start in options.Servers)
@@ -91,5 +96,27 @@ public static class NodeHost
                 }
             }
         }
+    }
+
+    /// <summary>The join endpoint (<c>rookery join</c>): this node's identity is created when missing; port 0 turns it off.</summary>
+    private static Join.JoinServer? StartJoinEndpoint(ClusterNode node, NodeOptions options, ClusterLog log)
+    {
+        if (options.JoinPort == 0)
+        {
+            return null;
+        }
+
+        var identity = Join.NodeIdentity.For(options.ConfigPath);
+        try
+        {
+            identity.Ensure(options.NodeName ?? options.HostName());
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            log.Warning(LogSubsystem.Main, $"join endpoint not started: cannot create {identity.Directory} ({exception.Message})");
+            return null;
+        }
+
+        return Join.JoinServer.TryStart(identity, node.JoinAddresses, options.JoinPort, node.HandleJoinAsync, log);
     }
 }

@@ -17,6 +17,12 @@ public sealed record NodeOptions
     /// <value>Found as corosync finds it unless set (<c>--node NAME</c>).</value>
     public string? NodeName { get; init; }
 
+    /// <summary>TCP port of the join endpoint on this node's link addresses (<c>rookery join</c>); 0: no endpoint.</summary>
+    public int JoinPort { get; init; } = Join.JoinProtocol.Port;
+
+    /// <summary>Directory of event hook scripts (default: <c>events.d</c> next to corosync.conf; used when it exists).</summary>
+    public string? EventHooksDirectory { get; init; }
+
     /// <summary>
     /// Whether the <c>logging {}</c> section chooses where the log goes (the daemon) or only how much is logged
     /// (an application hosting the node in-process keeps the sinks it gave).

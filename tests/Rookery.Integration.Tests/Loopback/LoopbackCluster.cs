@@ -78,6 +78,15 @@ public sealed class LoopbackCluster : IAsyncDisposable
     public void WriteConfig(int id, ulong configVersion, bool withLink1, int token = 2000, string quorumKeys = "")
     {
         _writtenVersions[id] = configVersion;
+        File.WriteAllText(ConfigPath(id), ConfigText(configVersion, withLink1, token, quorumKeys));
+    }
+
+    /// <summary>A node's file was replaced by the cluster (config apply, catch-up) with this config_version.</summary>
+    public void NoteConfigVersion(int id, ulong configVersion) => _writtenVersions[id] = configVersion;
+
+    /// <summary>The text <see cref="WriteConfig"/> writes (the same for every node).</summary>
+    public string ConfigText(ulong configVersion, bool withLink1, int token = 2000, string quorumKeys = "")
+    {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"totem {{\n  version: 2\n  cluster_name: loopback\n  config_version: {configVersion}\n");
         text.Append(CultureInfo.InvariantCulture, $"  secauth: on\n  keyfile: {KeyPath}\n  token: {token}\n");
@@ -106,7 +115,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
         }
 
         text.Append("}\n");
-        File.WriteAllText(ConfigPath(id), text.ToString());
+        return text.ToString();
     }
 
     /// <param name="id">The node.</param>

@@ -32,10 +32,10 @@ public sealed class LoopbackRuntimeFixture : LoopbackClusterFixture
 
 /// <summary>
 /// Real processes: a reload changes Totem timers and votequorum's expected votes live (and refuses a startup-only
-/// quorum key atomically); a node whose file has a lower config_version than the cluster refuses to join.
+/// quorum key atomically); cluster-wide reload reports and config apply (LoopbackClusterConfigTests.cs).
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class LoopbackRuntimeTests(LoopbackRuntimeFixture fixture) : IClassFixture<LoopbackRuntimeFixture>
+public sealed partial class LoopbackRuntimeTests(LoopbackRuntimeFixture fixture) : IClassFixture<LoopbackRuntimeFixture>
 {
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(60);
 
@@ -94,30 +94,6 @@ public sealed class LoopbackRuntimeTests(LoopbackRuntimeFixture fixture) : IClas
         WriteAll(version + 1, token: 3000, quorumKeys: "  expected_votes: 4\n");
         var dryRun = LoopbackCluster.Cli("reload", "--dry-run", "--socket", Cluster.SocketPath(1));
         Assert.True(dryRun.ExitCode == 0, dryRun.Output + dryRun.Error);
-    }
-
-    [Fact]
-    public async Task A_node_with_a_lower_config_version_refuses_to_join_with_corosyncs_message()
-    {
-        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2, 3], s_deadline);
-        var version = Cluster.WrittenConfigVersion(1);
-        var running = File.ReadAllText(Cluster.ConfigPath(3));
-
-        Cluster.Kill(3);
-        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2], s_deadline);
-        await File.WriteAllTextAsync(Cluster.ConfigPath(3), running.Replace($"config_version: {version}\n", $"config_version: {version - 1}\n", StringComparison.Ordinal), Token);
-        Cluster.Start(3);
-
-        var exit = await Cluster.WaitForExitAsync(3, s_deadline);
-        Assert.True(exit == 1, $"exit {exit?.ToString() ?? "none (still running)"}\n{Cluster.Log(3)}");
-        Assert.Contains($"Received config version ({version}) is different than my config version ({version - 1})! Exiting", Cluster.Log(3), StringComparison.Ordinal);
-        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2], s_deadline);
-        Assert.Equal(version, (await StatusAsync(1)).Cluster.ConfigVersion);
-
-        // With the cluster's version it joins again.
-        await File.WriteAllTextAsync(Cluster.ConfigPath(3), running, Token);
-        Cluster.Start(3);
-        await LoopbackClusterTests.WaitForMembersAsync(Cluster, [1, 2, 3], s_deadline);
     }
 
     /// <summary>Node <paramref name="id"/>'s expected votes, quorum and quorate flag, from <c>rookery status --json</c>.</summary>

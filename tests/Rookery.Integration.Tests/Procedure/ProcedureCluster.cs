@@ -87,6 +87,26 @@ public sealed class ProcedureCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>The testbed and one empty directory per node: the test writes (or joins) every file itself.</summary>
+    public static ProcedureCluster CreateBare()
+    {
+        var root = Directory.CreateTempSubdirectory("rookery-procedure-").FullName;
+        var cluster = new ProcedureCluster(NetnsTestbed.Create(nodes: 3, links: 2), root);
+        foreach (var node in AllNodes)
+        {
+            Directory.CreateDirectory(cluster.StateDir(node));
+        }
+
+        return cluster;
+    }
+
+    /// <summary>Runs <c>rookery ARGS</c> inside node <paramref name="node"/>'s namespace (its addresses are local there).</summary>
+    public RookeryResult RunIn(int node, params string[] arguments)
+    {
+        var result = Testbed.Exec(node, "dotnet", [RookeryBinary.Dll, .. arguments]);
+        return new RookeryResult($"[node {node}] rookery {string.Join(' ', arguments)}", result.ExitCode, result.StandardOutput, result.StandardError);
+    }
+
     /// <summary>The seed's cluster: <c>--link0 10.10.10.1,priority=15 --link1 10.20.20.1,priority=20</c>.</summary>
     public static Task<ProcedureCluster> CreateSeedAsync() => CreateAsync(
         ["--link0", $"{Address(1, 0)},priority=15", "--link1", $"{Address(1, 1)},priority=20"],
