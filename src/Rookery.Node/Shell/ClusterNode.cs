@@ -167,11 +167,13 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             _stack.SetNodelist(now, Nodelist(_config));
             _stack.Start(now);
             Flush(now);
+            StartCorosyncIpc();
             await LoopAsync().ConfigureAwait(false);
         }
         finally
         {
             _loopExited = true;
+            StopCorosyncIpc();
             CloseSessions();
             _links.Dispose();
             _log.Notice(LogSubsystem.Main, "Rookery Cluster Engine exiting normally");
@@ -383,6 +385,8 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
                 TryWriteTrackingBarrier(barrier.Barrier);
                 break;
         }
+
+        NotifyCorosyncIpc(output);
     }
 
     private void TryWriteTrackingBarrier(uint barrier)

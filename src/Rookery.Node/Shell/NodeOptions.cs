@@ -38,6 +38,12 @@ public sealed record NodeOptions
     /// <summary>This host's addresses, for finding the local node.</summary>
     public Func<IReadOnlyList<IPAddress>> LocalAddresses { get; init; } = SystemAddresses;
 
+    /// <summary>
+    /// Serve corosync's client API (libqb IPC sockets @cmap, @cfg, @quorum, @votequorum and rings in /dev/shm) so
+    /// corosync's tools and libraries reach this node. The daemon turns it on; in-process nodes leave it off.
+    /// </summary>
+    public bool CorosyncIpc { get; init; }
+
     /// <summary>How long a clean shutdown waits for its announcement to be delivered before leaving anyway.</summary>
     public Duration ShutdownAnnouncementTimeout { get; init; } = Duration.FromSeconds(2);
 

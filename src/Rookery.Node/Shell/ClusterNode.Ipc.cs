@@ -1,0 +1,158 @@
+using Rookery.Config;
+using Rookery.Ipc;
+using Rookery.Node.Logging;
+using Rookery.Node.Services;
+using Rookery.Quorum;
+
+namespace Rookery.Node.Shell;
+
+/// <content>
+/// corosync's client API (libqb IPC: cmap, cfg, quorum, votequorum) beside the control socket. The IPC thread hands
+/// every request to this loop; the services read the cores only here, through <see cref="CorosyncNodeView"/>.
+/// </content>
+public sealed partial class ClusterNode
+{
+    private CorosyncServices? _corosync;
+
+    /// <summary>Whether the corosync IPC sockets are served (false when another daemon holds them in this network namespace).</summary>
+    public bool ServesCorosyncIpc => _corosync is not null;
+
+    private void StartCorosyncIpc()
+    {
+        if (!_options.CorosyncIpc || !OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var services = new CorosyncServices(new CorosyncNodeView(this), action => Enqueue(_ => action()), LogIpc);
+        try
+        {
+            services.Start();
+            _corosync = services;
+            _log.Info(LogSubsystem.Ipc, "corosync IPC (cmap, cfg, quorum, votequorum) served over libqb shared memory");
+        }
+        catch (IOException exception)
+        {
+            services.Dispose();
+            _log.Warning(LogSubsystem.Ipc, $"{exception.Message}; corosync's client tools will not reach this node");
+        }
+    }
+
+    private void StopCorosyncIpc()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            _corosync?.Dispose();
+        }
+
+        _corosync = null;
+    }
+
+    /// <summary>After the loop handled a service output: the corosync services' callbacks.</summary>
+    private void NotifyCorosyncIpc(ServiceOutput output)
+    {
+        if (_corosync is null || !OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        switch (output)
+        {
+            case QuorumReported:
+                _corosync.OnQuorumChanged();
+                break;
+            case SyncCompleted:
+                _corosync.OnSyncCompleted();
+                break;
+            case ReloadRequested:
+                _corosync.OnConfigReloaded();
+                break;
+        }
+    }
+
+    private void LogIpc(IpcLogLevel level, string text)
+    {
+        switch (level)
+        {
+            case IpcLogLevel.Error:
+                _log.Error(LogSubsystem.Ipc, text);
+                break;
+            case IpcLogLevel.Warning:
+                _log.Warning(LogSubsystem.Ipc, text);
+                break;
+            case IpcLogLevel.Notice:
+                _log.Notice(LogSubsystem.Ipc, text);
+                break;
+            default:
+                _log.Debug(LogSubsystem.Ipc, text);
+                break;
+        }
+    }
+
+    /// <summary>The node as the corosync services see it; every member runs on the loop thread.</summary>
+    private sealed class CorosyncNodeView(ClusterNode node) : ICorosyncNode
+    {
+        public uint LocalNodeId => node._stack.Local.Value;
+
+        public CorosyncConfig Config => node._config;
+
+        public QuorumStatus Quorum => node._stack.Services.Quorum.Status;
+
+        public (uint Representative, ulong Sequence) RingId =>
+            (node._stack.Services.RingId.Representative.Value, node._stack.Services.RingId.Sequence);
+
+        public IReadOnlyList<uint> Members => [.. node._stack.Services.Members.Select(m => m.Value).Order()];
+
+        public CsError SetExpectedVotes(uint votes)
+        {
+            var result = node._stack.SetExpectedVotes(node._clock.Now, votes);
+            node.Flush(node._clock.Now);
+            return result == QuorumCommandResult.Ok ? CsError.Ok : CsError.InvalidParam;
+        }
+
+        public CsError SetVotes(uint nodeId, uint votes) => CsError.NotSupported;
+
+        public IpcNodeStatus? NodeStatus(uint nodeId)
+        {
+            var row = node.BuildLinks().Nodes.FirstOrDefault(n => n.Nodeid == nodeId);
+            if (row is null)
+            {
+                return null;
+            }
+
+            var links = new IpcLinkStatus?[8];
+            foreach (var link in row.Links)
+            {
+                if (link.Link is < 0 or >= 8)
+                {
+                    continue;
+                }
+
+                var mtu = row.Local ? 0 : node._links.Core.GetLinkStatus(new NodeId(nodeId), new LinkId((byte)link.Link)).Mtu;
+                links[link.Link] = new IpcLinkStatus(link.Enabled, row.Local || link.Connected, (uint)Math.Max(0, mtu),
+                    link.LocalAddr, row.Local ? link.LocalAddr : link.RemoteAddr);
+            }
+
+            return new IpcNodeStatus(row.Reachable, Remote: false, External: false, links);
+        }
+
+        public void Reload(Action<CsError> completed)
+        {
+            var now = node._clock.Now;
+            var id = ++node._nextReloadRequest;
+            var completion = new TaskCompletionSource<Control.ReloadReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+            node._pendingReloads[id] = completion;
+            node._stack.RequestReload(now, id);
+            node.Flush(now);
+            _ = completion.Task.WaitAsync(s_reloadTimeout).ContinueWith(
+                task => node.Enqueue(_ =>
+                {
+                    node._pendingReloads.Remove(id);
+                    completed(task.IsCompletedSuccessfully && task.Result.Ok ? CsError.Ok : task.IsCompletedSuccessfully ? CsError.FailedOperation : CsError.TryAgain);
+                }),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+}
