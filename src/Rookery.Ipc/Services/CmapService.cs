@@ -26,9 +26,9 @@ public sealed class CmapService : IIpcService
     private const int KeyOffset = 16;
     private const int KeyNameMax = 255;
     private const int KeyNameMin = 3;
-    private const int TrackAdd = 1;
-    private const int TrackDelete = 2;
-    private const int TrackModify = 4;
+    private const int TrackAdd = 4;
+    private const int TrackDelete = 1;
+    private const int TrackModify = 2;
     private const int TrackPrefix = 8;
 
     private readonly ICorosyncNode _node;
