@@ -54,6 +54,25 @@ public sealed class CorosyncIpcTests : IDisposable
         Assert.Contains("create> test.key (u32) = 3001", tracked, StringComparison.Ordinal);
         Assert.Contains("delete> test.key (u32) = 3001", tracked, StringComparison.Ordinal);
 
+        // corosync-cfgtool -R reloads on every member (here one) and waits for it.
+        Assert.Equal("Reloading corosync.conf...\nDone\n", Check(daemon, "corosync-cfgtool", "-R"));
+
+        // votequorum refuses expected votes that would make a quorate cluster inquorate, as corosync does.
+        var expected = daemon.Tool("corosync-quorumtool", "-e", "2");
+        Assert.Equal(1, expected.ExitCode);
+        Assert.Contains("Unable to set expected votes: CS_ERR_INVALID_PARAM", expected.StandardError, StringComparison.Ordinal);
+
+        // Access: uid 65534 is refused until uidgid.uid.65534 is set at run time (as Pacemaker sets uidgid.gid.N);
+        // its rings are then chowned to it so it can open them.
+        string[] asNobody = ["--reuid=65534", "--regid=65534", "--clear-groups", HostCommand.Resolve("corosync-quorumtool"), "-s"];
+        var refused = testbed.Exec(1, "setpriv", asNobody);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("Denied connection attempt from 65534:65534", daemon.Log(), StringComparison.Ordinal);
+        Check(daemon, "corosync-cmapctl", "-s", "uidgid.uid.65534", "u8", "1");
+        var allowed = testbed.Exec(1, "setpriv", asNobody);
+        Assert.True(allowed.Succeeded, allowed.StandardError);
+        Assert.Equal(Golden("1node-quorumtool-s.out"), IpcDaemon.Mask(allowed.StandardOutput));
+
         // Every client is gone: its rings are too.
         track.Stop();
         Assert.True(
