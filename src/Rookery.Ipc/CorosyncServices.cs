@@ -17,7 +17,8 @@ public sealed class CorosyncServices : IDisposable
         Quorum = new QuorumService(node);
         Votequorum = new VotequorumService(node);
         Cfg = new CfgService(node);
-        _server = new QbIpcServer([Cmap, Cfg, Quorum, Votequorum], postToLoop, access, log, shmDirectory);
+        Cpg = new CpgService(node);
+        _server = new QbIpcServer([Cmap, Cfg, Cpg, Quorum, Votequorum], postToLoop, access, log, shmDirectory);
     }
 
     public CmapService Cmap { get; }
@@ -27,6 +28,8 @@ public sealed class CorosyncServices : IDisposable
     public VotequorumService Votequorum { get; }
 
     public CfgService Cfg { get; }
+
+    public CpgService Cpg { get; }
 
     public int ConnectionCount => _server.ConnectionCount;
 
@@ -47,6 +50,12 @@ public sealed class CorosyncServices : IDisposable
         Cmap.RefreshRuntime();
         Quorum.OnSyncCompleted();
     }
+
+    /// <summary>A groups-core callback for local connections (deliver, confchg, totem confchg).</summary>
+    public void OnGroupEvent(Groups.GroupsOutput output) => Cpg.OnGroupEvent(output);
+
+    /// <summary>Once per node loop turn: cpg messages waiting for room in Totem's send queue.</summary>
+    public void OnLoopTurn() => Cpg.OnLoopTurn();
 
     /// <summary>The configuration was reloaded.</summary>
     public void OnConfigReloaded() => Cmap.ReloadConfig();

@@ -1,5 +1,7 @@
 using Rookery.Config;
+using Rookery.Groups;
 using Rookery.Quorum;
+using Rookery.Wire.Services;
 
 namespace Rookery.Ipc;
 
@@ -31,6 +33,20 @@ public interface ICorosyncNode
 
     /// <summary>A node's knet state for cfg NODESTATUSGET; null for an unknown node.</summary>
     IpcNodeStatus? NodeStatus(uint nodeId);
+
+    /// <summary>cpg join of one client connection (a cpg handle) as process <paramref name="pid"/>.</summary>
+    GroupsResult CpgJoin(ulong connection, uint pid, CpgGroupName group);
+
+    GroupsResult CpgLeave(ulong connection);
+
+    /// <summary>One message to the connection's group, in agreed order; TryAgain while Totem's send queue is full or a sync runs.</summary>
+    GroupsResult CpgSend(ulong connection, byte[] message);
+
+    /// <summary>The connection is gone: its process leaves its group (corosync's PROCDOWN).</summary>
+    void CpgDisconnect(ulong connection);
+
+    /// <summary>Every process of every group, as the groups core knows them.</summary>
+    IReadOnlyList<(CpgGroupName Group, GroupMember Member)> CpgProcesses { get; }
 
     /// <summary>corosync-cfgtool -R: reload the configuration on every member; <paramref name="completed"/> runs on the loop with the result.</summary>
     void Reload(Action<CsError> completed);

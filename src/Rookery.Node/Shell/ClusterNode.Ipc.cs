@@ -1,8 +1,10 @@
 using Rookery.Config;
+using Rookery.Groups;
 using Rookery.Ipc;
 using Rookery.Node.Logging;
 using Rookery.Node.Services;
 using Rookery.Quorum;
+using Rookery.Wire.Services;
 
 namespace Rookery.Node.Shell;
 
@@ -67,6 +69,19 @@ public sealed partial class ClusterNode
             case ReloadRequested:
                 _corosync.OnConfigReloaded();
                 break;
+            case LocalGroupEvent groupEvent:
+                _corosync.OnGroupEvent(groupEvent.Event);
+                break;
+        }
+    }
+
+    /// <summary>Once per loop turn, after the outputs are flushed: cpg messages that waited for room in the send queue.</summary>
+    private void CorosyncIpcTurn(Instant now)
+    {
+        if (_corosync is not null && OperatingSystem.IsLinux())
+        {
+            _corosync.OnLoopTurn();
+            Flush(now);
         }
     }
 
@@ -111,6 +126,29 @@ public sealed partial class ClusterNode
         }
 
         public CsError SetVotes(uint nodeId, uint votes) => CsError.NotSupported;
+
+        public IReadOnlyList<(CpgGroupName Group, GroupMember Member)> CpgProcesses => node._stack.Services.Groups.Processes;
+
+        public GroupsResult CpgJoin(ulong connection, uint pid, CpgGroupName group) => Command(now => node._stack.JoinGroup(now, connection, pid, group));
+
+        public GroupsResult CpgLeave(ulong connection) => Command(now => node._stack.LeaveGroup(now, connection));
+
+        public GroupsResult CpgSend(ulong connection, byte[] message) => Command(now => node._stack.SendToGroup(now, connection, message));
+
+        public void CpgDisconnect(ulong connection) => Command(now =>
+        {
+            node._stack.Disconnect(now, connection);
+            return GroupsResult.Ok;
+        });
+
+        /// <summary>A core command at the loop's time, its outputs flushed (datagrams out, callbacks to the clients).</summary>
+        private GroupsResult Command(Func<Instant, GroupsResult> command)
+        {
+            var now = node._clock.Now;
+            var result = command(now);
+            node.Flush(now);
+            return result;
+        }
 
         public IpcNodeStatus? NodeStatus(uint nodeId)
         {

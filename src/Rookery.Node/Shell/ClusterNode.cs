@@ -253,6 +253,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             }
 
             Flush(now);
+            CorosyncIpcTurn(now);
             SignalSendSpace();
             if (_stopping)
             {
