@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
+using Rookery.Client;
 using Rookery.Integration.Tests.Testbed;
+using Rookery.Node.Control;
 
 namespace Rookery.Integration.Tests.CorosyncIpc;
 
@@ -96,7 +100,7 @@ public sealed class CorosyncIpcTests : IDisposable
     }
 
     [Fact]
-    public async Task ThreeNodesQuorumtoolAndCfgtoolPrintWhatCorosyncPrints()
+    public async Task ThreeNodesQuorumtoolCfgtoolPrintWhatCorosyncPrintsAndLibcpgMeetsRookeryClient()
     {
         SkipUnlessAvailable();
         using var testbed = NetnsTestbed.Create(nodes: 3, links: 2);
@@ -128,12 +132,125 @@ public sealed class CorosyncIpcTests : IDisposable
         Assert.Equal(Golden("3node-quorumtool-l.out"), Check(first, "corosync-quorumtool", "-l"));
         Assert.Equal(Golden("3node-cmapctl-g.out"), Check(first, "corosync-cmapctl", "-g", "totem.cluster_name"));
 
+        await CpgClientsOfBothKindsSeeOneOrderAndOneMembershipAsync(testbed, first, daemons[1]);
+
         foreach (var daemon in daemons)
         {
             await daemon.StopAsync();
             Assert.Empty(IpcDaemon.RingDirectories(daemon.Pid));
         }
     }
+
+    /// <summary>
+    /// A plain libcpg client (cpgpeer.c, gcc) on node 1 and a Rookery.Client application on node 2 join one group and
+    /// send 20 messages each: both see the same 40 deliveries in the same order and the same two members;
+    /// corosync-cpgtool on node 1 lists the Rookery application's process in that group.
+    /// </summary>
+    private async Task CpgClientsOfBothKindsSeeOneOrderAndOneMembershipAsync(NetnsTestbed testbed, IpcDaemon cNode, IpcDaemon rookeryNode)
+    {
+        const string Group = "ipcmix";
+        const int Each = 20;
+        var peer = Path.Combine(_root.FullName, "cpgpeer");
+        var compiled = HostCommand.Run("gcc", ["-O2", "-o", peer, Path.Combine(AppContext.BaseDirectory, "CorosyncIpc", "cpgpeer.c"), "-lcpg"]);
+        Assert.True(compiled.Succeeded, $"gcc cpgpeer.c: {compiled.StandardError}");
+
+        var cancel = TestContext.Current.CancellationToken;
+        await using var client = await RookeryClient.ConnectAsync(Path.Combine(rookeryNode.Directory, "rookery.sock"), cancel);
+        await using var membership = await client.JoinGroupAsync(Group, cancel);
+        var events = new List<GroupEvent>();
+        var reader = Task.Run(async () =>
+        {
+            await foreach (var groupEvent in membership.ReadEventsAsync(cancel))
+            {
+                lock (events)
+                {
+                    events.Add(groupEvent);
+                }
+
+                if (groupEvent.Event == GroupEvent.Deliver && Deliveries(events).Count == 2 * Each)
+                {
+                    return;
+                }
+            }
+        }, cancel);
+
+        // The Rookery application's process is in the group, seen from node 1 through libcpg's iteration.
+        var rookeryPid = (uint)Environment.ProcessId;
+        Assert.True(
+            await Eventually.TrueAsync(() => cNode.Tool("corosync-cpgtool").StandardOutput.Contains($"{Group}\n\t\t{rookeryPid,10}\t{2,10} (10.10.10.2 10.20.20.2)", StringComparison.Ordinal), Formation),
+            $"corosync-cpgtool never listed pid {rookeryPid} on node 2:\n{cNode.Tool("corosync-cpgtool").StandardOutput}");
+
+        var start = new ProcessStartInfo(HostCommand.Resolve("ip")) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "netns", "exec", testbed.Namespace(cNode.Node), peer, Group, "2", Each.ToString(CultureInfo.InvariantCulture), (2 * Each).ToString(CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var collected = new StringBuilder();
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (collected)
+            {
+                collected.Append(e.Data).Append('\n');
+            }
+        };
+        process.BeginOutputReadLine();
+        var errors = process.StandardError.ReadToEndAsync(cancel);
+        string Output()
+        {
+            lock (collected)
+            {
+                return collected.ToString();
+            }
+        }
+
+        Assert.True(
+            await Eventually.TrueAsync(() => { lock (events) { return events.Any(e => e.Event == GroupEvent.Membership && e.Members!.Count == 2); } }, Formation),
+            $"the Rookery application never saw the libcpg client join; its events: {Describe(events)}; cpgpeer printed:\n{Output()}\n{Tail(cNode.Log())}");
+        for (var i = 0; i < Each; i++)
+        {
+            await membership.SendAsync(Encoding.UTF8.GetBytes($"r{rookeryPid}-{i}"), cancel);
+        }
+
+        var finished = await Eventually.TrueAsync(() => process.HasExited && reader.IsCompleted, Formation, TimeSpan.FromMilliseconds(50));
+        Assert.True(finished, $"not every delivery arrived: cpgpeer {(process.HasExited ? "exited" : "still waits")}, printed:\n{Output()}\nthe application's events: {Describe(events)}\n--- node 1:\n{Tail(cNode.Log())}\n--- node 2:\n{Tail(rookeryNode.Log())}");
+        await reader;
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"cpgpeer exited {process.ExitCode}: {await errors}\n{Output()}");
+        var lines = Output().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var cSeen = lines.Where(l => l.StartsWith("deliver ", StringComparison.Ordinal)).Select(l => l["deliver ".Length..]).ToList();
+        List<string> rookerySeen;
+        GroupEvent lastMembership;
+        lock (events)
+        {
+            rookerySeen = Deliveries(events);
+            lastMembership = events.Last(e => e.Event == GroupEvent.Membership);
+        }
+
+        Assert.Equal(2 * Each, cSeen.Count);
+        Assert.Equal(cSeen, rookerySeen);
+        var cPid = uint.Parse(cSeen.First(d => d.StartsWith("1 ", StringComparison.Ordinal)).Split(' ')[1], CultureInfo.InvariantCulture);
+        Assert.Equal(Each, cSeen.Count(d => d.StartsWith($"1 {cPid} c{cPid}-", StringComparison.Ordinal)));
+        Assert.Equal(Each, cSeen.Count(d => d.StartsWith($"2 {rookeryPid} r{rookeryPid}-", StringComparison.Ordinal)));
+
+        // One membership: the libcpg client's last confchg lists the same two processes as the application's.
+        var cMembers = lines.Last(l => l.StartsWith("confchg", StringComparison.Ordinal)).Split(" | ")[0]["confchg ".Length..].Split(' ').Order();
+        var rookeryMembers = lastMembership.Members!.Select(m => $"{m.Nodeid}/{m.Pid}").Order();
+        Assert.Equal(rookeryMembers, cMembers);
+        Assert.Equal(["1/" + cPid, "2/" + rookeryPid], cMembers.ToArray());
+    }
+
+    private static string Describe(List<GroupEvent> events)
+    {
+        lock (events)
+        {
+            return string.Join("; ", events.Select(e => $"{e.Event} {e.Nodeid}/{e.Pid} members [{string.Join(' ', e.Members?.Select(m => $"{m.Nodeid}/{m.Pid}") ?? [])}]"));
+        }
+    }
+
+    private static List<string> Deliveries(List<GroupEvent> events) =>
+        [.. events.Where(e => e.Event == GroupEvent.Deliver).Select(e => $"{e.Nodeid} {e.Pid} {Encoding.UTF8.GetString(e.Data!)}")];
 
     internal static void SkipUnlessAvailable()
     {
@@ -142,11 +259,11 @@ public sealed class CorosyncIpcTests : IDisposable
             Assert.Skip(reason);
         }
 
-        foreach (var tool in new[] { "corosync-quorumtool", "corosync-cfgtool", "corosync-cmapctl" })
+        foreach (var tool in new[] { "corosync-quorumtool", "corosync-cfgtool", "corosync-cmapctl", "corosync-cpgtool", "gcc" })
         {
             if (!HostCommand.Exists(tool))
             {
-                Assert.Skip($"the corosync IPC tests need `{tool}` (apt-get install corosync)");
+                Assert.Skip($"the corosync IPC tests need `{tool}` (apt-get install corosync gcc libcpg-dev)");
             }
         }
     }
