@@ -16,6 +16,12 @@ public sealed partial class ClusterNode
 {
     private CorosyncServices? _corosync;
 
+    /// <summary>
+    /// The loop turn's time while a corosync service runs: every core command of the services uses it, never a fresh
+    /// clock reading (a later reading within the turn makes Totem see time go backwards later in the same turn).
+    /// </summary>
+    private Instant _corosyncNow;
+
     /// <summary>Whether the corosync IPC sockets are served (false when another daemon holds them in this network namespace).</summary>
     public bool ServesCorosyncIpc => _corosync is not null;
 
@@ -26,7 +32,11 @@ public sealed partial class ClusterNode
             return;
         }
 
-        var services = new CorosyncServices(new CorosyncNodeView(this), action => Enqueue(_ => action()), LogIpc);
+        var services = new CorosyncServices(new CorosyncNodeView(this), action => Enqueue(now =>
+        {
+            _corosyncNow = now;
+            action();
+        }), LogIpc);
         try
         {
             services.Start();
@@ -51,13 +61,14 @@ public sealed partial class ClusterNode
     }
 
     /// <summary>After the loop handled a service output: the corosync services' callbacks.</summary>
-    private void NotifyCorosyncIpc(ServiceOutput output)
+    private void NotifyCorosyncIpc(Instant now, ServiceOutput output)
     {
         if (_corosync is null || !OperatingSystem.IsLinux())
         {
             return;
         }
 
+        _corosyncNow = now;
         switch (output)
         {
             case QuorumReported:
@@ -80,6 +91,7 @@ public sealed partial class ClusterNode
     {
         if (_corosync is not null && OperatingSystem.IsLinux())
         {
+            _corosyncNow = now;
             _corosync.OnLoopTurn();
             Flush(now);
         }
@@ -120,8 +132,9 @@ public sealed partial class ClusterNode
 
         public CsError SetExpectedVotes(uint votes)
         {
-            var result = node._stack.SetExpectedVotes(node._clock.Now, votes);
-            node.Flush(node._clock.Now);
+            var now = node._corosyncNow;
+            var result = node._stack.SetExpectedVotes(now, votes);
+            node.Flush(now);
             return result == QuorumCommandResult.Ok ? CsError.Ok : CsError.InvalidParam;
         }
 
@@ -144,7 +157,7 @@ public sealed partial class ClusterNode
         /// <summary>A core command at the loop's time, its outputs flushed (datagrams out, callbacks to the clients).</summary>
         private GroupsResult Command(Func<Instant, GroupsResult> command)
         {
-            var now = node._clock.Now;
+            var now = node._corosyncNow;
             var result = command(now);
             node.Flush(now);
             return result;
@@ -176,7 +189,7 @@ public sealed partial class ClusterNode
 
         public void Reload(Action<CsError> completed)
         {
-            var now = node._clock.Now;
+            var now = node._corosyncNow;
             var id = ++node._nextReloadRequest;
             var completion = new TaskCompletionSource<Control.ReloadReport>(TaskCreationOptions.RunContinuationsAsynchronously);
             node._pendingReloads[id] = completion;

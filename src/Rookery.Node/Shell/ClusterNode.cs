@@ -387,7 +387,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
                 break;
         }
 
-        NotifyCorosyncIpc(output);
+        NotifyCorosyncIpc(now, output);
     }
 
     private void TryWriteTrackingBarrier(uint barrier)

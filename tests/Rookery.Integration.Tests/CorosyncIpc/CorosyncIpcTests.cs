@@ -47,7 +47,7 @@ public sealed class CorosyncIpcTests : IDisposable
 
         // -g, -s (with a track running: its callback arrives), -d.
         Assert.Equal("totem.cluster_name (str) = qbtest\n", Check(daemon, "corosync-cmapctl", "-g", "totem.cluster_name"));
-        var track = StartTrack(testbed, "test.key");
+        var track = await StartTrackAsync(testbed, "test.key");
         Check(daemon, "corosync-cmapctl", "-s", "test.key", "u32", "3001");
         Assert.Equal("test.key (u32) = 3001\n", Check(daemon, "corosync-cmapctl", "-g", "test.key"));
         Check(daemon, "corosync-cmapctl", "-d", "test.key");
@@ -84,7 +84,7 @@ public sealed class CorosyncIpcTests : IDisposable
             $"ring directories left after every client exited: {string.Join(", ", IpcDaemon.RingDirectories(daemon.Pid))}");
 
         // A daemon killed with a client connected leaves its rings; the next start removes them.
-        var holder = StartTrack(testbed, "totem.token");
+        var holder = await StartTrackAsync(testbed, "totem.token");
         Assert.True(await Eventually.TrueAsync(() => IpcDaemon.RingDirectories(daemon.Pid).Count == 1, TimeSpan.FromSeconds(10)), "the tracking client's rings");
         var killedPid = daemon.Pid;
         daemon.Kill();
@@ -303,7 +303,13 @@ public sealed class CorosyncIpcTests : IDisposable
 
     private static string Tail(string log) => string.Join('\n', log.Split('\n').TakeLast(30));
 
-    private static TrackedTool StartTrack(NetnsTestbed testbed, string key) => new(testbed, key);
+    /// <summary>Starts <c>corosync-cmapctl -t KEY</c> and waits until its track is added (it prints its prompt after cmap_track_add).</summary>
+    private static async Task<TrackedTool> StartTrackAsync(NetnsTestbed testbed, string key)
+    {
+        var tool = new TrackedTool(testbed, key);
+        await tool.OutputAsync(line => line.StartsWith("type \"q\" to finish", StringComparison.Ordinal));
+        return tool;
+    }
 
     /// <summary><c>corosync-cmapctl -t KEY</c> in node 1's namespace, line-buffered (stdbuf) so each callback is seen as it comes.</summary>
     private sealed class TrackedTool
