@@ -1,0 +1,41 @@
+using Rookery.Groups;
+using Rookery.Quorum;
+using Rookery.Wire.Totem;
+
+namespace Rookery.Services;
+
+/// <summary>What the service layer asks of the node shell, in emission order.</summary>
+public abstract record ServiceOutput;
+
+/// <summary>A totempg message (group header included) to submit to Totem for agreed delivery.</summary>
+public sealed record TotemSubmit(byte[] Payload) : ServiceOutput;
+
+/// <summary>A process-group event for local connections (deliveries, confchgs, totem membership).</summary>
+public sealed record LocalGroupEvent(GroupsOutput Event, RingId RingId) : ServiceOutput;
+
+/// <summary>A log line in corosync's wording.</summary>
+public sealed record ServiceLog(string Subsystem, LogPriority Priority, string Text, LogFields Fields = default) : ServiceOutput;
+
+/// <summary>The quorum report after a sync or a quorum change.</summary>
+public sealed record QuorumReported(QuorumNotification Notification) : ServiceOutput;
+
+/// <summary>The sync after a membership change completed: the node provides service in this ring.</summary>
+public sealed record SyncCompleted(RingId RingId, IReadOnlyList<NodeId> Members) : ServiceOutput;
+
+/// <summary>
+/// This node's config_version is lower than the cluster's at its first multi-node sync: corosync logs
+/// "Received config version (X) is different than my config version (Y)! Exiting" and the node must leave.
+/// </summary>
+public sealed record ConfigVersionRefused(ulong Received, ulong Own) : ServiceOutput;
+
+/// <summary>A member asked every node to reload its configuration (<c>rookery reload</c>).</summary>
+public sealed record ReloadRequested(NodeId From, ulong RequestId) : ServiceOutput;
+
+/// <summary>A member asked every node to take a link out of service or back.</summary>
+public sealed record LinkEnableRequested(NodeId From, int Link, bool Enabled) : ServiceOutput;
+
+/// <summary>A node announced its clean shutdown (this node's own announcement included).</summary>
+public sealed record NodeShutdownAnnounced(NodeId Node) : ServiceOutput;
+
+/// <summary>The expected votes tracking barrier rose: persist it in <c>&lt;state_dir&gt;/ev_tracking</c>.</summary>
+public sealed record TrackingBarrierChanged(uint Barrier) : ServiceOutput;
