@@ -2,7 +2,7 @@ using Rookery.Config;
 using Rookery.Groups;
 using Rookery.Ipc;
 using Rookery.Node.Logging;
-using Rookery.Node.Services;
+using Rookery.Services;
 using Rookery.Quorum;
 using Rookery.Wire.Services;
 
@@ -191,7 +191,7 @@ public sealed partial class ClusterNode
         {
             var now = node._corosyncNow;
             var id = ++node._nextReloadRequest;
-            var completion = new TaskCompletionSource<Control.ReloadReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var completion = new TaskCompletionSource<Rookery.Control.ReloadReport>(TaskCreationOptions.RunContinuationsAsynchronously);
             node._pendingReloads[id] = completion;
             node._stack.RequestReload(now, id);
             node.Flush(now);

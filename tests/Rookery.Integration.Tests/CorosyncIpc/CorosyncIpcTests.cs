@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Rookery.Client;
 using Rookery.Integration.Tests.Testbed;
-using Rookery.Node.Control;
+using Rookery.Control;
 
 namespace Rookery.Integration.Tests.CorosyncIpc;
 
