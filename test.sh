@@ -8,6 +8,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # Debian packages for the root-only suites (real corosync for compatibility and interop,
 # nftables and iproute2 for the network-namespace testbed, python3-prometheus-client to parse /metrics,
 # gcc and libcpg-dev to build the libcpg client of the mixed-cluster tests).
+# gcc and libcpg-dev to build the libcpg client of the corosync IPC tests).
 debs=(corosync nftables iproute2 util-linux python3-prometheus-client gcc libcpg-dev)
 if [ "$(id -u)" = 0 ]; then
     missing=()

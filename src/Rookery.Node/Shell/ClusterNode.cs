@@ -189,11 +189,13 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             _stack.SetNodelist(now, Nodelist(_config));
             _stack.Start(now);
             Flush(now);
+            StartCorosyncIpc();
             await LoopAsync().ConfigureAwait(false);
         }
         finally
         {
             _loopExited = true;
+            StopCorosyncIpc();
             CloseSessions();
             _links.Dispose();
             _log.Notice(LogSubsystem.Main, "Rookery Cluster Engine exiting normally");
@@ -275,6 +277,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             Flush(now);
             _log.FlushSuppressed();
             RenewTxSequenceLease();
+            CorosyncIpcTurn(now);
             SignalSendSpace();
             if (_stopping)
             {
@@ -451,6 +454,8 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
                 _shutdownAnnounced |= announced.Node == _stack.Local;
                 break;
         }
+
+        NotifyCorosyncIpc(now, output);
     }
 
     private void TryWriteTrackingBarrier(uint barrier)

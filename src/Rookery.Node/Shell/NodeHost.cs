@@ -16,7 +16,13 @@ public static class NodeHost
         var problems = new List<string>();
         using var log = new ClusterLog(new LoggingSettings(), LogSetup.CreateSinks(new LoggingSettings(), stderr, environment, problems));
         var notifier = new SystemdNotifier(environment("NOTIFY_SOCKET"));
-        options = options with { CreateLogSinks = (settings, sinkProblems) => LogSetup.CreateSinks(settings, stderr, environment, sinkProblems) };
+        options = options with
+        {
+            CreateLogSinks = (settings, sinkProblems) => LogSetup.CreateSinks(settings, stderr, environment, sinkProblems),
+
+            // ROOKERY_COROSYNC_IPC=0 keeps the daemon off corosync's IPC sockets (e.g. beside a real corosync in one namespace).
+            CorosyncIpc = environment("ROOKERY_COROSYNC_IPC") != "0",
+        };
         ClusterNode node;
         try
         {

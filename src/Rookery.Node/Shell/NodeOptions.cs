@@ -45,6 +45,12 @@ public sealed record NodeOptions
     public Func<IReadOnlyList<IPAddress>> LocalAddresses { get; init; } = SystemAddresses;
 
     /// <summary>
+    /// Serve corosync's client API (libqb IPC sockets @cmap, @cfg, @quorum, @votequorum and rings in /dev/shm) so
+    /// corosync's tools and libraries reach this node. The daemon turns it on; in-process nodes leave it off.
+    /// </summary>
+    public bool CorosyncIpc { get; init; }
+
+    /// <summary>
     /// What the daemon serves beside its control socket once the node runs (the metrics endpoint), each started with
     /// the node as its <see cref="Rookery.Control.INodeControl"/> and disposed before the node leaves; the log says what
     /// each serves (<c>Started</c>). One that throws <see cref="IOException"/> when it starts stops the daemon with exit 1
