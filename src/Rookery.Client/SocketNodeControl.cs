@@ -71,6 +71,9 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
         (await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.Reload, DryRun = dryRun }, cancellationToken).ConfigureAwait(false)).Reload
         ?? throw Malformed("reload");
 
+    public async ValueTask ReopenLogAsync(CancellationToken cancellationToken) =>
+        await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.LogReopen }, cancellationToken).ConfigureAwait(false);
+
     public async ValueTask<IGroupSession> JoinGroupAsync(string group, uint pid, CancellationToken cancellationToken)
     {
         var session = new SocketGroupSession(this, group);

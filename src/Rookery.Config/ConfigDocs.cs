@@ -14,12 +14,12 @@ public static class ConfigDocs
         text.Append("Rookery reads corosync.conf with corosync 3's grammar and defaults. Durations are milliseconds unless the\n");
         text.Append("description says otherwise. \"Parse check\" is what the parser refuses, with corosync's message.\n");
         text.Append("Derived timers (corosync: `totem_volatile_config_read`), in this order, with N = nodes that have a ring0_addr:\n\n");
-        text.Append("- effective token = token + (N − 2) × token_coefficient when N > 2, else token\n");
-        text.Append("- token_retransmit = effective token / (token_retransmits_before_loss_const + 0.2), truncated\n");
-        text.Append("- hold = token_retransmit × 0.8 − 10, truncated\n");
-        text.Append("- consensus = 1.2 × effective token, truncated\n");
-        text.Append("- per link: knet_ping_timeout = effective token / knet_pong_count, knet_ping_interval = effective token / (2 × knet_pong_count)\n\n");
-        text.Append($"Floors: every timeout ≥ {TotemTimers.TimeoutMinMs} ms, hold ≥ {TotemTimers.HoldMinMs} ms, consensus ≥ join.\n");
+        foreach (var rule in DerivedTimers)
+        {
+            text.Append($"- {rule}\n");
+        }
+
+        text.Append($"\n{Floors}\n");
         text.Append($"Files: configuration directory `{Defaults.ConfigDir}` (`--config-dir`, `ROOKERY_CONFIG_DIR`), `{Defaults.ConfigFileName}` and `{Defaults.KeyFileName}` ({Defaults.AuthKeyBytes} random bytes, mode 0400) in it.\n");
 
         foreach (var section in KeyCatalog.All.GroupBy(s => s.Section))
@@ -37,8 +37,21 @@ public static class ConfigDocs
         return text.ToString();
     }
 
-    /// <summary>What Rookery does differently from corosync 3.1.7 and pvecm, on purpose (checked by tests/Rookery.Integration.Tests/CorosyncCompat).</summary>
-    private const string Differences = """
+    /// <summary>How the timers left unset follow from the others (corosync: <c>totem_volatile_config_read</c>), in this order; also in the man pages.</summary>
+    public static IReadOnlyList<string> DerivedTimers { get; } =
+    [
+        "effective token = token + (N − 2) × token_coefficient when N > 2, else token",
+        "token_retransmit = effective token / (token_retransmits_before_loss_const + 0.2), truncated",
+        "hold = token_retransmit × 0.8 − 10, truncated",
+        "consensus = 1.2 × effective token, truncated",
+        "per link: knet_ping_timeout = effective token / knet_pong_count, knet_ping_interval = effective token / (2 × knet_pong_count)",
+    ];
+
+    /// <summary>The lower bounds of the derived and given timers.</summary>
+    public static string Floors { get; } = $"Floors: every timeout ≥ {TotemTimers.TimeoutMinMs} ms, hold ≥ {TotemTimers.HoldMinMs} ms, consensus ≥ join.";
+
+    /// <summary>What Rookery does differently from corosync 3.1.7 and pvecm, on purpose (checked by tests/Rookery.Integration.Tests/CorosyncCompat); Markdown, also in the man pages.</summary>
+    public const string Differences = """
 
         ## Differences from corosync and pvecm, on purpose
 
@@ -64,7 +77,8 @@ public static class ConfigDocs
 
         """;
 
-    private static string Type(KeySpec spec) => spec.Kind switch
+    /// <summary>The values a key takes, as the docs and man pages print them.</summary>
+    public static string Type(KeySpec spec) => spec.Kind switch
     {
         ValueKind.UInt8 => "0..255",
         ValueKind.UInt16 => "0..65535",
@@ -76,7 +90,8 @@ public static class ConfigDocs
         _ => "text",
     };
 
-    private static string Check(KeySpec spec) => spec.Kind switch
+    /// <summary>What the parser refuses for a key, with corosync's message.</summary>
+    public static string Check(KeySpec spec) => spec.Kind switch
     {
         ValueKind.Text => "none",
         ValueKind.Choice => KeyCatalog.ChoiceMessage(spec),

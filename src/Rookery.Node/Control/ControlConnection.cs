@@ -136,6 +136,9 @@ internal sealed class ControlConnection : IAsyncDisposable
                 return ok;
             case ControlProtocol.Commands.Reload:
                 return ok with { Reload = await _node.ReloadAsync(request.DryRun == true, cancellationToken).ConfigureAwait(false) };
+            case ControlProtocol.Commands.LogReopen:
+                await _node.ReopenLogAsync(cancellationToken).ConfigureAwait(false);
+                return ok;
             case ControlProtocol.Commands.GroupJoin:
                 await JoinAsync(request, cancellationToken).ConfigureAwait(false);
                 return ok;
@@ -148,7 +151,7 @@ internal sealed class ControlConnection : IAsyncDisposable
                 throw new NodeControlException(ControlErrorCodes.BadRequest, "the frame has no 'cmd'; e.g. {\"v\":1,\"id\":1,\"cmd\":\"status\"}");
             default:
                 throw new NodeControlException(ControlErrorCodes.UnknownCommand,
-                    $"unknown command '{request.Cmd}'; known: hello, status, links, expected, link_enable, reload, group_join, group_leave, group_send");
+                    $"unknown command '{request.Cmd}'; known: hello, status, links, expected, link_enable, reload, log_reopen, group_join, group_leave, group_send");
         }
     }
 

@@ -43,6 +43,7 @@ public static class ControlProtocol
         public const string Expected = "expected";
         public const string LinkEnable = "link_enable";
         public const string Reload = "reload";
+        public const string LogReopen = "log_reopen";
         public const string GroupJoin = "group_join";
         public const string GroupLeave = "group_leave";
         public const string GroupSend = "group_send";

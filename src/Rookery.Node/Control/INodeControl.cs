@@ -25,6 +25,12 @@ public interface INodeControl
     /// <summary>Reloads the configuration on every member, each from its own file (<c>corosync-cfgtool -R</c>); with <paramref name="dryRun"/> only checks this node's file.</summary>
     ValueTask<ReloadReport> ReloadAsync(bool dryRun, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Reopens this node's log file (<c>rookery log reopen</c>, <c>corosync-cfgtool -L</c>): after logrotate moved it,
+    /// later lines go to a new file at the configured path. Nothing to do without <c>to_logfile</c>.
+    /// </summary>
+    ValueTask ReopenLogAsync(CancellationToken cancellationToken);
+
     /// <summary>Joins a process group as process <paramref name="pid"/> of this node.</summary>
     ValueTask<IGroupSession> JoinGroupAsync(string group, uint pid, CancellationToken cancellationToken);
 }
