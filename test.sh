@@ -6,8 +6,9 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Debian packages for the root-only suites (real corosync for compatibility and interop,
-# nftables and iproute2 for the network-namespace testbed).
-debs=(corosync nftables iproute2 util-linux)
+# nftables and iproute2 for the network-namespace testbed; gcc to link the native program, dpkg-dev, man-db and
+# systemd for the Debian package and its install test).
+debs=(corosync nftables iproute2 util-linux gcc dpkg-dev man-db systemd)
 if [ "$(id -u)" = 0 ]; then
     missing=()
     for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -28,6 +29,19 @@ if [ "${PIPESTATUS[0]}" != 0 ]; then
     echo "test.sh: build failed"
     echo "0 passed, 1 failed"
     exit 1
+fi
+# The Debian package, once per run and before the tests: its native (AOT) build is CPU-heavy and must not run beside
+# the timing-sensitive suites. The install test (DebianPackageTests) reuses it; build-deb.sh skips the native build
+# while no source changed.
+if [ "$(id -u)" = 0 ]; then
+    started=$(date +%s)
+    if packaging/build-deb.sh >"$log.deb" 2>&1; then
+        echo "test.sh: Debian package built in $(( $(date +%s) - started )) s: $(tail -n 1 "$log.deb")"
+    else
+        tail -n 20 "$log.deb"
+        echo "test.sh: packaging/build-deb.sh failed; the install test will report it"
+    fi
+    rm -f "$log.deb"
 fi
 dotnet test --solution Rookery.slnx -c Release --no-build --ignore-exit-code 8 2>&1 | tee -a "$log"
 rc=${PIPESTATUS[0]}
