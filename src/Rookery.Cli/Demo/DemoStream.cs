@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using Rookery.Client;
-using Rookery.Node.Control;
+using Rookery.Control;
 
 namespace Rookery.Cli.Demo;
 

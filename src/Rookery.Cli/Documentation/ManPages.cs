@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Rookery.Cli.Commands;
 using Rookery.Config;
+using Rookery.Control;
 using Rookery.Node;
 
 namespace Rookery.Cli.Documentation;
@@ -21,7 +22,7 @@ public sealed record ManPage(string FileName, string Text)
 /// Generates Rookery's manual pages from what <c>--help</c> and <c>docs/config.md</c> are made of, so they cannot
 /// drift: <c>rookery(8)</c> and one page per command (<c>rookery-status(8)</c>, …) from the System.CommandLine tree;
 /// <c>rookery.conf(5)</c> (Rookery's own files, environment and differences) from <see cref="Defaults"/>,
-/// <see cref="NodePaths"/> and <see cref="ConfigDocs"/>; <c>rookery-corosync.conf(5)</c> (every corosync.conf key
+/// <see cref="NodePaths"/>, <see cref="ControlSocket"/> and <see cref="ConfigDocs"/>; <c>rookery-corosync.conf(5)</c> (every corosync.conf key
 /// Rookery reads) from <see cref="KeyCatalog"/>. Written by <c>rookery man --out DIR</c> when the package is built.
 /// </summary>
 public static class ManPages
@@ -125,7 +126,7 @@ public static class ManPages
             $"The shared key of the links ({Defaults.AuthKeyBytes} random bytes, mode 0400), next to the configuration file; rookery keygen writes it. totem.keyfile names another one. The package ships none."));
         page.Item(Path.Combine(Defaults.ConfigDir, "corosync.conf.example"), "A commented example shipped by the package.");
         page.Item(NodePaths.DefaultStateDirectory, "State: the ring sequence and the expected-votes tracking of each node id (system.state_dir, --state-dir). Removed on purge.");
-        page.Item(NodePaths.DefaultSocket, $"The control socket the rookery commands talk to (mode 0600 in a 0700 directory; --socket PATH or {NodePaths.SocketEnvironmentVariable}).");
+        page.Item(ControlSocket.DefaultPath, $"The control socket the rookery commands talk to (mode 0600 in a 0700 directory; --socket PATH or {ControlSocket.EnvironmentVariable}).");
         page.Item("/var/log/rookery/", "Where logging.logfile should point when to_logfile is yes (the unit may write there; logrotate rotates rookery.log and runs rookery log reopen). Removed on purge.");
         page.Item(UnitPath, "The systemd unit: Type=notify with a watchdog, started only when the configuration file exists and the kernel command line lacks nocluster.");
         Environment(page);
@@ -181,7 +182,7 @@ public static class ManPages
     {
         page.Section("ENVIRONMENT");
         page.Item("ROOKERY_CONFIG_DIR", $"The configuration directory when --config-dir is not given (default {Defaults.ConfigDir}).");
-        page.Item(NodePaths.SocketEnvironmentVariable, $"The control socket when --socket is not given (default {NodePaths.DefaultSocket}).");
+        page.Item(ControlSocket.EnvironmentVariable, $"The control socket when --socket is not given (default {ControlSocket.DefaultPath}).");
         page.Item("NOTIFY_SOCKET, WATCHDOG_USEC", "Set by systemd: the daemon reports READY=1 once in a ring and sends WATCHDOG=1 from its main loop every half WATCHDOG_USEC.");
     }
 
@@ -191,7 +192,7 @@ public static class ManPages
         page.Item(Path.Combine(Defaults.ConfigDir, Defaults.ConfigFileName), "The cluster configuration.");
         page.Item(Path.Combine(Defaults.ConfigDir, Defaults.KeyFileName), "The shared key of the links.");
         page.Item(NodePaths.DefaultStateDirectory, "The ring sequence of each node id.");
-        page.Item(NodePaths.DefaultSocket, "The control socket of the running node.");
+        page.Item(ControlSocket.DefaultPath, "The control socket of the running node.");
         page.Item(UnitPath, "The systemd unit (systemctl enable --now rookery once the configuration exists).");
     }
 
