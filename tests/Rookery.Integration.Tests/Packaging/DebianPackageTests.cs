@@ -98,6 +98,7 @@ public sealed class DebianPackageTests : IDisposable
             "usr/lib/systemd/system/rookery.service",
             "usr/sbin/rookery",
             "usr/share/bash-completion/completions/rookery",
+            "usr/share/zsh/vendor-completions/_rookery",
             "usr/share/doc/rookery/changelog.gz",
             "usr/share/doc/rookery/copyright",
             "usr/share/man/man5/rookery-corosync.conf.5.gz",
