@@ -7,7 +7,7 @@ namespace Rookery.Integration.Tests.Packaging;
 /// <summary>
 /// Goal: the Debian package that packaging/build-deb.sh makes installs what an admin needs (the native program, the
 /// unit, man pages for every command, completion, logrotate, an example configuration and no key), with working
-/// maintainer scripts, and dpkg --purge leaves nothing behind.
+/// maintainer scripts, an upgrade keeps the admin's conffile edits, and dpkg --purge leaves nothing behind.
 /// Method: build-deb.sh (the native build is reused while no source changed; test.sh builds it once before the tests),
 /// then dpkg -i and dpkg --purge into a throw-away root (dpkg --root, scripts run with DPKG_ROOT), so the shared test
 /// machine is not touched; man, the completion and systemd-analyze verify run in a private mount namespace where the
@@ -77,6 +77,12 @@ public sealed class DebianPackageTests : IDisposable
             "bash --norc --noprofile -c '. /usr/share/bash-completion/completions/rookery; COMP_WORDS=(rookery st); COMP_CWORD=1; _rookery; echo \"${COMPREPLY[*]}\"'");
         Assert.True(completion.Succeeded, completion.StandardError);
         Assert.Equal("status", completion.StandardOutput.Trim());
+
+        // An upgrade (the same package again: prerm upgrade, postinst configure VERSION) keeps the admin's edit of a conffile.
+        var exampleFile = Path.Combine(Root, "etc/rookery/corosync.conf.example");
+        File.AppendAllText(exampleFile, "# edited by the admin\n");
+        Dpkg("-i", deb);
+        Assert.EndsWith("# edited by the admin\n", File.ReadAllText(exampleFile), StringComparison.Ordinal);
 
         // Purge: no file and no directory of the package remains (deb-systemd-helper's own directories may).
         Dpkg("--purge", "rookery");
