@@ -6,9 +6,10 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Debian packages for the root-only suites (real corosync for compatibility and interop,
-# nftables and iproute2 for the network-namespace testbed; gcc to link the native program, dpkg-dev, man-db and
-# systemd for the Debian package and its install test; zsh for the zsh completion test).
-debs=(corosync nftables iproute2 util-linux gcc dpkg-dev man-db systemd zsh)
+# nftables and iproute2 for the network-namespace testbed, python3-prometheus-client to parse /metrics; gcc to link
+# the native program, dpkg-dev, man-db and systemd for the Debian package and its install test; zsh for the zsh
+# completion test).
+debs=(corosync nftables iproute2 util-linux python3-prometheus-client gcc dpkg-dev man-db systemd zsh)
 if [ "$(id -u)" = 0 ]; then
     missing=()
     for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
