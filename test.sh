@@ -7,9 +7,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 # Debian packages for the root-only suites (real corosync for compatibility and interop,
 # nftables and iproute2 for the network-namespace testbed, python3-prometheus-client to parse /metrics,
-# gcc and libcpg-dev to build the libcpg client of the mixed-cluster tests).
-# gcc and libcpg-dev to build the libcpg client of the corosync IPC tests).
-debs=(corosync nftables iproute2 util-linux python3-prometheus-client gcc libcpg-dev)
+# gcc and libcpg-dev to build the libcpg clients of the mixed-cluster and corosync IPC tests (gcc also links the
+# native program), dpkg-dev, man-db and systemd for the Debian package and its install test; zsh for the zsh
+# completion test).
+debs=(corosync nftables iproute2 util-linux python3-prometheus-client gcc libcpg-dev dpkg-dev man-db systemd zsh)
 if [ "$(id -u)" = 0 ]; then
     missing=()
     for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -30,6 +31,19 @@ if [ "${PIPESTATUS[0]}" != 0 ]; then
     echo "test.sh: build failed"
     echo "0 passed, 1 failed"
     exit 1
+fi
+# The Debian package, once per run and before the tests: its native (AOT) build is CPU-heavy and must not run beside
+# the timing-sensitive suites. The install test (DebianPackageTests) reuses it; build-deb.sh skips the native build
+# while no source changed.
+if [ "$(id -u)" = 0 ]; then
+    started=$(date +%s)
+    if packaging/build-deb.sh >"$log.deb" 2>&1; then
+        echo "test.sh: Debian package built in $(( $(date +%s) - started )) s: $(tail -n 1 "$log.deb")"
+    else
+        tail -n 20 "$log.deb"
+        echo "test.sh: packaging/build-deb.sh failed; the install test will report it"
+    fi
+    rm -f "$log.deb"
 fi
 dotnet test --solution Rookery.slnx -c Release --no-build --ignore-exit-code 8 2>&1 | tee -a "$log"
 rc=${PIPESTATUS[0]}

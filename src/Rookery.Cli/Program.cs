@@ -9,7 +9,10 @@ public static class Program
 {
     public static int Main(string[] args) => Run(args, CliContext.System());
 
-    public static int Run(string[] args, CliContext context)
+    public static int Run(string[] args, CliContext context) => CommandLineRunner.Invoke(BuildRoot(context), args, context);
+
+    /// <summary>The whole command tree: what --help prints, and what the man pages and the completion are generated from.</summary>
+    public static RootCommand BuildRoot(CliContext context)
     {
         var root = new RootCommand("Rookery: a cluster engine with redundant links, Totem membership and votequorum.");
         root.Options.Add(context.ConfigDirOption);
@@ -31,6 +34,9 @@ public static class Program
         root.Subcommands.Add(JoinCommand.BuildInfo(context));
         root.Subcommands.Add(JoinCommand.BuildJoin(context));
         root.Subcommands.Add(GroupCommand.Build(context));
-        return CommandLineRunner.Invoke(root, args, context);
+        root.Subcommands.Add(LogCommand.Build(context));
+        root.Subcommands.Add(ManCommand.Build(context));
+        root.Subcommands.Add(CompletionCommand.Build(context));
+        return root;
     }
 }

@@ -82,6 +82,10 @@ public sealed class RookeryClient : IAsyncDisposable
     public async Task<ReloadReport> ReloadAsync(bool dryRun = false, CancellationToken cancellationToken = default) =>
         await _node.ReloadAsync(dryRun, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>Makes the node reopen its log file after logrotate moved it (<c>corosync-cfgtool -L</c>).</summary>
+    public async Task ReopenLogAsync(CancellationToken cancellationToken = default) =>
+        await _node.ReopenLogAsync(cancellationToken).ConfigureAwait(false);
+
     /// <summary>Joins process group <paramref name="group"/> as this process. Dispose the result to leave.</summary>
     public async Task<GroupMembership> JoinGroupAsync(string group, CancellationToken cancellationToken = default)
     {

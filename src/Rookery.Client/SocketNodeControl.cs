@@ -90,6 +90,8 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
         cancellationToken.Register(() => channel.Writer.TryComplete());
         return channel.Reader;
     }
+    public async ValueTask ReopenLogAsync(CancellationToken cancellationToken) =>
+        await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.LogReopen }, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<IGroupSession> JoinGroupAsync(string group, uint pid, CancellationToken cancellationToken)
     {

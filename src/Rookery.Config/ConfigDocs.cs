@@ -46,8 +46,21 @@ public static class ConfigDocs
         return text.ToString();
     }
 
-    /// <summary>What Rookery does differently from corosync 3.1.7 and pvecm, on purpose (checked by tests/Rookery.Integration.Tests/CorosyncCompat).</summary>
-    private const string Differences = """
+    /// <summary>How the timers left unset follow from the others (corosync: <c>totem_volatile_config_read</c>), in this order; also in the man pages.</summary>
+    public static IReadOnlyList<string> DerivedTimers { get; } =
+    [
+        "effective token = token + (N − 2) × token_coefficient when N > 2, else token",
+        "token_retransmit = effective token / (token_retransmits_before_loss_const + 0.2), truncated",
+        "hold = token_retransmit × 0.8 − 10, truncated",
+        "consensus = 1.2 × effective token, truncated",
+        "per link: knet_ping_timeout = effective token / knet_pong_count, knet_ping_interval = effective token / (2 × knet_pong_count)",
+    ];
+
+    /// <summary>The lower bounds of the derived and given timers.</summary>
+    public static string Floors { get; } = $"Floors: every timeout ≥ {TotemTimers.TimeoutMinMs} ms, hold ≥ {TotemTimers.HoldMinMs} ms, consensus ≥ join.";
+
+    /// <summary>What Rookery does differently from corosync 3.1.7 and pvecm, on purpose (checked by tests/Rookery.Integration.Tests/CorosyncCompat); Markdown, also in the man pages.</summary>
+    public const string Differences = """
 
         ## Differences from corosync and pvecm, on purpose
 
@@ -77,7 +90,8 @@ public static class ConfigDocs
     private static bool IsRookeryLinkKey(KeySpec spec) =>
         spec.Section == "totem.interface" && spec.Key.StartsWith("link_", StringComparison.Ordinal) && LinkTimingKeys.Keys.Contains(spec.Key);
 
-    private static string Type(KeySpec spec) => IsRookeryLinkKey(spec)
+    /// <summary>The values a key takes, as the docs and man pages print them.</summary>
+    public static string Type(KeySpec spec) => IsRookeryLinkKey(spec)
         ? LinkTimingKeys.SwitchValues.Contains(spec.Default) ? "yes, no" : "ms"
         : spec.Kind switch
     {
@@ -91,7 +105,8 @@ public static class ConfigDocs
         _ => "text",
     };
 
-    private static string Check(KeySpec spec) => IsRookeryLinkKey(spec)
+    /// <summary>What the parser refuses for a key, with corosync's message.</summary>
+    public static string Check(KeySpec spec) => IsRookeryLinkKey(spec)
         ? "range and relations, at validation"
         : spec.Kind switch
     {

@@ -44,6 +44,7 @@ public static class ControlProtocol
         public const string Reload = "reload";
         public const string ConfigApply = "config_apply";
         public const string Events = "events";
+        public const string LogReopen = "log_reopen";
         public const string GroupJoin = "group_join";
         public const string GroupLeave = "group_leave";
         public const string GroupSend = "group_send";

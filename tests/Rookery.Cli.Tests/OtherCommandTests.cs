@@ -160,6 +160,7 @@ public sealed class DaemonCommandErrorTests
     [InlineData("link", "enable", "1", "--local")]
     [InlineData("group", "send", "g", "--count", "1")]
     [InlineData("group", "watch", "g")]
+    [InlineData("log", "reopen")]
     public void Without_a_daemon_every_command_says_so_and_exits_1(params string[] args)
     {
         using var cli = new CliHarness();

@@ -88,6 +88,12 @@ internal sealed class FakeNode : INodeControl
         return ValueTask.FromResult(new ReloadReport(dryRun, true, "/etc/rookery/corosync.conf", 5, ["link 1 added"], [], []));
     }
 
+    public ValueTask ReopenLogAsync(CancellationToken cancellationToken)
+    {
+        Record("log_reopen");
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask<IGroupSession> JoinGroupAsync(string group, uint pid, CancellationToken cancellationToken)
     {
         var session = new FakeSession(this, group, pid);

@@ -284,6 +284,8 @@ internal sealed class ControlConnection : IAsyncDisposable
                 };
             case ControlProtocol.Commands.Events:
                 await WatchEventsAsync().ConfigureAwait(false);
+            case ControlProtocol.Commands.LogReopen:
+                await _node.ReopenLogAsync(cancellationToken).ConfigureAwait(false);
                 return ok;
             case ControlProtocol.Commands.GroupJoin:
                 await JoinAsync(request, cancellationToken).ConfigureAwait(false);
@@ -297,7 +299,7 @@ internal sealed class ControlConnection : IAsyncDisposable
                 throw new NodeControlException(ControlErrorCodes.BadRequest, "the frame has no 'cmd'; e.g. {\"v\":1,\"id\":1,\"cmd\":\"status\"}");
             default:
                 throw new NodeControlException(ControlErrorCodes.UnknownCommand,
-                    $"unknown command '{request.Cmd}'; known: hello, status, links, expected, link_enable, reload, config_apply, events, group_join, group_leave, group_send");
+                    $"unknown command '{request.Cmd}'; known: hello, status, links, expected, link_enable, reload, config_apply, events, log_reopen, group_join, group_leave, group_send");
         }
     }
 

@@ -103,6 +103,28 @@ public sealed class ClusterLog : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reopens every sink's file (<see cref="ILogSink.Reopen"/>); returns what could not be reopened, one line each
+    /// (those sinks keep writing to their old file).
+    /// </summary>
+    public IReadOnlyList<string> ReopenFiles()
+    {
+        var problems = new List<string>();
+        foreach (var sink in _state.Sinks)
+        {
+            try
+            {
+                sink.Reopen();
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"cannot reopen the log file: {exception.Message}; the log still goes to the old file");
+            }
+        }
+
+        return problems;
+    }
+
     public void Dispose()
     {
         foreach (var sink in _state.Sinks)

@@ -7,6 +7,16 @@ public readonly record struct LogRecord(DateTimeOffset Time, string Subsystem, L
 public interface ILogSink : IDisposable
 {
     void Write(in LogRecord record);
+
+    /// <summary>
+    /// Closes the file behind the sink and opens its path again (after logrotate moved the file away:
+    /// <c>rookery log reopen</c>, corosync's <c>corosync-cfgtool -L</c>). Sinks without a file do nothing.
+    /// </summary>
+    /// <exception cref="IOException">The path cannot be opened; the sink keeps writing to the old file.</exception>
+    /// <exception cref="UnauthorizedAccessException">The path may not be written; the sink keeps the old file.</exception>
+    void Reopen()
+    {
+    }
 }
 
 /// <summary>Formats shared by the text sinks (corosync's <c>logsys_format_set</c>: <c>"%7p [%6g] %b"</c>).</summary>

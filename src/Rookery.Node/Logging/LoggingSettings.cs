@@ -95,5 +95,7 @@ public sealed class FilteredLogSink(ILogSink inner, LoggingSettings settings, Lo
         }
     }
 
+    public void Reopen() => inner.Reopen();
+
     public void Dispose() => inner.Dispose();
 }

@@ -6,18 +6,20 @@ namespace Rookery.Node.Logging;
 /// </summary>
 public sealed class TextLogSink : ILogSink
 {
-    private readonly TextWriter _writer;
     private readonly LogTimestamp _timestamp;
     private readonly string _prefix;
     private readonly bool _ownsWriter;
+    private readonly string? _path;
     private readonly Lock _lock = new();
+    private TextWriter _writer;
 
-    private TextLogSink(TextWriter writer, LogTimestamp timestamp, string prefix, bool ownsWriter)
+    private TextLogSink(TextWriter writer, LogTimestamp timestamp, string prefix, bool ownsWriter, string? path = null)
     {
         _writer = writer;
         _timestamp = timestamp;
         _prefix = prefix;
         _ownsWriter = ownsWriter;
+        _path = path;
     }
 
     /// <summary>A sink for standard error (or any writer): <c>[timestamp ]priority [SUBSYS] message</c>.</summary>
@@ -26,11 +28,30 @@ public sealed class TextLogSink : ILogSink
     /// <summary>A sink appending to a log file, with pid and host name as corosync writes them.</summary>
     public static TextLogSink ForFile(string path, LogTimestamp timestamp)
     {
-        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-        var writer = new StreamWriter(stream) { AutoFlush = true };
         var prefix = $"[{Environment.ProcessId}] {Environment.MachineName} rookery ";
-        return new TextLogSink(writer, timestamp, prefix, ownsWriter: true);
+        return new TextLogSink(OpenFile(path), timestamp, prefix, ownsWriter: true, path);
     }
+
+    /// <summary>A file sink opens its path again: lines written after this go to the file now at the path (logrotate moved the old one).</summary>
+    public void Reopen()
+    {
+        if (_path is null)
+        {
+            return;
+        }
+
+        // Opened before the swap: when the path cannot be opened the old file keeps every line.
+        var writer = OpenFile(_path);
+        lock (_lock)
+        {
+            var old = _writer;
+            _writer = writer;
+            old.Dispose();
+        }
+    }
+
+    private static StreamWriter OpenFile(string path) =>
+        new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) { AutoFlush = true };
 
     public static string FormatLine(in LogRecord record, LogTimestamp timestamp, string prefix = "") =>
         LogFormat.Timestamp(record.Time, timestamp) + prefix + LogFormat.PriorityName(record.Priority) + " " +

@@ -70,6 +70,33 @@ public sealed partial class ClusterNode
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Reopens the log file on the loop thread, the one that writes most lines, and logs corosync's line into the
+    /// new file. A path that cannot be opened is refused and the old file kept.
+    /// </summary>
+    public async ValueTask ReopenLogAsync(CancellationToken cancellationToken)
+    {
+        var problems = await InvokeAsync(_ =>
+        {
+            var found = _log.ReopenFiles();
+            foreach (var problem in found)
+            {
+                _log.Error(LogSubsystem.Main, problem);
+            }
+
+            if (found.Count == 0)
+            {
+                _log.Info(LogSubsystem.Main, "Reopening logging files");
+            }
+
+            return found;
+        }, cancellationToken).ConfigureAwait(false);
+        if (problems.Count > 0)
+        {
+            throw new NodeControlException(ControlErrorCodes.Refused, string.Join("; ", problems));
+        }
+    }
+
     public async ValueTask<IGroupSession> JoinGroupAsync(string group, uint pid, CancellationToken cancellationToken)
     {
         var name = CpgGroupName.FromString(group);

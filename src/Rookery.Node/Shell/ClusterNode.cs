@@ -257,15 +257,28 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
         return exited.Task;
     }
 
+    /// <remarks>
+    /// Under systemd's watchdog (<c>WatchdogSec=</c>) this thread itself sends <c>WATCHDOG=1</c> every half timeout: a
+    /// loop stuck anywhere (a core, a sink, a command) stops the pings and systemd restarts the node, where a timer
+    /// thread would keep pinging for a dead loop.
+    /// </remarks>
     private void Loop()
     {
         Instant shutdownDeadline = Instant.Never;
+        var watchdogEvery = _notifier.WatchdogPingInterval is { } every ? new Duration(Math.Max(1, (long)every.TotalMicroseconds)) : (Duration?)null;
+        var nextWatchdog = watchdogEvery is null ? Instant.Never : _clock.Now;
         while (true)
         {
             var now = _clock.Now;
             while (_commands.TryDequeue(out var command))
             {
                 command(now);
+            }
+
+            if (now >= nextWatchdog)
+            {
+                _notifier.Watchdog();
+                nextWatchdog = now + watchdogEvery!.Value;
             }
 
             _links.Pump(now);
@@ -294,7 +307,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
                 }
             }
 
-            var deadline = Instant.Min(_stack.NextDeadline, shutdownDeadline);
+            var deadline = Instant.Min(Instant.Min(_stack.NextDeadline, shutdownDeadline), nextWatchdog);
             _links.Transport.WaitForInput(deadline, _hasCommands);
         }
     }

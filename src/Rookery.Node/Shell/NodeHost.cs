@@ -15,7 +15,7 @@ public static class NodeHost
     {
         var problems = new List<string>();
         using var log = new ClusterLog(new LoggingSettings(), LogSetup.CreateSinks(new LoggingSettings(), stderr, environment, problems));
-        var notifier = new SystemdNotifier(environment("NOTIFY_SOCKET"));
+        var notifier = SystemdNotifier.FromEnvironment(environment, Environment.ProcessId);
         options = options with
         {
             CreateLogSinks = (settings, sinkProblems) => LogSetup.CreateSinks(settings, stderr, environment, sinkProblems),
