@@ -12,22 +12,31 @@ public static class Program
     public static int Run(string[] args, CliContext context)
     {
         var root = new RootCommand("Rookery: a cluster engine with redundant links, Totem membership and votequorum.");
-        root.Options.Add(context.ConfigDirOption);
-        root.Options.Add(context.ConfigOption);
         root.Subcommands.Add(DemoCommand.Build(context));
-        root.Subcommands.Add(CreateCommand.Build(context));
-        root.Subcommands.Add(AddNodeCommand.Build(context));
-        root.Subcommands.Add(DelNodeCommand.Build(context));
         root.Subcommands.Add(KeygenCommand.Build(context));
-        root.Subcommands.Add(ConfigCommand.Build(context));
-        root.Subcommands.Add(DaemonCommand.Build(context));
-        root.Subcommands.Add(StatusCommand.Build(context));
-        root.Subcommands.Add(StatusCommand.BuildNodes(context));
-        root.Subcommands.Add(LinksCommand.Build(context));
-        root.Subcommands.Add(LinksCommand.BuildLink(context));
-        root.Subcommands.Add(ExpectedCommand.Build(context));
-        root.Subcommands.Add(ReloadCommand.Build(context));
-        root.Subcommands.Add(GroupCommand.Build(context));
+        Command[] configured =
+        [
+            CreateCommand.Build(context),
+            AddNodeCommand.Build(context),
+            DelNodeCommand.Build(context),
+            ConfigCommand.Build(context),
+            DaemonCommand.Build(context),
+            StatusCommand.Build(context),
+            StatusCommand.BuildNodes(context),
+            LinksCommand.Build(context),
+            LinksCommand.BuildLink(context),
+            ExpectedCommand.Build(context),
+            ReloadCommand.Build(context),
+            GroupCommand.Build(context),
+        ];
+        foreach (var command in configured)
+        {
+            // demo writes its own configuration and keygen takes its file as an argument: neither gets options it would ignore.
+            command.Options.Add(context.ConfigDirOption);
+            command.Options.Add(context.ConfigOption);
+            root.Subcommands.Add(command);
+        }
+
         return CommandLineRunner.Invoke(root, args, context);
     }
 }

@@ -40,6 +40,8 @@ public static class AddNodeCommand
 
             var editing = ConfigEditing.Open(context.ConfigPath(result));
             var config = editing.Original;
+            given = LinkOptions.ResolveNames(context, given, config.Totem.IpVersion, errors);
+            CreateCommand.Fail(errors);
             var linkList = ResolveLinks(context, config, nodeName, given, errors);
             CheckAddresses(config, nodeName, linkList, errors);
             var existing = config.FindNode(nodeName);

@@ -16,7 +16,10 @@ public static class DaemonCommand
         var stateDir = new Option<string>("--state-dir") { Description = $"State directory for the ring id (default: system.state_dir, else {NodePaths.DefaultStateDirectory})" };
         var socket = NodeCommandSupport.SocketOption();
         var node = new Option<string>("--node") { Description = "Name of this node in the nodelist (default: found as corosync finds it; needed for several nodes on one host)" };
-        var command = new Command("daemon", "Run the node in the foreground (corosync -f); stop it with SIGTERM to leave cleanly.");
+        var command = new Command("daemon", "Run the node in the foreground (corosync -f); stop it with SIGTERM to leave cleanly. " +
+            "Exit codes (corosync's): 0 stopped, 1 other failure (a link address cannot be bound, the socket is taken), " +
+            "8 configuration not valid (also a ringX_addr host name that does not resolve), 13 a service refused its configuration, " +
+            "21 the ring id cannot be stored in the state directory.");
         command.Options.Add(stateDir);
         command.Options.Add(socket);
         command.Options.Add(node);
@@ -29,6 +32,7 @@ public static class DaemonCommand
                 SocketPath = result.GetValue(socket) is { Length: > 0 } path ? path : NodePaths.Socket(context.GetEnvironment(NodePaths.SocketEnvironmentVariable)),
                 NodeName = result.GetValue(node),
                 HostName = context.HostName,
+                Resolve = context.Resolve,
                 LocalAddresses = context.LocalAddresses,
             };
             using var stop = new CancellationTokenSource();

@@ -22,6 +22,9 @@ public static class ConfigParser
     /// <summary>cmap key names are shorter than this (corosync: <c>ICMAP_KEYNAME_MAXLEN</c>).</summary>
     public const int KeyPathLengthMax = 255;
 
+    /// <summary>Syntax errors reported before the parser gives up (a binary file would otherwise give one per "line").</summary>
+    public const int ParseErrorsMax = 10;
+
     public static (ConfigDocument Document, IReadOnlyList<Diagnostic> Diagnostics) Parse(string text, string fileName)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -39,6 +42,15 @@ public static class ConfigParser
             if (error is not null)
             {
                 diagnostics.Add(Diagnostic.ParseError(fileName, lineNumber, error));
+                if (diagnostics.Count == ParseErrorsMax && index + 1 < lines.Count)
+                {
+                    var what = IsText(text)
+                        ? "the file does not look like corosync.conf"
+                        : "the file is not text (it holds NUL bytes or bytes that are not UTF-8): is it the right file?";
+                    diagnostics.Add(Diagnostic.ParseError(fileName, lineNumber, $"stopped after {ParseErrorsMax} syntax errors, {lines.Count - lineNumber} more lines not read: {what}"));
+                    root.EndLine = lines.Count + 1;
+                    return (new ConfigDocument(fileName, lines, root), diagnostics);
+                }
             }
         }
 
@@ -50,6 +62,9 @@ public static class ConfigParser
         root.EndLine = lines.Count + 1;
         return (new ConfigDocument(fileName, lines, root), diagnostics);
     }
+
+    /// <summary>Text holds no NUL and no U+FFFD (what UTF-8 decoding puts in place of bytes that are not UTF-8).</summary>
+    public static bool IsText(string text) => !text.Contains('\0') && !text.Contains('\uFFFD');
 
     /// <summary>Splits after every '\n', keeping terminators, so concatenating the lines gives the text back.</summary>
     public static List<string> SplitLines(string text)

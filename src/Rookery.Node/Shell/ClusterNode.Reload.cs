@@ -60,6 +60,7 @@ public sealed partial class ClusterNode
             LocalNodeRequired = true,
             HostName = _options.HostName(),
             LocalAddresses = _options.LocalAddresses(),
+            Resolve = _options.Resolve,
         };
         return ReloadPlanner.Plan(_config, ConfigLoader.LoadFile(_options.ConfigPath, validation), _stack.Local);
     }

@@ -72,12 +72,13 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             LocalNodeRequired = true,
             HostName = options.HostName(),
             LocalAddresses = options.LocalAddresses(),
+            Resolve = options.Resolve,
         };
         var loaded = ConfigLoader.LoadFile(options.ConfigPath, validation);
         if (loaded.HasErrors)
         {
             throw new NodeStartException(
-                string.Join('\n', loaded.Errors.Select(e => e.ToString())) + $"\nCorosync Cluster Engine configuration is not valid: fix {options.ConfigPath} ('rookery config check' lists every problem)",
+                string.Join('\n', loaded.Errors.Select(e => e.ToString())) + $"\nRookery Cluster Engine configuration is not valid: fix {options.ConfigPath} ('rookery config check' lists every problem)",
                 NodeStartException.ConfigurationExitCode);
         }
 
@@ -346,7 +347,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
             // corosync exits (21) when it cannot store the ring id: a reused sequence could confuse the others.
             _log.Error(LogSubsystem.Main, $"Couldn't store new ring id {sequence:x} to stable storage: {ConfigFile.Reason(exception)} ({_state.RingIdPath})");
             _exitCode = NodeStartException.StateDirectoryExitCode;
-            BeginShutdown(now, "Corosync Cluster Engine cannot store the ring id");
+            BeginShutdown(now, "Rookery Cluster Engine cannot store the ring id");
         }
     }
 
