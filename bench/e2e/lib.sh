@@ -160,27 +160,36 @@ kv() { # kv FILE KEY [LINE-PATTERN]: the value of KEY= on the first line matchin
 }
 
 # --- figures ------------------------------------------------------------------------------------
-m_start() { # launch -> every node quorate (polled every 10-20 ms)
+m_start() { # launch -> every node quorate, and -> every node sees all 3 members (polled every 10-20 ms)
   local impl=$1 r=$2 d=$3
   cl_stop "$impl"; sleep 1
   local t0; t0=$(now)
+  local last_quorate last_members
   case "$impl" in
     rookery)
       dotnet "$RKB" --wait-quorate "$(rk_sock 1),$(rk_sock 2),$(rk_sock 3)" -t 60 > "$d/quorate.txt" &
       local w=$!; t0=$(now); cl_start "$impl"; wait $w || true
-      [ "$(grep -c quorate_epoch "$d/quorate.txt")" = 3 ] || { log "rookery: not every node quorate within 60 s"; return 1; }
-      local last; last=$(grep -oE '[0-9.]+$' "$d/quorate.txt" | sort -n | tail -1) ;;
+      [ "$(grep -c members_epoch "$d/quorate.txt")" = 3 ] || { log "rookery: not every node quorate with 3 members within 60 s"; return 1; }
+      last_quorate=$(grep quorate_epoch "$d/quorate.txt" | grep -oE '[0-9.]+$' | sort -n | tail -1)
+      last_members=$(grep members_epoch "$d/quorate.txt" | grep -oE '[0-9.]+$' | sort -n | tail -1) ;;
     *)
       cl_start "$impl"
-      declare -A tq=()
-      while [ ${#tq[@]} -lt 3 ]; do
-        for i in 1 2 3; do [ -n "${tq[$i]:-}" ] || { cb_in $i corosync-quorumtool -s >/dev/null 2>&1 && tq[$i]=$(now); }; done
-        (( $(echo "$(now) - $t0 > 60" | bc) )) && { log "$impl: not every node quorate within 60 s"; return 1; }
+      declare -A tq=() tm=()
+      while [ ${#tm[@]} -lt 3 ]; do
+        for i in 1 2 3; do
+          [ -n "${tm[$i]:-}" ] && continue
+          local out; out=$(cb_in $i corosync-quorumtool -s 2>/dev/null) || continue
+          [ -n "${tq[$i]:-}" ] || tq[$i]=$(now)
+          echo "$out" | grep -qE '^Nodes: +3$' && tm[$i]=$(now)
+        done
+        (( $(echo "$(now) - $t0 > 60" | bc) )) && { log "$impl: not every node quorate with 3 members within 60 s"; return 1; }
         sleep 0.02
       done
-      local last; last=$(printf '%s\n' "${tq[@]}" | sort -n | tail -1) ;;
+      last_quorate=$(printf '%s\n' "${tq[@]}" | sort -n | tail -1)
+      last_members=$(printf '%s\n' "${tm[@]}" | sort -n | tail -1) ;;
   esac
-  row start_quorate_s "$impl" "$r" "$(echo "$last - $t0" | bc)" s
+  row start_quorate_s "$impl" "$r" "$(echo "$last_quorate - $t0" | bc)" s
+  row start_members_s "$impl" "$r" "$(echo "$last_members - $t0" | bc)" s
 }
 
 m_idle() { # RSS (VmRSS) and CPU % of each daemon over IDLE s, no load
@@ -213,10 +222,24 @@ m_latency() { # 100 B at 1000 msg/s from node 1 for DUR s: the sender's own deli
   row latency_p99_ms "$impl" "$r" "$(kv "$d/n1.txt" lat_p99_ms '\(self\)')" ms
 }
 
+# log_count IMPL PATTERN: lines matching PATTERN in the 3 daemons' logs so far (corosync's and Rookery's share the wording)
+log_count() {
+  local impl=$1 pattern=$2 n=0 f
+  for i in 1 2 3; do
+    case "$impl" in
+      rookery) f="$(rk_dir $i)/daemon.log" ;;
+      *) f="$CB_RUN/n$i/corosync.log" ;;
+    esac
+    [ -f "$f" ] && n=$((n + $(grep -cE "$pattern" "$f" || true)))
+  done
+  echo $n
+}
+
 m_throughput() { # 1 sender (node 1) and 3 senders, as fast as flow control allows, DUR s per size
   local impl=$1 r=$2 base=$3
   wait_ready "$impl"
   local hz; hz=$(getconf CLK_TCK)
+  local downs0 rings0; downs0=$(log_count "$impl" 'link: [0-9]+ is down'); rings0=$(log_count "$impl" 'A new membership')
   for size in $SIZES; do
     local d="$base/one-$size"; mkdir -p "$d"
     local pids=()
@@ -247,6 +270,9 @@ m_throughput() { # 1 sender (node 1) and 3 senders, as fast as flow control allo
     [ "${msgs:-0}" -gt 0 ] && row "tput3_${size}_cpu_us_per_msg" "$impl" "$r" "$(echo "scale=3; ($c1 - $c0) / $hz * 1000000 / $msgs" | bc)" us
     sleep 1
   done
+  # A saturated node must not lose its links or its ring: count both over all the throughput runs (3 daemons' logs).
+  row tput_link_downs "$impl" "$r" "$(( $(log_count "$impl" 'link: [0-9]+ is down') - downs0 ))" count
+  row tput_ring_changes "$impl" "$r" "$(( $(log_count "$impl" 'A new membership') - rings0 ))" count
 }
 
 # stream_cut IMPL DIR HOLD DOWN-CMD UP-CMD: 100 B every 5 ms from node 1, receivers on 2 and 3; cut after PRE s,
@@ -272,15 +298,15 @@ m_failover() { # largest delivery gap at nodes 2 and 3 while link 1 (active) of 
   wait_ready "$impl" || return 1
   stream_cut "$impl" "$d" "$DOWN" "ip -n cbn3 link set ethB down" "ip -n cbn3 link set ethB up"
   row failover_gap_s "$impl" "$r" "$(python3 "$HERE/gap.py" "$d" recv2 recv3)" s
-  row failover_lost "$impl" "$r" "$(python3 "$HERE/gap.py" --lost "$d" recv2 recv3)" msgs
+  row failover_lost "$impl" "$r" "$(python3 "$HERE/gap.py" --lost "$d" send1 recv2 recv3)" msgs
 }
 
-m_bothdown() { # largest delivery gap at nodes 1 (own deliveries) and 2 while node 3 has lost both links
+m_bothdown() { # largest delivery gap at nodes 1 (own deliveries) and 2 while node 3 has lost both links; lost at 1, 2 and 3
   local impl=$1 r=$2 d=$3/bothdown; mkdir -p "$d"
   wait_ready "$impl" || return 1
   stream_cut "$impl" "$d" "$BOTH" "ip -n cbn3 link set ethA down; ip -n cbn3 link set ethB down" "ip -n cbn3 link set ethA up; ip -n cbn3 link set ethB up"
   row bothdown_stall_s "$impl" "$r" "$(python3 "$HERE/gap.py" "$d" send1 recv2)" s
-  row bothdown_lost "$impl" "$r" "$(python3 "$HERE/gap.py" --lost "$d" send1 recv2)" msgs
+  row bothdown_lost "$impl" "$r" "$(python3 "$HERE/gap.py" --lost "$d" send1 recv2 recv3:out)" msgs
   wait_ready "$impl" 90 || true
 }
 

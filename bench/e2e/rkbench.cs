@@ -9,7 +9,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using Rookery.Client;
-using Rookery.Node.Control;
+using Rookery.Control;
 
 var options = BenchOptions.Parse(args);
 
@@ -90,12 +90,17 @@ internal static class Bench
 
     public static long NowNs() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
 
-    /// <summary>--wait-quorate S1,S2,…: polls every socket every 10 ms; prints node&lt;k&gt;_quorate_epoch=T as each becomes quorate.</summary>
+    /// <summary>
+    /// --wait-quorate S1,S2,…: polls every socket every 10 ms; prints node&lt;k&gt;_quorate_epoch=T when node k first reports
+    /// quorate and node&lt;k&gt;_members_epoch=T when it first reports every socket's node as a member (a node can be quorate
+    /// with 2 of 3, so the two moments differ).
+    /// </summary>
     public static async Task<int> WaitQuorateAsync(string[] sockets, double limitSeconds)
     {
         var invariant = CultureInfo.InvariantCulture;
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(limitSeconds));
         var pending = Enumerable.Range(0, sockets.Length).ToHashSet();
+        var quorate = new HashSet<int>();
         while (pending.Count > 0 && !stop.IsCancellationRequested)
         {
             foreach (var index in pending.ToArray())
@@ -104,9 +109,15 @@ internal static class Bench
                 {
                     await using var client = await RookeryClient.ConnectAsync(sockets[index], stop.Token);
                     var status = await client.GetStatusAsync(stop.Token);
-                    if (status.Quorum.Quorate)
+                    var now = NowNs() / 1e9;
+                    if (status.Quorum.Quorate && quorate.Add(index))
                     {
-                        Console.WriteLine(string.Create(invariant, $"node{index + 1}_quorate_epoch={NowNs() / 1e9:F6}"));
+                        Console.WriteLine(string.Create(invariant, $"node{index + 1}_quorate_epoch={now:F6}"));
+                    }
+
+                    if (status.Quorum.Quorate && status.Members.Count == sockets.Length)
+                    {
+                        Console.WriteLine(string.Create(invariant, $"node{index + 1}_members_epoch={now:F6}"));
                         pending.Remove(index);
                     }
                 }

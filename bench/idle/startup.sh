@@ -14,20 +14,20 @@ for r in $(seq 1 "$runs"); do
   cluster_start
   while true; do
     quorate=0
-    for n in 1 2 3; do grep -q "within the primary component" "$dir/n$n/log" 2>/dev/null && quorate=$((quorate + 1)); done
-    [ "$quorate" = 3 ] && break
+    for n in $(seq 1 "$nodes"); do grep -q "within the primary component" "$dir/n$n/log" 2>/dev/null && quorate=$((quorate + 1)); done
+    [ "$quorate" = "$nodes" ] && break
     dead=0
     for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || dead=1; done
     if [ "$dead" = 1 ] || (( $(echo "$(date +%s.%N) - $t0 > 60" | bc) )); then
       echo "run $r: not every node quorate within 60 s, or a daemon exited (another cluster on the same address?)" >&2
-      for n in 1 2 3; do echo "--- node $n" >&2; tail -15 "$dir/n$n/log" >&2; done
+      for n in $(seq 1 "$nodes"); do echo "--- node $n" >&2; tail -15 "$dir/n$n/log" >&2; done
       exit 1
     fi
     sleep 0.01
   done
   t=$(echo "$(date +%s.%N) - $t0" | bc)
   times+=("$t")
-  printf 'run %d: start -> 3 nodes quorate %.3f s\n' "$r" "$t"
+  printf 'run %d: start -> %d nodes quorate %.3f s\n' "$r" "$nodes" "$t"
   cluster_stop
   if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP/run$r"; for n in 1 2 3; do cp "$dir/n$n/log" "$KEEP/run$r/n$n.log"; done; fi
   sleep 1

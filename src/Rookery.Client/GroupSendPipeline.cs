@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Rookery.Node.Control;
+using Rookery.Control;
 
 namespace Rookery.Client;
 

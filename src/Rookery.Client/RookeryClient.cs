@@ -1,6 +1,4 @@
-using Rookery.Node;
-using Rookery.Node.Control;
-using Rookery.Node.Status;
+using Rookery.Control;
 
 namespace Rookery.Client;
 
@@ -25,7 +23,7 @@ public sealed class RookeryClient : IAsyncDisposable
     /// <summary>Connects to the daemon's control socket (<paramref name="socketPath"/>, else <c>ROOKERY_SOCKET</c>, else <c>/run/rookery/rookery.sock</c>).</summary>
     public static async Task<RookeryClient> ConnectAsync(string? socketPath = null, CancellationToken cancellationToken = default)
     {
-        var connection = await SocketNodeControl.ConnectAsync(NodePaths.Socket(socketPath), cancellationToken).ConfigureAwait(false);
+        var connection = await SocketNodeControl.ConnectAsync(ControlSocket.Resolve(socketPath), cancellationToken).ConfigureAwait(false);
         return new RookeryClient(connection, connection);
     }
 

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Threading.Channels;
-using Rookery.Node.Control;
-using Rookery.Node.Status;
+using Rookery.Control;
 
 namespace Rookery.Client;
 

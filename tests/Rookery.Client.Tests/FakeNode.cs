@@ -1,6 +1,6 @@
 using System.Threading.Channels;
-using Rookery.Node.Control;
-using Rookery.Node.Status;
+using Rookery.Cli.Tests;
+using Rookery.Control;
 
 namespace Rookery.Client.Tests;
 

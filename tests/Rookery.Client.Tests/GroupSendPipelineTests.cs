@@ -1,7 +1,8 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Rookery.Client.Formatting;
+using Rookery.Cli.Formatting;
+using Rookery.Control;
 using Rookery.Node.Control;
 using Rookery.Node.Logging;
 

@@ -1,5 +1,5 @@
-using Rookery.Client.Formatting;
-using Rookery.Node.Control;
+using Rookery.Cli.Formatting;
+using Rookery.Control;
 using Rookery.Node.Logging;
 using Rookery.Node.Shell;
 

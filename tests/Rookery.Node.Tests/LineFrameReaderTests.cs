@@ -1,6 +1,6 @@
 using System.Text;
 using CsCheck;
-using Rookery.Node.Control;
+using Rookery.Control;
 
 namespace Rookery.Node.Tests;
 

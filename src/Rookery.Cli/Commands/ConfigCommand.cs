@@ -4,7 +4,7 @@ using Rookery.Client;
 using Rookery.Config;
 using Rookery.Node;
 using Rookery.Node.Shell;
-using Rookery.Node.Status;
+using Rookery.Control;
 
 namespace Rookery.Cli.Commands;
 
@@ -54,8 +54,8 @@ public static class ConfigCommand
             {
                 diagnostics.AddRange(CheckKey(loaded.Config, path));
                 var socketPath = result.GetValue(socket) is { Length: > 0 } explicitPath ? explicitPath
-                    : DaemonRegistry.SocketFor(path) ?? context.GetEnvironment(NodePaths.SocketEnvironmentVariable);
-                diagnostics.AddRange(CheckPeerPriorities(loaded.Config, path, string.IsNullOrEmpty(socketPath) ? NodePaths.DefaultSocket : socketPath));
+                    : DaemonRegistry.SocketFor(path) ?? context.GetEnvironment(ControlSocket.EnvironmentVariable);
+                diagnostics.AddRange(CheckPeerPriorities(loaded.Config, path, string.IsNullOrEmpty(socketPath) ? ControlSocket.DefaultPath : socketPath));
             }
 
             foreach (var diagnostic in diagnostics.OrderBy(d => d.IsError ? 0 : 1).ThenBy(d => d.Line))
@@ -107,7 +107,7 @@ public static class ConfigCommand
                 return await client.GetLinksAsync(timeout.Token).ConfigureAwait(false);
             }).GetAwaiter().GetResult();
         }
-        catch (Exception exception) when (exception is IOException or OperationCanceledException or System.Net.Sockets.SocketException or Node.Control.NodeControlException)
+        catch (Exception exception) when (exception is IOException or OperationCanceledException or System.Net.Sockets.SocketException or Rookery.Control.NodeControlException)
         {
             return found;
         }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Rookery.Control;
 using Rookery.Node;
 using Rookery.Node.Shell;
 
@@ -29,7 +30,7 @@ public static class DaemonCommand
             {
                 ConfigPath = context.ConfigPath(result),
                 StateDirectory = result.GetValue(stateDir),
-                SocketPath = result.GetValue(socket) is { Length: > 0 } path ? path : NodePaths.Socket(context.GetEnvironment(NodePaths.SocketEnvironmentVariable)),
+                SocketPath = result.GetValue(socket) is { Length: > 0 } path ? path : ControlSocket.Resolve(context.GetEnvironment(ControlSocket.EnvironmentVariable)),
                 NodeName = result.GetValue(node),
                 HostName = context.HostName,
                 Resolve = context.Resolve,

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Rookery.Client.Formatting;
-using Rookery.Node.Control;
+using Rookery.Cli.Formatting;
+using Rookery.Control;
 
 namespace Rookery.Cli.Commands;
 

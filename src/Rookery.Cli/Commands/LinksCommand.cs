@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Rookery.Client.Formatting;
+using Rookery.Cli.Formatting;
 
 namespace Rookery.Cli.Commands;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Rookery.Client;
 using Rookery.Node;
-using Rookery.Node.Control;
+using Rookery.Control;
 
 namespace Rookery.Cli.Commands;
 
@@ -14,7 +14,7 @@ public static class NodeCommandSupport
 {
     public static Option<string> SocketOption() => new("--socket")
     {
-        Description = $"Control socket of the node (default: ${NodePaths.SocketEnvironmentVariable}, else {NodePaths.DefaultSocket})",
+        Description = $"Control socket of the node (default: ${ControlSocket.EnvironmentVariable}, else {ControlSocket.DefaultPath})",
     };
 
     /// <summary>
@@ -84,8 +84,8 @@ public static class NodeCommandSupport
         {
             return Task.Run(async () =>
             {
-                var path = result.GetValue(socket) is { Length: > 0 } explicitPath ? explicitPath : context.GetEnvironment(NodePaths.SocketEnvironmentVariable);
-                await using var client = await RookeryClient.ConnectAsync(string.IsNullOrEmpty(path) ? NodePaths.DefaultSocket : path, cancel.Token).ConfigureAwait(false);
+                var path = result.GetValue(socket) is { Length: > 0 } explicitPath ? explicitPath : context.GetEnvironment(ControlSocket.EnvironmentVariable);
+                await using var client = await RookeryClient.ConnectAsync(string.IsNullOrEmpty(path) ? ControlSocket.DefaultPath : path, cancel.Token).ConfigureAwait(false);
                 return await body(client, cancel.Token).ConfigureAwait(false);
             }).GetAwaiter().GetResult();
         }

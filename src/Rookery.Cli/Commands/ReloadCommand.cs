@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Rookery.Client.Formatting;
+using Rookery.Cli.Formatting;
 
 namespace Rookery.Cli.Commands;
 

@@ -67,7 +67,7 @@ public sealed class DemoCluster : IAsyncDisposable
     public Func<TimeSpan> Clock { get; set; } = () => TimeSpan.Zero;
 
     /// <summary>One node's answer to <c>status</c>, or why there is none.</summary>
-    public sealed record NodeView(DemoNode Node, Rookery.Node.Status.ClusterStatus? Status, string? Error);
+    public sealed record NodeView(DemoNode Node, Rookery.Control.ClusterStatus? Status, string? Error);
 
     public IPAddress Address(int node, int link) => IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"127.{Subnet}.{link + 1}.{node}"));
 

@@ -372,7 +372,7 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
             _stream = await DemoStream.StartAsync(cluster, cancellationToken).ConfigureAwait(false);
             Say($"process group '{DemoStream.GroupName}' joined on every node; uno sends a numbered message every {DemoStream.Interval.TotalMilliseconds:0} ms");
         }
-        catch (Exception exception) when (exception is Rookery.Node.Control.NodeControlException or IOException)
+        catch (Exception exception) when (exception is Rookery.Control.NodeControlException or IOException)
         {
             Fail($"could not start the message stream: {exception.Message}");
         }

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Rookery.Client;
-using Rookery.Node.Control;
-using Rookery.Node.Status;
+using Rookery.Control;
 
 namespace Rookery.Cli.Demo;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using Rookery.Client;
-using Rookery.Node.Control;
+using Rookery.Control;
 
 namespace Rookery.Cli.Demo;
 

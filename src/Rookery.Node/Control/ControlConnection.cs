@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using Rookery.Control;
 using Rookery.Node.Logging;
 
 namespace Rookery.Node.Control;

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
+using Rookery.Control;
 using Rookery.Node.Logging;
 
 namespace Rookery.Node.Control;

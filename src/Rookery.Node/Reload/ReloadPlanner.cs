@@ -1,8 +1,8 @@
 using System.Globalization;
 using Rookery.Config;
 using Rookery.Links;
-using Rookery.Node.Stack;
 using Rookery.Quorum;
+using Rookery.Services;
 using Rookery.Totem;
 
 namespace Rookery.Node.Reload;

@@ -1,13 +1,12 @@
 using System.Threading.Channels;
 using Rookery.Config;
 using Rookery.Groups;
+using Rookery.Control;
 using Rookery.Node.Control;
-using Rookery.Node.Services;
-using Rookery.Node.Stack;
-using Rookery.Node.Status;
 using Rookery.Quorum;
+using Rookery.Services;
 using Rookery.Wire.Services;
-using ControlGroupMember = Rookery.Node.Control.GroupMember;
+using ControlGroupMember = Rookery.Control.GroupMember;
 
 namespace Rookery.Node.Shell;
 

@@ -1,9 +1,8 @@
 using Rookery.Config;
-using Rookery.Node.Control;
+using Rookery.Control;
 using Rookery.Node.Logging;
 using Rookery.Node.Reload;
-using Rookery.Node.Services;
-using Rookery.Node.Stack;
+using Rookery.Services;
 
 namespace Rookery.Node.Shell;
 

@@ -3,20 +3,19 @@ using System.Security.Cryptography;
 using Rookery.Config;
 using Rookery.Links;
 using Rookery.Node.Logging;
-using Rookery.Node.Services;
-using Rookery.Node.Stack;
 using Rookery.Node.Systemd;
 using Rookery.Node.Transport;
+using Rookery.Services;
 
 namespace Rookery.Node.Shell;
 
 /// <summary>
 /// A running node: the Links, Totem, Groups and Quorum cores on one loop, UDP sockets per link, the state
 /// directory, reload, logging and systemd notification. The loop is the only code that touches the cores;
-/// <see cref="Control.INodeControl"/> calls from other threads are queued to it. Start with <see cref="Start"/>,
+/// <see cref="Rookery.Control.INodeControl"/> calls from other threads are queued to it. Start with <see cref="Start"/>,
 /// run with <see cref="RunAsync"/>; usable in-process (no daemon, no socket) through <c>RookeryClient.InProcess</c>.
 /// </summary>
-public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
+public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDisposable
 {
     private readonly NodeOptions _options;
     private readonly ClusterLog _log;
@@ -288,7 +287,7 @@ public sealed partial class ClusterNode : Control.INodeControl, IAsyncDisposable
     {
         if (_loopExited)
         {
-            throw new Control.NodeControlException(Control.ControlErrorCodes.NotRunning, "the node is shutting down");
+            throw new Rookery.Control.NodeControlException(Rookery.Control.ControlErrorCodes.NotRunning, "the node is shutting down");
         }
 
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);

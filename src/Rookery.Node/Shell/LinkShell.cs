@@ -1,13 +1,13 @@
 using System.Net;
 using System.Security.Cryptography;
+using LinkDelivered = Rookery.Links.Delivered;
 using Rookery.Config;
 using Rookery.Links;
 using Rookery.Node.Logging;
-using Rookery.Node.Stack;
-using Rookery.Node.Status;
+using Rookery.Control;
 using Rookery.Node.Transport;
+using Rookery.Services;
 using Rookery.Totem;
-using LinkDelivered = Rookery.Links.Delivered;
 
 namespace Rookery.Node.Shell;
 

@@ -1,3 +1,4 @@
+using Rookery.Control;
 using Rookery.Node.Control;
 using Rookery.Node.Logging;
 using Rookery.Node.Systemd;

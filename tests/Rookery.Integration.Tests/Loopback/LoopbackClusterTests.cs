@@ -2,10 +2,9 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Rookery.Client;
-using Rookery.Client.Formatting;
+using Rookery.Cli.Formatting;
 using Rookery.Integration.Tests.Testbed;
-using Rookery.Node.Control;
-using Rookery.Node.Status;
+using Rookery.Control;
 
 namespace Rookery.Integration.Tests.Loopback;
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Rookery.Client;
 using Rookery.Integration.Tests.Testbed;
-using Rookery.Node.Status;
+using Rookery.Control;
 
 namespace Rookery.Integration.Tests.Loopback;
 

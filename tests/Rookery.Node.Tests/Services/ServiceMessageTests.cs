@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using CsCheck;
-using Rookery.Node.Services;
+using Rookery.Services;
 using Rookery.Wire.Services;
 
 namespace Rookery.Node.Tests.Services;

@@ -1,5 +1,5 @@
 using Rookery.Node.Logging;
-using Rookery.Node.Services;
+using Rookery.Services;
 using Rookery.Wire.Services;
 
 namespace Rookery.Node.Tests.Stack;

@@ -1,6 +1,6 @@
 using System.Text;
 using Rookery.Groups;
-using Rookery.Node.Services;
+using Rookery.Services;
 using Rookery.Wire.Services;
 
 namespace Rookery.Node.Tests.Stack;

@@ -1,6 +1,5 @@
 using Rookery.Config;
-using Rookery.Node.Services;
-using Rookery.Node.Stack;
+using Rookery.Services;
 
 namespace Rookery.Node.Tests.Stack;
 

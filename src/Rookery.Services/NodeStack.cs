@@ -1,11 +1,9 @@
 using Rookery.Groups;
-using Rookery.Node.Logging;
-using Rookery.Node.Services;
 using Rookery.Quorum;
 using Rookery.Totem;
 using Rookery.Wire.Services;
 
-namespace Rookery.Node.Stack;
+namespace Rookery.Services;
 
 /// <summary>
 /// Totem and the services above it for one node, wired as the shell wires them but without any I/O: datagrams

@@ -1,4 +1,4 @@
-namespace Rookery.Node.Status;
+namespace Rookery.Control;
 
 /// <summary>The votequorum flag names corosync-quorumtool prints, in its order (<c>display_quorum_data</c>).</summary>
 public static class QuorumFlags

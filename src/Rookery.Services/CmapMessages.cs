@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Rookery.Wire.Services;
 
-namespace Rookery.Node.Services;
+namespace Rookery.Services;
 
 /// <summary>
 /// cmap's exec message CMAP_MCAST (service 0, function 0) carrying <c>totem.config_version</c>, the only key

@@ -1,4 +1,4 @@
-namespace Rookery.Node.Control;
+namespace Rookery.Control;
 
 /// <summary>The outcome of reading one frame.</summary>
 public enum FrameStatus

@@ -1,11 +1,10 @@
 using Rookery.Groups;
-using Rookery.Node.Logging;
 using Rookery.Quorum;
 using Rookery.Totem;
 using Rookery.Wire.Services;
 using Rookery.Wire.Totem;
 
-namespace Rookery.Node.Services;
+namespace Rookery.Services;
 
 /// <summary>
 /// Everything above Totem on one node, as a pure state machine: routes agreed deliveries to the service that owns

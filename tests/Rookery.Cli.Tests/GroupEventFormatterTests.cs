@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using CsCheck;
-using Rookery.Client.Formatting;
-using Rookery.Node.Control;
+using Rookery.Cli.Formatting;
+using Rookery.Control;
 
-namespace Rookery.Client.Tests;
+namespace Rookery.Cli.Tests;
 
 public sealed class GroupEventFormatterTests
 {

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
-using Rookery.Node.Status;
+using Rookery.Control;
 
-namespace Rookery.Client.Formatting;
+namespace Rookery.Cli.Formatting;
 
 /// <summary>
 /// The human layouts of <c>rookery status</c> and <c>rookery nodes</c>, byte for byte those of <c>pvecm status</c>

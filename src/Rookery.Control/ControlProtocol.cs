@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Rookery.Node.Status;
 
-namespace Rookery.Node.Control;
+namespace Rookery.Control;
 
 /// <summary>
 /// The control-socket protocol: JSON lines over a Unix stream socket (mode 0600). Each request is one line

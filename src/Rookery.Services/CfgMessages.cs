@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Rookery.Wire.Services;
 
-namespace Rookery.Node.Services;
+namespace Rookery.Services;
 
 /// <summary>
 /// The cfg service's exec messages (service 1, exec/cfg.c) the node uses: SHUTDOWN (function 2, "Node %u was shut

@@ -1,4 +1,4 @@
-namespace Rookery.Node.Control;
+namespace Rookery.Control;
 
 /// <summary>
 /// A request to the node that could not be carried out: bad arguments, a refused operation or a node that is

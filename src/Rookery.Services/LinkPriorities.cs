@@ -1,4 +1,4 @@
-namespace Rookery.Node.Services;
+namespace Rookery.Services;
 
 /// <summary>
 /// One node's <c>totem.interface.knet_link_priority</c> per configured link, as LINK_PRIORITIES carries it:

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
-using Rookery.Node.Control;
+using Rookery.Control;
 
-namespace Rookery.Client.Formatting;
+namespace Rookery.Cli.Formatting;
 
 /// <summary>
 /// The numbered messages of <c>rookery group send</c> and the JSON lines of <c>rookery group watch</c>

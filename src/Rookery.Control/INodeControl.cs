@@ -1,7 +1,6 @@
 using System.Threading.Channels;
-using Rookery.Node.Status;
 
-namespace Rookery.Node.Control;
+namespace Rookery.Control;
 
 /// <summary>
 /// Everything an application or an administrator can ask of a running node. The node implements it; the

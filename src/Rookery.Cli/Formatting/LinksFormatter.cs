@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
-using Rookery.Node.Status;
+using Rookery.Control;
 
-namespace Rookery.Client.Formatting;
+namespace Rookery.Cli.Formatting;
 
 /// <summary>
 /// <c>rookery links</c>: <c>corosync-cfgtool -s</c>'s layout (one block per link, a status line per node), followed

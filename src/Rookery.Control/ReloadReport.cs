@@ -1,4 +1,4 @@
-namespace Rookery.Node.Control;
+namespace Rookery.Control;
 
 /// <summary>
 /// The outcome of a configuration reload on the node that ran it: every change that was (or, with

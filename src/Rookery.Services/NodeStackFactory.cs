@@ -1,10 +1,9 @@
 using Rookery.Config;
 using Rookery.Groups;
-using Rookery.Node.Services;
 using Rookery.Quorum;
 using Rookery.Totem;
 
-namespace Rookery.Node.Stack;
+namespace Rookery.Services;
 
 /// <summary>Builds a node's Totem and services from its parsed configuration (the node shell and tests share it).</summary>
 public static class NodeStackFactory

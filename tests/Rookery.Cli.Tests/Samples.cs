@@ -1,6 +1,6 @@
-using Rookery.Node.Status;
+using Rookery.Control;
 
-namespace Rookery.Client.Tests;
+namespace Rookery.Cli.Tests;
 
 /// <summary>Status models shaped like the examples in pvecm.md §3 and corosync-spec.md §8.</summary>
 internal static class Samples

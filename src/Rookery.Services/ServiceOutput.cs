@@ -1,9 +1,8 @@
 using Rookery.Groups;
-using Rookery.Node.Logging;
 using Rookery.Quorum;
 using Rookery.Wire.Totem;
 
-namespace Rookery.Node.Services;
+namespace Rookery.Services;
 
 /// <summary>What the service layer asks of the node shell, in emission order.</summary>
 public abstract record ServiceOutput;

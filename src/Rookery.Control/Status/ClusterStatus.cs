@@ -1,4 +1,4 @@
-namespace Rookery.Node.Status;
+namespace Rookery.Control;
 
 /// <summary>
 /// What <c>rookery status</c> shows: the cluster, quorum and membership view of the local node, plus the

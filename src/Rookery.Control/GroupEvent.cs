@@ -1,4 +1,4 @@
-namespace Rookery.Node.Control;
+namespace Rookery.Control;
 
 /// <summary>
 /// A process-group event as an application sees it: a message delivered in agreed order, or a change of the

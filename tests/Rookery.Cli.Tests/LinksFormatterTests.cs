@@ -1,7 +1,7 @@
-using Rookery.Client.Formatting;
-using Rookery.Node.Status;
+using Rookery.Cli.Formatting;
+using Rookery.Control;
 
-namespace Rookery.Client.Tests;
+namespace Rookery.Cli.Tests;
 
 public sealed class LinksFormatterTests
 {

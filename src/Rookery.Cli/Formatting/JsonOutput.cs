@@ -1,9 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using Rookery.Node.Control;
-using Rookery.Node.Status;
+using Rookery.Control;
 
-namespace Rookery.Client.Formatting;
+namespace Rookery.Cli.Formatting;
 
 /// <summary>The <c>--json</c> documents: snake_case field names from architecture.md §5, indented, one per command.</summary>
 public static class JsonOutput

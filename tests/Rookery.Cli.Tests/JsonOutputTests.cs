@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Rookery.Client.Formatting;
-using Rookery.Node.Status;
+using Rookery.Cli.Formatting;
+using Rookery.Control;
 
-namespace Rookery.Client.Tests;
+namespace Rookery.Cli.Tests;
 
 public sealed class JsonOutputTests
 {
