@@ -290,7 +290,13 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
         }
 
         var quorum = carried.Views[0].Status!.Quorum;
-        Say($"{names} carry on: ring id {carried.RingOf(survivors[0])}, members {string.Join(' ', survivors)}, quorate ({quorum.TotalVotes} of {quorum.ExpectedVotes} votes, need {quorum.Quorum}); seen {Seconds(carried.At - killedAt)} after the kill (token loss, then consensus)");
+        Say($"{names} carry on: ring id {carried.RingOf(survivors[0])}, members {string.Join(' ', survivors)}, quorate ({quorum.TotalVotes} of {quorum.ExpectedVotes} votes, need {quorum.Quorum}); seen {Seconds(carried.At - killedAt)} after the kill");
+        var first = cluster.Nodes[survivors[0] - 1];
+        var steps = new[] { $"host: host: {Victim} has no active links", "A new membership (" }
+            .Select(text => (Text: text, At: cluster.FirstLine(first.Id, text, killedAt)))
+            .Where(step => step.At is not null)
+            .Select(step => $"'{step.Text}{(step.Text.EndsWith('(') ? "...) was formed" : "")}' after {Seconds(step.At!.Value - killedAt)}");
+        Say($"{first.Name}'s log since the kill: {string.Join(", ", steps.DefaultIfEmpty("(no knet or Totem line yet)"))}");
         await HoldAsync(hold, $"{victim.Name} down", cancellationToken).ConfigureAwait(false);
         var gaps = string.Join(", ", survivors.Select(id => $"{cluster.Nodes[id - 1].Name} {_stream.LongestGap(id - 1).TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)} ms"));
         Say($"while {victim.Name} is down the stream goes on: {_stream.Sent - sentAtKill} sent since the kill; longest pause between two deliveries since the kill: {gaps} (the new membership forming)");

@@ -74,6 +74,7 @@ public sealed partial class DemoCommandTests
     {
         Assert.Matches(@"\$ kill -KILL \d+    \(tre's daemon: no goodbye, as a crash or a power cut\)", output);
         Assert.Matches(@"uno and due carry on: ring id \S+, members 1 2, quorate \(2 of 3 votes, need 2\); seen \d+\.\d{3} s after the kill", output);
+        Assert.Matches(@"uno's log since the kill: .*'A new membership \(\.\.\.\) was formed' after \d+\.\d{3} s", output);
         Assert.Matches(@"while tre is down the stream goes on: [1-9]\d* sent since the kill; longest pause between two deliveries since the kill: uno \d+ ms, due \d+ ms", output);
         Assert.Matches(@"loss: messages from uno every 10 ms: sent \d+; delivered uno \d+ \(\d+ in flight\), due \d+ \(\d+ in flight\), tre down; lost 0, duplicated 0, out of order 0", output);
         Assert.Matches(@"tre rejoined: ring id \S+, members 1 2 3, quorate; \d+\.\d{3} s after its restart", output);
