@@ -12,7 +12,7 @@ public static partial class CommandLineRunner
         if (result.Errors.Count > 0)
         {
             // An unknown --linkN swallows no value, so its ADDR shows up as a second unknown token: one message is enough.
-            var valuesOfUnknownLinks = args.Where((arg, i) => i > 0 && LinkOption().IsMatch($"'{args[i - 1]}'") && UnknownToken(result, args[i - 1]))
+            var valuesOfUnknownLinks = args.Where((arg, i) => i > 0 && !args[i - 1].Contains('=', StringComparison.Ordinal) && LinkOption().IsMatch($"'{args[i - 1]}'") && UnknownToken(result, args[i - 1]))
                 .Select(arg => $"Unrecognized command or argument '{arg}'.").ToHashSet(StringComparer.Ordinal);
             foreach (var error in result.Errors.Where(e => !valuesOfUnknownLinks.Contains(e.Message)))
             {
@@ -42,7 +42,7 @@ public static partial class CommandLineRunner
         return typed.Success ? $"{typed.Groups["option"].Value}: type check ('integer') failed - got '{typed.Groups["value"].Value}'" : message;
     }
 
-    [GeneratedRegex(@"'--link\d+'")]
+    [GeneratedRegex(@"'--link\d+(=[^']*)?'")]
     private static partial Regex LinkOption();
 
     /// <summary>System.CommandLine's "Cannot parse argument 'x' for option '--nodeid' as expected type 'System.Int64'" (integers are the only typed options).</summary>

@@ -128,16 +128,18 @@ public sealed class FirstContactTests
         Assert.DoesNotMatch(@"\((AddressNotAvailable|ConnectionRefused|AccessDenied|SocketError)\)", error);
     }
 
-    [Fact]
-    public void AnUnknownLinkNumberGivesOneErrorNotTwo()
+    [Theory]
+    [InlineData("--link9", "10.0.0.9")]
+    [InlineData("--link9=10.0.0.9")]
+    public void AnUnknownLinkNumberGivesOneErrorNotTwo(params string[] link)
     {
         using var cli = new CliHarness();
 
-        var (exit, _, error) = cli.RunIn("create", "c", "--link0", "10.0.0.1", "--link9", "10.0.0.9");
+        var (exit, _, error) = cli.RunIn(["create", "c", "--link0", "10.0.0.1", .. link]);
 
         Assert.Equal(2, exit);
         Assert.Equal(
-            "rookery: Unrecognized command or argument '--link9'. Link numbers are 0..7 (--link0 … --link7).\nTry 'rookery --help' for more information.\n",
+            $"rookery: Unrecognized command or argument '{link[0]}'. Link numbers are 0..7 (--link0 … --link7).\nTry 'rookery --help' for more information.\n",
             error);
     }
 

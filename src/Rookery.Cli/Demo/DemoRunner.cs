@@ -197,7 +197,18 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
         Say($"cutting link {link} of {victim.Name} for real: every packet from or to {address} is dropped silently, as by a dead switch port (nftables); the daemons are not told");
         _stream!.ResetGaps();
         var cutAt = _clock.Elapsed;
-        using (var cut = LinkCut.Apply(address))
+        LinkCut applied;
+        try
+        {
+            applied = LinkCut.Apply(address);
+        }
+        catch (CliException exception)
+        {
+            // Root without CAP_NET_ADMIN (a container) or nftables not usable: show what still can be shown.
+            return await AdminSwitchAsync(cluster, link, other, exception.Message, cancellationToken).ConfigureAwait(false);
+        }
+
+        using (var cut = applied)
         {
             Say($"$ {cut.Command}");
             string DownLine(int peer) => $"host: {peer.ToString(CultureInfo.InvariantCulture)} link: {link.ToString(CultureInfo.InvariantCulture)} is down";
