@@ -6,8 +6,8 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Debian packages for the root-only suites (real corosync for compatibility and interop,
-# nftables and iproute2 for the network-namespace testbed).
-debs=(corosync nftables iproute2 util-linux)
+# nftables and iproute2 for the network-namespace testbed, python3-prometheus-client to parse /metrics).
+debs=(corosync nftables iproute2 util-linux python3-prometheus-client)
 if [ "$(id -u)" = 0 ]; then
     missing=()
     for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Rookery.Control;
 using Rookery.Node;
 using Rookery.Node.Shell;
+using Rookery.Web;
 
 namespace Rookery.Cli.Commands;
 
@@ -17,15 +18,38 @@ public static class DaemonCommand
         var stateDir = new Option<string>("--state-dir") { Description = $"State directory for the ring id (default: system.state_dir, else {NodePaths.DefaultStateDirectory})" };
         var socket = NodeCommandSupport.SocketOption();
         var node = new Option<string>("--node") { Description = "Name of this node in the nodelist (default: found as corosync finds it; needed for several nodes on one host)" };
+        var metrics = new Option<string>("--metrics")
+        {
+            Description = "Serve GET /metrics (Prometheus text format, no log-in) on ADDR:PORT, e.g. 127.0.0.1:9405 (docs/metrics.md)",
+            HelpName = "ADDR:PORT",
+        };
+        metrics.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } text && MetricsServer.ParseEndPoint(text, out var problem) is null)
+            {
+                result.AddError($"--metrics: {problem}");
+            }
+        });
         var command = new Command("daemon", "Run the node in the foreground (corosync -f); stop it with SIGTERM to leave cleanly. " +
-            "Exit codes (corosync's): 0 stopped, 1 other failure (a link address cannot be bound, the socket is taken), " +
+            "Exit codes (corosync's): 0 stopped, 1 other failure (a link address cannot be bound, the socket or the --metrics port is taken), " +
             "8 configuration not valid (also a ringX_addr host name that does not resolve), 13 a service refused its configuration, " +
             "21 the ring id cannot be stored in the state directory.");
         command.Options.Add(stateDir);
         command.Options.Add(socket);
         command.Options.Add(node);
+        command.Options.Add(metrics);
         context.SetAction(command, result =>
         {
+            var servers = new List<Func<INodeControl, CancellationToken, Task<(IAsyncDisposable, string)>>>();
+            if (result.GetValue(metrics) is { } metricsAddress && MetricsServer.ParseEndPoint(metricsAddress, out _) is { } metricsEndPoint)
+            {
+                servers.Add(async (control, cancellationToken) =>
+                {
+                    var server = await MetricsServer.StartAsync(metricsEndPoint, control, cancellationToken).ConfigureAwait(false);
+                    return (server, $"metrics: serving {server.Url}");
+                });
+            }
+
             var options = new NodeOptions
             {
                 ConfigPath = context.ConfigPath(result),
@@ -35,6 +59,7 @@ public static class DaemonCommand
                 HostName = context.HostName,
                 Resolve = context.Resolve,
                 LocalAddresses = context.LocalAddresses,
+                Servers = servers,
             };
             using var stop = new CancellationTokenSource();
             using var signals = NodeCommandSupport.CancelOnSignals(stop);

@@ -52,12 +52,33 @@ public static class NodeHost
             }
 
             using var registration = options.SocketPath is null ? null : DaemonRegistry.Register(options.ConfigPath, options.SocketPath);
+            var servers = new List<IAsyncDisposable>();
             try
             {
+                foreach (var start in options.Servers)
+                {
+                    try
+                    {
+                        var (started, description) = await start(node, stop).ConfigureAwait(false);
+                        servers.Add(started);
+                        log.Notice(LogSubsystem.Main, description);
+                    }
+                    catch (IOException exception)
+                    {
+                        log.Error(LogSubsystem.Main, exception.Message);
+                        return NodeStartException.GeneralExitCode;
+                    }
+                }
+
                 return await node.RunAsync(stop).ConfigureAwait(false);
             }
             finally
             {
+                foreach (var started in servers)
+                {
+                    await started.DisposeAsync().ConfigureAwait(false);
+                }
+
                 if (server is not null)
                 {
                     await server.DisposeAsync().ConfigureAwait(false);

@@ -41,6 +41,15 @@ public sealed record NodeOptions
     /// <summary>Looks up a host name in ringX_addr (<see cref="Rookery.Config.HostNames"/>); empty when it does not resolve.</summary>
     public Func<string, IReadOnlyList<IPAddress>> Resolve { get; init; } = ResolveWithDns;
 
+    /// <summary>
+    /// What the daemon serves beside its control socket once the node runs (the metrics endpoint), each started with
+    /// the node as its <see cref="Rookery.Control.INodeControl"/> and disposed before the node leaves; the log says what
+    /// each serves (<c>Started</c>). One that throws <see cref="IOException"/> when it starts stops the daemon with exit 1
+    /// and the exception's message in the log.
+    /// </summary>
+    /// <value>None by default.</value>
+    public IReadOnlyList<Func<Rookery.Control.INodeControl, CancellationToken, Task<(IAsyncDisposable Server, string Started)>>> Servers { get; init; } = [];
+
     /// <summary>How long a clean shutdown waits for its announcement to be delivered before leaving anyway.</summary>
     public Duration ShutdownAnnouncementTimeout { get; init; } = Duration.FromSeconds(2);
 

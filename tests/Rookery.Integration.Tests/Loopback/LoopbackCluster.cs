@@ -20,10 +20,11 @@ public sealed class LoopbackCluster : IAsyncDisposable
     private readonly Dictionary<int, ulong> _writtenVersions = [];
 
     /// <param name="second">A second cluster of the same test process: its addresses use 200..249 as second octet, not 100..199.</param>
-    public LoopbackCluster(bool second = false)
+    /// <param name="third">A third one: 250..254.</param>
+    public LoopbackCluster(bool second = false, bool third = false)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("rookery-loopback-").FullName;
-        Base = second ? 200 + (Environment.ProcessId % 50) : 100 + (Environment.ProcessId % 100);
+        Base = third ? 250 + (Environment.ProcessId % 5) : second ? 200 + (Environment.ProcessId % 50) : 100 + (Environment.ProcessId % 100);
         File.WriteAllBytes(KeyPath, System.Security.Cryptography.RandomNumberGenerator.GetBytes(256));
         for (var id = 1; id <= NodeCount; id++)
         {
@@ -98,7 +99,9 @@ public sealed class LoopbackCluster : IAsyncDisposable
         File.WriteAllText(ConfigPath(id), text.ToString());
     }
 
-    public void Start(int id)
+    /// <param name="id">The node.</param>
+    /// <param name="daemonArguments">More <c>rookery daemon</c> options for this node (e.g. <c>--metrics</c>).</param>
+    public void Start(int id, params string[] daemonArguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -110,7 +113,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
                  {
                      RookeryDll, "daemon", "--config", ConfigPath(id), "--state-dir", Path.Combine(NodeDirectory(id), "state"),
                      "--socket", SocketPath(id), "--node", $"n{id}",
-                 })
+                 }.Concat(daemonArguments))
         {
             start.ArgumentList.Add(argument);
         }
