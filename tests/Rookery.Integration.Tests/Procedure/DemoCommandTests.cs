@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 
 namespace Rookery.Integration.Tests.Procedure;
@@ -35,12 +36,12 @@ public sealed partial class DemoCommandTests
         var table = NftTable().Match(output);
         Assert.True(table.Success, output);
         Assert.DoesNotContain(table.Groups[1].Value, Run("nft", "list", "tables"), StringComparison.Ordinal);
-        Assert.Matches(@"detected \(no pong within the link's down timeout, docs/links.md\): '\[KNET  \] link: host: 3 link: 1 is down' logged by uno \d+\.\d{3} s, by due \d+\.\d{3} s after the cut; tre logged 'host: 1 link: 1 is down' \d+\.\d{3} s, 'host: 2 link: 1 is down' \d+\.\d{3} s after the cut", output);
-        Assert.Matches(@"failover: traffic to and from tre goes over link 0, uno <-> due stays on link 1; members 1 2 3, ring id (\S+) unchanged", output);
-        Assert.Matches(@"delivery gap: longest pause between two deliveries since the cut: uno \d+ ms, due \d+ ms, tre \d+ ms", output);
-        Assert.Matches(@"loss: messages from uno every 10 ms: sent [1-9]\d*; delivered uno \d+ \(\d+ in flight\), due \d+ \(\d+ in flight\), tre \d+ \(\d+ in flight\); lost 0, duplicated 0, out of order 0", output);
-        Assert.Matches(@"failback: '\[KNET  \] rx: host: 3 link: 1 is up' logged by uno after \d\.\d{3} s, due after \d\.\d{3} s; every node sends on link 1 again; members 1 2 3, ring id \S+ unchanged", output);
-        Assert.Matches(@"membership unchanged while a link was down and back: 3 members", output);
+        Has(output, @"detected \(no pong within the link's down timeout, docs/links.md\): '\[KNET  \] link: host: 3 link: 1 is down' logged by uno \d+\.\d{3} s, by due \d+\.\d{3} s after the cut; tre logged 'host: 1 link: 1 is down' \d+\.\d{3} s, 'host: 2 link: 1 is down' \d+\.\d{3} s after the cut");
+        Has(output, @"failover: traffic to and from tre goes over link 0, uno <-> due stays on link 1; members 1 2 3, ring id (\S+) unchanged");
+        Has(output, @"delivery gap: longest pause between two deliveries since the cut: uno \d+ ms, due \d+ ms, tre \d+ ms");
+        Has(output, @"loss: messages from uno every 10 ms: sent [1-9]\d*; delivered uno \d+ \(\d+ in flight\), due \d+ \(\d+ in flight\), tre \d+ \(\d+ in flight\); lost 0, duplicated 0, out of order 0");
+        Has(output, @"failback: '\[KNET  \] rx: host: 3 link: 1 is up' logged by uno after \d\.\d{3} s, due after \d\.\d{3} s; every node sends on link 1 again; members 1 2 3, ring id \S+ unchanged");
+        Has(output, @"membership unchanged while a link was down and back: 3 members");
         AssertKillAndRejoin(output);
     }
 
@@ -63,27 +64,31 @@ public sealed partial class DemoCommandTests
         }
 
         var output = AssertLeavesNothingBehind(result);
-        Assert.Matches(@"cannot cut link 1 for real: dropping packets needs root \(nftables rules need CAP_NET_ADMIN\) and this runs as uid [1-9]\d*; so no detection time, delivery gap or loss under a real failure is measured \(run the demo as root for that\)", output);
+        Has(output, @"cannot cut link 1 for real: dropping packets needs root \(nftables rules need CAP_NET_ADMIN\) and this runs as uid [1-9]\d*; so no detection time, delivery gap or loss under a real failure is measured \(run the demo as root for that\)");
         Assert.DoesNotContain("$ nft", output, StringComparison.Ordinal);
-        Assert.Matches(new Regex(@"failover: every node sends on link 0 \(seen [0-9.]+ s after starting 'rookery link disable 1', which took [0-9.]+ s to run\); members 1 2 3, ring id (\S+) unchanged"), output);
-        Assert.Matches(new Regex(@"failback: every node sends on link 1 \(seen [0-9.]+ s after starting 'rookery link enable 1', which took [0-9.]+ s to run\); members 1 2 3, ring id (\S+) unchanged"), output);
+        Has(output, @"failover: every node sends on link 0 \(seen [0-9.]+ s after starting 'rookery link disable 1', which took [0-9.]+ s to run\); members 1 2 3, ring id (\S+) unchanged");
+        Has(output, @"failback: every node sends on link 1 \(seen [0-9.]+ s after starting 'rookery link enable 1', which took [0-9.]+ s to run\); members 1 2 3, ring id (\S+) unchanged");
         AssertKillAndRejoin(output);
     }
 
     private static void AssertKillAndRejoin(string output)
     {
-        Assert.Matches(@"\$ kill -KILL \d+    \(tre's daemon: no goodbye, as a crash or a power cut\)", output);
-        Assert.Matches(@"uno and due carry on: ring id \S+, members 1 2, quorate \(2 of 3 votes, need 2\); seen \d+\.\d{3} s after the kill", output);
-        Assert.Matches(@"uno's log since the kill: .*'A new membership \(\.\.\.\) was formed' after \d+\.\d{3} s", output);
-        Assert.Matches(@"while tre is down the stream goes on: [1-9]\d* sent since the kill; longest pause between two deliveries since the kill: uno \d+ ms, due \d+ ms", output);
-        Assert.Matches(@"loss: messages from uno every 10 ms: sent \d+; delivered uno \d+ \(\d+ in flight\), due \d+ \(\d+ in flight\), tre down; lost 0, duplicated 0, out of order 0", output);
-        Assert.Matches(@"tre rejoined: ring id \S+, members 1 2 3, quorate; \d+\.\d{3} s after its restart", output);
-        Assert.Matches(@"tre joined 'rookery-demo' again and delivers from message #[1-9]\d* on, in order", output);
-        Assert.Matches(@"sender stopped, every message delivered that could be: messages from uno every 10 ms: sent (\d+); delivered uno \1 \(0 in flight\), due \1 \(0 in flight\), tre [1-9]\d* since #\d+ \(0 in flight\); lost 0, duplicated 0, out of order 0", output);
-        Assert.Matches(@"demo finished: 3 of 3 daemons stopped, \S+ removed", output);
+        Has(output, @"\$ kill -KILL \d+    \(tre's daemon: no goodbye, as a crash or a power cut\)");
+        Has(output, @"uno and due carry on: ring id \S+, members 1 2, quorate \(2 of 3 votes, need 2\); seen \d+\.\d{3} s after the kill");
+        Has(output, @"uno's log since the kill: .*'A new membership \(\.\.\.\) was formed' after \d+\.\d{3} s");
+        Has(output, @"while tre is down the stream goes on: [1-9]\d* sent since the kill; longest pause between two deliveries since the kill: uno \d+ ms, due \d+ ms");
+        Has(output, @"loss: messages from uno every 10 ms: sent \d+; delivered uno \d+ \(\d+ in flight\), due \d+ \(\d+ in flight\), tre down; lost 0, duplicated 0, out of order 0");
+        Has(output, @"tre rejoined: ring id \S+, members 1 2 3, quorate; \d+\.\d{3} s after its restart");
+        Has(output, @"tre joined 'rookery-demo' again and delivers from message #[1-9]\d* on, in order");
+        Has(output, @"sender stopped, every message delivered that could be: messages from uno every 10 ms: sent (\d+); delivered uno \1 \(0 in flight\), due \1 \(0 in flight\), tre [1-9]\d* since #\d+ \(0 in flight\); lost 0, duplicated 0, out of order 0");
+        Has(output, @"demo finished: 3 of 3 daemons stopped, \S+ removed");
         Assert.DoesNotContain("FAILED", output, StringComparison.Ordinal);
         Assert.DoesNotContain("\u001b[", output, StringComparison.Ordinal);
     }
+
+    /// <summary>Some line of the demo's output matches <paramref name="pattern"/>; on failure the whole output is shown.</summary>
+    private static void Has(string output, [StringSyntax(StringSyntaxAttribute.Regex)] string pattern) =>
+        Assert.True(Regex.IsMatch(output, pattern), $"no match for {pattern} in the demo's output:\n{output}");
 
     /// <summary>Exit 0, and no temporary directory or process of this demo left; returns stdout and stderr together.</summary>
     private static string AssertLeavesNothingBehind(RookeryResult result)
