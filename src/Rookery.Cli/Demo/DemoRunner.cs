@@ -198,6 +198,7 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
         _stream!.ResetGaps();
         var cutAt = _clock.Elapsed;
         LinkCut applied;
+        TimeSpan restoredAt;
         try
         {
             applied = LinkCut.Apply(address);
@@ -237,9 +238,11 @@ public sealed class DemoRunner(DemoScreen screen, TimeSpan hold)
             }
 
             Say($"restoring link {link} of {victim.Name}: $ {cut.RestoreCommand}");
+
+            // Taken before the table goes: packets may flow (and a link come up) before nft returns.
+            restoredAt = _clock.Elapsed;
         }
 
-        var restoredAt = _clock.Elapsed;
         string UpLine(int peer) => $"host: {peer.ToString(CultureInfo.InvariantCulture)} link: {link.ToString(CultureInfo.InvariantCulture)} is up";
         var back = await WaitAsync(
             s => s.AllActiveOn(link) && peers.All(p => cluster.FirstLine(p.Id, UpLine(Victim), restoredAt) is not null),
