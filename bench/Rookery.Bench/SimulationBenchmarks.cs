@@ -13,7 +13,7 @@ namespace Rookery.Bench;
 /// simulated LAN of 100 µs one way): agreed-delivery throughput and latency for 3 nodes, the
 /// delivery gap when the active link of a node fails, and the whole-cluster stall when a node is lost.
 /// <code>
-/// dotnet run -c Release --project bench/Rookery.Bench -- sim [throughput|failover|nodeloss|all] [--runs N] [--stack links|direct]
+/// dotnet run -c Release --project bench/Rookery.Bench -- sim [throughput|failover|nodeloss|all] [--runs N]
 /// </code>
 /// Figures are virtual time (what the protocols allow); the CPU column is the real time the
 /// simulation took, i.e. the cost of the cores themselves on this machine.
@@ -26,32 +26,27 @@ public static class SimulationBenchmarks
     {
         var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
         var runs = 30;
-        var stack = StackKind.Links;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--runs" && i + 1 < args.Length)
             {
                 runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
             }
-            else if (args[i] == "--stack" && i + 1 < args.Length)
-            {
-                stack = args[++i] == "direct" ? StackKind.Direct : StackKind.Links;
-            }
         }
 
         if (what is "throughput" or "all")
         {
-            Throughput(stack);
+            Throughput();
         }
 
         if (what is "failover" or "all")
         {
-            Gaps("failover gap (active link of node 3 cut, both ways or one way)", runs, stack, nodeLoss: false);
+            Gaps("failover gap (active link of node 3 cut, both ways or one way)", runs, nodeLoss: false);
         }
 
         if (what is "nodeloss" or "all")
         {
-            Gaps("node-loss stall (every link of node 3 cut both ways)", runs, stack, nodeLoss: true);
+            Gaps("node-loss stall (every link of node 3 cut both ways)", runs, nodeLoss: true);
         }
 
         return 0;
@@ -62,6 +57,8 @@ public static class SimulationBenchmarks
         Seed = seed,
         NodeCount = nodes,
         LinkCount = 2,
+        LinkPriorities = [FaultPlan.LinkCutTopPriority, FaultPlan.LinkCutTopPriority - 1],
+        Quorum = QuorumChoice.Plain,
         Kinds = FaultKinds.None,
         Conditions = PathConditions.Clean,
         Schedule = [],
@@ -79,24 +76,24 @@ public static class SimulationBenchmarks
     /// (process CPU time, so other load on the machine does not count) is what the cores of all 3 nodes
     /// together, plus the simulator's hashing and checkers, process on this machine.
     /// </summary>
-    private static void Throughput(StackKind stack)
+    private static void Throughput()
     {
-        Console.WriteLine($"agreed delivery, 3 nodes, simulated LAN 100 µs one way (no bandwidth limit), stack {stack}, corosync default timers");
+        Console.WriteLine($"agreed delivery, 3 nodes, simulated LAN 100 µs one way (no bandwidth limit), the shipped composition, corosync default timers");
         Console.WriteLine("size     | messages | virtual msg/s   MB/s | CPU msg/s   MB/s | light-load latency p50 / p99 / max (ms)");
         foreach (var size in Sizes)
         {
             var count = size switch { <= 100 => 30_000, <= 1024 => 20_000, <= 10 * 1024 => 5_000, _ => 1_000 };
-            var (virtualSeconds, cpuSeconds) = Saturate(size, count, stack);
-            var latencies = Latency(size, stack);
+            var (virtualSeconds, cpuSeconds) = Saturate(size, count);
+            var latencies = Latency(size);
             Console.WriteLine(
                 $"{size,6} B | {count,8} | {count / virtualSeconds,12:F0} {count * (double)size / virtualSeconds / 1e6,7:F1} | {count / cpuSeconds,9:F0} {count * (double)size / cpuSeconds / 1e6,6:F1} | {Percentile(latencies, 50),8:F2} / {Percentile(latencies, 99),6:F2} / {latencies.DefaultIfEmpty().Max(),6:F2}");
         }
     }
 
-    private static (double VirtualSeconds, double CpuSeconds) Saturate(int size, int count, StackKind stack)
+    private static (double VirtualSeconds, double CpuSeconds) Saturate(int size, int count)
     {
         var plan = Quiet(1, 3, Duration.FromSeconds(600));
-        using var simulation = new ClusterSimulation(plan, NodeStacks.For(stack, plan)) { WorkloadEnabled = false };
+        using var simulation = new ClusterSimulation(plan, NodeStacks.For(plan)) { WorkloadEnabled = false };
         simulation.RunUntil(Instant.FromMilliseconds(2000));
         var start = simulation.Now;
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -114,7 +111,7 @@ public static class SimulationBenchmarks
         {
             foreach (var node in nodes)
             {
-                while (submitted < count && simulation.Node(node) is ClusterNode { Totem.PendingPackets: < 8 } && simulation.Submit(node, size) is not null)
+                while (submitted < count && simulation.Node(node) is ComposedNode { Stack.Totem.PendingPackets: < 8 } && simulation.Submit(node, size) is not null)
                 {
                     submitted++;
                 }
@@ -127,10 +124,10 @@ public static class SimulationBenchmarks
         return ((simulation.Now - start).Microseconds / 1e6, (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds);
     }
 
-    private static List<double> Latency(int size, StackKind stack)
+    private static List<double> Latency(int size)
     {
         var plan = Quiet(2, 3, Duration.FromSeconds(60));
-        using var simulation = new ClusterSimulation(plan, NodeStacks.For(stack, plan)) { WorkloadEnabled = false };
+        using var simulation = new ClusterSimulation(plan, NodeStacks.For(plan)) { WorkloadEnabled = false };
         simulation.RunUntil(Instant.FromMilliseconds(2000));
         var submittedAt = new Dictionary<MessageId, Instant>();
         var latencies = new List<double>();
@@ -165,7 +162,7 @@ public static class SimulationBenchmarks
     /// The figure is the longest silence between two deliveries of the stream at any node that stays in
     /// the ring, measured around the cut (minus nothing: a 5 ms gap is the stream's own pace).
     /// </summary>
-    private static void Gaps(string title, int runs, StackKind stack, bool nodeLoss)
+    private static void Gaps(string title, int runs, bool nodeLoss)
     {
         var gaps = new List<double>();
         var configurationChanges = 0;
@@ -174,7 +171,7 @@ public static class SimulationBenchmarks
         {
             var plan = Quiet((ulong)run, 3, Duration.FromSeconds(60));
             var prng = new Prng((ulong)run * 7919);
-            using var simulation = new ClusterSimulation(plan, NodeStacks.For(stack, plan)) { WorkloadEnabled = false };
+            using var simulation = new ClusterSimulation(plan, NodeStacks.For(plan)) { WorkloadEnabled = false };
             var cutAt = Instant.FromMilliseconds(3000 + prng.NextInRange(0, 1000));
             var mode = nodeLoss ? 0 : prng.NextBelow(3);
             var lastDelivery = new Dictionary<NodeId, Instant>();
@@ -222,7 +219,7 @@ public static class SimulationBenchmarks
         }
 
         gaps.Sort();
-        Console.WriteLine($"{title}, 3 nodes, 2 links, stack {stack}, {runs} runs (CPU {clock.Elapsed.TotalSeconds:F1} s):");
+        Console.WriteLine($"{title}, 3 nodes, 2 links, {runs} runs (CPU {clock.Elapsed.TotalSeconds:F1} s):");
         Console.WriteLine($"  longest delivery gap at the surviving nodes (ms): min {gaps[0]:F1}  p50 {Percentile(gaps, 50):F1}  p95 {Percentile(gaps, 95):F1}  max {gaps[^1]:F1}");
         if (!nodeLoss)
         {

@@ -37,3 +37,13 @@ public static class LogSubsystem
 /// <param name="Link">The link the line is about.</param>
 /// <param name="Ring">The ring id, <c>rep.seq</c> in hex.</param>
 public readonly record struct LogFields(uint? Node = null, int? Link = null, string? Ring = null);
+
+/// <summary>One log record of a core, in corosync's wording where admins grep for it.</summary>
+/// <param name="Subsystem">corosync's tag (<see cref="LogSubsystem"/>), printed as <c>[TOTEM ]</c>.</param>
+/// <param name="Priority">The one log-level vocabulary of every core and shell (syslog's).</param>
+/// <param name="Text">The message.</param>
+/// <param name="Fields">Structured fields for the journal.</param>
+public readonly record struct LogEntry(string Subsystem, LogPriority Priority, string Text, LogFields Fields = default)
+{
+    public override string ToString() => $"{Priority.ToString().ToLowerInvariant()} [{Subsystem}] {Text}";
+}

@@ -59,7 +59,7 @@ public sealed record GroupTotemMembership(RingId RingId, IReadOnlyList<NodeId> M
 }
 
 /// <summary>A log line in corosync's wording (subsystem CPG).</summary>
-public sealed record GroupsLog(bool Warning, string Text) : GroupsOutput;
+public sealed record GroupsLog(LogPriority Priority, string Text) : GroupsOutput;
 
 /// <summary>Result of a local command: corosync's library error codes for the same situations.</summary>
 public enum GroupsResult

@@ -279,11 +279,11 @@ public sealed class ProcessGroups
                 break;
 
             case CpgDownListMessage downList:
-                outputs.Add(new GroupsLog(false, $"downlist left_list: {downList.LeftNodes.Count} received"));
+                outputs.Add(new GroupsLog(LogPriority.Debug, $"downlist left_list: {downList.LeftNodes.Count} received"));
                 break;
 
             default:
-                outputs.Add(new GroupsLog(false, $"downlist OLD from node {sender}"));
+                outputs.Add(new GroupsLog(LogPriority.Debug, $"downlist OLD from node {sender}"));
                 break;
         }
 
@@ -491,7 +491,7 @@ public sealed class ProcessGroups
     {
         if (!_groups.TryGetValue(group, out var members) || !members.Any(m => m.NodeId == sender))
         {
-            outputs.Add(new GroupsLog(true, "Unknown node -> we will not deliver message"));
+            outputs.Add(new GroupsLog(LogPriority.Warning, "Unknown node -> we will not deliver message"));
             return;
         }
 

@@ -3,19 +3,6 @@ using System.Globalization;
 
 namespace Rookery.Links;
 
-/// <summary>How a shell should log an event.</summary>
-public enum LinkEventLevel
-{
-    /// <summary>Per-packet or progress detail.</summary>
-    Debug,
-
-    /// <summary>A state change.</summary>
-    Information,
-
-    /// <summary>Degraded but working, or a peer lost.</summary>
-    Warning,
-}
-
 /// <summary>
 /// Something the links core reports to the layer above, appended in the order it happened.
 /// <see cref="LogLine"/> keeps knet's wording and subsystem (corosync prints it after <c>[KNET  ] </c>).
@@ -25,8 +12,8 @@ public abstract record LinkEvent
     /// <summary>knet's subsystem name: <c>link</c>, <c>rx</c>, <c>host</c> or <c>pmtud</c>.</summary>
     public abstract string Subsystem { get; }
 
-    /// <summary>Suggested log level.</summary>
-    public virtual LinkEventLevel Level => LinkEventLevel.Information;
+    /// <summary>Suggested log priority (the one vocabulary every core uses).</summary>
+    public virtual LogPriority Level => LogPriority.Info;
 
     /// <summary>The message in knet's words, without subsystem.</summary>
     public abstract string Message { get; }
@@ -88,7 +75,7 @@ public sealed record ActiveLinksChanged(NodeId Peer, LinkPolicy Policy, Immutabl
     public override string Subsystem => "host";
 
     /// <inheritdoc />
-    public override LinkEventLevel Level => Links.IsEmpty ? LinkEventLevel.Warning : LinkEventLevel.Information;
+    public override LogPriority Level => Links.IsEmpty ? LogPriority.Warning : LogPriority.Info;
 
     /// <inheritdoc />
     public override string Message => Links.IsEmpty
@@ -115,7 +102,7 @@ public sealed record PeerUnreachable(NodeId Peer) : LinkEvent
     public override string Subsystem => "host";
 
     /// <inheritdoc />
-    public override LinkEventLevel Level => LinkEventLevel.Warning;
+    public override LogPriority Level => LogPriority.Warning;
 
     /// <inheritdoc />
     public override string Message => $"host: {Peer} is unreachable";
@@ -131,7 +118,7 @@ public sealed record Delivered(NodeId Sender, byte Channel, byte[] Payload) : Li
     public override string Subsystem => "rx";
 
     /// <inheritdoc />
-    public override LinkEventLevel Level => LinkEventLevel.Debug;
+    public override LogPriority Level => LogPriority.Debug;
 
     /// <inheritdoc />
     public override string Message => $"host: {Sender} delivered {Text(Payload.Length)} bytes on channel {Text(Channel)}";

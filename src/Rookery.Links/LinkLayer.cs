@@ -305,6 +305,26 @@ public sealed partial class LinkLayer
     /// <summary>The links currently carrying traffic to <paramref name="peer"/>, ascending.</summary>
     public ImmutableArray<LinkId> ActiveLinks(NodeId peer) => [.. Peer(peer).Selected];
 
+    /// <summary>How many links carry traffic to <paramref name="peer"/> and the first of them (passive: the one), without allocating.</summary>
+    public (int Count, LinkId First) ActiveLinkSummary(NodeId peer)
+    {
+        var selected = Peer(peer).Selected;
+        return selected.Count == 0 ? (0, default) : (selected.Count, selected[0]);
+    }
+
+    /// <summary>What link selection looks at for (peer, link), without allocating; false when the link is not configured.</summary>
+    public bool TryGetSelectionInput(NodeId peer, LinkId link, out bool enabled, out bool connected, out byte priority)
+    {
+        if (_peers.TryGetValue(peer, out var state) && link.IsValid && state.Links[link.Value] is { } monitor)
+        {
+            (enabled, connected, priority) = (monitor.Enabled, monitor.Connected, monitor.Options.Priority);
+            return true;
+        }
+
+        (enabled, connected, priority) = (false, false, 0);
+        return false;
+    }
+
     /// <summary>The links configured for <paramref name="peer"/>, ascending.</summary>
     public ImmutableArray<LinkId> ConfiguredLinks(NodeId peer)
     {

@@ -77,18 +77,8 @@ public sealed record QuorumSettings
     public uint? QuorumDeviceVotes { get; init; }
 }
 
-/// <summary>Severity of a votequorum log line (corosync's logsys levels).</summary>
-public enum QuorumLogLevel
-{
-    Critical = 2,
-    Warning = 4,
-    Notice = 5,
-    Info = 6,
-    Debug = 7,
-}
-
 /// <summary>A log line in corosync's wording. Subsystem is "VOTEQ" or "QUORUM" as corosync tags it.</summary>
-public sealed record QuorumLogLine(string Subsystem, QuorumLogLevel Level, string Text);
+public sealed record QuorumLogLine(string Subsystem, LogPriority Level, string Text);
 
 /// <summary>The checked configuration the core runs with: what <c>votequorum_readconfig</c> leaves enabled.</summary>
 public sealed record QuorumConfiguration
@@ -160,15 +150,15 @@ public sealed record QuorumConfiguration
         }
         else if (settings.AutoTieBreakerNode is not null)
         {
-            log.Add(new("VOTEQ", QuorumLogLevel.Warning, "auto_tie_breaker_node: is meaningless if auto_tie_breaker is set to 0"));
+            log.Add(new("VOTEQ", LogPriority.Warning, "auto_tie_breaker_node: is meaningless if auto_tie_breaker is set to 0"));
         }
 
         var twoNode = settings.TwoNode;
         var waitForAll = settings.WaitForAll ?? twoNode;
         if (twoNode && atb != AutoTieBreakerMode.None)
         {
-            log.Add(new("VOTEQ", QuorumLogLevel.Critical, "two_node and auto_tie_breaker are both specified but are not compatible."));
-            log.Add(new("VOTEQ", QuorumLogLevel.Critical, "two_node has been disabled, please fix your corosync.conf"));
+            log.Add(new("VOTEQ", LogPriority.Critical, "two_node and auto_tie_breaker are both specified but are not compatible."));
+            log.Add(new("VOTEQ", LogPriority.Critical, "two_node has been disabled, please fix your corosync.conf"));
             twoNode = false;
             waitForAll = settings.WaitForAll ?? false;
         }
@@ -177,18 +167,18 @@ public sealed record QuorumConfiguration
         {
             if (settings.LastManStanding)
             {
-                log.Add(new("VOTEQ", QuorumLogLevel.Critical, "auto_tie_breaker is set, the cluster has an odd number of nodes"));
-                log.Add(new("VOTEQ", QuorumLogLevel.Critical, "and last_man_standing is also set. With this situation a better"));
-                log.Add(new("VOTEQ", QuorumLogLevel.Critical, "solution would be to disable LMS, leave ATB enabled, and also"));
-                log.Add(new("VOTEQ", QuorumLogLevel.Critical, "enable wait_for_all (mandatory for ATB in odd-numbered clusters)."));
-                log.Add(new("VOTEQ", QuorumLogLevel.Critical, "Due to this ambiguity, corosync will fail to start. Please fix your corosync.conf"));
+                log.Add(new("VOTEQ", LogPriority.Critical, "auto_tie_breaker is set, the cluster has an odd number of nodes"));
+                log.Add(new("VOTEQ", LogPriority.Critical, "and last_man_standing is also set. With this situation a better"));
+                log.Add(new("VOTEQ", LogPriority.Critical, "solution would be to disable LMS, leave ATB enabled, and also"));
+                log.Add(new("VOTEQ", LogPriority.Critical, "enable wait_for_all (mandatory for ATB in odd-numbered clusters)."));
+                log.Add(new("VOTEQ", LogPriority.Critical, "Due to this ambiguity, corosync will fail to start. Please fix your corosync.conf"));
                 error = "configuration error: auto_tie_breaker & last_man_standing not available in odd sized cluster";
                 return null;
             }
 
-            log.Add(new("VOTEQ", QuorumLogLevel.Critical, "auto_tie_breaker is set and the cluster has an odd number of nodes."));
-            log.Add(new("VOTEQ", QuorumLogLevel.Critical, "wait_for_all needs to be set for this configuration but it is missing"));
-            log.Add(new("VOTEQ", QuorumLogLevel.Critical, "Therefore auto_tie_breaker has been disabled. Please fix your corosync.conf"));
+            log.Add(new("VOTEQ", LogPriority.Critical, "auto_tie_breaker is set and the cluster has an odd number of nodes."));
+            log.Add(new("VOTEQ", LogPriority.Critical, "wait_for_all needs to be set for this configuration but it is missing"));
+            log.Add(new("VOTEQ", LogPriority.Critical, "Therefore auto_tie_breaker has been disabled. Please fix your corosync.conf"));
             atb = AutoTieBreakerMode.None;
             atbNodes.Clear();
         }
@@ -300,7 +290,7 @@ public sealed record QuorumConfiguration
 
         log.Add(new(
             "VOTEQ",
-            QuorumLogLevel.Warning,
+            LogPriority.Warning,
             "auto_tie_breaker_nodes is not valid. It must be 'lowest', 'highest' or a space-separated list of node IDs. auto_tie_breaker is disabled"));
         return AutoTieBreakerMode.None;
     }

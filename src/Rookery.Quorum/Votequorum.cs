@@ -105,8 +105,8 @@ public sealed class Votequorum
 
         if (resolved is null)
         {
-            Log(outputs, Voteq, QuorumLogLevel.Critical, error!);
-            Log(outputs, Voteq, QuorumLogLevel.Critical, "will continue with current runtime data");
+            Log(outputs, Voteq, LogPriority.Critical, error!);
+            Log(outputs, Voteq, LogPriority.Critical, "will continue with current runtime data");
             return false;
         }
 
@@ -212,7 +212,7 @@ public sealed class Votequorum
                 HandleReconfigure(reconfigure, outputs);
                 break;
             default:
-                Log(outputs, Voteq, QuorumLogLevel.Debug, $"ignoring quorum device message from node {delivered.Sender}: quorum devices are not supported");
+                Log(outputs, Voteq, LogPriority.Debug, $"ignoring quorum device message from node {delivered.Sender}: quorum devices are not supported");
                 break;
         }
 
@@ -411,7 +411,7 @@ public sealed class Votequorum
         var nodeId = message.NodeId;
         if (nodeId != QuorumDeviceNodeId && nodeId != sender.Value)
         {
-            Log(outputs, Voteq, QuorumLogLevel.Debug, $"ignoring nodeinfo for node {nodeId} sent by node {sender}");
+            Log(outputs, Voteq, LogPriority.Debug, $"ignoring nodeinfo for node {nodeId} sent by node {sender}");
             return;
         }
 
@@ -470,7 +470,7 @@ public sealed class Votequorum
 
             if (_lastManStanding && node.Votes > 1)
             {
-                Log(outputs, Voteq, QuorumLogLevel.Warning, "Last Man Standing feature is supported only when all cluster nodes votes are set to 1. Disabling LMS.");
+                Log(outputs, Voteq, LogPriority.Warning, "Last Man Standing feature is supported only when all cluster nodes votes are set to 1. Disabling LMS.");
                 _lastManStanding = false;
                 _lastManStandingDeadline = Instant.Never;
             }
@@ -523,7 +523,7 @@ public sealed class Votequorum
 
             case ReconfigureParam.CancelWaitForAll:
                 SetWaitForAllStatus(false);
-                Log(outputs, Voteq, QuorumLogLevel.Info, $"wait_for_all_status reset by user on node {message.NodeId}.");
+                Log(outputs, Voteq, LogPriority.Info, $"wait_for_all_status reset by user on node {message.NodeId}.");
                 RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
                 break;
         }
@@ -620,7 +620,7 @@ public sealed class Votequorum
         {
             if (totalVotes != _us.ExpectedVotes)
             {
-                Log(outputs, Voteq, QuorumLogLevel.Notice, $"Waiting for all cluster members. Current votes: {totalVotes} expected_votes: {_us.ExpectedVotes}");
+                Log(outputs, Voteq, LogPriority.Notice, $"Waiting for all cluster members. Current votes: {totalVotes} expected_votes: {_us.ExpectedVotes}");
                 Invariant.Require(!_quorate);
                 return;
             }
@@ -745,11 +745,11 @@ public sealed class Votequorum
     {
         if (_quorate && !_reportedQuorate)
         {
-            Log(outputs, QuorumSubsystem, QuorumLogLevel.Notice, "This node is within the primary component and will provide service.");
+            Log(outputs, QuorumSubsystem, LogPriority.Notice, "This node is within the primary component and will provide service.");
         }
         else if (!_quorate && _reportedQuorate)
         {
-            Log(outputs, QuorumSubsystem, QuorumLogLevel.Notice, "This node is within the non-primary component and will NOT provide any services.");
+            Log(outputs, QuorumSubsystem, LogPriority.Notice, "This node is within the non-primary component and will NOT provide any services.");
         }
 
         _reportedQuorate = _quorate;
@@ -763,7 +763,7 @@ public sealed class Votequorum
     private static void Send(VotequorumMessage message, List<QuorumOutput> outputs) =>
         outputs.Add(new QuorumSend(VotequorumCodec.Encode(message)));
 
-    private static void Log(List<QuorumOutput> outputs, string subsystem, QuorumLogLevel level, string text) =>
+    private static void Log(List<QuorumOutput> outputs, string subsystem, LogPriority level, string text) =>
         outputs.Add(new QuorumLog(new QuorumLogLine(subsystem, level, text)));
 
     /// <summary>corosync's <c>log_view_list</c>: "Members[3]: 1 2 3", wrapped with a trailing backslash past 64 bytes.</summary>
@@ -776,14 +776,14 @@ public sealed class Votequorum
             var item = " " + node.ToString();
             if (line.Length + item.Length + 2 > lineMax)
             {
-                Log(outputs, QuorumSubsystem, QuorumLogLevel.Notice, line + " \\");
+                Log(outputs, QuorumSubsystem, LogPriority.Notice, line + " \\");
                 line.Clear();
             }
 
             line.Append(item);
         }
 
-        Log(outputs, QuorumSubsystem, QuorumLogLevel.Notice, line.ToString());
+        Log(outputs, QuorumSubsystem, LogPriority.Notice, line.ToString());
     }
 
     /// <summary>Votes come from the network: sums saturate instead of wrapping (corosync wraps) or throwing.</summary>

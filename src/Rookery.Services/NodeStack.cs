@@ -1,55 +1,82 @@
 using Rookery.Groups;
+using Rookery.Links;
 using Rookery.Quorum;
 using Rookery.Totem;
 using Rookery.Wire.Services;
+using LinkDelivered = Rookery.Links.Delivered;
 
 namespace Rookery.Services;
 
 /// <summary>
-/// Totem and the services above it for one node, wired as the shell wires them but without any I/O: datagrams
-/// from the link layer go to <see cref="TotemSrp"/>, its events to the <see cref="ServiceLayer"/>, whose messages
-/// go back to Totem for agreed delivery. Submissions Totem cannot take yet wait here in order (never reordered,
-/// never dropped); client sends are refused with TryAgain while too many wait. The shell drains
-/// <see cref="Datagrams"/> (to the link layer), <see cref="Outputs"/> (logs, group events, quorum, requests)
-/// and <see cref="RingSequenceToPersist"/> after every call.
+/// The pure composition of one node: the <see cref="LinkLayer"/>, <see cref="TotemSrp"/> and the
+/// <see cref="ServiceLayer"/> (votequorum, process groups, cfg, cmap), with the one router that moves outputs between
+/// them. Raw UDP payloads from the link sockets go to the link layer; its deliveries on the Totem channel go to Totem;
+/// its reachability changes become Totem's <c>OnPeerUnreachable</c>/<c>OnPeerReachable</c>/<c>OnLinkSwitched</c>;
+/// Totem's datagrams go back to the link layer (broadcast for node id 0, unicast otherwise); Totem's events go to the
+/// services, whose messages go to Totem for agreed delivery. The daemon's shell and the deterministic simulator both
+/// drive exactly this type; neither routes anything itself.
 /// </summary>
-public sealed class NodeStack
+/// <remarks>
+/// Submissions Totem cannot take yet wait here in order (never reordered, never dropped); client sends are refused
+/// with TryAgain while <see cref="PendingSubmitsMax"/> wait. After every call the driver drains <see cref="Output"/>
+/// in the order its type documents (persist, then send, then events).
+/// </remarks>
+public sealed class NodeStack : ILinkInput
 {
     /// <summary>Service messages waiting for Totem's send queue before client sends are pushed back.</summary>
     public const int PendingSubmitsMax = 1024;
 
+    /// <summary>knet channel corosync's Totem traffic uses (exec/totemknet.c).</summary>
+    public const byte TotemChannel = 0;
+
+    /// <summary>
+    /// Rounds of the router in one call before it calls the composition broken. Each round moves every pending output
+    /// one layer on; a call settles in a handful of rounds (a one-node ring delivers its own messages at once, so a
+    /// submission can take a few more). Thousands mean two layers feed each other for ever: a bug, stopped loudly
+    /// instead of hanging the loop thread.
+    /// </summary>
+    public const int RoutingRoundsMax = 10_000;
+
+    private readonly LinkLayer _links;
     private readonly TotemSrp _totem;
     private readonly ServiceLayer _services;
+    private readonly List<LinkEvent> _linkEvents = [];
+    private readonly List<LinkEvent> _linkEventsInFlight = [];
     private readonly TotemOutput _totemOutput = new();
+    private readonly List<TotemEvent> _totemEventsInFlight = [];
     private readonly List<ServiceOutput> _serviceOutputs = [];
     private readonly Queue<byte[]> _pendingSubmits = new();
     private Instant _now;
 
-    public NodeStack(NodeId local, TotemSrp totem, ServiceLayer services)
+    public NodeStack(NodeId local, LinkLayer links, TotemSrp totem, ServiceLayer services)
     {
         Local = local;
+        _links = links;
         _totem = totem;
         _services = services;
     }
 
     public NodeId Local { get; }
 
+    /// <summary>The link layer, for configuration (peers, links, timing) and status; its outputs are routed here.</summary>
+    public LinkLayer Links => _links;
+
     public TotemSrp Totem => _totem;
 
     public ServiceLayer Services => _services;
 
-    /// <summary>Totem datagrams to send; node id 0 = every other node.</summary>
-    public List<TotemDatagram> Datagrams { get; } = [];
+    /// <summary>What the last calls produced for the driver; it drains (and clears) it after every call.</summary>
+    public StackOutput Output { get; } = new();
 
-    /// <summary>Everything else for the shell, in order.</summary>
-    public List<ServiceOutput> Outputs { get; } = [];
-
-    /// <summary>Set when the ring sequence must be written to <c>ringid_&lt;nodeid&gt;</c> before the datagrams go out.</summary>
-    public ulong? RingSequenceToPersist { get; set; }
+    /// <summary>
+    /// Also emit every Totem event (configuration changes and deliveries) as <see cref="TotemObserved"/>, just before the
+    /// services see it. Off in the daemon (a delivery then costs nothing extra); the simulator's checkers turn it on.
+    /// </summary>
+    public bool ObserveTotemEvents { get; init; }
 
     public int PendingSubmits => _pendingSubmits.Count;
 
-    public Instant NextDeadline => Instant.Min(_totem.NextDeadline, _services.NextDeadline);
+    public Instant NextDeadline => Instant.Min(_links.NextDeadline, Instant.Min(_totem.NextDeadline, _services.NextDeadline));
 
     public void Start(Instant now)
     {
@@ -68,101 +95,193 @@ public sealed class NodeStack
         Route();
     }
 
-    public void Receive(Instant now, NodeId from, ReadOnlySpan<byte> bytes)
+    /// <summary>A UDP payload arrived on <paramref name="link"/> (the shell has checked its source address).</summary>
+    public void Receive(Instant now, LinkId link, ReadOnlySpan<byte> datagram)
     {
         _now = now;
-        _totem.Receive(now, from, bytes, _totemOutput);
+        _links.Receive(now, link, datagram, Output.Datagrams, _linkEvents);
         Route();
     }
 
+    /// <summary>Runs every timer that is due: the link layer's pings and PMTUD, Totem's, votequorum's.</summary>
     public void Tick(Instant now)
     {
         _now = now;
-        _totem.Tick(now, _totemOutput);
-        _services.Tick(now, _serviceOutputs);
+        if (_links.NextDeadline <= now)
+        {
+            _links.Tick(now, Output.Datagrams, _linkEvents);
+        }
+
+        if (_totem.NextDeadline <= now)
+        {
+            _totem.Tick(now, _totemOutput);
+        }
+
+        if (_services.NextDeadline <= now)
+        {
+            _services.Tick(now, _serviceOutputs);
+        }
+
         Route();
     }
 
-    public void OnPeerUnreachable(Instant now, NodeId peer)
+    /// <summary>A send on (peer, link) failed hard (ICMP unreachable, no route): the link goes down at once.</summary>
+    public void ReportTransportError(Instant now, NodeId peer, LinkId link)
     {
         _now = now;
-        _totem.OnPeerUnreachable(now, peer, _totemOutput);
+        _links.ReportTransportError(now, peer, link, _linkEvents);
         Route();
     }
 
-    public void OnPeerReachable(Instant now, NodeId peer)
+    /// <summary>A send on (peer, link) failed with EMSGSIZE: path MTU discovery learns it now instead of by timeout.</summary>
+    public void ReportMessageTooBig(Instant now, NodeId peer, LinkId link, int pathMtu)
     {
         _now = now;
-        _totem.OnPeerReachable(now, peer, _totemOutput);
+        _links.ReportMessageTooBig(now, peer, link, pathMtu);
         Route();
     }
 
-    public void OnLinkSwitched(Instant now, NodeId peer)
+    /// <summary>A reload removed a peer: its links go, and Totem hears that it is unreachable.</summary>
+    public void RemovePeer(Instant now, NodeId peer)
     {
         _now = now;
-        _totem.OnLinkSwitched(now, peer, _totemOutput);
+        _links.RemovePeer(now, peer, _linkEvents);
         Route();
     }
 
-    public GroupsResult JoinGroup(Instant now, ulong connection, uint pid, CpgGroupName group) =>
-        Command(now, () => _services.JoinGroup(connection, pid, group, _serviceOutputs));
+    public void RemoveLink(Instant now, NodeId peer, LinkId link)
+    {
+        _now = now;
+        _links.RemoveLink(now, peer, link, _linkEvents);
+        Route();
+    }
 
-    public GroupsResult LeaveGroup(Instant now, ulong connection) =>
-        Command(now, () => _services.LeaveGroup(connection, _serviceOutputs));
+    public void SetLinkPriority(Instant now, NodeId peer, LinkId link, byte priority)
+    {
+        _now = now;
+        _links.SetLinkPriority(peer, link, priority, _linkEvents);
+        Route();
+    }
+
+    /// <summary>Takes a link out of service for every peer, or puts it back.</summary>
+    public void SetLinkEnabled(Instant now, LinkId link, bool enabled)
+    {
+        _now = now;
+        _links.SetLinkEnabled(now, link, enabled, _linkEvents);
+        Route();
+    }
+
+    public GroupsResult JoinGroup(Instant now, ulong connection, uint pid, CpgGroupName group)
+    {
+        _now = now;
+        var result = _services.JoinGroup(connection, pid, group, _serviceOutputs);
+        Route();
+        return result;
+    }
+
+    public GroupsResult LeaveGroup(Instant now, ulong connection)
+    {
+        _now = now;
+        var result = _services.LeaveGroup(connection, _serviceOutputs);
+        Route();
+        return result;
+    }
 
     /// <summary>A client's message; TryAgain while the send queue is full (the client retries).</summary>
-    public GroupsResult SendToGroup(Instant now, ulong connection, ReadOnlyMemory<byte> data) =>
-        _pendingSubmits.Count >= PendingSubmitsMax
-            ? GroupsResult.TryAgain
-            : Command(now, () => _services.SendToGroup(connection, data, _serviceOutputs));
-
-    public void Disconnect(Instant now, ulong connection) => Command(now, () =>
+    public GroupsResult SendToGroup(Instant now, ulong connection, ReadOnlyMemory<byte> data)
     {
+        if (_pendingSubmits.Count >= PendingSubmitsMax)
+        {
+            return GroupsResult.TryAgain;
+        }
+
+        _now = now;
+        var result = _services.SendToGroup(connection, data, _serviceOutputs);
+        Route();
+        return result;
+    }
+
+    public void Disconnect(Instant now, ulong connection)
+    {
+        _now = now;
         _services.Disconnect(connection, _serviceOutputs);
-        return 0;
-    });
+        Route();
+    }
 
-    public QuorumCommandResult SetExpectedVotes(Instant now, uint votes) =>
-        Command(now, () => _services.SetExpectedVotes(votes, _serviceOutputs));
-
-    public void RequestReload(Instant now, ulong requestId) => Command(now, () =>
+    public QuorumCommandResult SetExpectedVotes(Instant now, uint votes)
     {
+        _now = now;
+        var result = _services.SetExpectedVotes(votes, _serviceOutputs);
+        Route();
+        return result;
+    }
+
+    public void RequestReload(Instant now, ulong requestId)
+    {
+        _now = now;
         _services.RequestReload(requestId, _serviceOutputs);
-        return 0;
-    });
+        Route();
+    }
 
-    public void RequestLinkEnable(Instant now, int link, bool enabled) => Command(now, () =>
+    public void RequestLinkEnable(Instant now, int link, bool enabled)
     {
+        _now = now;
         _services.RequestLinkEnable(link, enabled, _serviceOutputs);
-        return 0;
-    });
+        Route();
+    }
 
-    public void SetConfigVersion(Instant now, ulong configVersion) => Command(now, () =>
+    public void SetConfigVersion(Instant now, ulong configVersion)
     {
+        _now = now;
         _services.SetConfigVersion(configVersion, _serviceOutputs);
-        return 0;
-    });
+        Route();
+    }
+
+    /// <summary>A cpg library call on this node (see <see cref="ServiceLayer.GroupsCommand"/>).</summary>
+    public T GroupsCommand<T>(Instant now, Func<ProcessGroups, List<GroupsOutput>, T> command)
+    {
+        _now = now;
+        var result = _services.GroupsCommand(command, _serviceOutputs);
+        Route();
+        return result;
+    }
+
+    /// <summary>A votequorum library call on this node (see <see cref="ServiceLayer.QuorumCommand"/>).</summary>
+    public T QuorumCommand<T>(Instant now, Func<Votequorum, List<QuorumOutput>, T> command)
+    {
+        _now = now;
+        var result = _services.QuorumCommand(command, _serviceOutputs);
+        Route();
+        return result;
+    }
 
     /// <summary>A reload's quorum settings (see <see cref="ServiceLayer.ReloadQuorum"/>).</summary>
-    public bool ReloadQuorum(Instant now, QuorumSettings settings) =>
-        Command(now, () => _services.ReloadQuorum(settings, _serviceOutputs));
+    public bool ReloadQuorum(Instant now, QuorumSettings settings)
+    {
+        _now = now;
+        var applied = _services.ReloadQuorum(settings, _serviceOutputs);
+        Route();
+        return applied;
+    }
 
     /// <summary>A reload changed this node's link priorities: announce them to the members.</summary>
-    public void SetLinkPriorities(Instant now, LinkPriorities priorities) => Command(now, () =>
+    public void SetLinkPriorities(Instant now, LinkPriorities priorities)
     {
+        _now = now;
         _services.SetLinkPriorities(priorities, _serviceOutputs);
-        return 0;
-    });
+        Route();
+    }
 
     /// <summary>Peer's announced priority for a link, or null.</summary>
     public int? PeerLinkPriority(uint node, int link) => _services.PeerLinkPriority(node, link);
 
     /// <summary>Clean shutdown, step 1: announce it to the services of every member (delivered in order).</summary>
-    public void AnnounceShutdown(Instant now) => Command(now, () =>
+    public void AnnounceShutdown(Instant now)
     {
+        _now = now;
         _services.Shutdown(_serviceOutputs);
-        return 0;
-    });
+        Route();
+    }
 
     /// <summary>Clean shutdown, step 2: Totem's leave message, so the others re-form at once.</summary>
     public void Leave(Instant now)
@@ -172,23 +291,18 @@ public sealed class NodeStack
         Route();
     }
 
-    private T Command<T>(Instant now, Func<T> command)
-    {
-        _now = now;
-        var result = command();
-        Route();
-        return result;
-    }
-
     /// <summary>
-    /// Moves outputs along until nothing moves: Totem's events go to the services, whose submissions go to Totem,
-    /// which may produce events again (its own messages are delivered to itself synchronously in a one-node ring).
+    /// The one router: moves outputs along until nothing moves. Links → Totem (deliveries on the Totem channel,
+    /// reachability), Totem → Links (datagrams) and → services (events), services → Totem (submissions, trans-ack).
+    /// Every layer's events are taken in the order it emitted them; datagrams for the sockets collect in
+    /// <see cref="Output"/> in the order the link layer sealed them.
     /// </summary>
     private void Route()
     {
-        for (var round = 0; round < 10_000; round++)
+        for (var round = 0; round < RoutingRoundsMax; round++)
         {
-            var moved = DrainTotem();
+            var moved = DrainLinks();
+            moved |= DrainTotem();
             moved |= DrainServices();
             moved |= SubmitPending();
             if (!moved)
@@ -197,30 +311,82 @@ public sealed class NodeStack
             }
         }
 
-        Invariant.Fail("the node stack kept routing for 10000 rounds");
+        Invariant.Fail($"the node stack kept routing for {RoutingRoundsMax} rounds");
+    }
+
+    private bool DrainLinks()
+    {
+        if (_linkEvents.Count == 0)
+        {
+            return false;
+        }
+
+        // Handling an event can make Totem send, which adds link events: take this batch out first (no allocation).
+        _linkEventsInFlight.AddRange(_linkEvents);
+        _linkEvents.Clear();
+        foreach (var linkEvent in _linkEventsInFlight)
+        {
+            switch (linkEvent)
+            {
+                case LinkDelivered delivered:
+                    if (delivered.Channel == TotemChannel && delivered.Sender != Local)
+                    {
+                        _totem.Receive(_now, delivered.Sender, delivered.Payload, _totemOutput);
+                    }
+
+                    continue;
+                case PeerUnreachable unreachable:
+                    _totem.OnPeerUnreachable(_now, unreachable.Peer, _totemOutput);
+                    break;
+                case PeerReachable reachable:
+                    _totem.OnPeerReachable(_now, reachable.Peer, _totemOutput);
+                    break;
+                case ActiveLinksChanged { Links.IsEmpty: false } changed:
+                    _totem.OnLinkSwitched(_now, changed.Peer, _totemOutput);
+                    break;
+            }
+
+            Output.Logs.Add(LinkLog(linkEvent));
+        }
+
+        _linkEventsInFlight.Clear();
+        return true;
     }
 
     private bool DrainTotem()
     {
         if (_totemOutput.RingSequenceToPersist is { } sequence)
         {
-            RingSequenceToPersist = sequence;
+            Output.RingSequenceToPersist = sequence;
         }
 
-        Datagrams.AddRange(_totemOutput.Datagrams);
+        var moved = _totemOutput.Datagrams.Count > 0 || _totemOutput.Events.Count > 0 || _totemOutput.Logs.Count > 0;
+        foreach (var datagram in _totemOutput.Datagrams)
+        {
+            _ = datagram.IsMulticast
+                ? _links.Broadcast(_now, TotemChannel, datagram.Bytes, Output.Datagrams, _linkEvents)
+                : _links.Send(_now, datagram.To, TotemChannel, datagram.Bytes, Output.Datagrams, _linkEvents);
+        }
+
         foreach (var entry in _totemOutput.Logs)
         {
-            Outputs.Add(new ServiceLog(LogSubsystem.Totem, Priority(entry.Level), entry.Message, new LogFields(Ring: _totem.RingId.ToString())));
+            Output.Logs.Add(entry with { Fields = new LogFields(Ring: _totem.RingId.ToString()) });
         }
 
-        var events = _totemOutput.Events.ToArray();
-        var moved = _totemOutput.Datagrams.Count > 0 || events.Length > 0 || _totemOutput.Logs.Count > 0;
+        _totemEventsInFlight.AddRange(_totemOutput.Events);
         _totemOutput.Clear();
-        foreach (var totemEvent in events)
+        foreach (var totemEvent in _totemEventsInFlight)
         {
+            if (ObserveTotemEvents)
+            {
+                Output.Events.Add(new TotemObserved(totemEvent));
+            }
+
             _services.OnTotemEvent(_now, totemEvent, _serviceOutputs);
+            DrainServices();
         }
 
+        _totemEventsInFlight.Clear();
         return moved;
     }
 
@@ -233,17 +399,26 @@ public sealed class NodeStack
 
         foreach (var output in _serviceOutputs)
         {
-            if (output is TotemSubmit submit)
+            switch (output)
             {
-                _pendingSubmits.Enqueue(submit.Payload);
-                continue;
-            }
+                case TotemSubmit submit:
+                    _pendingSubmits.Enqueue(submit.Payload);
+                    break;
+                case SyncCompleted completed:
+                    Output.Events.Add(output);
 
-            Outputs.Add(output);
-            if (output is SyncCompleted completed)
-            {
-                // corosync's totempg_trans_ack: the sync's messages are out, what waited may go now.
-                _totem.TransAck(_now, completed.RingId, _totemOutput);
+                    // corosync's totempg_trans_ack: the sync's messages are out, what waited may go now.
+                    _totem.TransAck(_now, completed.RingId, _totemOutput);
+                    break;
+                case TrackingBarrierChanged barrier:
+                    Output.TrackingBarrierToPersist = barrier.Barrier;
+                    break;
+                case ServiceLog log:
+                    Output.Logs.Add(new LogEntry(log.Subsystem, log.Priority, log.Text, log.Fields));
+                    break;
+                default:
+                    Output.Events.Add(output);
+                    break;
             }
         }
 
@@ -263,11 +438,22 @@ public sealed class NodeStack
         return moved;
     }
 
-    private static LogPriority Priority(TotemLogLevel level) => level switch
+    /// <summary>
+    /// A link event as knet logs it (subsystem KNET, its wording). Reachability lines are Rookery's own and stay at
+    /// debug; knet says "has no active links" through <see cref="ActiveLinksChanged"/>.
+    /// </summary>
+    private static LogEntry LinkLog(LinkEvent linkEvent)
     {
-        TotemLogLevel.Error => LogPriority.Error,
-        TotemLogLevel.Warning => LogPriority.Warning,
-        TotemLogLevel.Notice => LogPriority.Notice,
-        _ => LogPriority.Debug,
-    };
+        var fields = linkEvent switch
+        {
+            LinkUp up => new LogFields(up.Peer.Value, up.Link.Value),
+            LinkDown down => new LogFields(down.Peer.Value, down.Link.Value),
+            ActiveLinksChanged changed => new LogFields(changed.Peer.Value, changed.Links.IsEmpty ? null : changed.Links[0].Value),
+            PeerReachable reachable => new LogFields(reachable.Peer.Value),
+            PeerUnreachable unreachable => new LogFields(unreachable.Peer.Value),
+            _ => default,
+        };
+        var priority = linkEvent is PeerReachable or PeerUnreachable ? LogPriority.Debug : linkEvent.Level;
+        return new LogEntry(LogSubsystem.Knet, priority, linkEvent.LogLine, fields);
+    }
 }

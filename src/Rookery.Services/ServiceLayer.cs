@@ -120,6 +120,27 @@ public sealed class ServiceLayer
         return result;
     }
 
+    /// <summary>A cpg library call on this node's groups core (join, leave, send, with any handle): its messages go out in agreed order.</summary>
+    public T GroupsCommand<T>(Func<ProcessGroups, List<GroupsOutput>, T> command, List<ServiceOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var result = command(_groups, _groupsOutputs);
+        Flush(outputs);
+        return result;
+    }
+
+    /// <summary>
+    /// A votequorum library call (cancel wait_for_all, set votes, ...) on this node's core: whatever it announces goes
+    /// to the members in agreed order, like every other votequorum message.
+    /// </summary>
+    public T QuorumCommand<T>(Func<Votequorum, List<QuorumOutput>, T> command, List<ServiceOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var result = command(_quorum, _quorumOutputs);
+        Flush(outputs);
+        return result;
+    }
+
     /// <summary>
     /// A reload's new quorum settings (corosync <c>votequorum_refresh_config</c>): votes, expected votes and two_node
     /// are re-read and announced to the members. False when votequorum refused them (its message is logged).
@@ -373,7 +394,7 @@ public sealed class ServiceLayer
                     outputs.Add(new QuorumReported(notification));
                     break;
                 case QuorumLog log:
-                    outputs.Add(new ServiceLog(log.Line.Subsystem, Priority(log.Line.Level), log.Line.Text));
+                    outputs.Add(new ServiceLog(log.Line.Subsystem, log.Line.Level, log.Line.Text));
                     break;
                 case ExpectedVotesTrackingBarrierChanged barrier:
                     outputs.Add(new TrackingBarrierChanged(barrier.Barrier));
@@ -390,7 +411,7 @@ public sealed class ServiceLayer
                     outputs.Add(Executive(send.Message));
                     break;
                 case GroupsLog log:
-                    outputs.Add(new ServiceLog(LogSubsystem.Cpg, log.Warning ? LogPriority.Warning : LogPriority.Debug, log.Text));
+                    outputs.Add(new ServiceLog(LogSubsystem.Cpg, log.Priority, log.Text));
                     break;
                 default:
                     outputs.Add(new LocalGroupEvent(output, _groups.RingId));
@@ -400,13 +421,4 @@ public sealed class ServiceLayer
 
         _groupsOutputs.Clear();
     }
-
-    internal static LogPriority Priority(QuorumLogLevel level) => level switch
-    {
-        QuorumLogLevel.Critical => LogPriority.Critical,
-        QuorumLogLevel.Warning => LogPriority.Warning,
-        QuorumLogLevel.Notice => LogPriority.Notice,
-        QuorumLogLevel.Info => LogPriority.Info,
-        _ => LogPriority.Debug,
-    };
 }

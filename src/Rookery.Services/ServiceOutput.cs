@@ -39,3 +39,32 @@ public sealed record NodeShutdownAnnounced(NodeId Node) : ServiceOutput;
 
 /// <summary>The expected votes tracking barrier rose: persist it in <c>&lt;state_dir&gt;/ev_tracking</c>.</summary>
 public sealed record TrackingBarrierChanged(uint Barrier) : ServiceOutput;
+
+/// <summary>
+/// A Totem event as the services are about to see it, emitted only when <see cref="NodeStack.ObserveTotemEvents"/>
+/// is on (the simulator's checkers watch configuration changes and agreed deliveries through it).
+/// </summary>
+public sealed record TotemObserved(Totem.TotemEvent Event) : ServiceOutput;
+
+/// <summary>
+/// The output of the node composition (<see cref="NodeStack"/>), the <see cref="CoreOutput{TDatagram, TEvent}"/>
+/// contract: persist <see cref="RingSequenceToPersist"/> (and <see cref="TrackingBarrierToPersist"/>) first, then send
+/// the link datagrams to their (link, destination) sockets, then carry out the events in order; logs in their order.
+/// </summary>
+public sealed class StackOutput : CoreOutput<Links.LinkDatagram, ServiceOutput>
+{
+    /// <summary>Store in <c>ringid_&lt;nodeid&gt;</c> before any datagram leaves; a failed write stops the node.</summary>
+    public ulong? RingSequenceToPersist { get; set; }
+
+    /// <summary>Store in <c>&lt;state_dir&gt;/ev_tracking</c>; a failed write is logged and the node goes on.</summary>
+    public uint? TrackingBarrierToPersist { get; set; }
+
+    public override bool IsEmpty => base.IsEmpty && RingSequenceToPersist is null && TrackingBarrierToPersist is null;
+
+    public override void Clear()
+    {
+        base.Clear();
+        RingSequenceToPersist = null;
+        TrackingBarrierToPersist = null;
+    }
+}

@@ -10,35 +10,13 @@ public readonly record struct TotemDatagram(NodeId To, byte[] Bytes)
     public bool IsMulticast => To.Value == 0;
 }
 
-/// <summary>Severity of a <see cref="TotemLogEntry"/>, as corosync's log levels.</summary>
-public enum TotemLogLevel
-{
-    Debug,
-    Notice,
-    Warning,
-    Error,
-}
-
-/// <summary>A log line in corosync's wording (subsystem TOTEM), for the shell's logger.</summary>
-public readonly record struct TotemLogEntry(TotemLogLevel Level, string Message)
-{
-    public override string ToString() => $"{Level.ToString().ToLowerInvariant()} [TOTEM ] {Message}";
-}
-
 /// <summary>
-/// Caller-owned outputs of one call into <see cref="TotemSrp"/>, appended in emission order. The shell
-/// drains them after every call: first persist <see cref="RingSequenceToPersist"/> (if set), then
-/// send <see cref="Datagrams"/>, then hand <see cref="Events"/> to the layers above.
+/// Caller-owned outputs of one call into <see cref="TotemSrp"/> (the <see cref="CoreOutput{TDatagram, TEvent}"/>
+/// contract): first persist <see cref="RingSequenceToPersist"/> (if set), then send the datagrams, then hand the events
+/// (deliveries and configuration changes in extended-virtual-synchrony order) to the layers above. Logs are TOTEM's.
 /// </summary>
-public sealed class TotemOutput
+public sealed class TotemOutput : CoreOutput<TotemDatagram, TotemEvent>
 {
-    public List<TotemDatagram> Datagrams { get; } = [];
-
-    /// <summary>Deliveries and configuration changes in extended-virtual-synchrony order.</summary>
-    public List<TotemEvent> Events { get; } = [];
-
-    public List<TotemLogEntry> Logs { get; } = [];
-
     /// <summary>
     /// When set, the shell must store this ring sequence in <c>ringid_&lt;nodeid&gt;</c> (8 bytes,
     /// host order, mode 0600) before sending the datagrams of this call; a failed write is fatal, as
@@ -46,11 +24,11 @@ public sealed class TotemOutput
     /// </summary>
     public ulong? RingSequenceToPersist { get; set; }
 
-    public void Clear()
+    public override bool IsEmpty => base.IsEmpty && RingSequenceToPersist is null;
+
+    public override void Clear()
     {
-        Datagrams.Clear();
-        Events.Clear();
-        Logs.Clear();
+        base.Clear();
         RingSequenceToPersist = null;
     }
 }

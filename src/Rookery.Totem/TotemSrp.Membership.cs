@@ -73,7 +73,7 @@ public sealed partial class TotemSrp
         CancelTokenTimeout();
         _consensus.Clear();
         _consensus.Add(_self);
-        Log(TotemLogLevel.Debug, $"entering GATHER state from {(int)reason}({reason}).");
+        Log(LogPriority.Debug, $"entering GATHER state from {(int)reason}({reason}).");
         State = MembershipState.Gather;
         Stats.GatherEntered++;
         if (reason == GatherReason.ConsensusTimeoutExpired)
@@ -228,7 +228,7 @@ public sealed partial class TotemSrp
             if (join.FailedList.Count > 0)
             {
                 var leaver = join.FailedList[^1];
-                Log(TotemLogLevel.Debug, $"Received LEAVE message from {leaver}");
+                Log(LogPriority.Debug, $"Received LEAVE message from {leaver}");
                 NodeSet.Merge(_leaveMembers, [leaver]);
             }
         }
@@ -319,7 +319,7 @@ public sealed partial class TotemSrp
 
     private void CommitTokenCreate()
     {
-        Log(TotemLogLevel.Debug, "Creating commit token because I am the rep.");
+        Log(LogPriority.Debug, "Creating commit token because I am the rep.");
         var members = NodeSet.Subtract(_procList, _failedList);
         _commitToken = new CommitToken(
             _self,
@@ -364,7 +364,7 @@ public sealed partial class TotemSrp
                 if (_ringId.Representative == _self && token.RingId == _ringId && !_originatedOrfToken)
                 {
                     _originatedOrfToken = true;
-                    Log(TotemLogLevel.Debug, "Sending initial ORF token");
+                    Log(LogPriority.Debug, "Sending initial ORF token");
                     OrfTokenSendInitial();
                     ResetTokenTimeout();
                     ResetTokenRetransmitTimeout();
@@ -382,7 +382,7 @@ public sealed partial class TotemSrp
             _myOldRingId = _ringId;
             _oldRingStateAru = _myAru;
             _oldRingStateHighSeqReceived = _myHighSeqReceived;
-            Log(TotemLogLevel.Debug, $"Saving state aru {Hex(_myAru)} high seq received {Hex(_myHighSeqReceived)}");
+            Log(LogPriority.Debug, $"Saving state aru {Hex(_myAru)} high seq received {Hex(_myHighSeqReceived)}");
         }
     }
 
@@ -390,7 +390,7 @@ public sealed partial class TotemSrp
     {
         _myAru = _oldRingStateAru;
         _myHighSeqReceived = _oldRingStateHighSeqReceived;
-        Log(TotemLogLevel.Debug, $"Restoring instance->my_aru {Hex(_myAru)} my high seq received {Hex(_myHighSeqReceived)}");
+        Log(LogPriority.Debug, $"Restoring instance->my_aru {Hex(_myAru)} my high seq received {Hex(_myHighSeqReceived)}");
     }
 
     private void EnterCommit()
@@ -431,9 +431,9 @@ public sealed partial class TotemSrp
         _consensusAt = Instant.Never;
         _ringId = token.RingId;
         _out.RingSequenceToPersist = _ringId.Sequence;
-        Log(TotemLogLevel.Debug, $"Storing new sequence id for ring {_ringId.Sequence:x}");
+        Log(LogPriority.Debug, $"Storing new sequence id for ring {_ringId.Sequence:x}");
         _tokenRingIdSeq = _ringId.Sequence;
-        Log(TotemLogLevel.Debug, "entering COMMIT state.");
+        Log(LogPriority.Debug, "entering COMMIT state.");
         State = MembershipState.Commit;
         ResetTokenRetransmitTimeout();
         ResetTokenTimeout();
@@ -459,7 +459,7 @@ public sealed partial class TotemSrp
 
     private void EnterRecovery(CommitToken token)
     {
-        Log(TotemLogLevel.Debug, "entering RECOVERY state.");
+        Log(LogPriority.Debug, "entering RECOVERY state.");
         _orfTokenDiscard = false;
         _myHighRingDelivered = 0;
         _recovery.Reinit(0);
@@ -512,7 +512,7 @@ public sealed partial class TotemSrp
             var range = unchecked(_oldRingStateHighSeqReceived - lowRingAru);
             if (range > 0 && range < TotemLimits.SortQueueSize)
             {
-                Log(TotemLogLevel.Debug, $"copying all old ring messages from {Hex(unchecked(lowRingAru + 1))}-{Hex(_oldRingStateHighSeqReceived)}.");
+                Log(LogPriority.Debug, $"copying all old ring messages from {Hex(unchecked(lowRingAru + 1))}-{Hex(_oldRingStateHighSeqReceived)}.");
                 for (uint i = 1; i <= range; i++)
                 {
                     if (_regular.Get(unchecked(lowRingAru + i)) is { } item)
@@ -522,13 +522,13 @@ public sealed partial class TotemSrp
                     }
                 }
 
-                Log(TotemLogLevel.Debug, $"Originated {originated} messages in RECOVERY.");
+                Log(LogPriority.Debug, $"Originated {originated} messages in RECOVERY.");
             }
         }
 
         if (originated == 0)
         {
-            Log(TotemLogLevel.Debug, "Did not need to originate any messages in recovery.");
+            Log(LogPriority.Debug, "Did not need to originate any messages in recovery.");
         }
 
         _myAru = 0;
@@ -597,9 +597,9 @@ public sealed partial class TotemSrp
         DeliverMessagesFromRecoveryToRegular();
 
         // Old ring, agreed order up to the first gap (still in the old regular configuration).
-        Log(TotemLogLevel.Debug, $"Delivering to app {Hex(unchecked(_myHighDelivered + 1))} to {Hex(_oldRingStateHighSeqReceived)}");
+        Log(LogPriority.Debug, $"Delivering to app {Hex(unchecked(_myHighDelivered + 1))} to {Hex(_oldRingStateHighSeqReceived)}");
         DeliverToApplication(skip: false, _oldRingStateHighSeqReceived);
-        Log(TotemLogLevel.Debug, $"Delivered up to {Hex(_myHighDelivered)} before the transitional configuration");
+        Log(LogPriority.Debug, $"Delivered up to {Hex(_myHighDelivered)} before the transitional configuration");
 
         var left = NodeSet.Subtract(_memberList, _transMemberList);
         var joined = NodeSet.Subtract(_newMemberList, _transMemberList);
@@ -610,7 +610,7 @@ public sealed partial class TotemSrp
         {
             // From here until the sync of the new ring completes, only the sync's own messages are sent.
             _waitingTransAck = true;
-            Log(TotemLogLevel.Debug, "waiting_trans_ack changed to 1");
+            Log(LogPriority.Debug, "waiting_trans_ack changed to 1");
         }
 
         // The rest of the old ring, skipping holes and senders outside the transitional configuration.
@@ -624,7 +624,7 @@ public sealed partial class TotemSrp
         _assemblers.Clear();
         if (_packer.RestartPartialMessage() | _transPacker.RestartPartialMessage())
         {
-            Log(TotemLogLevel.Debug, "A message partly sent in the old ring is sent again whole in the new ring.");
+            Log(LogPriority.Debug, "A message partly sent in the old ring is sent again whole in the new ring.");
         }
 
         // The recovery queue (numbered in the new ring) becomes the regular queue.
@@ -648,12 +648,12 @@ public sealed partial class TotemSrp
             message += " left: " + NodeSet.Format(left);
         }
 
-        Log(TotemLogLevel.Debug, "entering OPERATIONAL state.");
-        Log(TotemLogLevel.Notice, message);
+        Log(LogPriority.Debug, "entering OPERATIONAL state.");
+        Log(LogPriority.Notice, message);
         var failed = left.Where(n => !NodeSet.Contains(_leaveMembers, n)).ToList();
         if (failed.Count > 0)
         {
-            Log(TotemLogLevel.Notice, "Failed to receive the leave message. failed: " + NodeSet.Format(failed));
+            Log(LogPriority.Notice, "Failed to receive the leave message. failed: " + NodeSet.Format(failed));
         }
 
         _leaveMembers.Clear();

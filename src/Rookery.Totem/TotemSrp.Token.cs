@@ -107,7 +107,7 @@ public sealed partial class TotemSrp
         _myAruCount = token.Aru == lastAru && token.AruAddr.Value != 0 ? _myAruCount + 1 : 0;
         if (_myAruCount > _options.FailReceiveConst && token.AruAddr == _self)
         {
-            Log(TotemLogLevel.Error, "FAILED TO RECEIVE");
+            Log(LogPriority.Error, "FAILED TO RECEIVE");
             _failedToRecv = true;
             NodeSet.Merge(_failedList, [_self]);
             EnterGather(GatherReason.FailedToReceive);
@@ -233,7 +233,7 @@ public sealed partial class TotemSrp
                 text.Append(Hex(entry.Seq)).Append(' ');
             }
 
-            Log(TotemLogLevel.Notice, text.ToString());
+            Log(LogPriority.Notice, text.ToString());
         }
 
         var remulticast = 0;

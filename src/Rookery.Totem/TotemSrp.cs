@@ -104,7 +104,7 @@ public sealed partial class TotemSrp
             _started = true;
             _lastTokenReceivedAt = now;
             ArmFastNodeLoss();
-            Log(TotemLogLevel.Debug, $"Created or loaded sequence id {_ringId} for this ring.");
+            Log(LogPriority.Debug, $"Created or loaded sequence id {_ringId} for this ring.");
             EnterGather(GatherReason.InterfaceChange);
         }
 
@@ -208,7 +208,7 @@ public sealed partial class TotemSrp
         if (_waitingTransAck && ring == _ringId)
         {
             _waitingTransAck = false;
-            Log(TotemLogLevel.Debug, "waiting_trans_ack changed to 0");
+            Log(LogPriority.Debug, "waiting_trans_ack changed to 0");
             if (!SendingPacker.IsEmpty)
             {
                 TokenHoldCancelSend();
@@ -225,7 +225,7 @@ public sealed partial class TotemSrp
         var active = NodeSet.Subtract(NodeSet.Subtract(_procList, _failedList), [_self]);
         var failed = new List<NodeId>(_failedList.Where(n => n != _self)) { _self };
         Emit(new Join(new NodeId(0), default, _self, active, failed, _ringId.Sequence), loopback: false);
-        Log(TotemLogLevel.Debug, "sending join/leave message");
+        Log(LogPriority.Debug, "sending join/leave message");
         End();
     }
 
@@ -361,7 +361,7 @@ public sealed partial class TotemSrp
         _out.Datagrams.Add(new TotemDatagram(to, bytes));
     }
 
-    private void Log(TotemLogLevel level, string message) => _out.Logs.Add(new TotemLogEntry(level, message));
+    private void Log(LogPriority level, string message) => _out.Logs.Add(new LogEntry(LogSubsystem.Totem, level, message));
 
     private static string Hex(uint value) => value.ToString("x", CultureInfo.InvariantCulture);
 
@@ -447,7 +447,7 @@ public sealed partial class TotemSrp
 
     private void OnTokenWarningTimeout()
     {
-        Log(TotemLogLevel.Notice, $"Token has not been received in {(_now - _lastTokenReceivedAt).Milliseconds} ms");
+        Log(LogPriority.Notice, $"Token has not been received in {(_now - _lastTokenReceivedAt).Milliseconds} ms");
         if (_options.TokenWarningPercent > 0 && _tokenTimeoutAt != Instant.Never)
         {
             _tokenWarningAt = _now + (_options.Token * _options.TokenWarningPercent / 100);
@@ -459,22 +459,22 @@ public sealed partial class TotemSrp
         switch (State)
         {
             case MembershipState.Operational:
-                Log(TotemLogLevel.Debug, "The token was lost in the OPERATIONAL state.");
-                Log(TotemLogLevel.Notice, $"A processor failed, forming new configuration: token timed out ({_options.Token.Milliseconds}ms), waiting {_options.Consensus.Milliseconds}ms for consensus.");
+                Log(LogPriority.Debug, "The token was lost in the OPERATIONAL state.");
+                Log(LogPriority.Notice, $"A processor failed, forming new configuration: token timed out ({_options.Token.Milliseconds}ms), waiting {_options.Consensus.Milliseconds}ms for consensus.");
                 Stats.TokenLost++;
                 EnterGather(GatherReason.TokenLostInOperational);
                 break;
             case MembershipState.Gather:
-                Log(TotemLogLevel.Debug, $"The consensus timeout expired ({_options.Consensus.Milliseconds}ms).");
+                Log(LogPriority.Debug, $"The consensus timeout expired ({_options.Consensus.Milliseconds}ms).");
                 ConsensusTimeoutExpired();
                 EnterGather(GatherReason.ConsensusTimeoutExpired);
                 break;
             case MembershipState.Commit:
-                Log(TotemLogLevel.Debug, "The token was lost in the COMMIT state.");
+                Log(LogPriority.Debug, "The token was lost in the COMMIT state.");
                 EnterGather(GatherReason.TokenLostInCommit);
                 break;
             case MembershipState.Recovery:
-                Log(TotemLogLevel.Debug, "The token was lost in the RECOVERY state.");
+                Log(LogPriority.Debug, "The token was lost in the RECOVERY state.");
                 OldRingStateRestore();
                 EnterGather(GatherReason.TokenLostInRecovery);
                 break;
@@ -614,7 +614,7 @@ public sealed partial class TotemSrp
         switch (State)
         {
             case MembershipState.Operational when NodeSet.Contains(_memberList, peer):
-                Log(TotemLogLevel.Notice, $"A processor failed, forming new configuration: node {peer} is unreachable on every link.");
+                Log(LogPriority.Notice, $"A processor failed, forming new configuration: node {peer} is unreachable on every link.");
                 break;
             case MembershipState.Gather when NodeSet.Contains(_procList, peer) && !NodeSet.Contains(_failedList, peer):
                 break;
@@ -679,6 +679,6 @@ public sealed partial class TotemSrp
         }
 
         Stats.LinkSwitchResends++;
-        Log(TotemLogLevel.Notice, $"Link switch to node {peer}: re-sent {(tokenResent ? "the token and " : string.Empty)}{messages} messages at once.");
+        Log(LogPriority.Notice, $"Link switch to node {peer}: re-sent {(tokenResent ? "the token and " : string.Empty)}{messages} messages at once.");
     }
 }

@@ -1,3 +1,4 @@
+using Rookery.Simulation.Harness;
 using Rookery.Totem;
 using Rookery.Wire.Services;
 using Rookery.Wire.Totem;
@@ -13,7 +14,7 @@ public sealed class ProcessGroupsTests
     {
         var cluster = new GroupsTestCluster(3, seed: 1);
         var connection = cluster.Join(2, 100, "alpha");
-        Assert.Equal(GroupHandleState.JoinCompleted, cluster.Nodes[2].Core.HandleState(connection));
+        Assert.Equal(GroupHandleState.JoinCompleted, cluster.Core(2).HandleState(connection));
         foreach (var node in new uint[] { 1, 2, 3 })
         {
             var change = cluster.LastChange(node);
@@ -32,9 +33,9 @@ public sealed class ProcessGroupsTests
         Assert.Equal(GroupsResult.NotExist, cluster.Command(1, (core, o) => core.Leave(99, o)));
         Assert.Equal(GroupsResult.NotExist, cluster.Command(1, (core, o) => core.Send(99, new byte[] { 1 }, o)));
 
-        var second = cluster.Nodes[1].NewConnection();
+        var second = cluster.NewConnection(1);
         Assert.Equal(GroupsResult.Ok, cluster.Command(1, (core, o) => core.Join(second, 200, Alpha, o), settle: false));
-        Assert.Equal(GroupHandleState.JoinStarted, cluster.Nodes[1].Core.HandleState(second));
+        Assert.Equal(GroupHandleState.JoinStarted, cluster.Core(1).HandleState(second));
         Assert.Equal(GroupsResult.Busy, cluster.Command(1, (core, o) => core.Leave(second, o), settle: false));
         Assert.Equal(GroupsResult.Ok, cluster.Command(1, (core, o) => core.Send(second, new byte[] { 1 }, o), settle: false));
 
@@ -49,7 +50,7 @@ public sealed class ProcessGroupsTests
             return GroupsResult.Ok;
         }, settle: false);
         Assert.Equal(GroupsResult.TryAgain, cluster.Command(1, (core, o) => core.Join(77, 100, Alpha, o), settle: false));
-        cluster.Cluster.RunUntilQuiet();
+        cluster.Cluster.RunUntilSettled();
         Assert.Equal(GroupsResult.Ok, cluster.Command(1, (core, o) => core.Join(77, 100, Alpha, o)));
         Assert.Equal(GroupsResult.TooBig, cluster.Command(1, (core, o) => core.Send(second, new byte[GroupsLimits.MessageSizeMax + 1], o)));
     }
@@ -64,14 +65,14 @@ public sealed class ProcessGroupsTests
         var leave = cluster.LastChange(1);
         Assert.Equal("confchg alpha members=[] left=[1/100:Leave] joined=[]", leave.ToString());
         Assert.Equal([connection], leave.Recipients);
-        Assert.Equal(GroupHandleState.Unjoined, cluster.Nodes[1].Core.HandleState(connection));
+        Assert.Equal(GroupHandleState.Unjoined, cluster.Core(1).HandleState(connection));
 
         // corosync's loop-bound bug would leave it in LEAVE_STARTED: CS_ERR_BUSY here and messages still delivered.
         var other = cluster.Join(2, 200, "alpha");
         Assert.Equal(GroupsResult.Ok, cluster.Command(2, (core, o) => core.Send(other, new byte[] { 7 }, o)));
         Assert.DoesNotContain(connection, cluster.OutputsOf<GroupMessageDelivered>(1).Last().Recipients);
         Assert.Equal(GroupsResult.Ok, cluster.Command(1, (core, o) => core.Join(connection, 100, Alpha, o)));
-        Assert.Equal(GroupHandleState.JoinCompleted, cluster.Nodes[1].Core.HandleState(connection));
+        Assert.Equal(GroupHandleState.JoinCompleted, cluster.Core(1).HandleState(connection));
     }
 
     [Fact]
@@ -88,7 +89,7 @@ public sealed class ProcessGroupsTests
             cluster.Command(2, (core, o) => core.Send(b, new[] { (byte)(value + 100) }, o), settle: false);
         }
 
-        cluster.Cluster.RunUntilQuiet();
+        cluster.Cluster.RunUntilSettled();
         var orders = new[] { 1u, 2u, 3u }.Select(n => string.Join(',', cluster.OutputsOf<GroupMessageDelivered>(n).Select(d => $"{d.NodeId}/{d.Pid}:{d.Data.Span[0]}"))).ToArray();
         Assert.Equal(10, orders[0].Split(',').Length);
         Assert.All(orders, order => Assert.Equal(orders[0], order));
@@ -105,7 +106,7 @@ public sealed class ProcessGroupsTests
         var message = CpgCodec.Encode(new CpgMcastMessage(Alpha, 5, 2, 0, new byte[] { 1 }));
         core.OnDelivered(new Delivered(new NodeId(2), default, message), outputs);
         Assert.Empty(outputs.OfType<GroupMessageDelivered>());
-        Assert.Contains(outputs, o => o is GroupsLog { Warning: true, Text: "Unknown node -> we will not deliver message" });
+        Assert.Contains(outputs, o => o is GroupsLog { Priority: LogPriority.Warning, Text: "Unknown node -> we will not deliver message" });
     }
 
     [Fact]
@@ -131,16 +132,17 @@ public sealed class ProcessGroupsTests
         cluster.Join(3, 301, "alpha");
         var beta = cluster.Join(3, 302, "beta");
         cluster.Command(3, (core, o) => core.Send(beta, new byte[] { 9 }, o), settle: false);
-        cluster.Cluster.Crash(new NodeId(3));
-        cluster.Cluster.RunUntilQuiet();
-        var events = cluster.Nodes[1].Events.Select(e => e.Event).ToArray();
+        cluster.Cluster.RunUntil(() => cluster.OutputsOf<GroupMessageDelivered>(1).Any(), ComposedCluster.SettleLimit, "node 1 delivers the message");
+        cluster.Cluster.Crash(3);
+        cluster.Cluster.RunUntilSettled();
+        var events = cluster.OutputsOf<GroupsOutput>(1).Where(e => e is not GroupsLog).Select(e => e.ToString()).ToArray();
         var last = events[^4..];
         Assert.Equal(
         [
             "deliver beta from 3/302 09",
             "confchg alpha members=[1/100] left=[3/300:NodeDown 3/301:NodeDown] joined=[]",
             "confchg beta members=[] left=[3/302:NodeDown] joined=[]",
-            $"totem {cluster.Nodes[1].Core.RingId} [1 2]",
+            $"totem {cluster.Core(1).RingId} [1 2]",
         ], last);
     }
 
@@ -148,15 +150,15 @@ public sealed class ProcessGroupsTests
     public void MergedPartitionsLearnEachOthersProcessesAsNodeUp()
     {
         var cluster = new GroupsTestCluster(4, seed: 7);
-        cluster.Cluster.Reconfigure([[new NodeId(1), new NodeId(2)], [new NodeId(3), new NodeId(4)]]);
-        cluster.Cluster.RunUntilQuiet();
+        cluster.Cluster.Partition([[1, 2], [3, 4]]);
+        cluster.Cluster.RunUntilSettled();
         cluster.Join(1, 100, "alpha");
         cluster.Join(3, 300, "alpha");
         cluster.Join(4, 400, "alpha");
         Assert.Equal("1/100", cluster.Members(2, "alpha"));
         Assert.Equal("3/300 4/400", cluster.Members(3, "alpha"));
-        cluster.Cluster.Heal();
-        cluster.Cluster.RunUntilQuiet();
+        cluster.Cluster.Partition([[1, 2, 3, 4]]);
+        cluster.Cluster.RunUntilSettled();
         Assert.All(new uint[] { 1, 2, 3, 4 }, n => Assert.Equal("1/100 3/300 4/400", cluster.Members(n, "alpha")));
         Assert.Equal("confchg alpha members=[1/100 3/300 4/400] left=[] joined=[3/300:NodeUp 4/400:NodeUp]", cluster.LastChange(2).ToString());
         Assert.Equal("confchg alpha members=[1/100 3/300 4/400] left=[] joined=[1/100:NodeUp]", cluster.LastChange(4).ToString());
@@ -236,7 +238,7 @@ public sealed class ProcessGroupsTests
     public void InitialTotemConfigurationIsDeliveredOnceAfterOwnJoinWhenAsked()
     {
         var cluster = new GroupsTestCluster(2, seed: 8);
-        var connection = cluster.Nodes[1].NewConnection();
+        var connection = cluster.NewConnection(1);
         cluster.Command(1, (core, o) => core.Join(connection, 100, Alpha, o, deliverInitialTotemConfiguration: true));
         cluster.Join(2, 200, "alpha");
         var initial = cluster.OutputsOf<GroupTotemMembership>(1).Where(t => t.Recipients.SequenceEqual([connection])).ToArray();

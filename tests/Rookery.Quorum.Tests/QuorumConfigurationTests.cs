@@ -57,7 +57,7 @@ public sealed class QuorumConfigurationTests
         Assert.NotNull(configuration);
         Assert.False(configuration.TwoNode);
         Assert.Equal(AutoTieBreakerMode.Lowest, configuration.AutoTieBreaker);
-        Assert.Contains(log, l => l.Level == QuorumLogLevel.Critical && l.Text == "two_node has been disabled, please fix your corosync.conf");
+        Assert.Contains(log, l => l.Level == LogPriority.Critical && l.Text == "two_node has been disabled, please fix your corosync.conf");
     }
 
     [Fact]

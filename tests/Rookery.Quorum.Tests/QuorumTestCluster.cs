@@ -1,9 +1,16 @@
-using Rookery.Quorum;
-using Rookery.Testing;
+using Rookery.Groups;
+using Rookery.Links;
+using Rookery.Services;
+using Rookery.Simulation.Harness;
+using Rookery.Totem;
 
 namespace Rookery.Quorum.Tests;
 
-/// <summary>N votequorum cores driven by the agreed-order harness.</summary>
+/// <summary>
+/// N nodes of the shipped composition (links, Totem, votequorum, groups: <see cref="NodeStack"/>) on a
+/// <see cref="ComposedCluster"/>, each with votequorum settings a test can tweak beyond what a file says. Partitions
+/// are cuts of the network; a split settles when Totem has formed every side's ring and the sync has completed.
+/// </summary>
 internal sealed class QuorumTestCluster
 {
     private readonly Func<QuorumSettings, QuorumSettings> _tweak;
@@ -14,14 +21,12 @@ internal sealed class QuorumTestCluster
         _size = size;
         Votes = votes ?? Enumerable.Repeat(1u, size).ToArray();
         _tweak = tweak ?? (s => s);
-        Cluster = new AgreedOrderCluster(new Prng(seed), node => Nodes[node.Value] = new QuorumNode(Configuration(node)));
+        Cluster = new ComposedCluster(seed, size, create: Create);
     }
 
     public uint[] Votes { get; }
 
-    public AgreedOrderCluster Cluster { get; }
-
-    public SortedDictionary<uint, QuorumNode> Nodes { get; } = [];
+    public ComposedCluster Cluster { get; }
 
     public static NodeId Id(uint value) => new(value);
 
@@ -38,41 +43,57 @@ internal sealed class QuorumTestCluster
         return configuration;
     }
 
-    public QuorumStatus Status(uint node) => Nodes[node].Core.Status;
+    /// <summary>The votequorum core of a running node.</summary>
+    public Votequorum Core(uint node) => Cluster[node].Services.Quorum;
 
-    /// <summary>Starts every node, puts the given components together (all in one by default) and lets them settle.</summary>
+    public QuorumStatus Status(uint node) => Core(node).Status;
+
+    public IEnumerable<string> LogLines(uint node) => Cluster.LogLines(node);
+
+    /// <summary>Starts every node with the given components cut apart (all in one by default) and lets every side settle.</summary>
     public QuorumTestCluster Form(params uint[][] components)
     {
-        for (uint i = 1; i <= _size; i++)
-        {
-            Cluster.Start(Id(i));
-        }
-
-        Cluster.RunUntilQuiet();
-        if (components.Length == 0)
-        {
-            Cluster.Heal();
-        }
-        else
-        {
-            Split(components);
-        }
-
-        Cluster.RunUntilQuiet();
+        Cluster.Partition(components.Length == 0 ? [Enumerable.Range(1, _size).Select(i => (uint)i)] : components);
+        Cluster.StartAll();
+        Cluster.RunUntilSettled();
         return this;
     }
 
     public void Split(params uint[][] components)
     {
-        Cluster.Reconfigure(components.Select(c => c.Select(Id)));
-        Cluster.RunUntilQuiet();
+        Cluster.Partition(components);
+        Cluster.RunUntilSettled();
     }
 
+    /// <summary>A votequorum library call on <paramref name="node"/>; what it announces is delivered to its side before this returns.</summary>
     public void Command(uint node, Action<Votequorum, List<QuorumOutput>> command)
     {
-        Cluster.Command(Id(node), (service, submit) => ((QuorumNode)service).Run(submit, outputs => command(((QuorumNode)service).Core, outputs)));
-        Cluster.RunUntilQuiet();
+        Cluster[node].QuorumCommand(Cluster.Now, (core, outputs) =>
+        {
+            command(core, outputs);
+            return 0;
+        });
+        Cluster.Drain(node);
+        Cluster.RunUntilSettled();
     }
 
-    public bool[] QuorateByNode() => Nodes.Keys.Where(n => Cluster.IsAlive(Id(n))).Select(n => Status(n).Quorate).ToArray();
+    private NodeStack Create(NodeBirth birth)
+    {
+        var local = Id(birth.Id);
+        var configuration = QuorumConfiguration.Resolve(Settings(local) with { ExpectedVotesTrackingBarrier = birth.TrackingBarrier }, [], out var error);
+        Assert.True(configuration is not null, error);
+        var links = new LinkLayer(local, new LinkLayerOptions { DeliverToSelf = false }, birth.Prng.Fork());
+        for (var peer = 1u; peer <= _size; peer++)
+        {
+            if (peer != birth.Id)
+            {
+                links.AddPeer(Id(peer));
+                links.AddLink(birth.Now, Id(peer), new LinkId(0), new LinkOptions());
+            }
+        }
+
+        var totem = new TotemSrp(local, TotemOptions.Compute(_size), birth.Prng.Fork(), birth.RingSequence);
+        var services = new ServiceLayer(local, 0, new Votequorum(configuration), new ProcessGroups(local));
+        return new NodeStack(local, links, totem, services) { ObserveTotemEvents = true };
+    }
 }

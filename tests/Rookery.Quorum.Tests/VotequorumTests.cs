@@ -1,3 +1,4 @@
+using Rookery.Services;
 using Rookery.Totem;
 using Rookery.Wire.Services;
 using Rookery.Wire.Totem;
@@ -32,9 +33,9 @@ public sealed class VotequorumTests
         Assert.All(Range(4, 5), n => Assert.False(cluster.Status(n).Quorate));
         var minority = cluster.Status(4);
         Assert.Equal((5u, 2u, 3u), (minority.ExpectedVotes, minority.TotalVotes, minority.Quorum));
-        Assert.Contains("This node is within the non-primary component and will NOT provide any services.", cluster.Nodes[4].LogLines);
-        Assert.Contains("Members[2]: 4 5", cluster.Nodes[4].LogLines);
-        Assert.Contains("Sync left[3]: 1 2 3", cluster.Nodes[4].LogLines);
+        Assert.Contains("This node is within the non-primary component and will NOT provide any services.", cluster.LogLines(4));
+        Assert.Contains("Members[2]: 4 5", cluster.LogLines(4));
+        Assert.Contains("Sync left[3]: 1 2 3", cluster.LogLines(4));
     }
 
     [Fact]
@@ -83,7 +84,7 @@ public sealed class VotequorumTests
         var cluster = new QuorumTestCluster(2, seed: 7, s => s with { TwoNode = true }).Form([1], [2]);
         Assert.False(cluster.Status(1).Quorate);
         Assert.True(cluster.Status(1).WaitForAllStatus);
-        Assert.Contains("Waiting for all cluster members. Current votes: 1 expected_votes: 2", cluster.Nodes[1].LogLines);
+        Assert.Contains("Waiting for all cluster members. Current votes: 1 expected_votes: 2", cluster.LogLines(1));
         cluster.Split([1, 2]);
         Assert.True(cluster.Status(1).Quorate);
         Assert.False(cluster.Status(1).WaitForAllStatus);
@@ -105,10 +106,13 @@ public sealed class VotequorumTests
     public void NodeJoiningAQuorateClusterClearsItsWaitForAll()
     {
         var cluster = new QuorumTestCluster(5, seed: 9, s => s with { WaitForAll = true }).Form();
-        cluster.Cluster.Crash(new NodeId(5));
-        cluster.Cluster.RunUntilQuiet();
-        cluster.Cluster.Start(new NodeId(5));
-        cluster.Cluster.RunUntilQuiet();
+        cluster.Cluster.Crash(5);
+        cluster.Cluster.RunUntilSettled();
+
+        // Node 5 restarts cut off from the others: alone, it waits for all again.
+        cluster.Cluster.Partition([[1, 2, 3, 4], [5]]);
+        cluster.Cluster.Start(5);
+        cluster.Cluster.RunUntilSettled();
         Assert.True(cluster.Status(5).WaitForAllStatus);
         cluster.Split([1, 2, 3, 4, 5]);
         Assert.True(cluster.Status(5).Quorate);
@@ -122,7 +126,7 @@ public sealed class VotequorumTests
         Assert.False(cluster.Status(1).Quorate);
         cluster.Command(1, (core, outputs) => core.CancelWaitForAll(outputs));
         Assert.All(Range(1, 4), n => Assert.True(cluster.Status(n).Quorate));
-        Assert.Contains("wait_for_all_status reset by user on node 1.", cluster.Nodes[2].LogLines);
+        Assert.Contains("wait_for_all_status reset by user on node 1.", cluster.LogLines(2));
     }
 
     [Fact]
@@ -131,19 +135,22 @@ public sealed class VotequorumTests
         var cluster = new QuorumTestCluster(5, seed: 11, s => s with { LastManStanding = true, LastManStandingWindow = Duration.FromMilliseconds(500) }).Form();
         cluster.Split([1, 2, 3], [4, 5]);
         Assert.Equal(3u, cluster.Status(1).Quorum);
-        Assert.NotEqual(Instant.Never, cluster.Nodes[1].Core.NextDeadline);
-        cluster.Cluster.AdvanceTime(Duration.FromMilliseconds(499));
+        var windowEnds = cluster.Core(1).NextDeadline;
+        Assert.NotEqual(Instant.Never, windowEnds);
+
+        // Just before the window ends nothing has changed; at its end expected votes follow the members down.
+        cluster.Cluster.Run(windowEnds - cluster.Cluster.Now - new Duration(1));
         Assert.Equal(3u, cluster.Status(1).Quorum);
-        cluster.Cluster.AdvanceTime(Duration.FromMilliseconds(1));
-        cluster.Cluster.RunUntilQuiet();
+        cluster.Cluster.Run(new Duration(1));
+        cluster.Cluster.RunUntilSettled();
         Assert.Equal((3u, 2u), (cluster.Status(1).ExpectedVotes, cluster.Status(1).Quorum));
-        Assert.Equal(Instant.Never, cluster.Nodes[1].Core.NextDeadline);
+        Assert.Equal(Instant.Never, cluster.Core(1).NextDeadline);
 
         // 3 -> 2: still quorate with quorum 2; the minority of the original split stays inquorate.
         cluster.Split([1, 2], [3]);
         Assert.True(cluster.Status(1).Quorate);
-        cluster.Cluster.AdvanceTime(Duration.FromMilliseconds(500));
-        cluster.Cluster.RunUntilQuiet();
+        cluster.Cluster.Run(Duration.FromMilliseconds(500));
+        cluster.Cluster.RunUntilSettled();
         Assert.Equal((2u, 2u), (cluster.Status(1).ExpectedVotes, cluster.Status(1).Quorum));
         Assert.Contains("LastManStanding", cluster.Status(1).FlagNames);
         Assert.False(cluster.Status(4).Quorate);
@@ -153,7 +160,7 @@ public sealed class VotequorumTests
     public void LastManStandingNeedsOneVoteEveryNode()
     {
         var cluster = new QuorumTestCluster(3, seed: 12, s => s with { LastManStanding = true }, votes: [1, 2, 1]).Form();
-        Assert.Contains("Last Man Standing feature is supported only when all cluster nodes votes are set to 1. Disabling LMS.", cluster.Nodes[1].LogLines);
+        Assert.Contains("Last Man Standing feature is supported only when all cluster nodes votes are set to 1. Disabling LMS.", cluster.LogLines(1));
         Assert.DoesNotContain("LastManStanding", cluster.Status(1).FlagNames);
     }
 
@@ -188,13 +195,13 @@ public sealed class VotequorumTests
     {
         var cluster = new QuorumTestCluster(5, seed: 15).Form();
         var outputs = new List<QuorumOutput>();
-        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Nodes[1].Core.SetExpectedVotes(4, outputs));
-        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Nodes[1].Core.SetExpectedVotes(0, outputs));
-        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Nodes[1].Core.SetExpectedVotes(11, outputs));
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(1).SetExpectedVotes(4, outputs));
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(1).SetExpectedVotes(0, outputs));
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(1).SetExpectedVotes(11, outputs));
         Assert.Empty(outputs);
 
         cluster.Split([1, 2, 3], [4, 5]);
-        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Nodes[4].Core.SetExpectedVotes(1, outputs));
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(4).SetExpectedVotes(1, outputs));
         cluster.Command(4, (core, o) => Assert.Equal(QuorumCommandResult.Ok, core.SetExpectedVotes(2, o)));
         Assert.True(cluster.Status(4).Quorate);
         Assert.True(cluster.Status(5).Quorate);
@@ -207,10 +214,10 @@ public sealed class VotequorumTests
     {
         var cluster = new QuorumTestCluster(5, seed: 16).Form([1, 2, 3], [4, 5]);
         var outputs = new List<QuorumOutput>();
-        Assert.Equal(QuorumCommandResult.NameNotFound, cluster.Nodes[1].Core.SetVotes(new NodeId(9), 1, outputs));
+        Assert.Equal(QuorumCommandResult.NameNotFound, cluster.Core(1).SetVotes(new NodeId(9), 1, outputs));
 
         // Votes 0 for node 2: 2 votes present against a quorum of 3.
-        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Nodes[1].Core.SetVotes(new NodeId(2), 0, outputs));
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(1).SetVotes(new NodeId(2), 0, outputs));
         Assert.Empty(outputs);
         cluster.Command(1, (core, o) => Assert.Equal(QuorumCommandResult.Ok, core.SetVotes(new NodeId(2), 2, o)));
         Assert.All(Range(1, 3), n => Assert.Equal(4u, cluster.Status(n).TotalVotes));
@@ -224,14 +231,14 @@ public sealed class VotequorumTests
         var cluster = new QuorumTestCluster(5, seed: 17, s => s with { AllowDownscale = true }).Form();
         Assert.Contains("AllowDownscale", cluster.Status(1).FlagNames);
         cluster.Command(5, (core, o) => core.Shutdown(o));
-        cluster.Cluster.Crash(new NodeId(5));
-        cluster.Cluster.RunUntilQuiet();
+        cluster.Cluster.Crash(5);
+        cluster.Cluster.RunUntilSettled();
         Assert.Equal(QuorumNodeState.Dead, cluster.Status(1).Nodes.Single(n => n.NodeId.Value == 5).State);
 
         // Expected votes follow the members down; the quorum stays bounded by the expected-votes barrier (5).
         Assert.Equal((4u, 3u), (cluster.Status(1).ExpectedVotes, cluster.Status(1).Quorum));
         Assert.True(cluster.Status(1).Quorate);
-        Assert.Contains(cluster.Nodes[1].Outputs, o => o is ExpectedVotesTrackingBarrierChanged { Barrier: 5 });
+        Assert.Contains(cluster.Cluster.Outputs[1], o => o is TrackingBarrierChanged { Barrier: 5 });
     }
 
     [Fact]
@@ -279,12 +286,17 @@ public sealed class VotequorumTests
     public void StartAnnouncesThisNodeAndQuorumIsReportedAtTheEndOfSync()
     {
         var cluster = new QuorumTestCluster(3, seed: 20);
-        cluster.Cluster.Start(new NodeId(1));
-        var first = cluster.Nodes[1].Outputs.OfType<QuorumSend>().First();
-        Assert.Equal(ServiceDecodeStatus.Ok, VotequorumCodec.TryDecode(first.Message, out var decoded));
+        cluster.Cluster.Start(1);
+        cluster.Cluster.RunUntilSettled();
+
+        // The first votequorum message node 1 delivers is its own announcement (observed as Totem delivered it).
+        var first = cluster.Cluster.Outputs[1].OfType<TotemObserved>().Select(o => o.Event).OfType<Delivered>()
+            .Select(d => GroupHeader.TryUnwrap(d.Payload.Span, GroupHeader.Executive, out var isExecutive, out var body) == ServiceDecodeStatus.Ok && isExecutive
+                && ServiceHeader.TryPeekId(body, out var id) && ServiceIds.ServiceOf(id) == ServiceIds.Votequorum ? body.ToArray() : null)
+            .First(message => message is not null);
+        Assert.Equal(ServiceDecodeStatus.Ok, VotequorumCodec.TryDecode(first, out var decoded));
         Assert.Equal(new NodeInfoMessage(1, 1, 3, NodeInfoFlags.First), decoded);
-        cluster.Cluster.RunUntilQuiet();
-        var notification = Assert.Single(cluster.Nodes[1].Outputs.OfType<QuorumNotification>());
+        var notification = Assert.Single(cluster.Cluster.Outputs[1].OfType<QuorumReported>()).Notification;
         Assert.False(notification.Quorate);
         Assert.Equal([new NodeId(1)], notification.Members);
     }
@@ -338,7 +350,7 @@ public sealed class VotequorumReloadTests
         var cluster = new QuorumTestCluster(3, seed: 32).Form();
         var outputs = new List<QuorumOutput>();
         var broken = new QuorumSettings { LocalNode = new NodeId(1) };
-        Assert.False(cluster.Nodes[1].Core.Reload(broken, outputs));
+        Assert.False(cluster.Core(1).Reload(broken, outputs));
         Assert.Equal(
             ["configuration error: nodelist or quorum.expected_votes must be configured!", "will continue with current runtime data"],
             outputs.OfType<QuorumLog>().Select(l => l.Line.Text));

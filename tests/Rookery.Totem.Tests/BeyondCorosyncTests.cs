@@ -209,7 +209,7 @@ public sealed class BeyondCorosyncTests
         Assert.Equal(before, after);
         Assert.True(cluster.Converged(1, 2, 3));
         Assert.True(gap <= Duration.FromSeconds(1) + Duration.FromMilliseconds(50), $"seed {seed}: delivery gap {gap} after a 1 s link detection");
-        Assert.Contains(cluster.Nodes.SelectMany(n => n.Logs), l => l.Message.StartsWith("Link switch to node 3: re-sent the token", StringComparison.Ordinal));
+        Assert.Contains(cluster.Nodes.SelectMany(n => n.Logs), l => l.Text.StartsWith("Link switch to node 3: re-sent the token", StringComparison.Ordinal));
 
         var (corosyncGap, corosyncBefore, corosyncAfter, _) = LinkFailover(resend: false, seed, bothWays);
         Report($"link failover, seed {seed}, both ways {bothWays}: gap {gap} with resend, {corosyncGap} as corosync (detection 1000 ms)");

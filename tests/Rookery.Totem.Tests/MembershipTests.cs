@@ -23,7 +23,7 @@ public sealed class MembershipTests
         foreach (var node in cluster.Nodes)
         {
             Assert.Equal(ring.Sequence, node.PersistedRingSequence);
-            Assert.Contains(node.Logs, l => l.Message.StartsWith($"A new membership ({ring}) was formed. Members", StringComparison.Ordinal));
+            Assert.Contains(node.Logs, l => l.Text.StartsWith($"A new membership ({ring}) was formed. Members", StringComparison.Ordinal));
         }
 
         Checkers.CheckAll(cluster);

@@ -30,7 +30,7 @@ public sealed class ReconfigureTests
         Assert.True(formedAt - crashedAt >= after.Token, $"seed {seed}: re-formed {formedAt - crashedAt} after the crash, before the new token timeout {after.Token}");
         Assert.Contains(
             cluster[1].Logs.Concat(cluster[2].Logs),
-            l => l.Message.StartsWith($"A processor failed, forming new configuration: token timed out ({after.Token.Milliseconds}ms), waiting {after.Consensus.Milliseconds}ms for consensus.", StringComparison.Ordinal));
+            l => l.Text.StartsWith($"A processor failed, forming new configuration: token timed out ({after.Token.Milliseconds}ms), waiting {after.Consensus.Milliseconds}ms for consensus.", StringComparison.Ordinal));
         Checkers.CheckAll(cluster);
     }
 

@@ -52,7 +52,7 @@ public sealed class ScenarioTests
             Assert.Equal(first, node.DeliveredTexts.ToList());
         }
 
-        Assert.Contains(cluster.Nodes.SelectMany(n => n.Logs), l => l.Message.StartsWith("Retransmit List: ", StringComparison.Ordinal));
+        Assert.Contains(cluster.Nodes.SelectMany(n => n.Logs), l => l.Text.StartsWith("Retransmit List: ", StringComparison.Ordinal));
         Checkers.CheckAll(cluster);
     }
 
@@ -91,11 +91,11 @@ public sealed class ScenarioTests
             Assert.Equal(ConfigurationKind.Regular, regular.Kind);
             Assert.Equal([new NodeId(1), new NodeId(2)], regular.Members);
             Assert.Empty(regular.Joined);
-            Assert.Contains(cluster[id].Logs, l => l.Message == $"A new membership ({regular.RingId}) was formed. Members left: 3");
-            Assert.Contains(cluster[id].Logs, l => l.Message == "Failed to receive the leave message. failed: 3");
+            Assert.Contains(cluster[id].Logs, l => l.Text == $"A new membership ({regular.RingId}) was formed. Members left: 3");
+            Assert.Contains(cluster[id].Logs, l => l.Text == "Failed to receive the leave message. failed: 3");
         }
 
-        Assert.Contains(cluster[1].Logs.Concat(cluster[2].Logs), l => l.Message.StartsWith("A processor failed, forming new configuration: token timed out", StringComparison.Ordinal));
+        Assert.Contains(cluster[1].Logs.Concat(cluster[2].Logs), l => l.Text.StartsWith("A processor failed, forming new configuration: token timed out", StringComparison.Ordinal));
 
         Checkers.CheckAll(cluster);
         Checkers.SelfDelivery(cluster, [cluster[1], cluster[2]]);
@@ -112,7 +112,7 @@ public sealed class ScenarioTests
         var leftAt = cluster.Now;
         Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2), Limit), "seed 21: survivors did not re-form");
         Assert.True(cluster.Now - leftAt < Duration.FromSeconds(1), "a LEAVE should re-form the ring without waiting for the token timeout");
-        Assert.DoesNotContain(cluster[1].Logs, l => l.Message.StartsWith("Failed to receive the leave message", StringComparison.Ordinal));
+        Assert.DoesNotContain(cluster[1].Logs, l => l.Text.StartsWith("Failed to receive the leave message", StringComparison.Ordinal));
         Checkers.CheckAll(cluster);
     }
 
@@ -151,8 +151,8 @@ public sealed class ScenarioTests
         // Every token is lost for longer than the token timeout.
         cluster.DropFilter = (_, _, bytes) => bytes[3] == (byte)TotemMessageType.OrfToken;
         cluster.Run(cluster.Options.Token + Duration.FromMilliseconds(200));
-        Assert.Contains(cluster.Nodes.SelectMany(n => n.Logs), l => l.Message.StartsWith("Token has not been received in ", StringComparison.Ordinal));
-        Assert.Contains(cluster.Nodes.SelectMany(n => n.Logs), l => l.Message.StartsWith("entering GATHER state from 2(", StringComparison.Ordinal));
+        Assert.Contains(cluster.Nodes.SelectMany(n => n.Logs), l => l.Text.StartsWith("Token has not been received in ", StringComparison.Ordinal));
+        Assert.Contains(cluster.Nodes.SelectMany(n => n.Logs), l => l.Text.StartsWith("entering GATHER state from 2(", StringComparison.Ordinal));
         cluster.DropFilter = null;
         Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2, 3) && cluster[1].Core.RingId != before, Limit), "seed 41: no new ring");
         Assert.True(cluster.RunUntil(() => AllDelivered(cluster, 1, 2, 3), Limit), "seed 41: messages lost");
@@ -180,7 +180,7 @@ public sealed class ScenarioTests
         var before = events.Take(transitional).OfType<Delivered>().Select(d => Encoding.UTF8.GetString(d.Payload.Span)).ToList();
         Assert.Equal(cluster[1].Accepted, before);
         Assert.All(events.Take(transitional).OfType<Delivered>(), d => Assert.NotEqual(cluster[3].Core.RingId, d.RingId));
-        Assert.Contains(cluster[2].Logs, l => l.Message == "copying all old ring messages from 1-1.");
+        Assert.Contains(cluster[2].Logs, l => l.Text == "copying all old ring messages from 1-1.");
         Checkers.CheckAll(cluster);
     }
 
@@ -251,7 +251,7 @@ public sealed class ScenarioTests
         cluster.Run(Duration.FromMilliseconds(5));
         cluster.Heal();
         Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2, 3) && AllDelivered(cluster, 1, 2, 3), Limit), $"seed {seed}: not everything delivered after the merge");
-        Assert.Contains(cluster[2].Logs, l => l.Message == "A message partly sent in the old ring is sent again whole in the new ring.");
+        Assert.Contains(cluster[2].Logs, l => l.Text == "A message partly sent in the old ring is sent again whole in the new ring.");
         var newRing = cluster[1].Core.RingId;
         foreach (var node in cluster.Nodes)
         {

@@ -61,7 +61,7 @@ internal sealed class TestCluster
     public Func<NodeId, NodeId, byte[], bool>? DropFilter { get; set; }
 
     /// <summary>Called for every log line (node, entry).</summary>
-    public Action<TestNode, TotemLogEntry>? LogSink { get; set; }
+    public Action<TestNode, LogEntry>? LogSink { get; set; }
 
     public long DatagramsSent { get; private set; }
 
@@ -193,7 +193,7 @@ internal sealed class TestCluster
         RingId? regular = null;
         foreach (var e in output.Events)
         {
-            LogSink?.Invoke(node, new TotemLogEntry(TotemLogLevel.Debug, "EVENT " + Describe(e)));
+            LogSink?.Invoke(node, new LogEntry(LogSubsystem.Totem, LogPriority.Debug, "EVENT " + Describe(e)));
             node.Record(Now, e);
             HashLine($"{Now} {node.Id} event {Describe(e)}");
             if (e is ConfigurationChanged { Kind: ConfigurationKind.Regular } change)
@@ -331,7 +331,7 @@ internal sealed class TestNode
     /// <summary>Every event ever delivered by this node (all incarnations), in order.</summary>
     public List<(Instant Time, int Incarnation, TotemEvent Event)> Events { get; } = [];
 
-    public List<TotemLogEntry> Logs { get; } = [];
+    public List<LogEntry> Logs { get; } = [];
 
     /// <summary>Payloads this node submitted and Totem accepted.</summary>
     public List<string> Accepted { get; } = [];

@@ -21,7 +21,7 @@ public sealed class TokenTests
 
         // Held by the representative, an idle token goes round about once per `hold` (561 ms), not continuously.
         Assert.InRange(tokens, 30, 3 * 10_000 / 500);
-        Assert.Contains(cluster[1].Logs, l => l.Message.StartsWith("A new membership", StringComparison.Ordinal));
+        Assert.Contains(cluster[1].Logs, l => l.Text.StartsWith("A new membership", StringComparison.Ordinal));
 
         var submittedAt = cluster.Now;
         Assert.True(cluster[2].Submit());
@@ -43,8 +43,8 @@ public sealed class TokenTests
         }
 
         Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2) && cluster.Converged(3), Limit), "seed 311: no split after FAILED TO RECEIVE");
-        Assert.Contains(cluster[3].Logs, l => l.Level == TotemLogLevel.Error && l.Message == "FAILED TO RECEIVE");
-        Assert.Contains(cluster[3].Logs, l => l.Message.StartsWith("entering GATHER state from 6(", StringComparison.Ordinal));
+        Assert.Contains(cluster[3].Logs, l => l.Priority == LogPriority.Error && l.Text == "FAILED TO RECEIVE");
+        Assert.Contains(cluster[3].Logs, l => l.Text.StartsWith("entering GATHER state from 6(", StringComparison.Ordinal));
         cluster.DropFilter = null;
         Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2, 3), Limit), "seed 311: no merge after the receive problem ended");
         Checkers.CheckAll(cluster);
@@ -59,7 +59,7 @@ public sealed class TokenTests
         cluster[3].Crash();
         Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2), Limit));
         cluster[3].Restart();
-        Assert.Contains(cluster[3].Logs, l => l.Message == $"Created or loaded sequence id 3.{before + 1:x} for this ring.");
+        Assert.Contains(cluster[3].Logs, l => l.Text == $"Created or loaded sequence id 3.{before + 1:x} for this ring.");
         Assert.True(cluster.RunUntil(() => cluster.Converged(1, 2, 3), Limit));
         Assert.True(cluster[3].PersistedRingSequence > before);
         var joined = cluster[1].Events.Select(e => e.Event).OfType<ConfigurationChanged>().Last();

@@ -20,12 +20,12 @@ public readonly record struct StreamDelivery(NodeId Sender, long Seq, Instant At
 /// peer (corosync) can be shown to accept it, and failover can be measured on the namespace testbed.
 /// </summary>
 /// <remarks>
-/// The loop owns the core: it drains the inbound channel (dropping datagrams whose source is not a
-/// configured peer address on that link, as knet's access list does), turns transport faults into
-/// <see cref="LinkLayer.ReportTransportError"/>, ticks, sends, and sleeps until input or the next deadline.
-/// Other threads only read snapshots and enqueue commands.
+/// The loop owns the core. Its I/O is the daemon's own link shell, <see cref="LinkSockets"/>: the inbound channel
+/// (dropping datagrams whose source is not a configured peer address on that link, as knet's access list does),
+/// transport faults to <see cref="LinkLayer.ReportTransportError"/>, EMSGSIZE to <see cref="LinkLayer.ReportMessageTooBig"/>.
+/// The loop ticks, sends, and sleeps until input or the next deadline. Other threads only read snapshots and enqueue commands.
 /// </remarks>
-public sealed class KnetPeerEndpoint : IAsyncDisposable
+public sealed class KnetPeerEndpoint : IAsyncDisposable, ILinkInput
 {
     /// <summary>Channel of the test stream (Totem uses channel 0; this stays clear of it).</summary>
     public const byte StreamChannel = 1;
@@ -35,8 +35,7 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable
     private readonly KnetPeerConfig _config;
     private readonly LinkLayer _links;
     private readonly UdpTransport _transport;
-    private readonly Dictionary<(LinkId, IPAddress), NodeId> _peerByAddress = [];
-    private readonly Dictionary<(NodeId, LinkId), IPEndPoint> _endpoints = [];
+    private readonly LinkSockets _sockets;
     private readonly ConcurrentQueue<Action<Instant>> _commands = new();
     private readonly List<LinkDatagram> _outDatagrams = [];
     private readonly List<LinkEvent> _outEvents = [];
@@ -50,7 +49,6 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable
     private int _streamSize;
     private Instant _streamNext = Instant.Never;
     private long _streamSeq;
-    private long _rejectedSources;
     private long _transportFaults;
 
     public KnetPeerEndpoint(KnetPeerConfig config, TextWriter? log = null)
@@ -60,6 +58,7 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable
         _log = log;
         Clock = new MonotonicClock();
         _transport = new UdpTransport(Clock);
+        _sockets = new LinkSockets(_transport);
         _links = new LinkLayer(
             config.LocalNode,
             new LinkLayerOptions { Policy = config.Policy, Crypto = config.Crypto, DeliverToSelf = false },
@@ -78,8 +77,7 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable
 
                 var priority = config.Priorities.TryGetValue(link, out var p) ? p : LinksDefaults.LinkPriority;
                 _links.AddLink(now, peer.Node, link, new LinkOptions { Priority = priority, Timing = config.Timing });
-                _peerByAddress[(link, address)] = peer.Node;
-                _endpoints[(peer.Node, link)] = new IPEndPoint(address, config.PortOf(link));
+                _sockets.SetAddress(peer.Node, link, new IPEndPoint(address, config.PortOf(link)));
             }
         }
     }
@@ -89,7 +87,10 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable
     public NodeId LocalNode => _config.LocalNode;
 
     /// <summary>Datagrams dropped because their source was not a configured peer address on that link.</summary>
-    public long RejectedSources => Interlocked.Read(ref _rejectedSources);
+    public long RejectedSources => _sockets.DatagramsFromUnknownSources;
+
+    /// <summary>Sends refused with EMSGSIZE, each reported to PMTUD at once.</summary>
+    public long SendsTooBig => _sockets.SendsTooBig;
 
     /// <summary>Hard transport errors (ICMP unreachable, no route) handed to the core.</summary>
     public long TransportFaults => Interlocked.Read(ref _transportFaults);
@@ -203,7 +204,7 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable
             }
         }
 
-        _transport.Dispose();
+        _sockets.Dispose();
         _stop.Dispose();
     }
 
@@ -217,28 +218,8 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable
                 command(now);
             }
 
-            while (_transport.Datagrams.TryRead(out var datagram))
-            {
-                if (_peerByAddress.ContainsKey((datagram.Link, datagram.Source.Address)))
-                {
-                    _links.Receive(Clock.Now, datagram.Link, datagram.Payload, _outDatagrams, _outEvents);
-                }
-                else
-                {
-                    Interlocked.Increment(ref _rejectedSources);
-                }
-            }
-
+            _sockets.Pump(now, this);
             now = Clock.Now;
-            while (_transport.Faults.TryRead(out var fault))
-            {
-                if (_peerByAddress.TryGetValue((fault.Link, fault.Destination.Address), out var peer))
-                {
-                    Interlocked.Increment(ref _transportFaults);
-                    _links.ReportTransportError(now, peer, fault.Link, _outEvents);
-                }
-            }
-
             if (now >= _streamNext)
             {
                 SendStreamMessage(now);
@@ -257,6 +238,18 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable
         }
     }
 
+    void ILinkInput.Receive(Instant now, LinkId link, ReadOnlySpan<byte> datagram) =>
+        _links.Receive(now, link, datagram, _outDatagrams, _outEvents);
+
+    void ILinkInput.ReportTransportError(Instant now, NodeId peer, LinkId link)
+    {
+        Interlocked.Increment(ref _transportFaults);
+        _links.ReportTransportError(now, peer, link, _outEvents);
+    }
+
+    void ILinkInput.ReportMessageTooBig(Instant now, NodeId peer, LinkId link, int pathMtu) =>
+        _links.ReportMessageTooBig(now, peer, link, pathMtu);
+
     private void SendStreamMessage(Instant now)
     {
         var payload = new byte[_streamSize];
@@ -267,20 +260,7 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable
 
     private void Flush(Instant now)
     {
-        foreach (var datagram in _outDatagrams)
-        {
-            if (!_endpoints.TryGetValue((datagram.Destination, datagram.Link), out var endpoint))
-            {
-                continue;
-            }
-
-            if (_transport.Send(datagram.Link, endpoint, datagram.Bytes) == SendOutcome.TooBig)
-            {
-                _links.ReportMessageTooBig(now, datagram.Destination, datagram.Link, 0);
-            }
-        }
-
-        _outDatagrams.Clear();
+        _sockets.Send(now, _outDatagrams, this);
         if (_outEvents.Count == 0)
         {
             return;

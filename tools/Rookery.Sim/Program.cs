@@ -7,16 +7,16 @@ namespace Rookery.Sim;
 /// <summary>
 /// Seed replay tool: runs one simulation seed (or a sweep) and prints its full trace.
 /// <code>
-/// rookery-sim --seed N [--scenario swarm|link-cut|failover-gap] [--stack links|direct] [--trace] [--verify]
-/// rookery-sim --sweep COUNT [--from SEED] [--scenario …] [--stack …]
+/// rookery-sim --seed N [--scenario swarm|link-cut|failover-gap] [--trace] [--verify]
+/// rookery-sim --sweep COUNT [--from SEED] [--scenario …]
 /// </code>
 /// Exit code: 0 all seeds passed, 1 a seed failed (its seed and first violation are printed), 2 usage.
 /// </summary>
 public static class Program
 {
     private const string Usage =
-        "usage: rookery-sim --seed N [--scenario swarm|link-cut|failover-gap] [--stack links|direct] [--trace] [--verify]\n" +
-        "       rookery-sim --sweep COUNT [--from SEED] [--scenario swarm|link-cut|failover-gap] [--stack links|direct]\n" +
+        "usage: rookery-sim --seed N [--scenario swarm|link-cut|failover-gap] [--trace] [--verify]\n" +
+        "       rookery-sim --sweep COUNT [--from SEED] [--scenario swarm|link-cut|failover-gap]\n" +
         "  --trace   print every step of the run (datagrams, ticks, deliveries, configurations, faults)\n" +
         "  --verify  run the seed twice and compare the trace hashes byte for byte";
 
@@ -26,7 +26,6 @@ public static class Program
         int? sweep = null;
         ulong from = 1;
         var scenario = "swarm";
-        var stack = StackKind.Links;
         var trace = false;
         var verify = false;
         for (var i = 0; i < args.Length; i++)
@@ -52,14 +51,6 @@ public static class Program
                             throw new ArgumentException($"unknown scenario '{scenario}' ({string.Join(", ", SeedRunner.Scenarios)})");
                         }
 
-                        break;
-                    case "--stack":
-                        stack = Next() switch
-                        {
-                            "links" => StackKind.Links,
-                            "direct" => StackKind.Direct,
-                            var other => throw new ArgumentException($"unknown stack '{other}' (links, direct)"),
-                        };
                         break;
                     case "--trace":
                         trace = true;
@@ -89,17 +80,17 @@ public static class Program
             return 2;
         }
 
-        return seed is { } one ? RunOne(one, scenario, stack, trace, verify) : RunSweep(from, sweep!.Value, scenario, stack);
+        return seed is { } one ? RunOne(one, scenario, trace, verify) : RunSweep(from, sweep!.Value, scenario);
     }
 
-    private static int RunOne(ulong seed, string scenario, StackKind stack, bool trace, bool verify)
+    private static int RunOne(ulong seed, string scenario, bool trace, bool verify)
     {
-        var result = SeedRunner.Run(seed, scenario, stack, trace ? Console.Out : null);
+        var result = SeedRunner.Run(seed, scenario, trace ? Console.Out : null);
         Console.WriteLine(result.Describe());
         Console.WriteLine($"trace hash {result.TraceHash}");
         if (verify)
         {
-            var again = SeedRunner.Run(seed, scenario, stack);
+            var again = SeedRunner.Run(seed, scenario);
             var same = again.TraceHash == result.TraceHash;
             Console.WriteLine(same ? "reproduced byte for byte" : $"NOT reproduced: second run hash {again.TraceHash}");
             if (!same)
@@ -111,14 +102,14 @@ public static class Program
         return result.Passed ? 0 : 1;
     }
 
-    private static int RunSweep(ulong from, int count, string scenario, StackKind stack)
+    private static int RunSweep(ulong from, int count, string scenario)
     {
         var failed = new List<ulong>();
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
         {
             var seed = from + (ulong)i;
-            var result = SeedRunner.Run(seed, scenario, stack);
+            var result = SeedRunner.Run(seed, scenario);
             if (!result.Passed)
             {
                 failed.Add(seed);
@@ -126,7 +117,7 @@ public static class Program
             }
         }
 
-        Console.WriteLine($"{scenario}/{stack}: {count - failed.Count} of {count} seeds passed in {clock.Elapsed.TotalSeconds:F1} s (seeds {from}..{from + (ulong)count - 1}){(failed.Count > 0 ? $"; failed: {string.Join(" ", failed)}" : "")}");
+        Console.WriteLine($"{scenario}: {count - failed.Count} of {count} seeds passed in {clock.Elapsed.TotalSeconds:F1} s (seeds {from}..{from + (ulong)count - 1}){(failed.Count > 0 ? $"; failed: {string.Join(" ", failed)}" : "")}");
         return failed.Count == 0 ? 0 : 1;
     }
 }

@@ -178,7 +178,7 @@ public sealed partial class ClusterNode
 
         foreach (var (link, priority) in plan.PrioritiesChanged)
         {
-            _links.SetPriority(link, priority);
+            _links.SetPriority(now, link, priority);
         }
 
         if (plan.LinkTimingChanged)

@@ -17,6 +17,13 @@ namespace Rookery.Node.Shell;
 /// </summary>
 public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDisposable
 {
+    /// <summary>
+    /// Drains of the stack's output in one <see cref="Flush"/>. An event handler calls the stack at most once per event
+    /// (a reload, a link change), so two or three drains settle; thousands mean a handler and the stack feed each other
+    /// for ever: a bug, stopped loudly rather than spinning the loop thread.
+    /// </summary>
+    public const int FlushRoundsMax = 10_000;
+
     private readonly NodeOptions _options;
     private readonly ClusterLog _log;
     private readonly SystemdNotifier _notifier;
@@ -26,6 +33,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
     private readonly LinkShell _links;
     private readonly NodeConfig _localNode;
     private readonly ConcurrentQueue<Action<Instant>> _commands = new();
+    private readonly List<ServiceOutput> _eventsInFlight = [];
     private readonly Func<bool> _hasCommands;
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CorosyncConfig _config;
@@ -111,20 +119,8 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
         var crypto = LinkShell.CryptoFor(config, Path.GetDirectoryName(Path.GetFullPath(options.ConfigPath)) ?? ".", out var cryptoError)
             ?? throw new NodeStartException(cryptoError!, NodeStartException.ConfigurationExitCode);
         var prng = new Prng(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)));
-        var serviceLog = new List<ServiceLog>();
-        var stack = NodeStackFactory.Create(config, local, ringSequence, trackingBarrier, prng.Fork(), serviceLog, out var stackError);
-        foreach (var line in serviceLog)
-        {
-            log.Write(line.Subsystem, line.Priority, line.Text);
-        }
-
-        if (stack is null)
-        {
-            throw new NodeStartException(stackError!, NodeStartException.ServiceInitExitCode);
-        }
-
-        var clock = new MonotonicClock();
-        var linkLayer = new LinkLayer(local, new LinkLayerOptions
+        var serviceLog = new List<LogEntry>();
+        var linkOptions = new LinkLayerOptions
         {
             Policy = config.Totem.LinkMode switch
             {
@@ -134,8 +130,20 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             },
             Crypto = crypto,
             DeliverToSelf = false,
-        }, prng.Fork(), new BufferedSaltSource().Fill);
-        var links = new LinkShell(local, linkLayer, new UdpTransport(clock), log);
+        };
+        var stack = NodeStackFactory.Create(config, local, ringSequence, trackingBarrier, prng.Fork(), serviceLog, out var stackError, linkOptions, new BufferedSaltSource().Fill);
+        foreach (var line in serviceLog)
+        {
+            log.Write(line.Subsystem, line.Priority, line.Text, line.Fields);
+        }
+
+        if (stack is null)
+        {
+            throw new NodeStartException(stackError!, NodeStartException.ServiceInitExitCode);
+        }
+
+        var clock = new MonotonicClock();
+        var links = new LinkShell(stack, new UdpTransport(clock), log);
         log.Notice(LogSubsystem.Totem, "Initializing transport (Kronosnet).");
         var errors = new List<string>();
         links.Configure(clock.Now, config, found.Node, config.Timers.Token, errors);
@@ -244,7 +252,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
                 command(now);
             }
 
-            _links.Pump(now, _stack);
+            _links.Pump(now);
             if (_stack.NextDeadline <= now)
             {
                 _stack.Tick(now);
@@ -267,7 +275,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
                 }
             }
 
-            var deadline = Instant.Min(Instant.Min(_links.NextDeadline, _stack.NextDeadline), shutdownDeadline);
+            var deadline = Instant.Min(_stack.NextDeadline, shutdownDeadline);
             _links.Transport.WaitForInput(deadline, _hasCommands);
         }
     }
@@ -305,34 +313,50 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
         return completion.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Moves the stack's outputs out: ring sequence first, then datagrams, then everything else.</summary>
+    /// <summary>
+    /// Carries out the stack's output in the order <see cref="StackOutput"/> prescribes: persist, send, log, then the
+    /// events. An event may call the stack again (a reload, a link change), which adds output: drain until empty.
+    /// </summary>
     private void Flush(Instant now)
     {
-        for (var round = 0; round < 10_000; round++)
+        var output = _stack.Output;
+        for (var round = 0; round < FlushRoundsMax; round++)
         {
-            if (_stack.RingSequenceToPersist is { } sequence)
-            {
-                PersistRingSequence(now, sequence);
-                _stack.RingSequenceToPersist = null;
-            }
-
-            var datagrams = _stack.Datagrams.ToArray();
-            _stack.Datagrams.Clear();
-            var outputs = _stack.Outputs.ToArray();
-            _stack.Outputs.Clear();
-            if (datagrams.Length == 0 && outputs.Length == 0)
+            if (output.IsEmpty)
             {
                 return;
             }
 
-            _links.Send(now, datagrams, _stack);
-            foreach (var output in outputs)
+            if (output.RingSequenceToPersist is { } sequence)
             {
-                Handle(now, output);
+                PersistRingSequence(now, sequence);
+                output.RingSequenceToPersist = null;
             }
+
+            if (output.TrackingBarrierToPersist is { } barrier)
+            {
+                TryWriteTrackingBarrier(barrier);
+                output.TrackingBarrierToPersist = null;
+            }
+
+            _links.SendDatagrams(now);
+            foreach (var entry in output.Logs)
+            {
+                _log.Write(entry.Subsystem, entry.Priority, entry.Text, entry.Fields);
+            }
+
+            output.Logs.Clear();
+            _eventsInFlight.AddRange(output.Events);
+            output.Events.Clear();
+            foreach (var outputEvent in _eventsInFlight)
+            {
+                Handle(now, outputEvent);
+            }
+
+            _eventsInFlight.Clear();
         }
 
-        Invariant.Fail("the node kept flushing for 10000 rounds");
+        Invariant.Fail($"the node kept flushing for {FlushRoundsMax} rounds");
     }
 
     private void PersistRingSequence(Instant now, ulong sequence)
@@ -354,9 +378,6 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
     {
         switch (output)
         {
-            case ServiceLog log:
-                _log.Write(log.Subsystem, log.Priority, log.Text, log.Fields);
-                break;
             case LocalGroupEvent groupEvent:
                 DispatchGroupEvent(now, groupEvent);
                 break;
@@ -378,9 +399,6 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
                 break;
             case NodeShutdownAnnounced announced when announced.Node == _stack.Local:
                 _shutdownAnnounced = true;
-                break;
-            case TrackingBarrierChanged barrier:
-                TryWriteTrackingBarrier(barrier.Barrier);
                 break;
         }
     }

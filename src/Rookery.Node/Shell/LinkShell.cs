@@ -1,44 +1,38 @@
 using System.Net;
 using System.Security.Cryptography;
-using LinkDelivered = Rookery.Links.Delivered;
 using Rookery.Config;
 using Rookery.Links;
 using Rookery.Node.Logging;
 using Rookery.Control;
 using Rookery.Node.Transport;
 using Rookery.Services;
-using Rookery.Totem;
 
 namespace Rookery.Node.Shell;
 
 /// <summary>
-/// The link half of the node shell: the <see cref="LinkLayer"/> core on the knet helper's
-/// <see cref="UdpTransport"/> sockets. It maps (peer, link) to addresses from the nodelist, hands the core only
-/// datagrams whose source is the peer's configured address on that link (knet's access list), routes the core's
-/// deliveries to the <see cref="NodeStack"/> (Links → Totem) and logs link events in knet's words.
+/// The link half of the node shell: the composition's <see cref="LinkLayer"/> on the <see cref="LinkSockets"/> the knet
+/// peer tool uses too. It configures peers and links from the nodelist (addresses, priorities, timing), hands the
+/// <see cref="NodeStack"/> every datagram that passes knet's access list and every transport fault, and sends the
+/// stack's datagrams (EMSGSIZE goes straight back to PMTUD). It routes nothing: Links → Totem is the stack's router.
 /// Used on the node's loop thread only.
 /// </summary>
 public sealed class LinkShell : IDisposable
 {
-    /// <summary>knet channel corosync's totem traffic uses.</summary>
-    public const byte TotemChannel = 0;
-
     private readonly NodeId _local;
+    private readonly NodeStack _stack;
     private readonly LinkLayer _links;
+    private readonly LinkSockets _sockets;
     private readonly UdpTransport _transport;
     private readonly ClusterLog _log;
-    private readonly List<LinkDatagram> _datagrams = [];
-    private readonly List<LinkEvent> _events = [];
-    private readonly Dictionary<(uint Node, byte Link), IPEndPoint> _addresses = [];
-    private readonly Dictionary<(byte Link, IPEndPoint Address), NodeId> _sources = [];
     private readonly SortedDictionary<byte, IPEndPoint> _localEndPoints = [];
     private readonly HashSet<byte> _disabled = [];
-    private long _datagramsFromUnknownSources;
 
-    public LinkShell(NodeId local, LinkLayer links, UdpTransport transport, ClusterLog log)
+    public LinkShell(NodeStack stack, UdpTransport transport, ClusterLog log)
     {
-        _local = local;
-        _links = links;
+        _local = stack.Local;
+        _stack = stack;
+        _links = stack.Links;
+        _sockets = new LinkSockets(transport);
         _transport = transport;
         _log = log;
     }
@@ -48,9 +42,7 @@ public sealed class LinkShell : IDisposable
     public UdpTransport Transport => _transport;
 
     /// <summary>Datagrams dropped because their source is not a configured address of that link (counted, not logged).</summary>
-    public long DatagramsFromUnknownSources => _datagramsFromUnknownSources;
-
-    public Instant NextDeadline => _links.NextDeadline;
+    public long DatagramsFromUnknownSources => _sockets.DatagramsFromUnknownSources;
 
     /// <summary>The crypto the configuration asks for (knet: <c>crypto_cipher</c>, <c>crypto_hash</c>, the key file), or an error.</summary>
     public static Wire.Knet.KnetCrypto? CryptoFor(CorosyncConfig config, string configDirectory, out string? error)
@@ -152,13 +144,8 @@ public sealed class LinkShell : IDisposable
 
     public void RemovePeer(Instant now, NodeId peer)
     {
-        foreach (var key in _addresses.Keys.Where(k => k.Node == peer.Value).ToArray())
-        {
-            _sources.Remove((key.Link, _addresses[key]));
-            _addresses.Remove(key);
-        }
-
-        _links.RemovePeer(now, peer, _events);
+        _sockets.RemovePeer(peer);
+        _stack.RemovePeer(now, peer);
     }
 
     public void AddPeerLink(Instant now, CorosyncConfig config, NodeId peer, LinkId link, string text, Duration runtimeToken, List<string> errors)
@@ -169,20 +156,9 @@ public sealed class LinkShell : IDisposable
             return;
         }
 
-        var face = config.Totem.Interface(link);
-        var keys = (face?.Keys ?? KeyValues.Empty).ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal);
-        var timingErrors = new List<string>();
-        var timing = LinkTimingOptions.FromInterfaceKeys(keys, runtimeToken, timingErrors);
-        errors.AddRange(timingErrors.Select(e => $"totem.interface.{link}: {e}"));
-        var endPoint = new IPEndPoint(address, Reload.ReloadPlanner.PortOf(config, link));
-        _addresses[(peer.Value, link.Value)] = endPoint;
-        _sources[(link.Value, endPoint)] = peer;
-        _links.AddLink(now, peer, link, new LinkOptions
-        {
-            Priority = face?.EffectivePriority ?? Defaults.KnetLinkPriority,
-            Timing = timing,
-            Enabled = !_disabled.Contains(link.Value),
-        });
+        var options = NodeStackFactory.LinkOptionsFor(config, link, runtimeToken, enabled: !_disabled.Contains(link.Value), errors);
+        _sockets.SetAddress(peer, link, new IPEndPoint(address, Reload.ReloadPlanner.PortOf(config, link)));
+        _links.AddLink(now, peer, link, options);
     }
 
     /// <summary>
@@ -191,7 +167,7 @@ public sealed class LinkShell : IDisposable
     /// </summary>
     public void RefreshTiming(CorosyncConfig config, Duration runtimeToken, List<string> errors)
     {
-        foreach (var (peer, link) in _addresses.Keys.Order().ToArray())
+        foreach (var (peer, link) in _sockets.PeerLinks.ToArray())
         {
             var linkId = new LinkId((byte)link);
             var keys = (config.Totem.Interface(linkId)?.Keys ?? KeyValues.Empty).ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal);
@@ -209,21 +185,17 @@ public sealed class LinkShell : IDisposable
 
     public void RemovePeerLink(Instant now, NodeId peer, LinkId link)
     {
-        if (_addresses.Remove((peer.Value, link.Value), out var endPoint))
-        {
-            _sources.Remove((link.Value, endPoint));
-        }
-
-        _links.RemoveLink(now, peer, link, _events);
+        _sockets.RemoveAddress(peer, link);
+        _stack.RemoveLink(now, peer, link);
     }
 
-    public void SetPriority(LinkId link, byte priority)
+    public void SetPriority(Instant now, LinkId link, byte priority)
     {
-        foreach (var peer in _links.Peers)
+        foreach (var peer in _links.Peers.ToArray())
         {
-            if (_addresses.ContainsKey((peer.Value, link.Value)))
+            if (_sockets.HasAddress(peer, link))
             {
-                _links.SetLinkPriority(peer, link, priority, _events);
+                _stack.SetLinkPriority(now, peer, link, priority);
             }
         }
     }
@@ -240,7 +212,7 @@ public sealed class LinkShell : IDisposable
             _disabled.Add(link.Value);
         }
 
-        _links.SetLinkEnabled(now, link, enabled, _events);
+        _stack.SetLinkEnabled(now, link, enabled);
         _log.Notice(LogSubsystem.Knet, $"link: link: {link} {(enabled ? "enabled" : "disabled")} by the administrator", new LogFields(Link: link.Value));
     }
 
@@ -248,54 +220,11 @@ public sealed class LinkShell : IDisposable
 
     public bool HasLocalLink(LinkId link) => _localEndPoints.ContainsKey(link.Value);
 
-    /// <summary>Reads every waiting datagram and fault, and ticks the core when due; deliveries go to <paramref name="stack"/>.</summary>
-    public void Pump(Instant now, NodeStack stack)
-    {
-        while (_transport.Datagrams.TryRead(out var datagram))
-        {
-            var source = datagram.Source.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(datagram.Source.Address.MapToIPv4(), datagram.Source.Port) : datagram.Source;
-            if (!_sources.ContainsKey((datagram.Link.Value, source)))
-            {
-                _datagramsFromUnknownSources++;
-                continue;
-            }
+    /// <summary>Hands every waiting datagram and transport fault to the stack (it routes them on).</summary>
+    public void Pump(Instant now) => _sockets.Pump(now, _stack);
 
-            _links.Receive(now, datagram.Link, datagram.Payload, _datagrams, _events);
-        }
-
-        while (_transport.Faults.TryRead(out var fault))
-        {
-            if (_sources.TryGetValue((fault.Link.Value, fault.Destination), out var peer))
-            {
-                _links.ReportTransportError(now, peer, fault.Link, _events);
-            }
-        }
-
-        if (_links.NextDeadline <= now)
-        {
-            _links.Tick(now, _datagrams, _events);
-        }
-
-        Flush(now, stack);
-    }
-
-    /// <summary>Sends Totem's datagrams through the core (broadcast for node id 0, unicast otherwise).</summary>
-    public void Send(Instant now, IReadOnlyList<TotemDatagram> totemDatagrams, NodeStack stack)
-    {
-        foreach (var datagram in totemDatagrams)
-        {
-            if (datagram.IsMulticast)
-            {
-                _links.Broadcast(now, TotemChannel, datagram.Bytes, _datagrams, _events);
-            }
-            else
-            {
-                _links.Send(now, datagram.To, TotemChannel, datagram.Bytes, _datagrams, _events);
-            }
-        }
-
-        Flush(now, stack);
-    }
+    /// <summary>Sends the stack's datagrams (and clears them); EMSGSIZE goes back to the stack's PMTUD at once.</summary>
+    public void SendDatagrams(Instant now) => _sockets.Send(now, _stack.Output.Datagrams, _stack);
 
     /// <summary>Every configured node with the state of each of its links, the local node first as <c>localhost</c>.</summary>
     public IReadOnlyList<NodeLinks> Status(CorosyncConfig config, Func<uint, int, int?> peerPriority)
@@ -316,7 +245,7 @@ public sealed class LinkShell : IDisposable
                     continue;
                 }
 
-                if (!_addresses.ContainsKey((id.Value, link.Value)))
+                if (!_sockets.HasAddress(id, link))
                 {
                     continue;
                 }
@@ -334,63 +263,5 @@ public sealed class LinkShell : IDisposable
         return nodes;
     }
 
-    public void Dispose() => _transport.Dispose();
-
-    private void Flush(Instant now, NodeStack stack)
-    {
-        foreach (var datagram in _datagrams)
-        {
-            if (_addresses.TryGetValue((datagram.Destination.Value, datagram.Link.Value), out var endPoint))
-            {
-                _transport.Send(datagram.Link, endPoint, datagram.Bytes);
-            }
-        }
-
-        _datagrams.Clear();
-        var events = _events.ToArray();
-        _events.Clear();
-        foreach (var linkEvent in events)
-        {
-            Handle(now, linkEvent, stack);
-        }
-    }
-
-    private void Handle(Instant now, LinkEvent linkEvent, NodeStack stack)
-    {
-        switch (linkEvent)
-        {
-            case LinkDelivered delivered when delivered.Channel == TotemChannel && delivered.Sender != _local:
-                stack.Receive(now, delivered.Sender, delivered.Payload);
-                return;
-            case LinkDelivered:
-                return;
-            case PeerUnreachable unreachable:
-                stack.OnPeerUnreachable(now, unreachable.Peer);
-                break;
-            case PeerReachable reachable:
-                stack.OnPeerReachable(now, reachable.Peer);
-                break;
-            case ActiveLinksChanged changed when !changed.Links.IsEmpty:
-                stack.OnLinkSwitched(now, changed.Peer);
-                break;
-        }
-
-        // PeerReachable/Unreachable are Rookery's own lines; knet says "has no active links" via ActiveLinksChanged.
-        var priority = linkEvent.Level switch
-        {
-            LinkEventLevel.Warning => LogPriority.Warning,
-            LinkEventLevel.Debug => LogPriority.Debug,
-            _ => LogPriority.Info,
-        };
-        var fields = linkEvent switch
-        {
-            LinkUp up => new LogFields(up.Peer.Value, up.Link.Value),
-            LinkDown down => new LogFields(down.Peer.Value, down.Link.Value),
-            ActiveLinksChanged changed => new LogFields(changed.Peer.Value, changed.Links.IsEmpty ? null : changed.Links[0].Value),
-            PeerReachable reachable => new LogFields(reachable.Peer.Value),
-            PeerUnreachable unreachable => new LogFields(unreachable.Peer.Value),
-            _ => default,
-        };
-        _log.Write(LogSubsystem.Knet, linkEvent is PeerReachable or PeerUnreachable ? LogPriority.Debug : priority, linkEvent.LogLine, fields);
-    }
+    public void Dispose() => _sockets.Dispose();
 }

@@ -1,5 +1,6 @@
 using Rookery.Node.Logging;
 using Rookery.Services;
+using Rookery.Simulation.Harness;
 using Rookery.Wire.Services;
 
 namespace Rookery.Node.Tests.Stack;
@@ -19,10 +20,10 @@ public sealed class LinkPriorityTests
             + "nodelist {\n" + string.Concat(Enumerable.Range(1, 3).Select(i => $" node {{\n  nodeid: {i}\n  name: n{i}\n  ring0_addr: 127.0.0.{i}\n  ring1_addr: 127.0.1.{i}\n }}\n")) + "}\n";
     }
 
-    private static List<string> PriorityWarnings(VirtualCluster cluster, uint node) =>
+    private static List<string> PriorityWarnings(ComposedCluster cluster, uint node) =>
         cluster.Outputs[node].OfType<ServiceLog>().Where(l => l.Priority == LogPriority.Warning && l.Text.Contains("differs from local priority", StringComparison.Ordinal)).Select(l => l.Text).ToList();
 
-    private static bool InService(VirtualCluster cluster) =>
+    private static bool InService(ComposedCluster cluster) =>
         new uint[] { 1, 2, 3 }.All(id => cluster[id].Services.InService && !cluster[id].Services.Syncing && cluster[id].Services.Members.Count == 3);
 
     [Theory]
@@ -30,7 +31,7 @@ public sealed class LinkPriorityTests
     [InlineData(12UL)]
     public void Priorities_that_differ_from_a_peer_are_logged_once_per_peer_and_link(ulong seed)
     {
-        var cluster = new VirtualCluster(seed, 3, node => Config(node, reversedNode: 3));
+        var cluster = new ComposedCluster(seed, 3, node => Config(node, reversedNode: 3));
         cluster.StartAll();
         cluster.RunUntil(() => InService(cluster) && PriorityWarnings(cluster, 1).Count == 2, s_limit, "in service and node 1 warned");
 
@@ -55,7 +56,7 @@ public sealed class LinkPriorityTests
     [Fact]
     public void Equal_priorities_are_not_reported_and_a_reload_that_aligns_them_stops_the_difference()
     {
-        var cluster = new VirtualCluster(13, 3, node => Config(node, reversedNode: 0));
+        var cluster = new ComposedCluster(13, 3, node => Config(node, reversedNode: 0));
         cluster.StartAll();
         cluster.RunUntil(() => InService(cluster) && cluster[1].PeerLinkPriority(2, 1) == 20 && cluster[1].PeerLinkPriority(3, 1) == 20, s_limit, "in service, priorities known");
         Assert.All(new uint[] { 1, 2, 3 }, id => Assert.Empty(PriorityWarnings(cluster, id)));

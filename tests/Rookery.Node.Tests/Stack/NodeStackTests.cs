@@ -1,6 +1,7 @@
 using System.Text;
 using Rookery.Groups;
 using Rookery.Services;
+using Rookery.Simulation.Harness;
 using Rookery.Wire.Services;
 
 namespace Rookery.Node.Tests.Stack;
@@ -10,7 +11,7 @@ public sealed class NodeStackTests
 {
     private static readonly Duration s_limit = Duration.FromSeconds(30);
 
-    private static bool InService(VirtualCluster cluster, params uint[] ids) =>
+    private static bool InService(ComposedCluster cluster, params uint[] ids) =>
         ids.All(id => cluster.Nodes[id] is { } node && node.Services.InService && !node.Services.Syncing
             && node.Services.Members.Select(m => m.Value).SequenceEqual(ids));
 
@@ -19,7 +20,7 @@ public sealed class NodeStackTests
     [InlineData(2UL)]
     public void Three_nodes_form_a_ring_complete_the_sync_and_are_quorate(ulong seed)
     {
-        var cluster = new VirtualCluster(seed, 3);
+        var cluster = new ComposedCluster(seed, 3);
         cluster.StartAll();
 
         cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
@@ -38,7 +39,7 @@ public sealed class NodeStackTests
     [Fact]
     public void A_crashed_node_leaves_the_membership_and_rejoins_after_restart()
     {
-        var cluster = new VirtualCluster(3, 3);
+        var cluster = new ComposedCluster(3, 3);
         cluster.StartAll();
         cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
 
@@ -55,7 +56,7 @@ public sealed class NodeStackTests
     [Fact]
     public void Group_messages_from_two_nodes_are_delivered_in_the_same_order_everywhere()
     {
-        var cluster = new VirtualCluster(4, 3);
+        var cluster = new ComposedCluster(4, 3);
         cluster.StartAll();
         cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
         var group = CpgGroupName.FromString("orders");
@@ -170,9 +171,9 @@ public sealed class NodeStackTests
     }
 
     /// <summary>Three nodes in service, each with one process (connection 100 + id, pid 1000 + id) in group "stream".</summary>
-    private static VirtualCluster ThreeNodesInOneGroup(ulong seed)
+    private static ComposedCluster ThreeNodesInOneGroup(ulong seed)
     {
-        var cluster = new VirtualCluster(seed, 3);
+        var cluster = new ComposedCluster(seed, 3);
         cluster.StartAll();
         cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
         var group = CpgGroupName.FromString("stream");
@@ -186,7 +187,7 @@ public sealed class NodeStackTests
         return cluster;
     }
 
-    private static List<string> DeliveredIn(VirtualCluster cluster, uint id, Rookery.Wire.Totem.RingId ring) =>
+    private static List<string> DeliveredIn(ComposedCluster cluster, uint id, Rookery.Wire.Totem.RingId ring) =>
         cluster.Outputs[id].OfType<LocalGroupEvent>().Where(e => e.RingId == ring).Select(e => e.Event).OfType<GroupMessageDelivered>()
             .Where(d => d.Recipients.Contains(100 + id))
             .Select(d => Encoding.ASCII.GetString(d.Data.Span)).ToList();
@@ -194,7 +195,7 @@ public sealed class NodeStackTests
     [Fact]
     public void A_reload_request_reaches_every_member()
     {
-        var cluster = new VirtualCluster(5, 3);
+        var cluster = new ComposedCluster(5, 3);
         cluster.StartAll();
         cluster.RunUntil(() => InService(cluster, 1, 2, 3), s_limit, "three nodes in service");
 
@@ -211,7 +212,7 @@ public sealed class NodeStackTests
     [Fact]
     public void A_node_with_a_lower_config_version_is_refused_with_corosyncs_message()
     {
-        var cluster = new VirtualCluster(6, 3, id => VirtualCluster.Config(3, id == 3 ? 4UL : 5UL));
+        var cluster = new ComposedCluster(6, 3, id => ComposedCluster.Config(3, id == 3 ? 4UL : 5UL));
         cluster.Start(1);
         cluster.Start(2);
         cluster.RunUntil(() => InService(cluster, 1, 2), s_limit, "nodes 1 and 2 in service");
@@ -223,7 +224,7 @@ public sealed class NodeStackTests
         Assert.DoesNotContain(cluster.Outputs[1], o => o is ConfigVersionRefused);
     }
 
-    private static List<string> Delivered(VirtualCluster cluster, uint id) =>
+    private static List<string> Delivered(ComposedCluster cluster, uint id) =>
         cluster.Outputs[id].OfType<LocalGroupEvent>().Select(e => e.Event).OfType<GroupMessageDelivered>()
             .Where(d => d.Recipients.Contains(100 + id))
             .Select(d => Encoding.ASCII.GetString(d.Data.Span)).ToList();

@@ -239,4 +239,35 @@ public sealed class ClusterCheckerTests
             violations.Any(v => v.Property == property && (detail is null || v.Detail.Contains(detail, StringComparison.Ordinal))),
             $"expected a {property} violation{(detail is null ? "" : $" mentioning '{detail}'")}, got: {string.Join(" | ", violations)}");
     }
+
+    [Fact]
+    public void TwoQuoratePartitionsWithNoMemberInCommonBreakQuorumSafety()
+    {
+        var at = Instant.FromMilliseconds(10);
+        HistoryRecord[] history =
+        [
+            new ProcessStarted(at, P(1)), new ProcessStarted(at, P(2)), new ProcessStarted(at, P(3)), new ProcessStarted(at, P(4)),
+            new QuorumRecorded(at, P(1), true, [new NodeId(1), new NodeId(2), new NodeId(3), new NodeId(4)]),
+            new QuorumRecorded(at, P(3), true, [new NodeId(3), new NodeId(4)]),
+            new QuorumRecorded(at, P(1), true, [new NodeId(1), new NodeId(2)]),
+        ];
+
+        // A stale view of the whole ring shares members with every side: only the last report splits the cluster.
+        var violation = Assert.Single(ClusterChecker.Check(history));
+        Assert.Equal(Property.QuorumSafety, violation.Property);
+        Assert.Equal(P(1), violation.Process);
+
+        // With two_node, both halves of a split stay quorate by design (fencing decides); a loss of quorum or a stop clears a view.
+        var twoNode = new ClusterChecker { TwoNodeCluster = true };
+        foreach (var record in history)
+        {
+            twoNode.Observe(record);
+        }
+
+        Assert.Empty(twoNode.Violations);
+        Assert.Empty(ClusterChecker.Check([.. history[..^1], new ProcessStopped(at, P(3)), new ProcessStopped(at, P(4)), history[^1]]));
+        Assert.Empty(ClusterChecker.Check([.. history[..^1], new QuorumRecorded(at, P(3), false, [new NodeId(3), new NodeId(4)]), history[^1]]));
+    }
+
+    private static ProcessId P(uint node) => new(new NodeId(node), 0);
 }

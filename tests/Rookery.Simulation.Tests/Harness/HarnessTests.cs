@@ -106,6 +106,8 @@ public sealed class HarnessTests
         Seed = seed,
         NodeCount = nodeCount,
         LinkCount = 1,
+        LinkPriorities = [1],
+        Quorum = QuorumChoice.Plain,
         Kinds = FaultKinds.None,
         Conditions = new PathConditions { DelayMin = new Duration(150) }, // no jitter: the double needs FIFO paths
         Schedule = [],

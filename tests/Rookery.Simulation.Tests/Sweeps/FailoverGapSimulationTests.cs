@@ -16,7 +16,7 @@ public sealed class FailoverGapSimulationTests
     {
         var seeds = Enumerable.Range(1, 200).Select(i => (ulong)i).ToArray();
 
-        var failed = SeedSweep.Run(seeds, "failover-gap", StackKind.Links);
+        var failed = SeedSweep.Run(seeds, "failover-gap");
 
         Assert.True(failed.Count == 0, SeedSweep.Describe(failed, seeds.Length));
     }

@@ -21,7 +21,7 @@ public sealed class LinkCutSimulationTests
     {
         var seeds = Enumerable.Range(1, FixedSeedCount).Select(i => (ulong)i).ToArray();
 
-        var failed = SeedSweep.Run(seeds, "link-cut", StackKind.Links);
+        var failed = SeedSweep.Run(seeds, "link-cut");
 
         Assert.True(failed.Count == 0, SeedSweep.Describe(failed, seeds.Length));
     }
@@ -32,7 +32,7 @@ public sealed class LinkCutSimulationTests
         var seeds = SeedSweep.FreshSeeds(SeedSweep.Count("SIM_LINKCUT_SEEDS", 500));
         SeedSweep.Print($"link-cut: {seeds.Length} fresh seeds, first {seeds.FirstOrDefault()} last {seeds.LastOrDefault()}: {string.Join(" ", seeds)}");
 
-        var failed = SeedSweep.Run(seeds, "link-cut", StackKind.Links);
+        var failed = SeedSweep.Run(seeds, "link-cut");
 
         Assert.True(failed.Count == 0, SeedSweep.Describe(failed, seeds.Length));
     }

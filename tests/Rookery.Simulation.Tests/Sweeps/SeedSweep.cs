@@ -25,13 +25,13 @@ internal static class SeedSweep
     }
 
     /// <summary>Runs every seed; returns the failed results (all of them, not only the first).</summary>
-    public static List<SimulationResult> Run(IEnumerable<ulong> seeds, string scenario, StackKind stack)
+    public static List<SimulationResult> Run(IEnumerable<ulong> seeds, string scenario)
     {
         var failed = new List<SimulationResult>();
         foreach (var seed in seeds)
         {
             TestContext.Current.CancellationToken.ThrowIfCancellationRequested();
-            var result = SeedRunner.Run(seed, scenario, stack);
+            var result = SeedRunner.Run(seed, scenario);
             if (!result.Passed)
             {
                 failed.Add(result);

@@ -30,7 +30,7 @@ public sealed class SwarmSimulationTests
         var seeds = SeedSweep.FreshSeeds(SeedSweep.Count("SIM_SWARM_SEEDS", 10));
         SeedSweep.Print($"swarm: fresh seeds {string.Join(" ", seeds)}");
 
-        var failed = SeedSweep.Run(seeds, "swarm", StackKind.Links);
+        var failed = SeedSweep.Run(seeds, "swarm");
 
         Assert.True(failed.Count == 0, SeedSweep.Describe(failed, seeds.Length));
     }

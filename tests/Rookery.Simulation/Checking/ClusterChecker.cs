@@ -26,6 +26,10 @@ namespace Rookery.Simulation.Checking;
 /// snapshots of all groups after each sync are the same sequence on every process of it (a prefix before
 /// the transitional configuration, equal for processes that move together). The per-node sync events
 /// (node down, node up) are only checked for shape: their lists depend on each node's previous view.</item>
+/// <item>Quorum safety: never two quorate partitions. Whenever a live process reports quorum, every other live process
+/// whose last report was quorate lists a member in common with it (a stale view of a larger ring always does). The one
+/// exception is votequorum's own: with <c>two_node</c> both halves of a split stay quorate and fencing decides
+/// (votequorum(5)); <see cref="TwoNodeCluster"/> says so.</item>
 /// </list>
 /// </remarks>
 public sealed class ClusterChecker
@@ -38,6 +42,7 @@ public sealed class ClusterChecker
     private readonly Dictionary<MessageId, Submission> _submitted = [];
     private readonly Dictionary<NodeId, ulong> _highestRingSequence = [];
     private readonly List<Violation> _violations = [];
+    private readonly SortedDictionary<ProcessId, QuorumRecorded> _quorate = [];
 
     public IReadOnlyList<Violation> Violations => _violations;
 
@@ -48,6 +53,14 @@ public sealed class ClusterChecker
     public long ConfigurationCount { get; private set; }
 
     public long GroupChangeCount { get; private set; }
+
+    /// <summary>Quorum reports seen, and how many of them found a quorate and an inquorate live process at once.</summary>
+    public long QuorumReportCount { get; private set; }
+
+    public long QuorateSplitCount { get; private set; }
+
+    /// <summary>The cluster runs votequorum with <c>two_node</c>: a split leaves both nodes quorate by design.</summary>
+    public bool TwoNodeCluster { get; init; }
 
     /// <summary>Checks a whole recorded history (a pure function: a fresh checker per call).</summary>
     public static IReadOnlyList<Violation> Check(IEnumerable<HistoryRecord> history)
@@ -71,6 +84,10 @@ public sealed class ClusterChecker
                 break;
             case ProcessStopped stopped:
                 Process(stopped.Process).IsAlive = false;
+                _quorate.Remove(stopped.Process);
+                break;
+            case QuorumRecorded quorum:
+                OnQuorum(quorum);
                 break;
             case MessageSubmitted submitted:
                 OnSubmitted(submitted);
@@ -208,6 +225,37 @@ public sealed class ClusterChecker
         }
 
         _processes[started.Process] = new ProcessState(started.Process);
+    }
+
+    private void OnQuorum(QuorumRecorded report)
+    {
+        QuorumReportCount++;
+        Process(report.Process).LastQuorum = report;
+        if (!report.Quorate)
+        {
+            _quorate.Remove(report.Process);
+            if (_quorate.Count > 0)
+            {
+                QuorateSplitCount++;
+            }
+
+            return;
+        }
+
+        _quorate[report.Process] = report;
+        if (TwoNodeCluster)
+        {
+            return;
+        }
+
+        foreach (var (other, otherReport) in _quorate)
+        {
+            if (other != report.Process && !report.Members.Intersect(otherReport.Members).Any())
+            {
+                Report(Property.QuorumSafety, report.At, report.Process,
+                    $"quorate with members [{string.Join(",", report.Members)}] while {other} is quorate with [{string.Join(",", otherReport.Members)}] since {otherReport.At}: two quorate partitions");
+            }
+        }
     }
 
     private void OnSubmitted(MessageSubmitted submitted)
@@ -596,6 +644,8 @@ public sealed class ClusterChecker
         public Dictionary<ProcessId, ulong> LastSequenceFrom { get; } = [];
 
         public Dictionary<ProcessId, ulong> RegularPhaseLastFrom { get; } = [];
+
+        public QuorumRecorded? LastQuorum { get; set; }
     }
 
     /// <summary>What one process delivered and saw in one ring.</summary>

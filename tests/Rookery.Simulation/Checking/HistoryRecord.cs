@@ -28,3 +28,6 @@ public sealed record ConfigurationRecorded(Instant At, ProcessId Process, Config
 
 /// <summary>The groups layer reported a group membership event.</summary>
 public sealed record GroupChangeRecorded(Instant At, ProcessId Process, GroupChange Change) : HistoryRecord(At, Process);
+
+/// <summary>The process's quorum service reported quorum (or its loss) with these members.</summary>
+public sealed record QuorumRecorded(Instant At, ProcessId Process, bool Quorate, IReadOnlyList<NodeId> Members) : HistoryRecord(At, Process);

@@ -23,6 +23,12 @@ public enum Property
 
     /// <summary>A scenario's own promise (for example: a link cut never changes the ring).</summary>
     Scenario,
+
+    /// <summary>Never two quorate partitions: two processes that are both quorate share a member (votequorum's promise).</summary>
+    QuorumSafety,
+
+    /// <summary>Passive link mode sends on the highest-priority connected link, the lowest link number on ties (knet).</summary>
+    LinkSelection,
 }
 
 /// <summary>One broken property, with when and where it was seen.</summary>

@@ -69,8 +69,10 @@ public sealed class ClusterSimulation : IDisposable
     public ClusterSimulation(FaultPlan plan, NodeFactory factory, TextWriter? traceWriter = null, Func<Prng, PathConditions, ISimNetwork>? network = null)
     {
         Plan = plan;
+        Checker = new ClusterChecker { TwoNodeCluster = plan.Quorum.TwoNode };
         _factory = factory;
         Trace = new Trace(traceWriter);
+        _output.LogWanted = Trace.IsPrinting;
         var root = new Prng(plan.Seed ^ 0x5EED_0F_5100_0001UL);
         _workloadPrng = root.Fork();
         var networkPrng = root.Fork();
@@ -92,7 +94,7 @@ public sealed class ClusterSimulation : IDisposable
 
     public FaultPlan Plan { get; }
 
-    public ClusterChecker Checker { get; } = new();
+    public ClusterChecker Checker { get; }
 
     public Trace Trace { get; }
 
@@ -556,13 +558,58 @@ public sealed class ClusterSimulation : IDisposable
                     Trace.Step(Now, TraceKind.Group, slot.Id, 0, 0, System.Text.Encoding.UTF8.GetBytes(group.Canonical), Trace.IsPrinting ? () => $"n{slot.Id} group {group}" : null);
                     _pendingRecords.Add(new GroupChangeRecorded(Now, process, group));
                     break;
+                case QuorumOccurred { Notification: var quorum }:
+                    Trace.Step(Now, TraceKind.Group, slot.Id, quorum.Quorate ? 1 : 0, (long)quorum.RingId.Sequence, default, Trace.IsPrinting ? () => $"n{slot.Id} quorum {(quorum.Quorate ? "quorate" : "not quorate")} ring {quorum.RingId} members [{string.Join(",", quorum.Members)}]" : null);
+                    _pendingRecords.Add(new QuorumRecorded(Now, process, quorum.Quorate, quorum.Members));
+                    break;
                 default:
                     break;
             }
         }
 
         _output.Clear();
+        if (slot.Node is Nodes.ComposedNode composed)
+        {
+            CheckPassiveLinkSelection(process, composed);
+        }
+
         Flush();
+    }
+
+    /// <summary>
+    /// Passive link mode (knet): to every peer, data goes on the highest-priority link that is enabled and connected,
+    /// the lowest link number among equals, and on none when no link is. Checked after every step of a node, from the
+    /// link layer's raw per-link state, so a selection not brought up to date at once is caught where it happens.
+    /// </summary>
+    private void CheckPassiveLinkSelection(ProcessId process, Nodes.ComposedNode node)
+    {
+        var links = node.Stack.Links;
+        foreach (var peer in Plan.Nodes)
+        {
+            if (peer == node.Id)
+            {
+                continue;
+            }
+
+            LinkId? best = null;
+            var bestPriority = -1;
+            for (var link = 0; link < Plan.LinkCount; link++)
+            {
+                var id = new LinkId((byte)link);
+                if (links.TryGetSelectionInput(peer, id, out var enabled, out var connected, out var priority) && enabled && connected
+                    && Math.Max(priority, (byte)1) > bestPriority)
+                {
+                    (best, bestPriority) = (id, Math.Max(priority, (byte)1));
+                }
+            }
+
+            var (count, first) = links.ActiveLinkSummary(peer);
+            if (best is { } expected ? count != 1 || first != expected : count != 0)
+            {
+                Checker.Report(Property.LinkSelection, Now, process,
+                    $"to node {peer}: {(count == 0 ? "no link" : $"{count} link(s), first {first}")} selected, expected {(best is { } link ? $"link {link} (priority {bestPriority})" : "none")}; priorities [{string.Join(",", Plan.LinkPriorities)}]");
+            }
+        }
     }
 
     /// <summary>Feeds the records of the last step to the checkers, and prints any new violation.</summary>

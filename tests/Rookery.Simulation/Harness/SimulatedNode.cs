@@ -15,6 +15,9 @@ public sealed record TotemOccurred(TotemEvent Event) : NodeEvent;
 /// <summary>A group membership event.</summary>
 public sealed record GroupOccurred(GroupChange Change) : NodeEvent;
 
+/// <summary>A quorum notification (corosync's quorum service callback): what applications act on.</summary>
+public sealed record QuorumOccurred(Quorum.QuorumNotification Notification) : NodeEvent;
+
 /// <summary>
 /// What a node produced during one call, in emission order: datagrams for the network, the
 /// application-visible events (Totem's and the groups', in the one order they happened), and log
@@ -27,6 +30,9 @@ public sealed class NodeOutput
     public List<NodeEvent> Events { get; } = [];
 
     public List<string> Log { get; } = [];
+
+    /// <summary>Whether anyone reads <see cref="Log"/> (a printed trace); a node may skip formatting its lines when not.</summary>
+    public bool LogWanted { get; set; } = true;
 
     public void Add(TotemEvent totemEvent) => Events.Add(new TotemOccurred(totemEvent));
 
@@ -41,8 +47,8 @@ public sealed class NodeOutput
 }
 
 /// <summary>
-/// The seam between the simulation driver and one node: the node shell's routing (Links → Totem →
-/// Groups/Quorum) without sockets and clocks. The driver passes virtual time and raw datagrams
+/// The seam between the simulation driver and one node: the shipped composition (<c>ComposedNode</c>) or a
+/// test double, without sockets and clocks. The driver passes virtual time and raw datagrams
 /// received on a link, and carries the node's outgoing datagrams as bytes.
 /// </summary>
 public interface ISimulatedNode

@@ -26,6 +26,115 @@ public sealed record PathConditions
     private static ulong Permille(Ratio ratio) => ratio.Numerator * 1000 / ratio.Denominator;
 }
 
+/// <summary>
+/// The votequorum options of a run's <c>quorum</c> section (votequorum(5)); every node of the run has the same.
+/// </summary>
+public sealed record QuorumChoice
+{
+    /// <summary>Plain votequorum: one vote per node, quorum = half the votes plus one.</summary>
+    public static QuorumChoice Plain { get; } = new();
+
+    public bool TwoNode { get; init; }
+
+    /// <summary>Null: corosync's default (on with two_node, off otherwise).</summary>
+    public bool? WaitForAll { get; init; }
+
+    public bool LastManStanding { get; init; }
+
+    public Duration LastManStandingWindow { get; init; } = Duration.FromSeconds(10);
+
+    public bool AutoTieBreaker { get; init; }
+
+    /// <summary><c>lowest</c>, <c>highest</c> or a list of node ids; null with auto_tie_breaker off.</summary>
+    public string? AutoTieBreakerNode { get; init; }
+
+    /// <summary>
+    /// The swarm's draw: each option on by chance, with corosync's own constraints (two_node only with two nodes;
+    /// auto_tie_breaker with last_man_standing in an odd cluster needs wait_for_all, or corosync refuses to start).
+    /// </summary>
+    public static QuorumChoice Draw(Prng prng, int nodeCount)
+    {
+        var twoNode = nodeCount == 2 && prng.Chance(new Ratio(1, 2));
+        bool? waitForAll = prng.NextBelow(3) switch { 0 => null, 1 => true, _ => false };
+        var lastManStanding = prng.Chance(new Ratio(1, 3));
+        var window = Duration.FromMilliseconds(prng.NextInRange(1_000, 5_000));
+        var autoTieBreaker = prng.Chance(new Ratio(1, 3));
+        var tieBreakerNode = prng.NextBelow(3) switch
+        {
+            0 => "lowest",
+            1 => "highest",
+            _ => string.Join(' ', Enumerable.Range(1, nodeCount).OrderBy(_ => prng.NextUInt64()).Take((int)prng.NextInRange(1, nodeCount))),
+        };
+        if (autoTieBreaker && lastManStanding && nodeCount % 2 == 1 && waitForAll != true)
+        {
+            waitForAll = true;
+        }
+
+        return new QuorumChoice
+        {
+            TwoNode = twoNode,
+            WaitForAll = waitForAll,
+            LastManStanding = lastManStanding,
+            LastManStandingWindow = window,
+            AutoTieBreaker = autoTieBreaker,
+            AutoTieBreakerNode = autoTieBreaker ? tieBreakerNode : null,
+        };
+    }
+
+    /// <summary>The <c>quorum { }</c> section.</summary>
+    public string ConfigSection()
+    {
+        var text = new StringBuilder("quorum {\n provider: corosync_votequorum\n");
+        if (TwoNode)
+        {
+            text.Append(" two_node: 1\n");
+        }
+
+        if (WaitForAll is { } waitForAll)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" wait_for_all: {(waitForAll ? 1 : 0)}\n");
+        }
+
+        if (LastManStanding)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" last_man_standing: 1\n last_man_standing_window: {LastManStandingWindow.Milliseconds}\n");
+        }
+
+        if (AutoTieBreaker)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" auto_tie_breaker: 1\n auto_tie_breaker_node: {AutoTieBreakerNode}\n");
+        }
+
+        return text.Append("}\n").ToString();
+    }
+
+    public override string ToString()
+    {
+        var options = new List<string>();
+        if (TwoNode)
+        {
+            options.Add("two_node");
+        }
+
+        if (WaitForAll is { } waitForAll)
+        {
+            options.Add($"wait_for_all={(waitForAll ? 1 : 0)}");
+        }
+
+        if (LastManStanding)
+        {
+            options.Add($"last_man_standing({LastManStandingWindow})");
+        }
+
+        if (AutoTieBreaker)
+        {
+            options.Add($"auto_tie_breaker({AutoTieBreakerNode})");
+        }
+
+        return options.Count == 0 ? "plain" : string.Join(' ', options);
+    }
+}
+
 /// <summary>What can go wrong, one flag per kind, so a seed picks a mix (swarm testing).</summary>
 [Flags]
 public enum FaultKinds
@@ -108,6 +217,12 @@ public sealed record FaultPlan
 
     public required int LinkCount { get; init; }
 
+    /// <summary>The <c>knet_link_priority</c> of each link (same on every node); ties are allowed.</summary>
+    public required IReadOnlyList<byte> LinkPriorities { get; init; }
+
+    /// <summary>The votequorum options of every node.</summary>
+    public required QuorumChoice Quorum { get; init; }
+
     public required FaultKinds Kinds { get; init; }
 
     public required PathConditions Conditions { get; init; }
@@ -155,11 +270,16 @@ public sealed record FaultPlan
         };
         var safety = Duration.FromSeconds(prng.NextInRange(8, 20));
         var schedule = DrawSchedule(prng, kinds, nodeCount, linkCount, safety);
+
+        // A stream of its own, so adding these draws left the faults of every earlier seed as they were.
+        var options = new Prng(seed ^ OptionsStream);
         return new FaultPlan
         {
             Seed = seed,
             NodeCount = nodeCount,
             LinkCount = linkCount,
+            LinkPriorities = Enumerable.Range(0, linkCount).Select(_ => (byte)options.NextInRange(1, 3)).ToArray(),
+            Quorum = QuorumChoice.Draw(options, nodeCount),
             Kinds = kinds,
             Conditions = conditions,
             Schedule = schedule,
@@ -203,6 +323,8 @@ public sealed record FaultPlan
             Seed = seed,
             NodeCount = nodeCount,
             LinkCount = linkCount,
+            LinkPriorities = Enumerable.Range(0, linkCount).Select(link => (byte)(LinkCutTopPriority - link)).ToArray(),
+            Quorum = QuorumChoice.Plain,
             Kinds = FaultKinds.LinkCut,
             Conditions = LinkCutConditions,
             Schedule = schedule,
@@ -230,7 +352,13 @@ public sealed record FaultPlan
     /// </summary>
     public static Duration LinkCutObservation => Duration.FromMilliseconds(1500);
 
+    /// <summary>Priority of link 0 in the link-cut scenario; link n gets this minus n, so link 0 carries the data while it lives.</summary>
+    public const byte LinkCutTopPriority = 20;
+
     private const int MessageSizeMinDefault = 24;
+
+    /// <summary>Mixed into the seed for the draws added after the first sweeps (link priorities, quorum options).</summary>
+    private const ulong OptionsStream = 0x9E37_79B9_7F4A_7C15UL;
 
     private static List<FaultAction> DrawSchedule(Prng prng, FaultKinds kinds, int nodeCount, int linkCount, Duration safety)
     {
@@ -314,7 +442,7 @@ public sealed record FaultPlan
     public string Describe()
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"seed={Seed} nodes={NodeCount} links={LinkCount} faults=[{Kinds}] network=[{Conditions}] ");
+        text.Append(CultureInfo.InvariantCulture, $"seed={Seed} nodes={NodeCount} links={LinkCount} priorities=[{string.Join(",", LinkPriorities)}] quorum=[{Quorum}] faults=[{Kinds}] network=[{Conditions}] ");
         text.Append(CultureInfo.InvariantCulture, $"submit every ~{SubmitInterval} of {MessageSizeMin}..{MessageSizeMax} B, safety {SafetyDuration}, liveness bound {LivenessBound}");
         return text.ToString();
     }
