@@ -47,7 +47,7 @@ public sealed class CliContext
     public Func<IReadOnlyList<IPAddress>> LocalAddresses { get; init; } = Rookery.Node.Shell.NodeOptions.SystemAddresses;
 
     /// <summary>Resolves a host name (empty when it does not resolve).</summary>
-    public Func<string, IReadOnlyList<IPAddress>> Resolve { get; init; } = ResolveWithDns;
+    public Func<string, IReadOnlyList<IPAddress>> Resolve { get; init; } = Rookery.Node.Shell.NodeOptions.ResolveWithDns;
 
     /// <summary><c>--config-dir DIR</c>, on every command (architecture.md §4).</summary>
     public Option<string> ConfigDirOption { get; } = new("--config-dir")
@@ -116,16 +116,4 @@ public sealed class CliContext
 
     /// <summary>Binds a command's action to <see cref="Run"/>.</summary>
     public void SetAction(Command command, Func<ParseResult, int> action) => command.SetAction(result => Run(() => action(result)));
-
-    private static IReadOnlyList<IPAddress> ResolveWithDns(string host)
-    {
-        try
-        {
-            return Dns.GetHostAddresses(host);
-        }
-        catch (Exception e) when (e is global::System.Net.Sockets.SocketException or ArgumentException)
-        {
-            return [];
-        }
-    }
 }

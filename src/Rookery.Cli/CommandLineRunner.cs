@@ -11,7 +11,10 @@ public static partial class CommandLineRunner
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
-            foreach (var error in result.Errors)
+            // An unknown --linkN swallows no value, so its ADDR shows up as a second unknown token: one message is enough.
+            var valuesOfUnknownLinks = args.Where((arg, i) => i > 0 && !args[i - 1].Contains('=', StringComparison.Ordinal) && LinkOption().IsMatch($"'{args[i - 1]}'") && UnknownToken(result, args[i - 1]))
+                .Select(arg => $"Unrecognized command or argument '{arg}'.").ToHashSet(StringComparer.Ordinal);
+            foreach (var error in result.Errors.Where(e => !valuesOfUnknownLinks.Contains(e.Message)))
             {
                 context.Fail(Explain(error.Message));
             }
@@ -22,6 +25,9 @@ public static partial class CommandLineRunner
 
         return result.Invoke(new InvocationConfiguration { Output = context.Output, Error = context.Error, EnableDefaultExceptionHandler = false });
     }
+
+    private static bool UnknownToken(ParseResult result, string token) =>
+        result.Errors.Any(e => e.Message == $"Unrecognized command or argument '{token}'.");
 
     /// <summary>Adds the rule to System.CommandLine's message where one is known (link numbers are 0..7).</summary>
     private static string Explain(string message)
@@ -36,7 +42,7 @@ public static partial class CommandLineRunner
         return typed.Success ? $"{typed.Groups["option"].Value}: type check ('integer') failed - got '{typed.Groups["value"].Value}'" : message;
     }
 
-    [GeneratedRegex(@"'--link\d+'")]
+    [GeneratedRegex(@"'--link\d+(=[^']*)?'")]
     private static partial Regex LinkOption();
 
     /// <summary>System.CommandLine's "Cannot parse argument 'x' for option '--nodeid' as expected type 'System.Int64'" (integers are the only typed options).</summary>

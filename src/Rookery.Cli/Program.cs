@@ -15,26 +15,36 @@ public static class Program
     public static RootCommand BuildRoot(CliContext context)
     {
         var root = new RootCommand("Rookery: a cluster engine with redundant links, Totem membership and votequorum.");
-        root.Options.Add(context.ConfigDirOption);
-        root.Options.Add(context.ConfigOption);
         root.Subcommands.Add(DemoCommand.Build(context));
-        root.Subcommands.Add(CreateCommand.Build(context));
-        root.Subcommands.Add(AddNodeCommand.Build(context));
-        root.Subcommands.Add(DelNodeCommand.Build(context));
         root.Subcommands.Add(KeygenCommand.Build(context));
-        root.Subcommands.Add(ConfigCommand.Build(context));
-        root.Subcommands.Add(DaemonCommand.Build(context));
-        root.Subcommands.Add(StatusCommand.Build(context));
-        root.Subcommands.Add(StatusCommand.BuildNodes(context));
-        root.Subcommands.Add(LinksCommand.Build(context));
-        root.Subcommands.Add(LinksCommand.BuildLink(context));
-        root.Subcommands.Add(ExpectedCommand.Build(context));
-        root.Subcommands.Add(ReloadCommand.Build(context));
-        root.Subcommands.Add(EventsCommand.Build(context));
-        root.Subcommands.Add(JoinCommand.BuildInfo(context));
-        root.Subcommands.Add(JoinCommand.BuildJoin(context));
-        root.Subcommands.Add(GroupCommand.Build(context));
-        root.Subcommands.Add(LogCommand.Build(context));
+        Command[] configured =
+        [
+            CreateCommand.Build(context),
+            AddNodeCommand.Build(context),
+            DelNodeCommand.Build(context),
+            ConfigCommand.Build(context),
+            DaemonCommand.Build(context),
+            StatusCommand.Build(context),
+            StatusCommand.BuildNodes(context),
+            LinksCommand.Build(context),
+            LinksCommand.BuildLink(context),
+            ExpectedCommand.Build(context),
+            ReloadCommand.Build(context),
+            EventsCommand.Build(context),
+            JoinCommand.BuildInfo(context),
+            JoinCommand.BuildJoin(context),
+            GroupCommand.Build(context),
+            LogCommand.Build(context),
+        ];
+        foreach (var command in configured)
+        {
+            // demo writes its own configuration, keygen takes its file as an argument, man and completion read none:
+            // none of them gets options it would ignore.
+            command.Options.Add(context.ConfigDirOption);
+            command.Options.Add(context.ConfigOption);
+            root.Subcommands.Add(command);
+        }
+
         root.Subcommands.Add(ManCommand.Build(context));
         root.Subcommands.Add(CompletionCommand.Build(context));
         return root;

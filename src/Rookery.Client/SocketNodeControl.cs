@@ -47,12 +47,21 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
         {
             socket.Dispose();
             throw new NodeControlException(ControlErrorCodes.NotRunning,
-                $"cannot connect to the rookery daemon at {path} ({exception.SocketErrorCode}): is it running? " +
+                $"cannot connect to the rookery daemon at {path} ({ConnectFailure(path, exception)}): is it running? " +
                 "Start it with 'systemctl start rookery' or 'rookery daemon', or pass --socket PATH");
         }
 
         return new SocketNodeControl(socket) { Path = path };
     }
+
+    /// <summary>Why a connect failed, in words (.NET names ENOENT on a Unix socket "AddressNotAvailable", which misleads).</summary>
+    private static string ConnectFailure(string path, SocketException exception) => exception.SocketErrorCode switch
+    {
+        _ when !File.Exists(path) => "no such socket file",
+        SocketError.ConnectionRefused => "nothing listens on it",
+        SocketError.AccessDenied => "permission denied",
+        _ => exception.Message,
+    };
 
     public async ValueTask<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken) =>
         (await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.Status }, cancellationToken).ConfigureAwait(false)).Status

@@ -72,8 +72,16 @@ public static class ConfigDocs
           of 8 or more there passes `corosync -t` but not `rookery config check`.
         - Unknown keys inside an interface block stay with their link (corosync keeps them unindexed and ignores them), so
           extensions can be set per link.
-        - Errors of ours: two nodes with one name; one address used by two nodes. Warnings of ours: a host name in ringX_addr
-          (resolved only when a node starts), one node using one address on two links (an error in create and addnode).
+        - Errors of ours: two nodes with one name; one address used by two nodes. Warnings of ours: one node using one address
+          on two links (an error in create and addnode).
+        - Host names in ringX_addr, one rule everywhere: a name is resolved as corosync resolves it (getaddrinfo's answers in
+          order, filtered by `totem.ip_version`: `ipv4` the first IPv4 address, `ipv6` the first IPv6 one, `ipv6-4` (default)
+          the first IPv6 else the first IPv4, `ipv4-6` the reverse). The daemon resolves at start and at every reload and
+          uses that address; `rookery config check` resolves the same way (a warning names the address chosen) and checks
+          families and duplicates on the result. A name that gives no address of an allowed family is an error: the
+          daemon exits with 8 and says which key and name (corosync leaves such a node out silently). `create` and `addnode`
+          resolve a name given to `--linkN` by the same rule and write the address, not the name (pvecm since PVE 5.1), and
+          refuse a name that does not resolve.
         - A local node that cannot be found is a warning in `config check` (the file may be for another machine); `--node NAME`
           makes it an error. A missing key file is a warning there; a short one is an error.
         - `knet_compression_model: none` (the default) may be written out; corosync 3.1.7 refuses the explicit value.

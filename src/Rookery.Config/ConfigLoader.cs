@@ -41,6 +41,14 @@ public static class ConfigLoader
         }
 
         var diagnostics = new List<Diagnostic>(parsed.Diagnostics);
+        if (options?.Resolve is { } resolve && parsed.Config.Nodes.Any(n => n.RingAddresses.Any(r => HostNames.IsName(r.Address))))
+        {
+            // What follows sees the addresses the daemon uses, so family and duplicate checks apply to them too.
+            var (resolvedText, found) = HostNames.Resolve(parsed, resolve);
+            parsed = Parse(resolvedText, fileName);
+            diagnostics = [.. parsed.Diagnostics, .. found];
+        }
+
         diagnostics.AddRange(ConfigValidator.Validate(parsed.Config, fileName, options ?? ValidationOptions.Default));
         return parsed with { Diagnostics = diagnostics };
     }

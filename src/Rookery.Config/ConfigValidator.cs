@@ -21,6 +21,12 @@ public sealed record ValidationOptions
     public string? HostName { get; init; }
 
     public IReadOnlyList<IPAddress> LocalAddresses { get; init; } = [];
+
+    /// <summary>
+    /// Looks up a host name in ringX_addr (see <see cref="HostNames"/>); null: names are not resolved and only get
+    /// a warning (a file edited for another machine).
+    /// </summary>
+    public Func<string, IReadOnlyList<IPAddress>>? Resolve { get; init; }
 }
 
 /// <summary>
@@ -247,7 +253,7 @@ public static class ConfigValidator
                 var line = node.Keys.LineOf(NodeConfig.RingKey(link));
                 if (Family(address) is not { } family)
                 {
-                    context.Warning(line, Format($"{NodeConfig.RingKey(link)} '{address}' for node '{node.DisplayName}' is not an IP address; it is resolved when the node starts, which can change under the cluster"));
+                    context.Warning(line, Format($"{NodeConfig.RingKey(link)} '{address}' for node '{node.DisplayName}' is not an IP address; the daemon resolves it when it starts (totem.ip_version {config.Totem.IpVersion}), and a name can resolve differently later"));
                 }
                 else if ((config.Totem.IpVersion, family) is ("ipv4", AddressFamily.InterNetworkV6) or ("ipv6", AddressFamily.InterNetwork))
                 {

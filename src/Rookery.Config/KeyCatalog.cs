@@ -134,7 +134,7 @@ public static class KeyCatalog
         new("nodelist.node.nodeid", ValueKind.UInt32, "(required)", "Node id, 1..65535, unique."),
         new("nodelist.node.name", ValueKind.Text, "(none)", "Node name; required with more than one link."),
         new("nodelist.node.quorum_votes", ValueKind.UInt32, Num(Defaults.QuorumVotes), "Votes of the node."),
-        new("nodelist.node.ringX_addr", ValueKind.Text, "(none)", "Address of the node on link X (0..7): IP literal or host name."),
+        new("nodelist.node.ringX_addr", ValueKind.Text, "(none)", "Address of the node on link X (0..7): IP literal, or a host name resolved by totem.ip_version (see below)."),
         new("quorum.provider", ValueKind.Text, "(none: always quorate)", "corosync_votequorum."),
         new("quorum.expected_votes", ValueKind.UInt32, "sum of quorum_votes", "Expected votes."),
         new("quorum.votes", ValueKind.UInt32, Num(Defaults.QuorumVotes), "Votes of this node without a nodelist."),

@@ -39,6 +39,7 @@ public sealed class OtherCommandTests
         using var cli = new CliHarness();
         var first = Path.Combine(cli.Root, "keys", "a");
         var second = Path.Combine(cli.Root, "keys", "b");
+        Directory.CreateDirectory(Path.Combine(cli.Root, "keys"));
 
         Assert.Equal(0, cli.Run("keygen", first).Exit);
         Assert.Equal(0, cli.Run("keygen", second).Exit);
@@ -60,7 +61,7 @@ public sealed class OtherCommandTests
         var (exit, output, error) = cli.RunIn("config", "check");
 
         Assert.Equal((0, string.Empty), (exit, error));
-        Assert.Equal($"{cli.ConfigFile}: valid (1 nodes, 2 links, 0 warning(s))\n", output);
+        Assert.Equal($"{cli.ConfigFile}: valid (1 node, 2 links, 0 warning(s))\n", output);
     }
 
     [Fact]

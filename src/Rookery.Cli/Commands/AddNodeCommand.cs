@@ -44,7 +44,10 @@ public static class AddNodeCommand
             CreateCommand.Fail(errors);
 
             var editing = ConfigEditing.Open(context.ConfigPath(result));
-            var linkList = ResolveLinks(context, editing.Original, nodeName, given);
+            var config = editing.Original;
+            given = LinkOptions.ResolveNames(context, given, config.Totem.IpVersion, errors);
+            CreateCommand.Fail(errors);
+            var linkList = ResolveLinks(context, config, nodeName, given);
             var notes = new List<string>();
             var finalId = NodeAddition.Add(editing.Editor, nodeName, requestedId, nodeVotes, linkList, result.GetValue(force), errors, notes);
             CreateCommand.Fail(errors);

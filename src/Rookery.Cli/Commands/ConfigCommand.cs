@@ -47,6 +47,7 @@ public static class ConfigCommand
                 LocalNodeName = result.GetValue(node),
                 HostName = context.HostName(),
                 LocalAddresses = context.LocalAddresses(),
+                Resolve = context.Resolve,
             };
             var loaded = ConfigFile.Load(path, options);
             var diagnostics = loaded.Diagnostics.ToList();
@@ -82,11 +83,14 @@ public static class ConfigCommand
 
             context.Output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{path}: valid ({loaded.Config.Nodes.Count} nodes, {loaded.Config.ConfiguredLinks.Count} links, {warnings} warning(s))"));
+                $"{path}: valid ({Count(loaded.Config.Nodes.Count, "node")}, {Count(loaded.Config.ConfiguredLinks.Count, "link")}, {warnings} warning(s))"));
             return ExitCodes.Ok;
         });
         return check;
     }
+
+    /// <summary>"1 node", "3 nodes".</summary>
+    public static string Count(int count, string noun) => string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? "" : "s")}");
 
     /// <summary>How long <c>config check</c> waits for a running node's link view before it checks without it.</summary>
     private static readonly TimeSpan NodeQueryTimeout = TimeSpan.FromSeconds(2);

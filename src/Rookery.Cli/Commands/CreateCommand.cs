@@ -42,7 +42,7 @@ public static class CreateCommand
             var id = Range("nodeid", result.GetValue(nodeId) ?? 1, 1, Limits.NodeIdMax, errors);
             var nodeVotes = Range("votes", result.GetValue(votes) ?? 1, 1, uint.MaxValue, errors);
             var tokenCoefficient = Range("token-coefficient", result.GetValue(coefficient) ?? Defaults.CreateTokenCoefficientMs, 0, uint.MaxValue, errors);
-            var given = links.Parse(result, errors);
+            var given = LinkOptions.ResolveNames(context, links.Parse(result, errors), IpVersion, errors);
             LinkOptions.CheckOwnAddresses(given, errors);
             Fail(errors);
 
@@ -70,6 +70,9 @@ public static class CreateCommand
         return command;
     }
 
+    /// <summary>The <c>totem.ip_version</c> create writes (pvecm's create_conf), also the rule its host names are resolved by.</summary>
+    public const string IpVersion = "ipv4-6";
+
     /// <summary>The configuration pvecm's create_conf builds, with config_version already raised to 1.</summary>
     public static CorosyncConfig Model(string clusterName, string nodeName, long nodeId, long votes, long tokenCoefficient, IReadOnlyList<LinkArgument> links)
     {
@@ -83,7 +86,7 @@ public static class CreateCommand
             ("secauth", "on"),
             ("cluster_name", clusterName),
             ("config_version", "1"),
-            ("ip_version", "ipv4-6"),
+            ("ip_version", IpVersion),
             ("link_mode", "passive"),
             ("token_coefficient", Text(tokenCoefficient)));
         return new CorosyncConfig(

@@ -30,7 +30,10 @@ public static class DaemonCommand
                 result.AddError($"--metrics: {problem}");
             }
         });
-        var command = new Command("daemon", "Run the node in the foreground (corosync -f); stop it with SIGTERM to leave cleanly.");
+        var command = new Command("daemon", "Run the node in the foreground (corosync -f); stop it with SIGTERM to leave cleanly. " +
+            "Exit codes (corosync's): 0 stopped, 1 other failure (a link address cannot be bound, the socket or the --metrics port is taken), " +
+            "8 configuration not valid (also a ringX_addr host name that does not resolve), 13 a service refused its configuration, " +
+            "21 the ring id cannot be stored in the state directory.");
         command.Options.Add(stateDir);
         command.Options.Add(socket);
         command.Options.Add(node);
@@ -54,6 +57,7 @@ public static class DaemonCommand
                 SocketPath = result.GetValue(socket) is { Length: > 0 } path ? path : ControlSocket.Resolve(context.GetEnvironment(ControlSocket.EnvironmentVariable)),
                 NodeName = result.GetValue(node),
                 HostName = context.HostName,
+                Resolve = context.Resolve,
                 LocalAddresses = context.LocalAddresses,
                 Servers = servers,
             };

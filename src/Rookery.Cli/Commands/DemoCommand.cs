@@ -6,8 +6,9 @@ using Rookery.Cli.Demo;
 namespace Rookery.Cli.Commands;
 
 /// <summary>
-/// <c>rookery demo</c>: a 3-node cluster with two links on loopback addresses (no root, no set-up), a live view,
-/// the active link disabled and enabled again. Ctrl-C (or SIGTERM/SIGHUP) stops it cleanly at any point.
+/// <c>rookery demo</c>: a 3-node cluster with two links on loopback addresses (no set-up), a live view, a real link
+/// failure (as root; otherwise an admin's link disable, and why), a killed node and its rejoin. Ctrl-C (or
+/// SIGTERM/SIGHUP) stops it cleanly at any point.
 /// </summary>
 public static class DemoCommand
 {
@@ -22,7 +23,7 @@ public static class DemoCommand
             HelpName = "SECONDS",
         };
         var plain = new Option<bool>("--plain") { Description = "Plain text frames even on a terminal (the default without one)" };
-        var demo = new Command("demo", "Run a 3-node cluster with two links on loopback addresses and show a link failover and failback.");
+        var demo = new Command("demo", "Run a 3-node cluster with two links on loopback addresses; cut a link for real (as root), kill a node and let it rejoin.");
         demo.Options.Add(hold);
         demo.Options.Add(plain);
         context.SetAction(demo, result =>

@@ -69,10 +69,10 @@ public static class GroupCommand
     {
         var socket = NodeCommandSupport.SocketOption();
         var name = GroupName();
-        var count = new Option<int>("--count") { Description = "Messages to send (default 1)", DefaultValueFactory = _ => 1 };
-        var interval = new Option<int>("--interval") { Description = "Milliseconds between messages (default 0)", DefaultValueFactory = _ => 0 };
-        var size = new Option<int>("--size") { Description = $"Bytes per message ({GroupEventFormatter.SequencedSizeMin}..{ControlProtocol.GroupMessageSizeMax - 1024}, default 64)", DefaultValueFactory = _ => 64 };
-        var start = new Option<long>("--start") { Description = "Number of the first message (default 1)", DefaultValueFactory = _ => 1 };
+        var count = new Option<int>("--count") { Description = "Messages to send", DefaultValueFactory = _ => 1 };
+        var interval = new Option<int>("--interval") { Description = "Milliseconds between messages", DefaultValueFactory = _ => 0 };
+        var size = new Option<int>("--size") { Description = $"Bytes per message ({GroupEventFormatter.SequencedSizeMin}..{ControlProtocol.GroupMessageSizeMax - 1024})", DefaultValueFactory = _ => 64 };
+        var start = new Option<long>("--start") { Description = "Number of the first message", DefaultValueFactory = _ => 1 };
         count.Validators.Add(r => Positive(r, "--count", 1, int.MaxValue));
         interval.Validators.Add(r => Positive(r, "--interval", 0, 3_600_000));
         size.Validators.Add(r => Positive(r, "--size", GroupEventFormatter.SequencedSizeMin, ControlProtocol.GroupMessageSizeMax - 1024));

@@ -24,10 +24,11 @@ public static class KeygenCommand
                 throw new CliException($"key file '{path}' already exists");
             }
 
+            // corosync-keygen creates the file only: a missing directory is the admin's typo more often than a wish.
             var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-            if (directory is not null)
+            if (directory is not null && !Directory.Exists(directory))
             {
-                Directory.CreateDirectory(directory);
+                throw new CliException($"Could not create {path}: No such file or directory (directory {directory} does not exist; create it first)");
             }
 
             WriteKey(path);

@@ -123,6 +123,36 @@ public sealed partial class LinkOptions
         return new LinkArgument(link, address, priority);
     }
 
+    /// <summary>
+    /// Host names among <paramref name="links"/> resolved by corosync's rule for <paramref name="ipVersion"/>
+    /// (<see cref="Rookery.Config.HostNames"/>): the chosen address replaces the name (pvecm since PVE 5.1), and the
+    /// choice is printed; a name without an address of an allowed family is an error.
+    /// </summary>
+    public static IReadOnlyList<LinkArgument> ResolveNames(CliContext context, IReadOnlyList<LinkArgument> links, string ipVersion, List<string> errors)
+    {
+        var resolved = new List<LinkArgument>();
+        foreach (var link in links)
+        {
+            if (!Rookery.Config.HostNames.IsName(link.Address))
+            {
+                resolved.Add(link);
+                continue;
+            }
+
+            var key = Rookery.Config.NodeConfig.RingKey(link.Link);
+            if (Rookery.Config.HostNames.Choose(context.Resolve(link.Address), ipVersion) is not { } chosen)
+            {
+                errors.Add($"link{link.Link}: {Rookery.Config.HostNames.Unresolvable(key, link.Address, "", ipVersion)}");
+                continue;
+            }
+
+            context.Output.WriteLine($"link{link.Link}: '{link.Address}' resolves to {chosen} (totem.ip_version {ipVersion}); writing {key}: {chosen}");
+            resolved.Add(link with { Address = chosen.ToString() });
+        }
+
+        return resolved;
+    }
+
     /// <summary>Ours (pvecm misses it): one node using one address on two links has no redundancy; refused.</summary>
     public static void CheckOwnAddresses(IReadOnlyList<LinkArgument> links, List<string> errors)
     {

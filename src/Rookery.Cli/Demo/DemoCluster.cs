@@ -22,6 +22,9 @@ public sealed class DemoNode(int id, string name, string directory)
 
     public Process? Daemon { get; internal set; }
 
+    /// <summary>The demo stopped this node's daemon on purpose: its absence is part of the story, not a failure.</summary>
+    public bool StoppedOnPurpose { get; internal set; }
+
     /// <summary>The environment that points a <c>rookery</c> command at this node.</summary>
     public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
     {
@@ -43,6 +46,7 @@ public sealed class DemoCluster : IAsyncDisposable
     public static readonly int[] Priorities = [15, 20];
     private static readonly string[] NodeNames = ["uno", "due", "tre"];
     private readonly List<TextWriter> _logs = [];
+    private readonly List<(int Node, TimeSpan At, string Line)> _lines = [];
 
     private DemoCluster(string root, int subnet)
     {
@@ -58,6 +62,9 @@ public sealed class DemoCluster : IAsyncDisposable
     public int Subnet { get; }
 
     public IReadOnlyList<DemoNode> Nodes { get; }
+
+    /// <summary>The demo's clock: every line a daemon logs is stamped with it when it arrives (see <see cref="FirstLine"/>).</summary>
+    public Func<TimeSpan> Clock { get; set; } = () => TimeSpan.Zero;
 
     /// <summary>One node's answer to <c>status</c>, or why there is none.</summary>
     public sealed record NodeView(DemoNode Node, Rookery.Control.ClusterStatus? Status, string? Error);
@@ -110,24 +117,51 @@ public sealed class DemoCluster : IAsyncDisposable
     {
         foreach (var node in Nodes)
         {
-            var start = RookeryProcess.StartInfo(
-                ["daemon", "--config-dir", node.ConfigDir, "--state-dir", node.StateDir, "--socket", node.Socket, "--node", node.Name],
-                node.Environment);
-            var log = TextWriter.Synchronized(new StreamWriter(node.LogFile, append: true) { AutoFlush = true });
-            _logs.Add(log);
-            var process = Process.Start(start) ?? throw new CliException($"could not start rookery daemon for node {node.Name}");
-            node.Daemon = process;
-            process.StandardInput.Close();
-            process.OutputDataReceived += (_, e) => WriteLine(log, e.Data);
-            process.ErrorDataReceived += (_, e) => WriteLine(log, e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            StartNode(node);
         }
     }
 
-    /// <summary>Nodes whose daemon has exited, with the last lines of its log.</summary>
+    /// <summary>Starts (or restarts) one node's daemon with the same files; its log goes on in the same file.</summary>
+    public void StartNode(DemoNode node)
+    {
+        var start = RookeryProcess.StartInfo(
+            ["daemon", "--config-dir", node.ConfigDir, "--state-dir", node.StateDir, "--socket", node.Socket, "--node", node.Name],
+            node.Environment);
+        var log = TextWriter.Synchronized(new StreamWriter(node.LogFile, append: true) { AutoFlush = true });
+        _logs.Add(log);
+        node.Daemon?.Dispose();
+        var process = Process.Start(start) ?? throw new CliException($"could not start rookery daemon for node {node.Name}");
+        node.Daemon = process;
+        node.StoppedOnPurpose = false;
+        process.StandardInput.Close();
+        process.OutputDataReceived += (_, e) => Logged(node, log, e.Data);
+        process.ErrorDataReceived += (_, e) => Logged(node, log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    /// <summary>Kills one node's daemon with SIGKILL (no goodbye to the others, as a crash or a power cut) and waits for it to be gone.</summary>
+    public async Task KillAsync(DemoNode node)
+    {
+        node.StoppedOnPurpose = true;
+        node.Daemon!.Kill();
+        await node.Daemon.WaitForExitAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>When node <paramref name="node"/> first logged a line containing <paramref name="text"/> at or after <paramref name="since"/>; null if not yet.</summary>
+    public TimeSpan? FirstLine(int node, string text, TimeSpan since)
+    {
+        lock (_lines)
+        {
+            return _lines.FirstOrDefault(l => l.Node == node && l.At >= since && l.Line.Contains(text, StringComparison.Ordinal)) is { Line: not null } found
+                ? found.At
+                : null;
+        }
+    }
+
+    /// <summary>Nodes whose daemon has exited without the demo stopping it, with the last lines of its log.</summary>
     public IReadOnlyList<string> ExitedDaemons() =>
-        [.. Nodes.Where(n => n.Daemon is { HasExited: true }).Select(n => $"node {n.Id} ({n.Name}): rookery daemon exited with code {n.Daemon!.ExitCode}\n{Tail(n.LogFile, 15)}")];
+        [.. Nodes.Where(n => !n.StoppedOnPurpose && n.Daemon is { HasExited: true }).Select(n => $"node {n.Id} ({n.Name}): rookery daemon exited with code {n.Daemon!.ExitCode}\n{Tail(n.LogFile, 15)}")];
 
     /// <summary>The last <paramref name="lines"/> lines of a log, indented.</summary>
     public static string Tail(string path, int lines)
@@ -164,11 +198,16 @@ public sealed class DemoCluster : IAsyncDisposable
         }
     }
 
-    private static void WriteLine(TextWriter log, string? line)
+    private void Logged(DemoNode node, TextWriter log, string? line)
     {
         if (line is null)
         {
             return;
+        }
+
+        lock (_lines)
+        {
+            _lines.Add((node.Id, Clock(), line));
         }
 
         try

@@ -33,6 +33,17 @@ public sealed class DemoSnapshot
         _views.All(v => v.Status is { Quorum.Quorate: true } s && s.Members.Count == _views.Count)
         && _views.Select(v => v.Status!.Quorum.RingId).Distinct().Count() == 1;
 
+    /// <summary>Exactly the nodes <paramref name="ids"/> answer, are quorate and see themselves, and only themselves, in one ring.</summary>
+    public bool JoinedAs(params int[] ids)
+    {
+        var views = _views.Where(v => ids.Contains(v.Node.Id)).ToList();
+        return views.All(v => v.Status is { Quorum.Quorate: true } s && s.Members.Select(m => (int)m.Nodeid).Order().SequenceEqual(ids.Order()))
+            && views.Select(v => v.Status!.Quorum.RingId).Distinct().Count() == 1;
+    }
+
+    /// <summary>The ring id node <paramref name="id"/> reports, or null when it does not answer.</summary>
+    public string? RingOf(int id) => _views[id - 1].Status?.Quorum.RingId;
+
     /// <summary>The ring id all nodes agree on, or null.</summary>
     public string? RingId => AllJoined ? _views[0].Status!.Quorum.RingId : null;
 

@@ -16,7 +16,7 @@ namespace Rookery.Config.Syntax;
 /// Hostile input is bounded before work is done: a text over <see cref="TextBytesMax"/> is refused
 /// without being split, the first section nested deeper than <see cref="NestingDepthMax"/> ends the
 /// parse, a section or key whose cmap path is too long (an error in corosync too) is reported but
-/// kept out of the tree, and at most <see cref="ErrorsReportedMax"/> errors are listed. So time and
+/// kept out of the tree, and the parse stops after <see cref="ParseErrorsMax"/> errors. So time and
 /// memory are linear in the text and no later stage meets a path longer than cmap allows.
 /// </remarks>
 public static class ConfigParser
@@ -40,8 +40,8 @@ public static class ConfigParser
     /// </summary>
     public const int NestingDepthMax = 127;
 
-    /// <summary>Most parse errors listed; the rest are summarised in one more line.</summary>
-    public const int ErrorsReportedMax = 100;
+    /// <summary>Syntax errors reported before the parser gives up (a binary file would otherwise give one per "line").</summary>
+    public const int ParseErrorsMax = 10;
 
     public static (ConfigDocument Document, IReadOnlyList<Diagnostic> Diagnostics) Parse(string text, string fileName)
     {
@@ -64,10 +64,7 @@ public static class ConfigParser
         void Report(int line, string message)
         {
             errors++;
-            if (errors <= ErrorsReportedMax)
-            {
-                diagnostics.Add(Diagnostic.ParseError(fileName, line, message));
-            }
+            diagnostics.Add(Diagnostic.ParseError(fileName, line, message));
         }
 
         var tooDeep = false;
@@ -77,6 +74,16 @@ public static class ConfigParser
             if (ParseLine(lines[index], lineNumber, stack) is { } error)
             {
                 Report(lineNumber, error);
+                if (errors == ParseErrorsMax && index + 1 < lines.Count)
+                {
+                    // A binary or foreign file would otherwise give one error per "line": stop and say what it looks like.
+                    var what = IsText(text)
+                        ? "the file does not look like corosync.conf"
+                        : "the file is not text (it holds NUL bytes or bytes that are not UTF-8): is it the right file?";
+                    diagnostics.Add(Diagnostic.ParseError(fileName, lineNumber, $"stopped after {ParseErrorsMax} syntax errors, {lines.Count - lineNumber} more lines not read: {what}"));
+                    root.EndLine = lines.Count + 1;
+                    return (new ConfigDocument(fileName, lines, root), diagnostics);
+                }
             }
 
             // The deepest section just opened: everything inside it would only repeat the error.
@@ -86,12 +93,6 @@ public static class ConfigParser
         if (stack.Count > 1 && !tooDeep)
         {
             Report(Math.Max(lines.Count, 1), "Missing closing brace");
-        }
-
-        if (errors > ErrorsReportedMax)
-        {
-            diagnostics.Add(Diagnostic.ParseError(
-                fileName, Math.Max(lines.Count, 1), $"{errors - ErrorsReportedMax} more parse error(s) not listed"));
         }
 
         root.EndLine = lines.Count + 1;
@@ -127,6 +128,9 @@ public static class ConfigParser
 
         return null;
     }
+
+    /// <summary>Text holds no NUL and no U+FFFD (what UTF-8 decoding puts in place of bytes that are not UTF-8).</summary>
+    public static bool IsText(string text) => !text.Contains('\0') && !text.Contains('\uFFFD');
 
     /// <summary>Splits after every '\n', keeping terminators, so concatenating the lines gives the text back.</summary>
     public static List<string> SplitLines(string text)

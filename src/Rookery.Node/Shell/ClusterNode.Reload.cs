@@ -33,6 +33,7 @@ public sealed partial class ClusterNode
             LocalNodeRequired = true,
             HostName = _options.HostName(),
             LocalAddresses = _options.LocalAddresses(),
+            Resolve = _options.Resolve,
         };
         return ReloadPlanner.Plan(_config, ConfigFile.Load(_options.ConfigPath, validation), _stack.Local);
     }

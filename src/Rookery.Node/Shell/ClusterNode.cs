@@ -80,12 +80,13 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             LocalNodeRequired = true,
             HostName = options.HostName(),
             LocalAddresses = options.LocalAddresses(),
+            Resolve = options.Resolve,
         };
         var loaded = ConfigFile.Load(options.ConfigPath, validation);
         if (loaded.HasErrors)
         {
             throw new NodeStartException(
-                string.Join('\n', loaded.Errors.Select(e => e.ToString())) + $"\nCorosync Cluster Engine configuration is not valid: fix {options.ConfigPath} ('rookery config check' lists every problem)",
+                string.Join('\n', loaded.Errors.Select(e => e.ToString())) + $"\nRookery Cluster Engine configuration is not valid: fix {options.ConfigPath} ('rookery config check' lists every problem)",
                 NodeStartException.ConfigurationExitCode);
         }
 
@@ -420,7 +421,7 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
             // corosync exits (21) when it cannot store the ring id: a reused sequence could confuse the others.
             _log.Error(LogSubsystem.Main, $"Couldn't store new ring id {sequence:x} to stable storage: {ConfigFile.Reason(exception)} ({_state.RingIdPath})");
             _exitCode = NodeStartException.StateDirectoryExitCode;
-            BeginShutdown(now, "Corosync Cluster Engine cannot store the ring id");
+            BeginShutdown(now, "Rookery Cluster Engine cannot store the ring id");
         }
     }
 

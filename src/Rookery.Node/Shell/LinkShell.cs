@@ -104,7 +104,7 @@ public sealed class LinkShell : IDisposable
 
         if (!IPAddress.TryParse(text, out var address))
         {
-            errors.Add($"ring{link}_addr '{text}' of the local node is not an IP address (host names are not resolved by the daemon)");
+            errors.Add($"ring{link}_addr '{text}' of the local node is not an IP address (a host name that was not resolved when the configuration was loaded)");
             return;
         }
 
@@ -157,7 +157,7 @@ public sealed class LinkShell : IDisposable
     {
         if (!IPAddress.TryParse(text, out var address))
         {
-            errors.Add($"ring{link}_addr '{text}' of node {peer} is not an IP address (host names are not resolved by the daemon)");
+            errors.Add($"ring{link}_addr '{text}' of node {peer} is not an IP address (a host name that was not resolved when the configuration was loaded)");
             return;
         }
 

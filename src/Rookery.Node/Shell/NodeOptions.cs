@@ -44,6 +44,9 @@ public sealed record NodeOptions
     /// <summary>This host's addresses, for finding the local node.</summary>
     public Func<IReadOnlyList<IPAddress>> LocalAddresses { get; init; } = SystemAddresses;
 
+    /// <summary>Looks up a host name in ringX_addr (<see cref="Rookery.Config.HostNames"/>); empty when it does not resolve.</summary>
+    public Func<string, IReadOnlyList<IPAddress>> Resolve { get; init; } = ResolveWithDns;
+
     /// <summary>
     /// Serve corosync's client API (libqb IPC sockets @cmap, @cfg, @quorum, @votequorum and rings in /dev/shm) so
     /// corosync's tools and libraries reach this node. The daemon turns it on; in-process nodes leave it off.
@@ -61,6 +64,19 @@ public sealed record NodeOptions
 
     /// <summary>How long a clean shutdown waits for its announcement to be delivered before leaving anyway.</summary>
     public Duration ShutdownAnnouncementTimeout { get; init; } = Duration.FromSeconds(2);
+
+    /// <summary>The system resolver (getaddrinfo: /etc/hosts, DNS, as nsswitch.conf says), in its order.</summary>
+    public static IReadOnlyList<IPAddress> ResolveWithDns(string host)
+    {
+        try
+        {
+            return Dns.GetHostAddresses(host);
+        }
+        catch (Exception exception) when (exception is System.Net.Sockets.SocketException or ArgumentException)
+        {
+            return [];
+        }
+    }
 
     /// <summary>Every unicast address of this host (empty when the interfaces cannot be read); the CLI uses it too.</summary>
     public static IReadOnlyList<IPAddress> SystemAddresses()
