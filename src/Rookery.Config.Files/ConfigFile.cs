@@ -21,14 +21,14 @@ public static class ConfigFile
     }
 
     /// <summary>
-    /// Reads a regular file as UTF-8, at most one byte more than <see cref="ConfigParser.TextBytesMax"/>
+    /// Reads a regular file as UTF-8, at most one byte more than <see cref="Syntax.ConfigParser.TextBytesMax"/>
     /// (so the parser reports a larger file with the line where it passes the limit); on failure
     /// <paramref name="error"/> says why in corosync's words ("Can't read file …").
     /// </summary>
     public static bool TryReadText(string path, out string text, out string error)
     {
         text = string.Empty;
-        if (!BoundedFile.TryRead(path, ConfigParser.TextBytesMax + 1, out var bytes, out _, out _, out var reason))
+        if (!BoundedFile.TryRead(path, Syntax.ConfigParser.TextBytesMax + 1, out var bytes, out _, out _, out var reason))
         {
             error = $"Can't read file {path}: {reason}";
             return false;

@@ -36,6 +36,8 @@ public interface INodeControl
     /// <see cref="ControlProtocol.EventBacklogMax"/> events behind (then with a <see cref="NodeControlException"/>).
     /// </summary>
     ValueTask<System.Threading.Channels.ChannelReader<ClusterEvent>> WatchEventsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Reopens this node's log file (<c>rookery log reopen</c>, <c>corosync-cfgtool -L</c>): after logrotate moved it,
     /// later lines go to a new file at the configured path. Nothing to do without <c>to_logfile</c>.
     /// </summary>

@@ -21,7 +21,7 @@ public sealed class FirstContactTests
 
         Assert.True(exit == 0, error);
         Assert.Contains("link0: 'pve1.example' resolves to 10.10.10.1 (totem.ip_version ipv4-6); writing ring0_addr: 10.10.10.1", output, StringComparison.Ordinal);
-        Assert.Equal("10.10.10.1", Config.ConfigLoader.LoadFile(cli.ConfigFile).Config.Nodes.Single().Address(0));
+        Assert.Equal("10.10.10.1", Config.ConfigFile.Load(cli.ConfigFile).Config.Nodes.Single().Address(0));
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public static class JoinCommand
         context.SetAction(command, result =>
         {
             var path = context.ConfigPath(result);
-            var loaded = ConfigLoader.LoadFile(path);
+            var loaded = ConfigFile.Load(path);
             if (loaded.HasErrors)
             {
                 throw new CliException($"Error: Corosync config '{path}' does not exist or is not valid - is this node part of a cluster? ('rookery config check')");

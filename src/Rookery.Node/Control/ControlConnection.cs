@@ -284,6 +284,7 @@ internal sealed class ControlConnection : IAsyncDisposable
                 };
             case ControlProtocol.Commands.Events:
                 await WatchEventsAsync().ConfigureAwait(false);
+                return ok;
             case ControlProtocol.Commands.LogReopen:
                 await _node.ReopenLogAsync(cancellationToken).ConfigureAwait(false);
                 return ok;

@@ -14,6 +14,9 @@ namespace Rookery.Node.Shell;
 /// </content>
 public sealed partial class ClusterNode
 {
+    /// <summary>How long <c>corosync-cfgtool -R</c> waits for the cluster-wide reload before it is answered CS_ERR_TRY_AGAIN.</summary>
+    private static readonly TimeSpan s_ipcReloadTimeout = TimeSpan.FromSeconds(60);
+
     private CorosyncServices? _corosync;
 
     /// <summary>
@@ -189,18 +192,10 @@ public sealed partial class ClusterNode
 
         public void Reload(Action<CsError> completed)
         {
-            var now = node._corosyncNow;
-            var id = ++node._nextReloadRequest;
-            var completion = new TaskCompletionSource<Rookery.Control.ReloadReport>(TaskCreationOptions.RunContinuationsAsynchronously);
-            node._pendingReloads[id] = completion;
-            node._stack.RequestReload(now, id);
-            node.Flush(now);
-            _ = completion.Task.WaitAsync(s_reloadTimeout).ContinueWith(
-                task => node.Enqueue(_ =>
-                {
-                    node._pendingReloads.Remove(id);
-                    completed(task.IsCompletedSuccessfully && task.Result.Ok ? CsError.Ok : task.IsCompletedSuccessfully ? CsError.FailedOperation : CsError.TryAgain);
-                }),
+            // The same cluster-wide request as 'rookery reload' (every member re-reads its file and reports); the answer
+            // goes back to the client on the loop thread, as every IPC answer does.
+            _ = node.ReloadAsync(dryRun: false, CancellationToken.None).AsTask().WaitAsync(s_ipcReloadTimeout).ContinueWith(
+                task => node.Enqueue(_ => completed(task.IsCompletedSuccessfully && task.Result.Ok ? CsError.Ok : task.IsCompletedSuccessfully ? CsError.FailedOperation : CsError.TryAgain)),
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
