@@ -30,7 +30,8 @@ public sealed class ReplayProcessTests
     public async Task ReplayedStartUpTrafficChangesNothingAfterARestart()
     {
         Assert.SkipUnless(Environment.UserName == "root", "needs root: records and replays with raw sockets");
-        await using var cluster = new LoopbackCluster();
+        // Addresses of its own: the other loopback clusters of this test process run at the same time.
+        await using var cluster = new LoopbackCluster(fifth: true);
         var recorded = new List<(IPAddress Destination, byte[] Packet)>();
         using var recorder = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Udp);
         using var stopRecording = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);

@@ -23,11 +23,16 @@ public sealed class LoopbackCluster : IAsyncDisposable
     /// <param name="third">A third one: 250..254.</param>
     /// <param name="linkMode">totem.link_mode of every node's file (null: the key is left out, passive).</param>
     /// <param name="fourth">A fourth one: 50..89 (third octet 1..2, apart from the in-process tests' 127.x.9.y).</param>
-    public LoopbackCluster(bool second = false, bool third = false, string? linkMode = null, bool fourth = false)
+    /// <param name="fifth">A fifth one: 90..99.</param>
+    public LoopbackCluster(bool second = false, bool third = false, string? linkMode = null, bool fourth = false, bool fifth = false)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("rookery-loopback-").FullName;
         LinkMode = linkMode;
-        Base = fourth ? 50 + (Environment.ProcessId % 40) : third ? 250 + (Environment.ProcessId % 5) : second ? 200 + (Environment.ProcessId % 50) : 100 + (Environment.ProcessId % 100);
+        Base = fifth ? 90 + (Environment.ProcessId % 10)
+            : fourth ? 50 + (Environment.ProcessId % 40)
+            : third ? 250 + (Environment.ProcessId % 5)
+            : second ? 200 + (Environment.ProcessId % 50)
+            : 100 + (Environment.ProcessId % 100);
         File.WriteAllBytes(KeyPath, System.Security.Cryptography.RandomNumberGenerator.GetBytes(256));
         for (var id = 1; id <= NodeCount; id++)
         {
