@@ -28,6 +28,12 @@ public interface ICorosyncNode
     /// <summary>votequorum_setexpected: Ok, or InvalidParam as corosync refuses.</summary>
     CsError SetExpectedVotes(uint votes);
 
+    /// <summary>
+    /// A votequorum library call (the quorum device's) at the loop turn's time; what it announces goes to the members
+    /// in agreed order, its outputs are flushed before it returns.
+    /// </summary>
+    T QuorumCommand<T>(Func<Votequorum, Instant, List<QuorumOutput>, T> command);
+
     /// <summary>votequorum_setvotes.</summary>
     CsError SetVotes(uint nodeId, uint votes);
 

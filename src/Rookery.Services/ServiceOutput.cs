@@ -19,6 +19,9 @@ public sealed record ServiceLog(string Subsystem, LogPriority Priority, string T
 /// <summary>The quorum report after a sync or a quorum change.</summary>
 public sealed record QuorumReported(QuorumNotification Notification) : ServiceOutput;
 
+/// <summary>votequorum's sync turn: the new ring's node list for the votequorum library's trackers (a quorum device polls with it).</summary>
+public sealed record QuorumNodelistReported(QuorumNodelistNotification Notification) : ServiceOutput;
+
 /// <summary>The sync after a membership change completed: the node provides service in this ring.</summary>
 public sealed record SyncCompleted(RingId RingId, IReadOnlyList<NodeId> Members) : ServiceOutput;
 

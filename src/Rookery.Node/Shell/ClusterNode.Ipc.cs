@@ -77,6 +77,9 @@ public sealed partial class ClusterNode
             case QuorumReported:
                 _corosync.OnQuorumChanged();
                 break;
+            case QuorumNodelistReported nodelist:
+                _corosync.OnQuorumNodelist(nodelist.Notification);
+                break;
             case SyncCompleted:
                 _corosync.OnSyncCompleted();
                 break;
@@ -142,6 +145,14 @@ public sealed partial class ClusterNode
         }
 
         public CsError SetVotes(uint nodeId, uint votes) => CsError.NotSupported;
+
+        public T QuorumCommand<T>(Func<Votequorum, Instant, List<QuorumOutput>, T> command)
+        {
+            var now = node._corosyncNow;
+            var result = node._stack.QuorumCommand(now, (quorum, outputs) => command(quorum, now, outputs));
+            node.Flush(now);
+            return result;
+        }
 
         public IReadOnlyList<(CpgGroupName Group, GroupMember Member)> CpgProcesses => node._stack.Services.Groups.Processes;
 
