@@ -215,6 +215,10 @@ public sealed class ServiceLayer
     }
 
     /// <summary>Asks every member (this one included) to reload its configuration.</summary>
+    /// <summary>corosync-cfgtool -k: asks <paramref name="node"/> to stop, in agreed order.</summary>
+    public void RequestKillNode(NodeId node, string reason, List<ServiceOutput> outputs) =>
+        outputs.Add(Executive(CfgMessages.EncodeKillNode(node.Value, reason)));
+
     public void RequestReload(ulong requestId, List<ServiceOutput> outputs) =>
         outputs.Add(Executive(CfgMessages.EncodeReloadConfig(_local.Value, requestId)));
 
@@ -671,6 +675,15 @@ public sealed class ServiceLayer
             case CfgMessages.ReloadConfigFunction:
                 outputs.Add(new ServiceLog(LogSubsystem.Cfg, LogPriority.Notice, $"Config reload requested by node {sender}", new LogFields(Node: sender.Value)));
                 outputs.Add(new ReloadRequested(sender, message.RequestId));
+                break;
+            case CfgMessages.KillNodeFunction:
+                outputs.Add(new ServiceLog(LogSubsystem.Cfg, LogPriority.Debug, $"request to kill node {message.NodeId} (us={_local})"));
+                if (message.NodeId == _local.Value)
+                {
+                    outputs.Add(new ServiceLog(LogSubsystem.Cfg, LogPriority.Notice, $"Killed by node {sender} : {message.Reason}", new LogFields(Node: sender.Value)));
+                    outputs.Add(new NodeKillRequested(sender, message.Reason ?? string.Empty));
+                }
+
                 break;
             case CfgMessages.ShutdownFunction:
                 // corosync's SHUTDOWN names nobody: the sender is Totem's.

@@ -40,6 +40,9 @@ public sealed record LinkEnableRequested(NodeId From, int Link, bool Enabled) : 
 /// <summary>A node announced its clean shutdown (this node's own announcement included).</summary>
 public sealed record NodeShutdownAnnounced(NodeId Node) : ServiceOutput;
 
+/// <summary>A member asked this node to stop (corosync-cfgtool -k, cfg KILLNODE): the shell shuts the node down.</summary>
+public sealed record NodeKillRequested(NodeId From, string Reason) : ServiceOutput;
+
 /// <summary>The expected votes tracking barrier rose: persist it in <c>&lt;state_dir&gt;/ev_tracking</c>.</summary>
 public sealed record TrackingBarrierChanged(uint Barrier) : ServiceOutput;
 
