@@ -56,6 +56,9 @@ public sealed class Votequorum
     private bool _started;
     private Instant _lastManStandingDeadline = Instant.Never;
 
+    /// <summary>The last_man_standing window ended while the ring was not settled: the next sync activation arms it again.</summary>
+    private bool _lastManStandingDeferred;
+
     public Votequorum(QuorumConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -191,9 +194,18 @@ public sealed class Votequorum
     /// device, built now, so what goes out is this node's state at its turn (its quorate flag, expected votes), not at
     /// the configuration change a few barriers earlier.
     /// </summary>
+    /// <remarks>
+    /// Deliberate difference from corosync: quorum is recalculated first, on the nodes known to be here (the members
+    /// that left were marked dead at the configuration change). corosync sends the flags of the previous ring; a node
+    /// that was quorate there and comes into a ring without the nodes that made it quorate announces a quorate flag
+    /// it no longer has, and an inquorate member that reads it adopts its (possibly lowered) expected votes and drops
+    /// its wait_for_all: the simulation found two quorate partitions that way (swarm seed 3589929083077345175).
+    /// In an unchanged or growing ring the result is the same as corosync's.
+    /// </remarks>
     public void SyncProcess(List<QuorumOutput> outputs)
     {
         ArgumentNullException.ThrowIfNull(outputs);
+        RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
         SendNodeInfo(_us, outputs);
         SendNodeInfo(_qdevice, outputs);
     }
@@ -238,10 +250,27 @@ public sealed class Votequorum
         RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
         Notify(outputs);
         _syncInProgress = false;
+        if (_lastManStandingDeferred)
+        {
+            // The window ended while the membership was not known (see Tick): it runs again on this settled ring.
+            _lastManStandingDeferred = false;
+            _lastManStandingDeadline = now + _config.LastManStandingWindow;
+        }
     }
 
-    /// <summary>Timer expiry: the last_man_standing window ends; if still quorate, expected votes drop to the members present.</summary>
-    public void Tick(Instant now, List<QuorumOutput> outputs)
+    /// <summary>
+    /// Timer expiry: the last_man_standing window ends; if still quorate, expected votes drop to the members present.
+    /// <paramref name="ringOperational"/> says whether Totem is in its OPERATIONAL state (the node stack knows it).
+    /// </summary>
+    /// <remarks>
+    /// Deliberate difference from corosync, whose timer fires whatever Totem is doing: the members present are only
+    /// counted when they are known, that is when the ring is operational and its sync is over. A node that lost its
+    /// ring and sits in GATHER still lists the members of the old ring, which may have formed a ring of their own
+    /// without it; lowering expected votes to that stale count let it (and, through its NODEINFO, a node it met next)
+    /// be quorate beside them (swarm seed 3589929083077345175: a node in GATHER for 6 s). The lowering then waits:
+    /// the window runs again from the next sync activation, on a ring whose members are known.
+    /// </remarks>
+    public void Tick(Instant now, bool ringOperational, List<QuorumOutput> outputs)
     {
         ArgumentNullException.ThrowIfNull(outputs);
         if (now < _lastManStandingDeadline)
@@ -250,6 +279,12 @@ public sealed class Votequorum
         }
 
         _lastManStandingDeadline = Instant.Never;
+        if (!ringOperational || _syncInProgress)
+        {
+            _lastManStandingDeferred = _lastManStanding;
+            return;
+        }
+
         if (_quorate)
         {
             RecalculateQuorum(allowDecrease: true, byCurrentNodes: true, outputs);
@@ -485,6 +520,7 @@ public sealed class Votequorum
                 Log(outputs, Voteq, LogPriority.Warning, "Last Man Standing feature is supported only when all cluster nodes votes are set to 1. Disabling LMS.");
                 _lastManStanding = false;
                 _lastManStandingDeadline = Instant.Never;
+                _lastManStandingDeferred = false;
             }
         }
 

@@ -119,7 +119,7 @@ public sealed class NodeStack : ILinkInput
 
         if (_services.NextDeadline <= now)
         {
-            _services.Tick(now, _serviceOutputs);
+            _services.Tick(now, ringOperational: _totem.State == MembershipState.Operational, _serviceOutputs);
         }
 
         Route();
