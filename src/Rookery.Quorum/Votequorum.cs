@@ -264,8 +264,7 @@ public sealed class Votequorum
     /// </summary>
     /// <remarks>
     /// Deliberate difference from corosync, whose timer fires whatever Totem is doing: the members present are only
-    /// counted when they are known, that is when the ring is operational and its sync is over. A node that lost its
-    /// ring and sits in GATHER still lists the members of the old ring, which may have formed a ring of their own
+    /// counted while the ring is operational. A node that lost its ring and sits in GATHER still lists the members of the old ring, which may have formed a ring of their own
     /// without it; lowering expected votes to that stale count let it (and, through its NODEINFO, a node it met next)
     /// be quorate beside them (swarm seed 3589929083077345175: a node in GATHER for 6 s). The lowering then waits:
     /// the window runs again from the next sync activation, on a ring whose members are known.
@@ -279,7 +278,7 @@ public sealed class Votequorum
         }
 
         _lastManStandingDeadline = Instant.Never;
-        if (!ringOperational || _syncInProgress)
+        if (!ringOperational)
         {
             _lastManStandingDeferred = _lastManStanding;
             return;
@@ -456,6 +455,8 @@ public sealed class Votequorum
     private void HandleNodeInfo(NodeId sender, NodeInfoMessage message, List<QuorumOutput> outputs)
     {
         var nodeId = message.NodeId;
+        Log(outputs, Voteq, LogPriority.Debug, $"got nodeinfo message from cluster node {sender}");
+        Log(outputs, Voteq, LogPriority.Debug, $"nodeinfo message[{nodeId}]: votes: {message.Votes}, expected: {message.ExpectedVotes} flags: {(uint)message.Flags}");
         if (nodeId != QuorumDeviceNodeId && nodeId != sender.Value)
         {
             Log(outputs, Voteq, LogPriority.Debug, $"ignoring nodeinfo for node {nodeId} sent by node {sender}");
@@ -601,6 +602,7 @@ public sealed class Votequorum
             members = 0;
         }
 
+        Log(outputs, Voteq, LogPriority.Debug, $"total_votes={totalVotes}, expected_votes={_us.ExpectedVotes}");
         if (totalVotes > _us.ExpectedVotes)
         {
             _us.ExpectedVotes = totalVotes;
@@ -695,15 +697,26 @@ public sealed class Votequorum
             _lastQuorateMembers = [.. members];
         }
 
+        // A half (or, odd, half-1) split: the tie-breaker may decide only if the nodes that left cannot be quorate on
+        // their side. corosync compares them with this node's quorum, which never decreases on its own and follows the
+        // highest expected votes of the members, so it can stand above what this node's own expected votes give; the
+        // other side may count with those (swarm seed 7000344: quorum 4 from a member's expected 6, own expected 5, and
+        // [1,3] of 5 took the tie while [2,4,5] had its 3 of 5). Deliberate difference: the smaller of the two.
         if (_config.AutoTieBreaker != AutoTieBreakerMode.None
             && totalVotes == _us.ExpectedVotes / 2
-            && (long)_previousQuorumMembers.Length - _quorumMembers.Length < _quorum
+            && (long)_previousQuorumMembers.Length - _quorumMembers.Length < Math.Min(_quorum, (_us.ExpectedVotes + 2) / 2)
             && AutoTieBreakerAllows())
         {
+            Log(outputs, Voteq, LogPriority.Debug, $"auto_tie_breaker decision: quorate with {totalVotes} of {_us.ExpectedVotes} votes (lowest node id {_lowestNodeId}, highest {_highestNodeId})");
             quorate = true;
         }
 
         var changed = quorate != _quorate;
+        if (changed)
+        {
+            Log(outputs, Voteq, LogPriority.Debug, quorate ? "quorum regained, resuming activity" : "quorum lost, blocking activity");
+        }
+
         _quorate = quorate;
         if (quorate)
         {
@@ -726,7 +739,8 @@ public sealed class Votequorum
     }
 
     /// <summary>
-    /// The auto_tie_breaker decision for an exact half split: the lowest (or highest) node id of the last
+    /// The auto_tie_breaker decision for an exact half split (the caller checks the split: this node's votes are half
+    /// its expected votes, and the nodes that left could not be quorate on their side): the lowest (or highest) node id of the last
     /// quorate membership is here; or, for a list, the first listed node that was in the last quorate
     /// membership is here.
     /// </summary>

@@ -78,7 +78,7 @@ public sealed class NodeStack : ILinkInput
     /// Also emit every Totem event (configuration changes and deliveries) as <see cref="TotemObserved"/>, just before the
     /// services see it. Off in the daemon (a delivery then costs nothing extra); the simulator's checkers turn it on.
     /// </summary>
-    public bool ObserveTotemEvents { get; init; }
+    public bool ObserveTotemEvents { get; set; }
 
     public int PendingSubmits => _pendingSubmits.Count + _pendingSyncSubmits.Count;
 

@@ -72,39 +72,56 @@ public sealed class VotequorumStaleViewTests
     }
 
     [Fact]
-    public void LastManStandingWindowEndingDuringASyncWaitsForItsActivation()
+    public void TieBreakerDoesNotTakeAHalfSplitWhoseOtherSideIsQuorateUnderItsOwnExpectedVotes()
     {
-        var core = Quorate(node: 1, members: [1, 2, 3, 4, 5], lastManStanding: true);
-        Sync(core, [1, 2, 3], Instant.Zero);
-        var windowEnd = core.NextDeadline;
+        // Six nodes, auto_tie_breaker lowest. Node 1 rejoins ring [1..5] inquorate (expected 6); the quorate members
+        // announce expected 5 (last_man_standing lowered it there), node 3 still 6 (its window had not ended): node 1
+        // takes expected 5, but its quorum follows node 3's 6 up to 4 and never comes down on its own.
+        var core = new Votequorum(Configure(node: 1, size: 6, s => s with { AutoTieBreaker = true }));
+        core.Start(Instant.Zero, _outputs);
+        core.OnConfigurationChanged(Instant.Zero, Regular([1, 2, 3, 4, 5]), _outputs);
+        core.SyncProcess(_outputs);
+        foreach (var (member, expected) in new[] { (2u, 5u), (3u, 6u), (4u, 5u), (5u, 5u) })
+        {
+            Deliver(core, member, expected, NodeInfoFlags.Quorate);
+        }
 
-        core.OnConfigurationChanged(windowEnd, Regular([1, 2, 3]), _outputs);
-        core.Tick(windowEnd, ringOperational: true, _outputs);
-        Assert.Equal(5u, core.ExpectedVotes);
+        Deliver(core, 1, 6, NodeInfoFlags.None);
+        core.SyncActivate(Instant.Zero, _outputs);
+        Assert.Equal((true, 5u, 4u), (core.Quorate, core.ExpectedVotes, core.Status.Quorum));
 
-        Deliver(core, [1, 2, 3], NodeInfoFlags.Quorate);
-        core.SyncActivate(windowEnd, _outputs);
-        Assert.Equal(windowEnd + Window, core.NextDeadline);
+        // [1,3] | [2,4,5]: 2 votes are half (rounded down) of 5, but [2,4,5] has 3 of 5, a majority for members that
+        // count with expected 5. corosync checks the 3 nodes that left against its quorum 4 and lets node 1 take the tie.
+        core.OnConfigurationChanged(Instant.Zero, Regular([1, 3]), _outputs);
+        core.SyncProcess(_outputs);
+        Deliver(core, 1, 5, NodeInfoFlags.None);
+        Deliver(core, 3, 6, NodeInfoFlags.None);
+        core.SyncActivate(Instant.Zero, _outputs);
+
+        Assert.False(core.Quorate, string.Join("\n", _outputs.OfType<QuorumLog>().Select(l => l.Line.Text)));
     }
 
     /// <summary>A core of <paramref name="node"/> (5 nodes, 1 vote each) quorate in a ring of <paramref name="members"/>.</summary>
     private Votequorum Quorate(uint node, uint[] members, bool lastManStanding = false)
     {
-        var settings = new QuorumSettings
-        {
-            LocalNode = new NodeId(node),
-            Nodelist = Enumerable.Range(1, 5).Select(i => new NodelistVotes(new NodeId((uint)i), 1)).ToArray(),
-            LastManStanding = lastManStanding,
-            LastManStandingWindow = Window,
-        };
-        var configuration = QuorumConfiguration.Resolve(settings, [], out var error);
-        Assert.True(configuration is not null, error);
-        var core = new Votequorum(configuration);
+        var core = new Votequorum(Configure(node, size: 5, s => s with { LastManStanding = lastManStanding, LastManStandingWindow = Window }));
         core.Start(Instant.Zero, _outputs);
         Sync(core, members, Instant.Zero);
         Assert.True(core.Quorate);
         _outputs.Clear();
         return core;
+    }
+
+    private static QuorumConfiguration Configure(uint node, int size, Func<QuorumSettings, QuorumSettings> tweak)
+    {
+        var settings = tweak(new QuorumSettings
+        {
+            LocalNode = new NodeId(node),
+            Nodelist = Enumerable.Range(1, size).Select(i => new NodelistVotes(new NodeId((uint)i), 1)).ToArray(),
+        });
+        var configuration = QuorumConfiguration.Resolve(settings, [], out var error);
+        Assert.True(configuration is not null, error);
+        return configuration;
     }
 
     /// <summary>A regular configuration of <paramref name="members"/> and its sync, every member announcing itself quorate.</summary>
@@ -120,9 +137,14 @@ public sealed class VotequorumStaleViewTests
     {
         foreach (var member in members)
         {
-            var message = VotequorumCodec.Encode(new NodeInfoMessage(member, 1, core.ExpectedVotes, flags));
-            Assert.Equal(ServiceDecodeStatus.Ok, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(member), default, message), _outputs));
+            Deliver(core, member, core.ExpectedVotes, flags);
         }
+    }
+
+    private void Deliver(Votequorum core, uint member, uint expectedVotes, NodeInfoFlags flags)
+    {
+        var message = VotequorumCodec.Encode(new NodeInfoMessage(member, 1, expectedVotes, flags));
+        Assert.Equal(ServiceDecodeStatus.Ok, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(member), default, message), _outputs));
     }
 
     private ConfigurationChanged Regular(uint[] members) =>
