@@ -498,6 +498,7 @@ public sealed class Votequorum
         {
             node.Flags = message.Flags;
             node.Votes = message.Votes;
+            node.AnnouncedExpectedVotes = message.ExpectedVotes;
             node.State = QuorumNodeState.Member;
             if (node.Flags.HasFlag(NodeInfoFlags.Leaving))
             {
@@ -668,9 +669,10 @@ public sealed class Votequorum
     {
         if (_waitForAll && _waitForAllStatus)
         {
-            if (totalVotes != _us.ExpectedVotes)
+            var waitFor = WaitForAllVotes();
+            if (totalVotes != waitFor)
             {
-                Log(outputs, Voteq, LogPriority.Notice, $"Waiting for all cluster members. Current votes: {totalVotes} expected_votes: {_us.ExpectedVotes}");
+                Log(outputs, Voteq, LogPriority.Notice, $"Waiting for all cluster members. Current votes: {totalVotes} expected_votes: {waitFor}");
                 Invariant.Require(!_quorate);
                 return;
             }
@@ -736,6 +738,31 @@ public sealed class Votequorum
         {
             Notify(outputs);
         }
+    }
+
+    /// <summary>
+    /// The votes wait_for_all waits for: this node's expected votes, or more when a member announced more.
+    /// </summary>
+    /// <remarks>
+    /// Deliberate difference from corosync, which waits for this node's expected votes alone (an inquorate member's
+    /// announced expected votes are replaced by this node's). After last_man_standing lowered this node's expected
+    /// votes, the members it then meets need not be the ones it counted: node 4 of six, lowered to 3 in ring [2,4,6],
+    /// cut off alone while [2,6] stayed quorate with 2 of 3, then met 3 and 5 (inquorate, expecting 5) and had "all" 3
+    /// votes (QuorumSimulationTests seed 9000029, last_man_standing + wait_for_all). Waiting for what every member
+    /// expects keeps such a partition inquorate; when every member announces the same, nothing changes.
+    /// </remarks>
+    private uint WaitForAllVotes()
+    {
+        var votes = _us.ExpectedVotes;
+        foreach (var node in _nodes.Values)
+        {
+            if (node.State == QuorumNodeState.Member && node.NodeId != _us.NodeId)
+            {
+                votes = Math.Max(votes, node.AnnouncedExpectedVotes);
+            }
+        }
+
+        return votes;
     }
 
     /// <summary>
@@ -860,6 +887,9 @@ public sealed class Votequorum
         public uint Votes { get; set; }
 
         public uint ExpectedVotes { get; set; }
+
+        /// <summary>The expected votes the node itself announced in its last NODEINFO (<see cref="ExpectedVotes"/> may be ours instead).</summary>
+        public uint AnnouncedExpectedVotes { get; set; }
 
         public NodeInfoFlags Flags { get; set; }
     }

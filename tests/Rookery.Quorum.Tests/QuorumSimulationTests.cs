@@ -50,6 +50,11 @@ public sealed class QuorumSimulationTests
         }
     }
 
+    /// <summary>Seeds of wider sweeps that found a violation (fixed since), replayed every run.</summary>
+    [Theory]
+    [InlineData("lms_wait_for_all", 9000029UL)]
+    public void RegressionSeedKeepsQuorumSafe(string configuration, ulong seed) => Run(configuration, seed, new Coverage());
+
     private sealed class Coverage
     {
         public int Split { get; set; }
@@ -133,10 +138,19 @@ public sealed class QuorumSimulationTests
                 {
                     Assert.Fail(
                         $"{context}: at {test.Cluster.Now} nodes {a.Node} [{string.Join(' ', a.Core.Members)}] and {b.Node} [{string.Join(' ', b.Core.Members)}] " +
-                        $"are both quorate with expected votes {a.Core.ExpectedVotes}");
+                        $"are both quorate with expected votes {a.Core.ExpectedVotes}\n{QuorumLog(test, a.Node.Value)}\n{QuorumLog(test, b.Node.Value)}");
                 }
             }
         }
+    }
+
+    /// <summary>The tail of a node's quorum and membership log, for a failure message.</summary>
+    private static string QuorumLog(QuorumTestCluster test, uint node)
+    {
+        const int linesMax = 60;
+        var lines = test.LogLines(node).Where(l => l.Contains("quorum", StringComparison.OrdinalIgnoreCase) || l.Contains("votes", StringComparison.Ordinal)
+            || l.Contains("membership", StringComparison.Ordinal) || l.Contains("nodeinfo", StringComparison.Ordinal) || l.Contains("Members", StringComparison.Ordinal)).ToList();
+        return $"node {node}, last {Math.Min(linesMax, lines.Count)} quorum lines:\n  " + string.Join("\n  ", lines.TakeLast(linesMax));
     }
 
     private static void CheckAgreement(QuorumTestCluster test, string context, bool historyDependent)

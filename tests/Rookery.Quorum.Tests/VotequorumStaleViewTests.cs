@@ -101,6 +101,35 @@ public sealed class VotequorumStaleViewTests
         Assert.False(core.Quorate, string.Join("\n", _outputs.OfType<QuorumLog>().Select(l => l.Line.Text)));
     }
 
+    [Fact]
+    public void WaitForAllWaitsForTheVotesEveryMemberExpectsNotOnlyItsOwnLoweredCount()
+    {
+        // Six nodes, wait_for_all. Node 4 is quorate in [2,4,6] with expected votes 3 (last_man_standing lowered them).
+        var core = new Votequorum(Configure(node: 4, size: 6, s => s with { WaitForAll = true }));
+        core.Start(Instant.Zero, _outputs);
+        core.OnConfigurationChanged(Instant.Zero, Regular([2, 4, 6]), _outputs);
+        core.SyncProcess(_outputs);
+        Deliver(core, 2, 3, NodeInfoFlags.Quorate);
+        Deliver(core, 6, 3, NodeInfoFlags.Quorate);
+        Deliver(core, 4, 6, NodeInfoFlags.None);
+        core.SyncActivate(Instant.Zero, _outputs);
+        Assert.Equal((true, 3u), (core.Quorate, core.ExpectedVotes));
+
+        // Cut off alone (while [2,6] stays quorate with 2 of 3), it waits for all again; then 3 and 5 come, inquorate,
+        // expecting 5. corosync counts 3 votes of its own 3 expected and is quorate beside [2,6].
+        Sync(core, [4], Instant.Zero);
+        Assert.False(core.Quorate);
+        core.OnConfigurationChanged(Instant.Zero, Regular([3, 4, 5]), _outputs);
+        core.SyncProcess(_outputs);
+        Deliver(core, 3, 5, NodeInfoFlags.WaitForAllStatus);
+        Deliver(core, 4, 3, NodeInfoFlags.WaitForAllStatus);
+        Deliver(core, 5, 5, NodeInfoFlags.WaitForAllStatus);
+        core.SyncActivate(Instant.Zero, _outputs);
+
+        Assert.False(core.Quorate, string.Join("\n", _outputs.OfType<QuorumLog>().Select(l => l.Line.Text)));
+        Assert.Contains(_outputs.OfType<QuorumLog>(), l => l.Line.Text == "Waiting for all cluster members. Current votes: 3 expected_votes: 5");
+    }
+
     /// <summary>A core of <paramref name="node"/> (5 nodes, 1 vote each) quorate in a ring of <paramref name="members"/>.</summary>
     private Votequorum Quorate(uint node, uint[] members, bool lastManStanding = false)
     {
