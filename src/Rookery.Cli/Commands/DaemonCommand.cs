@@ -31,13 +31,15 @@ public static class DaemonCommand
             }
         });
         var command = new Command("daemon", "Run the node in the foreground (corosync -f); stop it with SIGTERM to leave cleanly. " +
-            "Exit codes (corosync's): 0 stopped, 1 other failure (a link address cannot be bound, the socket or the --metrics port is taken), " +
+            "Exit codes (corosync's): 0 stopped, 1 other failure (a link address cannot be bound, the socket or the --metrics or --web port is taken), " +
             "8 configuration not valid (also a ringX_addr host name that does not resolve), 13 a service refused its configuration, " +
             "21 the ring id cannot be stored in the state directory.");
         command.Options.Add(stateDir);
         command.Options.Add(socket);
         command.Options.Add(node);
         command.Options.Add(metrics);
+        var web = WebCommand.WebOption(required: false);
+        command.Options.Add(web);
         context.SetAction(command, result =>
         {
             var servers = new List<Func<INodeControl, CancellationToken, Task<(IAsyncDisposable, string)>>>();
@@ -50,9 +52,24 @@ public static class DaemonCommand
                 });
             }
 
+            var configPath = context.ConfigPath(result);
+            if (result.GetValue(web) is { } webAddress)
+            {
+                var webEndPoint = WebCommand.ParseWeb(webAddress);
+                var nodeName = result.GetValue(node);
+                servers.Add(async (control, cancellationToken) =>
+                {
+                    // The daemon made the node's identity (certificate, join secret) before it starts its servers.
+                    var identity = Rookery.Node.Join.NodeIdentity.For(configPath);
+                    var setup = new WebClusterSetup(context, configPath, nodeName, startService: false);
+                    var server = await WebCommand.StartAsync(webEndPoint, identity, configPath, control, setup, cancellationToken).ConfigureAwait(false);
+                    return (server, $"web: serving {server.Url} (log in with a token of 'rookery web token')");
+                });
+            }
+
             var options = new NodeOptions
             {
-                ConfigPath = context.ConfigPath(result),
+                ConfigPath = configPath,
                 StateDirectory = result.GetValue(stateDir),
                 SocketPath = result.GetValue(socket) is { Length: > 0 } path ? path : ControlSocket.Resolve(context.GetEnvironment(ControlSocket.EnvironmentVariable)),
                 NodeName = result.GetValue(node),
