@@ -18,7 +18,7 @@ namespace Rookery.Web;
 public sealed partial class WebServer : IAsyncDisposable
 {
     /// <summary>The documented port of the web interface (<c>--web ADDR</c> without a port is refused: write it).</summary>
-    public const int DefaultPort = 8405;
+    public const int DefaultPort = Rookery.Config.Defaults.WebPort;
 
     /// <summary>POSTs must carry this header: a page of another site cannot add it without CORS, which is never granted.</summary>
     public const string RequestHeader = "X-Rookery";

@@ -43,7 +43,10 @@ public static class DaemonCommand
         context.SetAction(command, result =>
         {
             var servers = new List<Func<INodeControl, CancellationToken, Task<(IAsyncDisposable, string)>>>();
-            if (result.GetValue(metrics) is { } metricsAddress && MetricsServer.ParseEndPoint(metricsAddress, out _) is { } metricsEndPoint)
+            var configPath = context.ConfigPath(result);
+            var settings = ReadSettings(configPath);
+            var metricsEndPoint = result.GetValue(metrics) is { } metricsAddress ? MetricsServer.ParseEndPoint(metricsAddress, out _) : settings.Metrics;
+            if (metricsEndPoint is not null)
             {
                 servers.Add(async (control, cancellationToken) =>
                 {
@@ -52,10 +55,9 @@ public static class DaemonCommand
                 });
             }
 
-            var configPath = context.ConfigPath(result);
-            if (result.GetValue(web) is { } webAddress)
+            var webEndPoint = result.GetValue(web) is { } webAddress ? WebCommand.ParseWeb(webAddress) : settings.Web;
+            if (webEndPoint is not null)
             {
-                var webEndPoint = WebCommand.ParseWeb(webAddress);
                 var nodeName = result.GetValue(node);
                 servers.Add(async (control, cancellationToken) =>
                 {
@@ -83,5 +85,29 @@ public static class DaemonCommand
             return NodeHost.RunAsync(options, context.Error, context.GetEnvironment, stop.Token).GetAwaiter().GetResult();
         });
         return command;
+    }
+
+    /// <summary>rookery.conf beside corosync.conf (absent: nothing more is served); an invalid one stops the daemon with exit 8.</summary>
+    private static RookerySettings ReadSettings(string configPath)
+    {
+        var path = RookerySettings.PathFor(configPath);
+        if (!File.Exists(path))
+        {
+            return RookerySettings.None;
+        }
+
+        if (!Rookery.Config.ConfigFile.TryReadText(path, out var text, out var readError))
+        {
+            throw new CliException(readError, ExitCodes.ConfigInvalid);
+        }
+
+        var errors = new List<string>();
+        var settings = RookerySettings.Parse(text, path, errors);
+        if (errors.Count > 0)
+        {
+            throw new CliException(string.Join('\n', errors) + $"\n{path} is not valid: the daemon was not started", ExitCodes.ConfigInvalid);
+        }
+
+        return settings;
     }
 }

@@ -129,10 +129,10 @@ function sparkline(values) {
   svg.setAttribute('height', height);
   const known = values.filter(v => v > 0);
   if (known.length < 2) return svg;
-  const max = Math.max(...known) * 1.1, min = 0;
+  const max = Math.max(...known) * 1.1, min = Math.min(...known) * 0.9;
   const step = width / (HISTORY_POINTS - 1);
   const offset = HISTORY_POINTS - values.length;
-  const points = values.map((v, i) => `${((offset + i) * step).toFixed(1)},${(height - 2 - (v - min) / (max - min) * (height - 4)).toFixed(1)}`);
+  const points = values.map((v, i) => `${((offset + i) * step).toFixed(1)},${(height - 2 - Math.max(0, v - min) / (max - min || 1) * (height - 4)).toFixed(1)}`);
   const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
   line.setAttribute('points', points.join(' '));
   svg.append(line);

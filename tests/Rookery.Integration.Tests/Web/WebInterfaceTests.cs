@@ -10,7 +10,7 @@ namespace Rookery.Integration.Tests.Web;
 
 /// <summary>
 /// A three-node loopback cluster with two links (link 1 priority 20 carries the traffic) whose node 1 serves
-/// <c>--web 127.0.0.1:0</c>, a log-in token for it, and one headless Chromium.
+/// the web interface on 127.0.0.1 (<c>web { listen }</c> in its rookery.conf), a log-in token for it, and one headless Chromium.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class WebClusterFixture : IAsyncLifetime
@@ -25,7 +25,9 @@ public sealed partial class WebClusterFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Cluster.Start(1, "--web", "127.0.0.1:0");
+        // Node 1 takes its web address from rookery.conf (the daemon's --web would win over it).
+        File.WriteAllText(Path.Combine(Cluster.NodeDirectory(1), "rookery.conf"), "web {\n  listen: 127.0.0.1:0\n}\n");
+        Cluster.Start(1);
         Cluster.Start(2);
         Cluster.Start(3);
         var token = LoopbackCluster.Cli("web", "token", "--config", Cluster.ConfigPath(1));
@@ -67,7 +69,7 @@ public sealed partial class WebClusterFixture : IAsyncLifetime
 /// cell down within a second of <c>rookery link disable</c>, without a reload (server-sent events); the config page
 /// shows a validation message on its line; the create dialog writes what <c>rookery create</c> writes; the join dialog
 /// joins a fourth daemon with the join information copied from the first node's page.
-/// Method: real daemons on loopback (node 1 with <c>--web 127.0.0.1:0</c>), Debian's Chromium headless over the
+/// Method: real daemons on loopback (node 1 with <c>web { listen: 127.0.0.1:0 }</c> in rookery.conf), Debian's Chromium headless over the
 /// DevTools protocol; every wait is a condition with a deadline. With ROOKERY_WEB_SCREENSHOTS=DIR the tests write the
 /// screenshots of docs/web.md there.
 /// </summary>
@@ -114,6 +116,17 @@ public sealed partial class WebInterfaceTests(WebClusterFixture fixture) : IClas
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         Assert.DoesNotContain("Set-Cookie", wrong.Headers.ToString(), StringComparison.OrdinalIgnoreCase);
 
+        // A log-in sets a Secure, HttpOnly, SameSite=Strict cookie; with it, a change without the page's header is refused.
+        using var login = await http.GetAsync($"{fixture.Url}login?token={fixture.Token}", Token);
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        var cookie = Assert.Single(login.Headers.GetValues("Set-Cookie"));
+        Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+        using var forged = new HttpRequestMessage(HttpMethod.Post, fixture.Url + "api/config/apply") { Content = new StringContent("totem {}"), Headers = { { "Cookie", cookie.Split(';')[0] } } };
+        using var refused = await http.SendAsync(forged, Token);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+
         // The token works as a bearer token for Prometheus, and the browser is sent to the log-in page.
         using var metrics = new HttpRequestMessage(HttpMethod.Get, fixture.Url + "metrics") { Headers = { { "Authorization", "Bearer " + fixture.Token } } };
         using var scraped = await http.SendAsync(metrics, Token);
@@ -150,6 +163,13 @@ public sealed partial class WebInterfaceTests(WebClusterFixture fixture) : IClas
         await Browser.EvaluateAsync("location.hash = '#links'");
         await Browser.WaitForAsync(ActiveOnLink1, s_deadline, "the links matrix did not show link 1 active to nodes 2 and 3");
         await Browser.WaitForAsync("document.querySelectorAll('#matrix svg.spark polyline').length >= 4", s_deadline, "no latency history was drawn");
+        if (Screenshots is not null)
+        {
+            // A minute-long chart looks better in the documentation than a two-point one.
+            await Browser.WaitForAsync("[...document.querySelectorAll('#matrix svg.spark polyline')].every(p => p.getAttribute('points').split(' ').length >= 20)",
+                TimeSpan.FromSeconds(60), "the latency history did not fill");
+        }
+
         await Browser.EvaluateAsync("window.__sameDocument = true");
         try
         {
@@ -157,6 +177,7 @@ public sealed partial class WebInterfaceTests(WebClusterFixture fixture) : IClas
             var disable = LoopbackCluster.Cli("link", "disable", "1", "--socket", Cluster.SocketPath(1));
             Assert.True(disable.ExitCode == 0, disable.Output + disable.Error);
             var seen = clock.Elapsed + await Browser.WaitForAsync(DownOnLink1, s_deadline, "the cells of link 1 did not turn down");
+            TestContext.Current.TestOutputHelper?.WriteLine($"link 1 shown down {seen.TotalMilliseconds:F0} ms after 'rookery link disable 1' was started");
             Assert.True(seen < s_linkDownVisibleMax, $"link 1 showed down after {seen.TotalMilliseconds:F0} ms (at most {s_linkDownVisibleMax.TotalMilliseconds} ms)");
             Assert.Equal("true", await Browser.TextAsync("String(window.__sameDocument === true)"));
             await Browser.WaitForAsync(
@@ -304,11 +325,13 @@ public sealed partial class WebInterfaceTests(WebClusterFixture fixture) : IClas
 
     private async Task ScreenshotAsync(string name)
     {
-        if (Environment.GetEnvironmentVariable("ROOKERY_WEB_SCREENSHOTS") is { Length: > 0 } directory)
+        if (Screenshots is { } directory)
         {
             await File.WriteAllBytesAsync(Path.Combine(directory, name), await Browser.ScreenshotAsync(), Token);
         }
     }
+
+    private static string? Screenshots => Environment.GetEnvironmentVariable("ROOKERY_WEB_SCREENSHOTS") is { Length: > 0 } directory ? directory : null;
 
     [GeneratedRegex(@"web: serving (https://\S+/)")]
     private static partial Regex Serving();
