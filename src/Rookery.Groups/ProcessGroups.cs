@@ -172,6 +172,35 @@ public sealed class ProcessGroups
         return GroupsResult.Ok;
     }
 
+    /// <summary>
+    /// One fragment of a message too large for one IPC request (libcpg's <c>cpg_mcast_joined</c> over ~1 MiB sends
+    /// PARTIAL_MCAST requests): it goes out as corosync's PARTIAL_MCAST, and every member reassembles the message
+    /// from the fragments in agreed order. <paramref name="type"/> is 1 first, 2 continued, 3 last.
+    /// </summary>
+    public GroupsResult SendPartial(ulong connection, uint messageLength, uint type, ReadOnlyMemory<byte> fragment, List<GroupsOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        var state = HandleState(connection);
+        if (state is not (GroupHandleState.JoinStarted or GroupHandleState.JoinCompleted))
+        {
+            return GroupsResult.NotExist;
+        }
+
+        if (fragment.Length > GroupsLimits.MessageSizeMax || messageLength > GroupsLimits.ReassemblySizeMax || type is < 1 or > 3)
+        {
+            return GroupsResult.TooBig;
+        }
+
+        if (_syncing || CommandsHeld)
+        {
+            return GroupsResult.TryAgain;
+        }
+
+        var handle = _handles[connection];
+        Send(new CpgPartialMcastMessage(handle.Group!.Value, messageLength, handle.Pid, type, _localNode.Value, connection, fragment), outputs);
+        return GroupsResult.Ok;
+    }
+
     /// <summary>A connection closed or its process died (<c>cpg_lib_exit_fn</c>): its group membership ends with reason procdown.</summary>
     public void Disconnect(ulong connection, List<GroupsOutput> outputs)
     {

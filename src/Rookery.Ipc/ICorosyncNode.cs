@@ -54,6 +54,9 @@ public interface ICorosyncNode
     /// <summary>One message to the connection's group, in agreed order; TryAgain while Totem's send queue is full or a sync runs.</summary>
     GroupsResult CpgSend(ulong connection, byte[] message);
 
+    /// <summary>One fragment of a message over ~1 MiB (libcpg's PARTIAL_MCAST); TryAgain as <see cref="CpgSend"/>.</summary>
+    GroupsResult CpgSendPartial(ulong connection, uint messageLength, uint type, byte[] fragment);
+
     /// <summary>The connection is gone: its process leaves its group (corosync's PROCDOWN).</summary>
     void CpgDisconnect(ulong connection);
 

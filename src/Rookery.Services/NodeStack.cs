@@ -207,6 +207,17 @@ public sealed class NodeStack : ILinkInput
         return result;
     }
 
+    /// <summary>One PARTIAL_MCAST fragment of a large cpg message (see <see cref="ProcessGroups.SendPartial"/>).</summary>
+    public GroupsResult SendPartialToGroup(Instant now, ulong connection, uint messageLength, uint type, ReadOnlyMemory<byte> fragment)
+    {
+        if (PendingSubmits >= PendingSubmitsMax)
+        {
+            return GroupsResult.TryAgain;
+        }
+
+        return GroupsCommand(now, (groups, outputs) => groups.SendPartial(connection, messageLength, type, fragment, outputs));
+    }
+
     public void Disconnect(Instant now, ulong connection)
     {
         _now = now;

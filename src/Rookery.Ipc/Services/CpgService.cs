@@ -7,8 +7,9 @@ namespace Rookery.Ipc.Services;
 /// corosync's cpg service (cpg.c, service 2) over the groups core: join, leave, mcast (fire-and-forget, never
 /// answered), membership, local get, iteration, finalize, and the deliver, confchg and totem confchg callbacks in
 /// the order the core delivers them. A message Totem's send queue cannot take yet waits here, in order, with
-/// libqb's flow control on so the client's next sends get CS_ERR_TRY_AGAIN. Zero-copy and partial messages
-/// (over ~1 MiB) are not served yet.
+/// libqb's flow control on so the client's next sends get CS_ERR_TRY_AGAIN. Messages over ~1 MiB come as PARTIAL_MCAST
+/// fragments (each answered), go out as corosync's PARTIAL_MCAST, and reach libcpg clients as PARTIAL_DELIVER
+/// fragments. Zero-copy is not served.
 /// </summary>
 public sealed class CpgService(ICorosyncNode node) : IIpcService
 {
@@ -27,6 +28,7 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
     private const int RequestIterationNext = 6;
     private const int RequestIterationFinalize = 7;
     private const int RequestFinalize = 8;
+    private const int RequestPartialMcast = 12;
     private const int ResponseJoin = 0;
     private const int ResponseLeave = 1;
     private const int ResponseMembership = 3;
@@ -38,6 +40,19 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
     private const int ResponseIterationFinalize = 11;
     private const int ResponseFinalize = 12;
     private const int ResponseTotemConfchg = 13;
+    private const int ResponsePartialDeliver = 17;
+    private const int ResponsePartialSend = 18;
+    private const int PartialHeaderSize = 56;
+    private const int PartialDeliverHeaderSize = 200;
+    private const uint PartialFirst = 1;
+    private const uint PartialContinued = 2;
+    private const uint PartialLast = 3;
+
+    /// <summary>
+    /// Deliveries larger than this go to libcpg as PARTIAL_DELIVER fragments, as corosync hands them on: libcpg's
+    /// dispatch buffer holds one event of at most 1 MiB (IPC_DISPATCH_SIZE) and reassembles fragments itself.
+    /// </summary>
+    public const int DeliverFragmentMax = GroupsLimits.MessageSizeMax;
     private const int MembershipSize = 9248;
     private const int MembershipEntriesMax = 384;
     private const int AddressSize = 24;
@@ -77,23 +92,40 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
                 if (GroupName(request, 16) is { } joinName)
                 {
                     joinError = Error(node.CpgJoin(connection, IpcMessage.UInt32(request, 152), joinName));
+                    state.Joined |= joinError == CsError.Ok;
                 }
 
                 client.Respond(IpcMessage.Response(ResponseJoin, 24, joinError));
                 break;
             case RequestLeave:
-                client.Respond(IpcMessage.Response(ResponseLeave, 24, Error(node.CpgLeave(connection))));
+                var leaveError = Error(node.CpgLeave(connection));
+                state.Joined &= leaveError != CsError.Ok;
+                client.Respond(IpcMessage.Response(ResponseLeave, 24, leaveError));
                 break;
             case RequestMcast:
                 // Never answered (libcpg does not wait): a refused message is logged by the caller's core, a full queue waits here.
                 var length = IpcMessage.UInt32(request, 32);
                 if (length <= (uint)(request.Length - 40))
                 {
-                    state.Pending.Enqueue(request.AsSpan(40, (int)length).ToArray());
+                    state.Pending.Enqueue(new Outgoing(request.AsSpan(40, (int)length).ToArray(), 0, 0));
                     state.PendingBytes += length;
                     Drain(client, state);
                 }
 
+                break;
+            case RequestPartialMcast:
+                // Answered (libcpg waits for each fragment's answer before the next): CS_ERR_NOT_EXIST unless joined, as
+                // corosync; otherwise when Totem's send queue took the fragment, so a large message cannot outrun it.
+                var fragmentLength = IpcMessage.UInt32(request, 40);
+                if (fragmentLength > (uint)Math.Max(0, request.Length - PartialHeaderSize) || !state.Joined)
+                {
+                    client.Respond(IpcMessage.Response(ResponsePartialSend, 24, CsError.NotExist));
+                    break;
+                }
+
+                state.Pending.Enqueue(new Outgoing(request.AsSpan(PartialHeaderSize, (int)fragmentLength).ToArray(), IpcMessage.UInt32(request, 32), IpcMessage.UInt32(request, 48)));
+                state.PendingBytes += fragmentLength;
+                Drain(client, state);
                 break;
             case RequestMembership:
                 client.Respond(Membership(GroupName(request, 16)));
@@ -114,6 +146,7 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
                 client.Respond(IpcMessage.Response(ResponseIterationFinalize, 24, removed ? CsError.Ok : CsError.BadHandle));
                 break;
             case RequestFinalize:
+                state.Joined = false;
                 node.CpgDisconnect(connection);
                 client.Respond(IpcMessage.Response(ResponseFinalize, 24, CsError.Ok));
                 break;
@@ -141,6 +174,23 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
     {
         switch (output)
         {
+            case GroupMessageDelivered { Data.Length: > DeliverFragmentMax } large:
+                for (var start = 0; start < large.Data.Length; start += DeliverFragmentMax)
+                {
+                    var fragment = large.Data.Slice(start, Math.Min(DeliverFragmentMax, large.Data.Length - start));
+                    var type = start == 0 ? PartialFirst : start + fragment.Length == large.Data.Length ? PartialLast : PartialContinued;
+                    var partial = IpcMessage.Response(ResponsePartialDeliver, PartialDeliverHeaderSize + fragment.Length, CsError.Ok);
+                    PutGroupName(partial, 24, large.Group);
+                    IpcMessage.Put(partial, 160, large.Data.Length);
+                    IpcMessage.Put(partial, 168, fragment.Length);
+                    IpcMessage.Put(partial, 176, large.NodeId.Value);
+                    IpcMessage.Put(partial, 184, large.Pid);
+                    IpcMessage.Put(partial, 192, type);
+                    fragment.Span.CopyTo(partial.AsSpan(PartialDeliverHeaderSize));
+                    Send(large.Recipients, partial);
+                }
+
+                break;
             case GroupMessageDelivered delivered:
                 var deliver = IpcMessage.Response(ResponseDeliver, 184 + delivered.Data.Length, CsError.Ok);
                 PutGroupName(deliver, 24, delivered.Group);
@@ -238,14 +288,20 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
         var connection = ConnectionOf(client);
         while (state.Pending.TryPeek(out var message))
         {
-            var result = node.CpgSend(connection, message);
+            var result = message.Type == 0
+                ? node.CpgSend(connection, message.Data)
+                : node.CpgSendPartial(connection, message.MessageLength, message.Type, message.Data);
             if (result == GroupsResult.TryAgain)
             {
                 break;
             }
 
             // Sent, or refused for good (not joined, too big): corosync logs and drops those too.
-            state.PendingBytes -= state.Pending.Dequeue().Length;
+            state.PendingBytes -= state.Pending.Dequeue().Data.Length;
+            if (message.Type != 0)
+            {
+                client.Respond(IpcMessage.Response(ResponsePartialSend, 24, Error(result)));
+            }
         }
 
         if (state.Pending.Count > PendingMessagesMax || state.PendingBytes > IpcLimits.CpgPendingBytesMax)
@@ -328,7 +384,10 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
 
     private sealed class Connection
     {
-        public Queue<byte[]> Pending { get; } = new();
+        public Queue<Outgoing> Pending { get; } = new();
+
+        /// <summary>The connection joined a group and has not left it (PARTIAL_MCAST's answer depends on it).</summary>
+        public bool Joined { get; set; }
 
         /// <summary>Bytes of the messages in <see cref="Pending"/>.</summary>
         public long PendingBytes { get; set; }
@@ -338,3 +397,6 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
         public Dictionary<ulong, Queue<(CpgGroupName Group, GroupMember Member)>> Iterations { get; } = [];
     }
 }
+
+/// <summary>A message waiting for Totem's send queue: whole (<see cref="Type"/> 0) or one PARTIAL_MCAST fragment.</summary>
+internal readonly record struct Outgoing(byte[] Data, uint MessageLength, uint Type);

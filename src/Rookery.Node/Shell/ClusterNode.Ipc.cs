@@ -183,6 +183,9 @@ public sealed partial class ClusterNode
 
         public GroupsResult CpgSend(ulong connection, byte[] message) => Command(now => node._stack.SendToGroup(now, connection, message));
 
+        public GroupsResult CpgSendPartial(ulong connection, uint messageLength, uint type, byte[] fragment) =>
+            Command(now => node._stack.SendPartialToGroup(now, connection, messageLength, type, fragment));
+
         public void CpgDisconnect(ulong connection) => Command(now =>
         {
             node._stack.Disconnect(now, connection);

@@ -140,6 +140,7 @@ public sealed class CorosyncIpcTests : IDisposable
         Assert.Equal(Golden("3node-cmapctl-g.out"), Check(first, "corosync-cmapctl", "-g", "totem.cluster_name"));
 
         await CpgClientsOfBothKindsSeeOneOrderAndOneMembershipAsync(testbed, first, daemons[1]);
+        await ALibcpgMessageOverOneMebibyteArrivesWholeAsync(testbed, first);
 
         // corosync-cfgtool -k: an unknown node is refused; node 3 is asked in agreed order to stop, logs who asked, and
         // leaves (a non-zero status, as corosync's fatal exit); the two others go on quorate.
@@ -255,6 +256,25 @@ public sealed class CorosyncIpcTests : IDisposable
         var rookeryMembers = lastMembership.Members!.Select(m => $"{m.Nodeid}/{m.Pid}").Order();
         Assert.Equal(rookeryMembers, cMembers);
         Assert.Equal(["1/" + cPid, "2/" + rookeryPid], cMembers.ToArray());
+    }
+
+    /// <summary>
+    /// libcpg sends a 3 MiB message as PARTIAL_MCAST fragments (its requests hold ~1 MiB); node 1's client sends it,
+    /// node 2's and its own receive it whole (Rookery hands it to libcpg as PARTIAL_DELIVER fragments, libcpg joins them).
+    /// </summary>
+    private async Task ALibcpgMessageOverOneMebibyteArrivesWholeAsync(NetnsTestbed testbed, IpcDaemon sender)
+    {
+        const int Size = (3 * 1024 * 1024) + 17;
+        var program = Path.Combine(_root.FullName, "cpgbig");
+        var compiled = HostCommand.Run("gcc", ["-O2", "-o", program, Path.Combine(AppContext.BaseDirectory, "CorosyncIpc", "cpgbig.c"), "-lcpg"]);
+        Assert.True(compiled.Succeeded, $"gcc cpgbig.c: {compiled.StandardError}");
+        var timeout = TimeSpan.FromSeconds(90);
+        var receiver = Task.Run(() => HostCommand.Run("ip", ["netns", "exec", testbed.Namespace(2), program, "ipcbig", "2", "0"], timeout: timeout));
+        var sent = await Task.Run(() => HostCommand.Run("ip", ["netns", "exec", testbed.Namespace(sender.Node), program, "ipcbig", "2", Size.ToString(CultureInfo.InvariantCulture)], timeout: timeout));
+        var received = await receiver;
+        Assert.True(sent.Succeeded && received.Succeeded, $"cpgbig: sender {sent.ExitCode} {sent.StandardError}{sent.StandardOutput}; receiver {received.ExitCode} {received.StandardError}{received.StandardOutput}\n{Tail(sender.Log())}");
+        Assert.Matches($"^deliver 1 [0-9]+ {Size} ok\n$", sent.StandardOutput);
+        Assert.Equal(sent.StandardOutput, received.StandardOutput);
     }
 
     private static string Describe(List<GroupEvent> events)
