@@ -235,6 +235,27 @@ public sealed class ProcessGroupsTests
     }
 
     [Fact]
+    public void APartialSendGoesOutAsFragmentsThatEveryMemberReassembles()
+    {
+        var cluster = new GroupsTestCluster(2, seed: 31);
+        var sender = cluster.Join(1, 100, "alpha");
+        cluster.Join(2, 200, "alpha");
+        var data = Enumerable.Range(0, 3000).Select(i => (byte)(i % 251)).ToArray();
+        Assert.Equal(GroupsResult.NotExist, cluster.Command(1, (core, o) => core.SendPartial(99, 3000, 1, data[..1000], o)));
+        Assert.Equal(GroupsResult.TooBig, cluster.Command(1, (core, o) => core.SendPartial(sender, 3000, 4, data[..1000], o)));
+        Assert.Equal(GroupsResult.Ok, cluster.Command(1, (core, o) => core.SendPartial(sender, 3000, 1, data[..1000], o)));
+        Assert.Equal(GroupsResult.Ok, cluster.Command(1, (core, o) => core.SendPartial(sender, 3000, 2, data[1000..2000], o)));
+        Assert.Empty(cluster.OutputsOf<GroupMessageDelivered>(2));
+        Assert.Equal(GroupsResult.Ok, cluster.Command(1, (core, o) => core.SendPartial(sender, 3000, 3, data[2000..], o)));
+        foreach (var node in new uint[] { 1, 2 })
+        {
+            var delivered = Assert.Single(cluster.OutputsOf<GroupMessageDelivered>(node));
+            Assert.Equal((1u, 100u), (delivered.NodeId.Value, delivered.Pid));
+            Assert.Equal(data, delivered.Data.ToArray());
+        }
+    }
+
+    [Fact]
     public void InitialTotemConfigurationIsDeliveredOnceAfterOwnJoinWhenAsked()
     {
         var cluster = new GroupsTestCluster(2, seed: 8);
