@@ -62,6 +62,7 @@ public sealed class CorosyncServices : IDisposable
     {
         Cpg.OnLoopTurn();
         Votequorum.OnLoopTurn();
+        Cfg.OnLoopTurn();
     }
 
     /// <summary>The configuration was reloaded.</summary>

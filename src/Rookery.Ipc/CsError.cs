@@ -5,6 +5,7 @@ public enum CsError
 {
     Ok = 1,
     Library = 2,
+    Timeout = 5,
     TryAgain = 6,
     InvalidParam = 7,
     NoMemory = 8,

@@ -37,6 +37,12 @@ public interface ICorosyncNode
     /// </summary>
     T QuorumCommand<T>(Func<Votequorum, Instant, List<QuorumOutput>, T> command);
 
+    /// <summary>The loop turn's time (the services' timers: cfg's shutdown timeout).</summary>
+    Instant Now { get; }
+
+    /// <summary>This node leaves the cluster cleanly and the daemon exits (corosync-cfgtool -H, once the trackers agreed).</summary>
+    void Shutdown();
+
     /// <summary>cfg killnode (corosync-cfgtool -k): NotExist unless the node is a current member; otherwise it is asked to stop.</summary>
     CsError KillNode(uint nodeId, string reason);
 

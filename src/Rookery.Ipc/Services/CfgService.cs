@@ -4,8 +4,8 @@ namespace Rookery.Ipc.Services;
 
 /// <summary>
 /// corosync's cfg service (cfg.c, service 1): local node id, node addresses, knet node status (corosync-cfgtool
-/// -s/-n), cluster-wide reload (-R), reopen log files. Shutdown tracking, kill node and the old ring status answer
-/// CS_ERR_NOT_SUPPORTED.
+/// -s/-n), cluster-wide reload (-R), reopen log files, kill node (-k), shutdown tracking and try_shutdown (-H, asking
+/// the trackers). The old ring status answers CS_ERR_NOT_SUPPORTED.
 /// </summary>
 public sealed class CfgService(ICorosyncNode node) : IIpcService
 {
@@ -49,8 +49,23 @@ public sealed class CfgService(ICorosyncNode node) : IIpcService
     /// <summary>knet's on-wire protocol version Rookery speaks (min, max, current), shown by cfgtool -n.</summary>
     private const byte OnwireVersion = 1;
 
-    /// <summary>Connections that called corosync_cfg_trackstart (shutdown tracking).</summary>
-    private readonly HashSet<IpcClient> _trackers = [];
+    /// <summary>How long corosync-cfgtool -H waits for the trackers' answers (corosync's DEFAULT_SHUTDOWN_TIMEOUT; key cfg.shutdown_timeout).</summary>
+    public static readonly Duration ShutdownTimeout = Duration.FromMilliseconds(5000);
+
+    private const int ResponseTestShutdown = 10;
+    private const uint ShutdownFlagRegardless = 1;
+    private const uint ShutdownFlagImmediate = 2;
+
+    /// <summary>Connections that called corosync_cfg_trackstart, with their answer to the shutdown asked now (null: none yet).</summary>
+    private readonly Dictionary<IpcClient, bool?> _trackers = [];
+
+    /// <summary>The client whose corosync_cfg_try_shutdown waits for the trackers (corosync's shutdown_con).</summary>
+    private IpcClient? _shutdownRequester;
+    private uint _shutdownFlags;
+    private int _shutdownYes;
+    private int _shutdownNo;
+    private int _shutdownExpected;
+    private Instant _shutdownDeadline = Instant.Never;
 
     public string Name => "cfg";
 
@@ -58,7 +73,34 @@ public sealed class CfgService(ICorosyncNode node) : IIpcService
     {
     }
 
-    public void OnDisconnect(IpcClient client) => _trackers.Remove(client);
+    public void OnDisconnect(IpcClient client)
+    {
+        if (client == _shutdownRequester)
+        {
+            _shutdownRequester = null;
+            _shutdownDeadline = Instant.Never;
+        }
+
+        // A tracker that goes away before answering is no longer waited for (corosync's remove_ci_from_shutdown).
+        if (_trackers.Remove(client, out var reply) && reply is null && _shutdownRequester is not null)
+        {
+            _shutdownExpected--;
+            CheckShutdown();
+        }
+    }
+
+    /// <summary>Once per node loop turn: a shutdown whose trackers did not all answer in time is refused.</summary>
+    public void OnLoopTurn()
+    {
+        if (_shutdownRequester is null || node.Now < _shutdownDeadline)
+        {
+            return;
+        }
+
+        _shutdownNo = _shutdownExpected;
+        CheckShutdown();
+        TestShutdown(CsError.Timeout);
+    }
 
     public void OnRequest(IpcClient client, byte[] request)
     {
@@ -100,14 +142,29 @@ public sealed class CfgService(ICorosyncNode node) : IIpcService
                 client.Respond(IpcMessage.Response(ResponseKillNode, 24, node.KillNode(IpcMessage.UInt32(request, 16), reason)));
                 break;
             case RequestTryShutdown:
-                client.Respond(IpcMessage.Response(ResponseTryShutdown, 24, CsError.NotSupported));
+                TryShutdown(client, IpcMessage.UInt32(request, 16));
                 break;
             case RequestReplyToShutdown:
-                client.Respond(IpcMessage.Response(ResponseReplyToShutdown, 24, CsError.NotSupported));
+                var replyError = CsError.Access;
+                if (_shutdownRequester is not null)
+                {
+                    var yes = IpcMessage.UInt32(request, 16) != 0;
+                    _shutdownYes += yes ? 1 : 0;
+                    _shutdownNo += yes ? 0 : 1;
+                    if (_trackers.ContainsKey(client))
+                    {
+                        _trackers[client] = yes;
+                    }
+
+                    CheckShutdown();
+                    replyError = CsError.Ok;
+                }
+
+                client.Respond(IpcMessage.Response(ResponseReplyToShutdown, 24, replyError));
                 break;
             case RequestTrackStart:
                 // corosync_cfg_trackstart: the client will be asked before a shutdown (Pacemaker's pacemakerd needs it).
-                _trackers.Add(client);
+                _trackers.TryAdd(client, true);
                 client.Respond(IpcMessage.Response(ResponseTrackStart, 24, CsError.Ok));
                 break;
             case RequestTrackStop:
@@ -117,6 +174,81 @@ public sealed class CfgService(ICorosyncNode node) : IIpcService
             default:
                 client.Respond(IpcMessage.Response(0, 24, CsError.InvalidParam));
                 break;
+        }
+    }
+
+    /// <summary>
+    /// corosync_cfg_try_shutdown (corosync-cfgtool -H): IMMEDIATE goes at once; otherwise every tracker (pacemakerd)
+    /// is asked by a TESTSHUTDOWN callback and the answer waits for theirs: all yes (or REGARDLESS) shuts down,
+    /// any no or no answer within <see cref="ShutdownTimeout"/> gives CS_ERR_BUSY.
+    /// </summary>
+    private void TryShutdown(IpcClient client, uint flags)
+    {
+        if (flags == ShutdownFlagImmediate)
+        {
+            client.Respond(IpcMessage.Response(ResponseTryShutdown, 24, CsError.Ok));
+            node.Shutdown();
+            return;
+        }
+
+        if (_shutdownRequester is not null)
+        {
+            client.Respond(IpcMessage.Response(ResponseTryShutdown, 24, CsError.Exist));
+            return;
+        }
+
+        _shutdownRequester = client;
+        _shutdownFlags = flags;
+        _shutdownYes = 0;
+        _shutdownNo = 0;
+        _shutdownExpected = 0;
+        foreach (var tracker in _trackers.Keys.Where(t => t != client).ToArray())
+        {
+            _trackers[tracker] = null;
+            _shutdownExpected++;
+        }
+
+        if (_shutdownExpected == 0)
+        {
+            _shutdownRequester = null;
+            client.Respond(IpcMessage.Response(ResponseTryShutdown, 24, CsError.Ok));
+            node.Shutdown();
+            return;
+        }
+
+        _shutdownDeadline = node.Now + ShutdownTimeout;
+        TestShutdown(CsError.Ok);
+    }
+
+    /// <summary>corosync's check_shutdown_status: once every tracker answered, shut down or refuse.</summary>
+    private void CheckShutdown()
+    {
+        if (_shutdownRequester is not { } requester || _shutdownYes + _shutdownNo < _shutdownExpected)
+        {
+            return;
+        }
+
+        _shutdownRequester = null;
+        _shutdownDeadline = Instant.Never;
+        if (_shutdownYes >= _shutdownExpected || _shutdownFlags == ShutdownFlagRegardless)
+        {
+            requester.Respond(IpcMessage.Response(ResponseTryShutdown, 24, CsError.Ok));
+            node.Shutdown();
+        }
+        else
+        {
+            requester.Respond(IpcMessage.Response(ResponseTryShutdown, 24, CsError.Busy));
+        }
+    }
+
+    /// <summary>The TESTSHUTDOWN callback to every tracker but the requester (corosync's send_test_shutdown).</summary>
+    private void TestShutdown(CsError status)
+    {
+        foreach (var tracker in _trackers.Keys.Where(t => t != _shutdownRequester))
+        {
+            var test = IpcMessage.Response(ResponseTestShutdown, 32, status);
+            IpcMessage.Put(test, 24, _shutdownFlags);
+            tracker.SendEvent(test);
         }
     }
 

@@ -136,6 +136,10 @@ public sealed partial class ClusterNode
 
         public bool Syncing => node._stack.Services.Syncing;
 
+        public Instant Now => node._corosyncNow;
+
+        public void Shutdown() => node.BeginShutdown(node._corosyncNow, null);
+
         public CsError KillNode(uint nodeId, string reason)
         {
             if (!node._stack.Services.Members.Contains(new NodeId(nodeId)))

@@ -102,7 +102,10 @@ public sealed class CorosyncIpcTests : IDisposable
         Assert.Empty(IpcDaemon.RingDirectories(killedPid));
         Assert.Contains($"removing stale IPC ring directory /dev/shm/qb-{killedPid}-", daemon.Log(), StringComparison.Ordinal);
 
-        await daemon.StopAsync();
+        // corosync-cfgtool -H with no cfg tracker: the daemon shuts down cleanly at once (exit status 0).
+        Assert.Equal("Shutting down corosync\n", Check(daemon, "corosync-cfgtool", "-H"));
+        Assert.True(await Eventually.TrueAsync(() => daemon.HasExited, Formation), $"corosync-cfgtool -H did not stop the daemon\n{Tail(daemon.Log())}");
+        Assert.Equal(0, daemon.ExitCode);
         Assert.Empty(IpcDaemon.RingDirectories(daemon.Pid));
     }
 

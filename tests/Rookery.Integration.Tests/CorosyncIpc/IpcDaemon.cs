@@ -39,6 +39,8 @@ public sealed partial class IpcDaemon
 
     public bool HasExited => _process?.HasExited ?? true;
 
+    public int ExitCode => _process?.ExitCode ?? throw new InvalidOperationException("not started");
+
     public void Start() =>
         _process = _testbed.Start(Node, "dotnet",
             [RookeryBinary.Dll, "daemon", "--config", ConfigPath, "--state-dir", Path.Combine(Directory, "state"), "--socket", Path.Combine(Directory, "rookery.sock"), "--node", NodeName],

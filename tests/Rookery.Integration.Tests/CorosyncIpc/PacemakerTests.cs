@@ -84,6 +84,11 @@ public sealed partial class PacemakerTests : IDisposable
             Assert.Contains("partition with quorum", status, StringComparison.Ordinal);
             Assert.Equal("1\n", Check(survivor, "crm_node", "-q"));
             Assert.Contains($"{first} node{first} lost\n", Check(survivor, "crm_node", "-l"), StringComparison.Ordinal);
+
+            // corosync-cfgtool -H asks the cfg trackers first: pacemakerd says no, so the node's daemon stays.
+            var shutdown = survivor.Tool("corosync-cfgtool", "-H");
+            Assert.Contains("Could not shutdown (error = 10)", shutdown.StandardError, StringComparison.Ordinal);
+            Assert.False(daemons[survivor.Node - 1].HasExited, "the daemon shut down although pacemakerd refused");
         }
         finally
         {
