@@ -18,13 +18,19 @@ namespace Rookery.Services;
 /// </summary>
 /// <remarks>
 /// Submissions Totem cannot take yet wait here in order (never reordered, never dropped); client sends are refused
-/// with TryAgain while <see cref="PendingSubmitsMax"/> wait. After every call the driver drains <see cref="Output"/>
+/// with TryAgain while <see cref="PendingSubmitsMax"/> messages or <see cref="PendingSubmitBytesMax"/> bytes wait. After every call the driver drains <see cref="Output"/>
 /// in the order its type documents (persist, then send, then events).
 /// </remarks>
 public sealed class NodeStack : ILinkInput
 {
     /// <summary>Service messages waiting for Totem's send queue before client sends are pushed back.</summary>
     public const int PendingSubmitsMax = 1024;
+
+    /// <summary>
+    /// Bytes of service messages waiting for Totem's send queue before client sends are pushed back (with the count
+    /// bound above): a message may be 1 MiB, so the count alone let a streaming client park a gigabyte here.
+    /// </summary>
+    public const long PendingSubmitBytesMax = 16L * 1024 * 1024;
 
     /// <summary>knet channel corosync's Totem traffic uses (exec/totemknet.c).</summary>
     public const byte TotemChannel = 0;
@@ -46,6 +52,7 @@ public sealed class NodeStack : ILinkInput
     private readonly List<TotemEvent> _totemEventsInFlight = [];
     private readonly List<ServiceOutput> _serviceOutputs = [];
     private readonly Queue<byte[]> _pendingSubmits = new();
+    private long _pendingSubmitBytes;
     private Instant _now;
 
     public NodeStack(NodeId local, LinkLayer links, TotemSrp totem, ServiceLayer services)
@@ -190,7 +197,7 @@ public sealed class NodeStack : ILinkInput
     /// <summary>A client's message; TryAgain while the send queue is full (the client retries).</summary>
     public GroupsResult SendToGroup(Instant now, ulong connection, ReadOnlyMemory<byte> data)
     {
-        if (_pendingSubmits.Count >= PendingSubmitsMax)
+        if (_pendingSubmits.Count >= PendingSubmitsMax || _pendingSubmitBytes >= PendingSubmitBytesMax)
         {
             return GroupsResult.TryAgain;
         }
@@ -433,6 +440,7 @@ public sealed class NodeStack : ILinkInput
             {
                 case TotemSubmit submit:
                     _pendingSubmits.Enqueue(submit.Payload);
+                    _pendingSubmitBytes += submit.Payload.Length;
                     break;
                 case SyncCompleted completed:
                     Output.Events.Add(output);
@@ -461,7 +469,7 @@ public sealed class NodeStack : ILinkInput
         var moved = false;
         while (_pendingSubmits.TryPeek(out var payload) && _totem.Submit(_now, payload, _totemOutput))
         {
-            _pendingSubmits.Dequeue();
+            _pendingSubmitBytes -= _pendingSubmits.Dequeue().Length;
             moved = true;
         }
 
