@@ -39,7 +39,7 @@ public sealed partial class ClusterNode
         {
             _corosyncNow = now;
             action();
-        }), LogIpc);
+        }), LogIpc, laggardDropped: LaggardMemory.Return);
         try
         {
             services.Start();
