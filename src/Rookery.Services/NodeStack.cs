@@ -89,6 +89,9 @@ public sealed class NodeStack : ILinkInput
 
     public int PendingSubmits => _pendingSubmits.Count + _pendingSyncSubmits.Count;
 
+    /// <summary>The submissions waiting for Totem reached a bound (count or bytes): client sends get TryAgain.</summary>
+    private bool SubmitQueueFull => PendingSubmits >= PendingSubmitsMax || _pendingSubmitBytes >= PendingSubmitBytesMax;
+
     public Instant NextDeadline => Instant.Min(_links.NextDeadline, Instant.Min(_totem.NextDeadline, _services.NextDeadline));
 
     public void Start(Instant now)
@@ -203,7 +206,7 @@ public sealed class NodeStack : ILinkInput
     /// <summary>A client's message; TryAgain while the send queue is full (the client retries).</summary>
     public GroupsResult SendToGroup(Instant now, ulong connection, ReadOnlyMemory<byte> data)
     {
-        if (PendingSubmits >= PendingSubmitsMax || _pendingSubmitBytes >= PendingSubmitBytesMax)
+        if (SubmitQueueFull)
         {
             return GroupsResult.TryAgain;
         }
@@ -217,7 +220,7 @@ public sealed class NodeStack : ILinkInput
     /// <summary>One PARTIAL_MCAST fragment of a large cpg message (see <see cref="ProcessGroups.SendPartial"/>).</summary>
     public GroupsResult SendPartialToGroup(Instant now, ulong connection, uint messageLength, uint type, ReadOnlyMemory<byte> fragment)
     {
-        if (PendingSubmits >= PendingSubmitsMax)
+        if (SubmitQueueFull)
         {
             return GroupsResult.TryAgain;
         }
