@@ -45,6 +45,9 @@ public sealed class CorosyncServices : IDisposable
         Votequorum.OnQuorumChanged();
     }
 
+    /// <summary>votequorum's sync turn in a new ring: its node list for the votequorum trackers.</summary>
+    public void OnQuorumNodelist(Quorum.QuorumNodelistNotification nodelist) => Votequorum.OnNodelist(nodelist);
+
     /// <summary>A sync finished in a (new) ring.</summary>
     public void OnSyncCompleted()
     {
@@ -56,7 +59,11 @@ public sealed class CorosyncServices : IDisposable
     public void OnGroupEvent(Groups.GroupsOutput output) => Cpg.OnGroupEvent(output);
 
     /// <summary>Once per node loop turn: cpg messages waiting for room in Totem's send queue.</summary>
-    public void OnLoopTurn() => Cpg.OnLoopTurn();
+    public void OnLoopTurn()
+    {
+        Cpg.OnLoopTurn();
+        Votequorum.OnLoopTurn();
+    }
 
     /// <summary>The configuration was reloaded.</summary>
     public void OnConfigReloaded() => Cmap.ReloadConfig();

@@ -229,6 +229,14 @@ public sealed class NodeStack : ILinkInput
         return result;
     }
 
+    /// <summary>corosync-cfgtool -k (see <see cref="ServiceLayer.RequestKillNode"/>).</summary>
+    public void RequestKillNode(Instant now, NodeId node, string reason)
+    {
+        _now = now;
+        _services.RequestKillNode(node, reason, _serviceOutputs);
+        Route();
+    }
+
     public void RequestReload(Instant now, ulong requestId)
     {
         _now = now;
