@@ -14,19 +14,34 @@ namespace Rookery.Services;
 /// </summary>
 public static class CfgMessages
 {
+    public const int KillNodeFunction = 1;
     public const int ShutdownFunction = 2;
     public const int ReloadConfigFunction = 3;
     public const int LinkEnableFunction = 256;
     public const int LinkPrioritiesFunction = 257;
 
     public const int ShutdownSize = ServiceHeader.Size;
+
+    /// <summary>req_exec_cfg_killnode: header, nodeid (aligned 8), mar_name_t reason (length at 24, value[256] at 32).</summary>
+    public const int KillNodeSize = 288;
+    private const int ReasonLengthMax = 256;
     private const int ShutdownWithNodeIdSize = 24;
     public const int ReloadConfigSize = 32;
     public const int LinkEnableSize = 40;
     public const int LinkPrioritiesSize = 40;
 
     /// <summary>A decoded cfg message; <paramref name="Priorities"/> only for LINK_PRIORITIES.</summary>
-    public readonly record struct CfgMessage(int Function, uint NodeId, ulong RequestId, int Link, bool Enabled, LinkPriorities Priorities = default);
+    public readonly record struct CfgMessage(int Function, uint NodeId, ulong RequestId, int Link, bool Enabled, LinkPriorities Priorities = default, string? Reason = null);
+
+    /// <summary>corosync-cfgtool -k: the node with <paramref name="nodeId"/> is asked to stop; <paramref name="reason"/> is logged there.</summary>
+    public static byte[] EncodeKillNode(uint nodeId, string reason) =>
+        Encode(KillNodeFunction, KillNodeSize, nodeId, body =>
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(reason);
+            var length = Math.Min(bytes.Length, ReasonLengthMax - 1);
+            BinaryPrimitives.WriteUInt16LittleEndian(body, (ushort)length);
+            bytes.AsSpan(0, length).CopyTo(body[8..]);
+        });
 
     public static byte[] EncodeShutdown()
     {
@@ -70,6 +85,7 @@ public static class CfgMessages
         var function = ServiceIds.FunctionOf(id);
         var expected = function switch
         {
+            KillNodeFunction => KillNodeSize,
             ShutdownFunction => ShutdownSize,
             ReloadConfigFunction => ReloadConfigSize,
             LinkEnableFunction => LinkEnableSize,
@@ -103,6 +119,7 @@ public static class CfgMessages
         decoded = function switch
         {
             ReloadConfigFunction => new CfgMessage(function, nodeId, BinaryPrimitives.ReadUInt64LittleEndian(body), 0, false),
+            KillNodeFunction => new CfgMessage(function, nodeId, 0, 0, false, Reason: ReadReason(body)),
             LinkEnableFunction => new CfgMessage(function, nodeId, 0, body[0], body[8] != 0),
             LinkPrioritiesFunction => new CfgMessage(function, nodeId, 0, 0, false, LinkPriorities.Read(body)),
             _ => new CfgMessage(function, nodeId, 0, 0, false),
@@ -114,6 +131,15 @@ public static class CfgMessages
         }
 
         return ServiceDecodeStatus.Ok;
+    }
+
+    /// <summary>A mar_name_t from the network: the length is clamped, bytes after a NUL dropped, invalid UTF-8 replaced.</summary>
+    private static string ReadReason(ReadOnlySpan<byte> body)
+    {
+        var value = body.Slice(8, ReasonLengthMax);
+        value = value[..Math.Min((int)BinaryPrimitives.ReadUInt16LittleEndian(body), ReasonLengthMax)];
+        var nul = value.IndexOf((byte)0);
+        return System.Text.Encoding.UTF8.GetString(nul >= 0 ? value[..nul] : value);
     }
 
     private static byte[] Encode(int function, int size, uint nodeId, Action<Span<byte>> writeBody)

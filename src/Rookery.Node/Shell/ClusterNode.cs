@@ -457,6 +457,11 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
                 _exitCode = NodeStartException.GeneralExitCode;
                 BeginShutdown(now, null);
                 break;
+            case NodeKillRequested:
+                // corosync exits at once (corosync_fatal_error); this node leaves cleanly, with the same non-zero status.
+                _exitCode = NodeStartException.GeneralExitCode;
+                BeginShutdown(now, null);
+                break;
             case ReloadRequested reload:
                 OnReloadRequested(now, reload);
                 break;
