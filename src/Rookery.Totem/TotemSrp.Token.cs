@@ -465,6 +465,7 @@ public sealed partial class TotemSrp
         foreach (var payload in messages)
         {
             _out.Events.Add(new Delivered(message.SystemFrom, message.RingId, payload));
+            Stats.MessagesDelivered++;
         }
     }
 
