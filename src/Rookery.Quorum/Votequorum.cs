@@ -51,6 +51,12 @@ public sealed class Votequorum
     private NodeId[] _quorumMembers;
     private NodeId[] _previousQuorumMembers = [];
     private NodeId[] _lastQuorateMembers = [];
+
+    /// <summary>corosync's quorum service's <c>my_old_member_list</c>: the members at the last sync activation (none at start).</summary>
+    private NodeId[] _syncOldMembers = [];
+
+    /// <summary>The members of the last transitional configuration (corosync's <c>trans_list</c> of the sync).</summary>
+    private NodeId[] _transitionalMembers = [];
     private RingId _ringId;
     private bool _syncInProgress;
     private bool _started;
@@ -181,6 +187,7 @@ public sealed class Votequorum
         Invariant.Require(_started);
         if (change.Kind != ConfigurationKind.Regular)
         {
+            _transitionalMembers = [.. change.Members];
             return;
         }
 
@@ -250,6 +257,7 @@ public sealed class Votequorum
         RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
         Notify(outputs);
         _syncInProgress = false;
+        _syncOldMembers = _quorumMembers;
         if (_lastManStandingDeferred)
         {
             // The window ended while the membership was not known (see Tick): it runs again on this settled ring.
@@ -420,7 +428,6 @@ public sealed class Votequorum
             _us.Flags &= ~NodeInfoFlags.First;
         }
 
-        var joined = members.Where(m => Array.IndexOf(_quorumMembers, m) < 0).ToArray();
         var left = _quorumMembers.Where(m => Array.IndexOf(members, m) < 0).ToArray();
         foreach (var gone in left)
         {
@@ -440,6 +447,18 @@ public sealed class Votequorum
         _previousQuorumMembers = _quorumMembers;
         _quorumMembers = members;
         _ringId = change.RingId;
+        LogSyncLists(members, outputs);
+    }
+
+    /// <summary>
+    /// corosync's quorum service at sync init (<c>quorum_sync_init</c> in exec/vsf_quorum.c): the new members; as left,
+    /// the members at the last activation that are not in the transitional configuration; as joined, the new members
+    /// that were not there, or that left and came back in the same change (a quick restart). Log lines only.
+    /// </summary>
+    private void LogSyncLists(NodeId[] members, List<QuorumOutput> outputs)
+    {
+        var left = _syncOldMembers.Where(m => Array.IndexOf(_transitionalMembers, m) < 0 || Array.IndexOf(members, m) < 0).ToArray();
+        var joined = members.Where(m => Array.IndexOf(_syncOldMembers, m) < 0 || Array.IndexOf(left, m) >= 0).ToArray();
         LogNodeList(outputs, "Sync members", members);
         if (joined.Length > 0)
         {
