@@ -654,6 +654,19 @@ public sealed class ServiceLayer
             case CfgMessages.LinkEnableFunction:
                 outputs.Add(new LinkEnableRequested(sender, message.Link, message.Enabled));
                 break;
+            case CfgMessages.KillNodeFunction:
+                // corosync-cfgtool -k on a corosync node: the named node logs it and exits (corosync_fatal_error).
+                outputs.Add(new ServiceLog(LogSubsystem.Cfg, LogPriority.Debug, $"request to kill node {message.NodeId} (us={_local})"));
+                if (message.NodeId == _local.Value)
+                {
+                    outputs.Add(new ServiceLog(LogSubsystem.Cfg, LogPriority.Notice, $"Killed by node {sender} : {message.Reason}", new LogFields(Node: sender.Value)));
+                    outputs.Add(new NodeKillRequested(sender, message.Reason ?? string.Empty));
+                }
+
+                break;
+
+                // CRYPTO_RECONFIG: corosync acts only on its own (a node reloading its crypto settings sends it to itself
+                // through Totem); another node's is ignored, as corosync ignores it. Rookery never sends one.
             case CfgMessages.LinkPrioritiesFunction when sender != _local:
                 _peerPriorities[sender.Value] = message.Priorities;
                 ComparePriorities(sender.Value, message.Priorities, outputs);

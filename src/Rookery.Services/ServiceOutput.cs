@@ -34,6 +34,12 @@ public sealed record ReloadRequested(NodeId From, ulong RequestId) : ServiceOutp
 /// <summary>A member asked every node to take a link out of service or back.</summary>
 public sealed record LinkEnableRequested(NodeId From, int Link, bool Enabled) : ServiceOutput;
 
+/// <summary>
+/// A member asked this node to exit (cfg KILLNODE, <c>corosync-cfgtool -k</c>): corosync logs "Killed by node N : reason"
+/// and exits with its fatal-error status.
+/// </summary>
+public sealed record NodeKillRequested(NodeId From, string Reason) : ServiceOutput;
+
 /// <summary>A node announced its clean shutdown (this node's own announcement included).</summary>
 public sealed record NodeShutdownAnnounced(NodeId Node) : ServiceOutput;
 

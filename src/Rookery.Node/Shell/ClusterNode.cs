@@ -33,6 +33,9 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
     private readonly LinkShell _links;
     private readonly NodeConfig _localNode;
     private readonly ConcurrentQueue<Action<Instant>> _commands = new();
+    /// <summary>The exit status after a cfg KILLNODE: corosync's <c>COROSYNC_DONE_FATAL_ERR</c> (corosync_fatal_error).</summary>
+    private const int KilledExitCode = 15;
+
     private readonly List<ServiceOutput> _eventsInFlight = [];
     private readonly Func<bool> _hasCommands;
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -455,6 +458,10 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
                 break;
             case ConfigVersionRefused:
                 _exitCode = NodeStartException.GeneralExitCode;
+                BeginShutdown(now, null);
+                break;
+            case NodeKillRequested:
+                _exitCode = KilledExitCode;
                 BeginShutdown(now, null);
                 break;
             case ReloadRequested reload:
