@@ -101,6 +101,23 @@ def main(out):
             met = None if med is None else (med >= 1 if better == 'higher' else med <= 1)
         verdict = '—' if met is None else ('yes' if met else '**no**')
         print(f'| {label} | {mmm(list(c.values()))} | {mmm(list(c2.values()))} | {mmm(list(r.values()))} | {mmm(ratios)} | {tgt} | {verdict} |')
+    same_client_table(data)
+
+
+def same_client_table(data):
+    """rookery-cpg rows: Rookery measured with corosync's own client (cpgbench over libcpg), against Corosync."""
+    rows = [(fig, label, better) for fig, label, better, _, _ in FIGURES
+            if fig.startswith(('tput', 'latency')) and data.get((fig, 'rookery-cpg'))]
+    if not rows:
+        return
+    print('\nSame client against both daemons: the baseline\'s cpgbench (libcpg) on Corosync and on Rookery (its libqb IPC).\n')
+    print('| figure | Corosync (cpgbench) | Rookery (cpgbench) | ratio R/C |')
+    print('|---|---|---|---|')
+    for fig, label, better in rows:
+        c = data.get((fig, 'corosync'), {})
+        r = data.get((fig, 'rookery-cpg'), {})
+        ratios = [rv / c[run] for run, rv in r.items() if c.get(run)]
+        print(f'| {label} | {mmm(list(c.values()))} | {mmm(list(r.values()))} | {mmm(ratios)} |')
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-# Functions of bench/e2e/run-all.sh (sourced). Implementations: corosync, corosync-rrno, rookery.
+# Functions of bench/e2e/run-all.sh (sourced). Implementations: corosync, corosync-rrno, rookery, rookery-cpg.
 # shellcheck disable=SC2034
 log() { echo "[$(date -u +%H:%M:%S.%3N)] $*" >&2; }
 now() { date +%s.%N; }
@@ -85,21 +85,21 @@ cl_start() { # cl_start IMPL: (re)generate the configuration and start the 3 nod
   case "$1" in
     corosync) "$BASE/stop.sh" >/dev/null; SCHED_RR='' "$BASE/gen-conf.sh" >/dev/null; "$BASE/start.sh" >/dev/null ;;
     corosync-rrno) "$BASE/stop.sh" >/dev/null; SCHED_RR=no "$BASE/gen-conf.sh" >/dev/null; "$BASE/start.sh" >/dev/null ;;
-    rookery) rk_stop; rk_start ;;
+    rookery|rookery-cpg) rk_stop; rk_start ;;
   esac
 }
 
 cl_stop() {
   case "$1" in
     corosync|corosync-rrno) "$BASE/stop.sh" >/dev/null ;;
-    rookery) rk_stop ;;
+    rookery|rookery-cpg) rk_stop ;;
   esac
 }
 
 cl_pids() {
   case "$1" in
     corosync|corosync-rrno) for i in 1 2 3; do cb_pid $i; done ;;
-    rookery) for i in 1 2 3; do cat "$(rk_dir $i)/pid" 2>/dev/null; done ;;
+    rookery|rookery-cpg) for i in 1 2 3; do cat "$(rk_dir $i)/pid" 2>/dev/null; done ;;
   esac
 }
 
@@ -109,11 +109,12 @@ cl_cpu_ticks() { # total utime+stime of the 3 daemons
   echo $t
 }
 
-# client IMPL NODE ARGS... : the CPG client (cpgbench / rkbench) inside node NODE's namespace
+# client IMPL NODE ARGS... : the CPG client (cpgbench / rkbench) inside node NODE's namespace; rookery-cpg is Rookery
+# with the baseline's cpgbench (libcpg over corosync's IPC, which a Rookery daemon serves in its namespace).
 client() {
   local impl=$1 n=$2; shift 2
   case "$impl" in
-    corosync|corosync-rrno) ip netns exec "cbn$n" "$CB_BIN/cpgbench" "$@" ;;
+    corosync|corosync-rrno|rookery-cpg) ip netns exec "cbn$n" "$CB_BIN/cpgbench" "$@" ;;
     rookery) ip netns exec "cbn$n" dotnet "$RKB" --socket "$(rk_sock "$n")" "$@" ;;
   esac
 }
@@ -124,7 +125,7 @@ node_ready() {
     corosync|corosync-rrno)
       [ "$(cb_in "$2" corosync-cfgtool -n 2>/dev/null | grep -c 'enabled connected' || true)" = 4 ] &&
         cb_in "$2" corosync-quorumtool -s 2>/dev/null | grep -q 'Total votes:      3' ;;
-    rookery)
+    rookery|rookery-cpg)
       ROOKERY_SOCKET="$(rk_sock "$2")" dotnet "$RK" status --json 2>/dev/null | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
@@ -166,7 +167,7 @@ m_start() { # launch -> every node quorate, and -> every node sees all 3 members
   local t0; t0=$(now)
   local last_quorate last_members
   case "$impl" in
-    rookery)
+    rookery|rookery-cpg)
       dotnet "$RKB" --wait-quorate "$(rk_sock 1),$(rk_sock 2),$(rk_sock 3)" -t 60 > "$d/quorate.txt" &
       local w=$!; t0=$(now); cl_start "$impl"; wait $w || true
       [ "$(grep -c members_epoch "$d/quorate.txt")" = 3 ] || { log "rookery: not every node quorate with 3 members within 60 s"; return 1; }
@@ -227,7 +228,7 @@ log_count() {
   local impl=$1 pattern=$2 n=0 f
   for i in 1 2 3; do
     case "$impl" in
-      rookery) f="$(rk_dir $i)/daemon.log" ;;
+      rookery|rookery-cpg) f="$(rk_dir $i)/daemon.log" ;;
       *) f="$CB_RUN/n$i/corosync.log" ;;
     esac
     [ -f "$f" ] && n=$((n + $(grep -cE "$pattern" "$f" || true)))
@@ -324,7 +325,7 @@ measure_round() { # measure_round IMPL RUN FIGURES
       bothdown) m_bothdown "$impl" "$r" "$d" || ok=1 ;;
     esac
   done
-  case "$impl" in rookery) for i in 1 2 3; do cp "$(rk_dir $i)/daemon.log" "$d/daemon$i.log" 2>/dev/null || true; done ;; esac
+  case "$impl" in rookery|rookery-cpg) for i in 1 2 3; do cp "$(rk_dir $i)/daemon.log" "$d/daemon$i.log" 2>/dev/null || true; done ;; esac
   cl_stop "$impl"
   return $ok
 }

@@ -7,7 +7,9 @@
 #   delivery gap when the active link (link 1, priority 20) of node 3 dies; cluster-wide stall when node 3 loses
 #   both links. Corosync runs at its default (SCHED_RR prio 99) = "corosync" and with `system { sched_rr: no }` =
 #   "corosync-rrno" (throughput and latency only). Rookery uses the same priorities and its own defaults.
-# Clients: the baseline's cpgbench (libcpg) for corosync, bench/e2e/rkbench.cs (Rookery.Client) for Rookery.
+# Clients: the baseline's cpgbench (libcpg) for corosync, bench/e2e/rkbench.cs (Rookery.Client) for Rookery;
+# "rookery-cpg" = Rookery measured with the same cpgbench (libcpg through corosync's IPC; latency and throughput only),
+# so one client is compared against both daemons: IMPLS="corosync rookery rookery-cpg".
 #
 #   RUNS=5            runs (each figure gets min/median/max over runs, and the per-run Rookery/Corosync ratio)
 #   QUICK=1           smoke test: short durations (figures are not comparable with a full run)
@@ -43,7 +45,7 @@ for r in $(seq 1 "$RUNS"); do
   for impl in $IMPLS; do
     log "run $r: $impl"
     figures="$FIGURES"
-    [ "$impl" = corosync-rrno ] && figures=$(echo "$FIGURES" | tr ' ' '\n' | grep -E '^(latency|throughput)$' | xargs)
+    case "$impl" in corosync-rrno|rookery-cpg) figures=$(echo "$FIGURES" | tr ' ' '\n' | grep -E '^(latency|throughput)$' | xargs) ;; esac
     [ -n "$figures" ] || continue
     measure_round "$impl" "$r" "$figures" || log "run $r: $impl: a measurement failed (see $OUT/raw/$impl/run$r)"
   done

@@ -10,7 +10,8 @@ public sealed class CorosyncServices : IDisposable
 {
     private readonly QbIpcServer _server;
 
-    public CorosyncServices(ICorosyncNode node, Action<Action> postToLoop, Action<IpcLogLevel, string> log, string shmDirectory = QbIpcServer.ShmDirectory)
+    /// <summary>The five services over one server; <c>laggardDropped</c> is called after a client was dropped for outrunning a bound.</summary>
+    public CorosyncServices(ICorosyncNode node, Action<Action> postToLoop, Action<IpcLogLevel, string> log, string shmDirectory = QbIpcServer.ShmDirectory, Action? laggardDropped = null)
     {
         var access = new IpcAccess();
         Cmap = new CmapService(node, access);
@@ -18,7 +19,7 @@ public sealed class CorosyncServices : IDisposable
         Votequorum = new VotequorumService(node);
         Cfg = new CfgService(node);
         Cpg = new CpgService(node);
-        _server = new QbIpcServer([Cmap, Cfg, Cpg, Quorum, Votequorum], postToLoop, access, log, shmDirectory);
+        _server = new QbIpcServer([Cmap, Cfg, Cpg, Quorum, Votequorum], postToLoop, access, log, shmDirectory, laggardDropped);
     }
 
     public CmapService Cmap { get; }
@@ -44,6 +45,9 @@ public sealed class CorosyncServices : IDisposable
         Votequorum.OnQuorumChanged();
     }
 
+    /// <summary>votequorum's sync turn in a new ring: its node list for the votequorum trackers.</summary>
+    public void OnQuorumNodelist(Quorum.QuorumNodelistNotification nodelist) => Votequorum.OnNodelist(nodelist);
+
     /// <summary>A sync finished in a (new) ring.</summary>
     public void OnSyncCompleted()
     {
@@ -55,7 +59,11 @@ public sealed class CorosyncServices : IDisposable
     public void OnGroupEvent(Groups.GroupsOutput output) => Cpg.OnGroupEvent(output);
 
     /// <summary>Once per node loop turn: cpg messages waiting for room in Totem's send queue.</summary>
-    public void OnLoopTurn() => Cpg.OnLoopTurn();
+    public void OnLoopTurn()
+    {
+        Cpg.OnLoopTurn();
+        Votequorum.OnLoopTurn();
+    }
 
     /// <summary>The configuration was reloaded.</summary>
     public void OnConfigReloaded() => Cmap.ReloadConfig();

@@ -22,11 +22,23 @@ public interface ICorosyncNode
     /// <summary>The current Totem ring: representative node id and sequence.</summary>
     (uint Representative, ulong Sequence) RingId { get; }
 
+    /// <summary>A service sync runs (between a membership change and "Completed service synchronization").</summary>
+    bool Syncing { get; }
+
     /// <summary>Totem's current members, sorted.</summary>
     IReadOnlyList<uint> Members { get; }
 
     /// <summary>votequorum_setexpected: Ok, or InvalidParam as corosync refuses.</summary>
     CsError SetExpectedVotes(uint votes);
+
+    /// <summary>
+    /// A votequorum library call (the quorum device's) at the loop turn's time; what it announces goes to the members
+    /// in agreed order, its outputs are flushed before it returns.
+    /// </summary>
+    T QuorumCommand<T>(Func<Votequorum, Instant, List<QuorumOutput>, T> command);
+
+    /// <summary>cfg killnode (corosync-cfgtool -k): NotExist unless the node is a current member; otherwise it is asked to stop.</summary>
+    CsError KillNode(uint nodeId, string reason);
 
     /// <summary>votequorum_setvotes.</summary>
     CsError SetVotes(uint nodeId, uint votes);

@@ -44,6 +44,7 @@ public sealed partial class QbIpcServer : IDisposable
     private readonly IpcAccess _access;
     private readonly Action<IpcLogLevel, string> _log;
     private readonly string _shmDirectory;
+    private readonly Action? _laggardDropped;
     private readonly List<(Socket Socket, IIpcService Service)> _listeners = [];
     private readonly List<QbConnection> _connections = [];
     private readonly int _serverPid = Environment.ProcessId;
@@ -53,8 +54,19 @@ public sealed partial class QbIpcServer : IDisposable
     private volatile bool _stopping;
     private ulong _nextClientId;
 
-    public QbIpcServer(IReadOnlyList<IIpcService> services, Action<Action> post, IpcAccess access, Action<IpcLogLevel, string> log, string shmDirectory = ShmDirectory)
+    /// <summary>
+    /// A server of <paramref name="services"/>; <paramref name="laggardDropped"/> is called on the node loop after a client
+    /// dropped for outrunning a bound has been disconnected (its backlog is garbage now).
+    /// </summary>
+    /// <param name="services">The services, each on its abstract socket.</param>
+    /// <param name="post">Runs an action on the node loop.</param>
+    /// <param name="access">corosync's access rule.</param>
+    /// <param name="log">Where the server's lines go.</param>
+    /// <param name="shmDirectory">Where the rings are made.</param>
+    /// <param name="laggardDropped">Called after a laggard was dropped, or null.</param>
+    public QbIpcServer(IReadOnlyList<IIpcService> services, Action<Action> post, IpcAccess access, Action<IpcLogLevel, string> log, string shmDirectory = ShmDirectory, Action? laggardDropped = null)
     {
+        _laggardDropped = laggardDropped;
         _services = services;
         _post = post;
         _access = access;
@@ -612,7 +624,14 @@ public sealed partial class QbIpcServer : IDisposable
         RemoveDirectory(connection.Directory);
         if (client is not null)
         {
-            _post(() => connection.Service.OnDisconnect(client));
+            _post(() =>
+            {
+                connection.Service.OnDisconnect(client);
+                if (connection.CloseWarning is not null)
+                {
+                    _laggardDropped?.Invoke();
+                }
+            });
         }
     }
 

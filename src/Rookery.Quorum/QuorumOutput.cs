@@ -18,6 +18,13 @@ public sealed record QuorumSend(byte[] Message) : QuorumOutput;
 /// </summary>
 public sealed record QuorumNotification(bool Quorate, RingId RingId, IReadOnlyList<NodeId> Members) : QuorumOutput;
 
+/// <summary>
+/// votequorum's turn in a sync (<c>votequorum_exec_send_nodelist_notification</c> in votequorum_sync_process): the
+/// node list of the new ring goes to the library's trackers before quorum is decided, so a quorum device can poll
+/// with the new ring id while the sync waits for it.
+/// </summary>
+public sealed record QuorumNodelistNotification(RingId RingId, IReadOnlyList<NodeId> Members) : QuorumOutput;
+
 /// <summary>A log line in corosync's wording.</summary>
 public sealed record QuorumLog(QuorumLogLine Line) : QuorumOutput;
 
@@ -34,6 +41,33 @@ public enum QuorumCommandResult
 
     /// <summary>CS_ERR_NAME_NOT_FOUND: no such node.</summary>
     NameNotFound = 2,
+}
+
+/// <summary>
+/// Result of a quorum device call (<c>votequorum_qdevice_register/unregister/update/poll/master_wins</c>): corosync's
+/// answer, or <see cref="Pending"/> for a registration that is answered when its message comes back in agreed order.
+/// </summary>
+public enum QdeviceResult
+{
+    Ok = 0,
+
+    /// <summary>The registration went to the cluster; <see cref="Votequorum.TakeQdeviceRegistrationResult"/> gives the answer.</summary>
+    Pending,
+
+    /// <summary>CS_ERR_EXIST: another device name is registered.</summary>
+    Exist,
+
+    /// <summary>CS_ERR_TRY_AGAIN: a registration is already in progress.</summary>
+    TryAgain,
+
+    /// <summary>CS_ERR_NOT_EXIST: no device is registered.</summary>
+    NotExist,
+
+    /// <summary>CS_ERR_INVALID_PARAM: not the registered device's name.</summary>
+    InvalidParam,
+
+    /// <summary>CS_ERR_MESSAGE_ERROR: a poll for another ring than the last sync's.</summary>
+    MessageError,
 }
 
 /// <summary>State of a node in votequorum's table (<c>nodestate_t</c>).</summary>
@@ -115,6 +149,12 @@ public sealed record QuorumStatus
 
     /// <summary>True between a membership change and the end of its sync.</summary>
     public required bool Syncing { get; init; }
+
+    /// <summary>The registered quorum device's name (<c>votequorum_getinfo</c>'s qdevice_name; empty when none).</summary>
+    public string QuorumDeviceName { get; init; } = string.Empty;
+
+    /// <summary><c>runtime.votequorum.qdevice_master_wins</c>: the local device asked for master wins.</summary>
+    public bool QuorumDeviceMasterWins { get; init; }
 
     /// <summary>The flag words in pvecm's order: "2Node Quorate WaitForAll LastManStanding AutoTieBreaker AllowDownscale Qdevice".</summary>
     public IReadOnlyList<string> FlagNames

@@ -9,6 +9,12 @@ public static class QuorumDefaults
     /// <summary><c>quorum.last_man_standing_window</c>.</summary>
     public static Duration LastManStandingWindow => Duration.FromMilliseconds(Rookery.Config.Defaults.LastManStandingWindowMs);
 
+    /// <summary><c>quorum.device.timeout</c>.</summary>
+    public static Duration DeviceTimeout => Duration.FromMilliseconds(Rookery.Config.Defaults.DeviceTimeoutMs);
+
+    /// <summary><c>quorum.device.sync_timeout</c>.</summary>
+    public static Duration DeviceSyncTimeout => Duration.FromMilliseconds(Rookery.Config.Defaults.DeviceSyncTimeoutMs);
+
     /// <summary>The provider name <c>quorum.provider</c> must have; shown as "Quorum provider:".</summary>
     public const string Provider = Rookery.Config.Defaults.QuorumProvider;
 }
@@ -73,6 +79,12 @@ public sealed record QuorumSettings
     /// <summary>Whether <c>quorum.device</c> is configured (with a model).</summary>
     public bool QuorumDeviceConfigured { get; init; }
 
+    /// <summary><c>quorum.device.timeout</c>: a registered device that does not poll within it loses its vote.</summary>
+    public Duration QuorumDeviceTimeout { get; init; } = QuorumDefaults.DeviceTimeout;
+
+    /// <summary><c>quorum.device.sync_timeout</c>: how long a membership change waits for the device's poll.</summary>
+    public Duration QuorumDeviceSyncTimeout { get; init; } = QuorumDefaults.DeviceSyncTimeout;
+
     /// <summary><c>quorum.device.votes</c>; null when not set.</summary>
     public uint? QuorumDeviceVotes { get; init; }
 }
@@ -109,6 +121,10 @@ public sealed record QuorumConfiguration
     public required uint ExpectedVotesTrackingBarrier { get; init; }
 
     public required uint QuorumDeviceVotes { get; init; }
+
+    public Duration QuorumDeviceTimeout { get; init; } = QuorumDefaults.DeviceTimeout;
+
+    public Duration QuorumDeviceSyncTimeout { get; init; } = QuorumDefaults.DeviceSyncTimeout;
 
     /// <summary>
     /// Checks the settings as corosync's <c>votequorum_readconfig</c> does at startup. Returns null and sets
@@ -260,6 +276,8 @@ public sealed record QuorumConfiguration
             ExpectedVotesTracking = evTracking,
             ExpectedVotesTrackingBarrier = settings.ExpectedVotesTrackingBarrier,
             QuorumDeviceVotes = haveQdevice ? qdeviceVotes ?? 0 : 0,
+            QuorumDeviceTimeout = settings.QuorumDeviceTimeout,
+            QuorumDeviceSyncTimeout = settings.QuorumDeviceSyncTimeout,
         };
     }
 

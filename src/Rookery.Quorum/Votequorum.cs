@@ -62,6 +62,20 @@ public sealed class Votequorum
     private bool _started;
     private Instant _lastManStandingDeadline = Instant.Never;
 
+    /// <summary>The registered device's name (corosync's <c>qdevice_name</c>); a remote node's device name is recorded too.</summary>
+    private string _qdeviceName = string.Empty;
+
+    /// <summary>A local registration went to the cluster and waits for its message (corosync's <c>qdevice_reg_conn</c>).</summary>
+    private bool _qdeviceRegistering;
+    private QdeviceResult? _qdeviceRegistrationResult;
+
+    /// <summary>When the device's vote lapses without a poll (<c>qdevice_timer</c>), or never.</summary>
+    private Instant _qdeviceDeadline = Instant.Never;
+
+    /// <summary>A membership change waits for the device's poll with the new ring (<c>sync_wait_for_poll_or_timeout</c>).</summary>
+    private bool _qdeviceSyncWait;
+    private bool _qdeviceMasterWins;
+
     /// <summary>The last_man_standing window ended while the ring was not settled: the next sync activation arms it again.</summary>
     private bool _lastManStandingDeferred;
 
@@ -152,8 +166,14 @@ public sealed class Votequorum
     /// <summary>Votequorum messages that failed to decode (counted, then dropped).</summary>
     public long MalformedMessages { get; private set; }
 
-    /// <summary>When <see cref="Tick"/> is due: the last_man_standing window, or never.</summary>
-    public Instant NextDeadline => _lastManStandingDeadline;
+    /// <summary>When <see cref="Tick"/> is due: the last_man_standing window, the quorum device's poll timeout, or never.</summary>
+    public Instant NextDeadline => Instant.Min(_qdeviceDeadline, _lastManStandingDeadline);
+
+    /// <summary>
+    /// While true, votequorum's turn in a sync is not over: the registered device has not polled with the new ring yet
+    /// and its sync_timeout has not passed (corosync's votequorum_sync_process returns "not done").
+    /// </summary>
+    public bool WaitingForQuorumDevice => _qdeviceSyncWait && _us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered);
 
     public bool Quorate => _quorate;
 
@@ -215,6 +235,7 @@ public sealed class Votequorum
         RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
         SendNodeInfo(_us, outputs);
         SendNodeInfo(_qdevice, outputs);
+        outputs.Add(new QuorumNodelistNotification(_ringId, _quorumMembers));
     }
 
     /// <summary>A votequorum message delivered in agreed order. Returns the decode status (non-Ok is counted and dropped).</summary>
@@ -242,8 +263,20 @@ public sealed class Votequorum
             case ReconfigureMessage reconfigure:
                 HandleReconfigure(reconfigure, outputs);
                 break;
+            case QdeviceRegisterMessage register:
+                HandleQdeviceRegister(delivered.Sender, register, outputs);
+                break;
+            case QdeviceReconfigureMessage rename:
+                Log(outputs, Voteq, LogPriority.Debug, $"Received qdevice name change req from node {delivered.Sender} [from: {rename.OldName} to: {rename.NewName}]");
+                if (rename.OldName == _qdeviceName)
+                {
+                    Log(outputs, Voteq, LogPriority.Debug, "Allowing qdevice rename");
+                    _qdeviceName = rename.NewName;
+                }
+
+                break;
             default:
-                Log(outputs, Voteq, LogPriority.Debug, $"ignoring quorum device message from node {delivered.Sender}: quorum devices are not supported");
+                Log(outputs, Voteq, LogPriority.Debug, $"ignoring quorum device extra information from node {delivered.Sender}");
                 break;
         }
 
@@ -272,14 +305,20 @@ public sealed class Votequorum
     /// </summary>
     /// <remarks>
     /// Deliberate difference from corosync, whose timer fires whatever Totem is doing: the members present are only
-    /// counted while the ring is operational. A node that lost its ring and sits in GATHER still lists the members of the old ring, which may have formed a ring of their own
-    /// without it; lowering expected votes to that stale count let it (and, through its NODEINFO, a node it met next)
+    /// counted while the ring is operational. A node that lost its ring and sits in GATHER still lists the members of
+    /// the old ring, which may have formed a ring of their own without it; lowering expected votes to that stale count
+    /// let it (and, through its NODEINFO, a node it met next)
     /// be quorate beside them (swarm seed 3589929083077345175: a node in GATHER for 6 s). The lowering then waits:
     /// the window runs again from the next sync activation, on a ring whose members are known.
     /// </remarks>
     public void Tick(Instant now, bool ringOperational, List<QuorumOutput> outputs)
     {
         ArgumentNullException.ThrowIfNull(outputs);
+        if (now >= _qdeviceDeadline)
+        {
+            QdeviceTimerExpired(outputs);
+        }
+
         if (now < _lastManStandingDeadline)
         {
             return;
@@ -346,6 +385,147 @@ public sealed class Votequorum
     public void CancelWaitForAll(List<QuorumOutput> outputs) =>
         Send(new ReconfigureMessage(_us.NodeId, 0, ReconfigureParam.CancelWaitForAll), outputs);
 
+    /// <summary>
+    /// <c>votequorum_qdevice_register</c>: the name goes to every member in agreed order; the answer comes when it is
+    /// delivered back (<see cref="TakeQdeviceRegistrationResult"/>). Registering the registered name again is Ok.
+    /// </summary>
+    public QdeviceResult QdeviceRegister(string name, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (_us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered))
+        {
+            if (name == _qdeviceName)
+            {
+                return QdeviceResult.Ok;
+            }
+
+            Log(outputs, Voteq, LogPriority.Warning, $"A new qdevice with different name (new: {name} old: {_qdeviceName}) is trying to re-register!");
+            return QdeviceResult.Exist;
+        }
+
+        if (_qdeviceRegistering)
+        {
+            Log(outputs, Voteq, LogPriority.Warning, "Registration request already in progress");
+            return QdeviceResult.TryAgain;
+        }
+
+        _qdeviceRegistering = true;
+        _qdeviceRegistrationResult = null;
+        Send(new QdeviceRegisterMessage(VotequorumCodec.QdeviceOperationRegister, name), outputs);
+        return QdeviceResult.Pending;
+    }
+
+    /// <summary>The answer to a <see cref="QdeviceResult.Pending"/> registration once its message came back; null before (taken once).</summary>
+    public QdeviceResult? TakeQdeviceRegistrationResult()
+    {
+        var result = _qdeviceRegistrationResult;
+        _qdeviceRegistrationResult = null;
+        return result;
+    }
+
+    /// <summary><c>votequorum_qdevice_unregister</c>: the device's flags clear here at once and on the members by NODEINFO.</summary>
+    public QdeviceResult QdeviceUnregister(string name, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (!_us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered))
+        {
+            return QdeviceResult.NotExist;
+        }
+
+        if (name != _qdeviceName)
+        {
+            return QdeviceResult.InvalidParam;
+        }
+
+        _qdeviceDeadline = Instant.Never;
+        _qdeviceSyncWait = false;
+        _us.Flags &= ~(NodeInfoFlags.QdeviceRegistered | NodeInfoFlags.QdeviceAlive | NodeInfoFlags.QdeviceCastVote | NodeInfoFlags.QdeviceMasterWins);
+        SendNodeInfo(_us, outputs);
+        Send(new QdeviceRegisterMessage(VotequorumCodec.QdeviceOperationUnregister, name), outputs);
+        return QdeviceResult.Ok;
+    }
+
+    /// <summary><c>votequorum_qdevice_update</c>: renames the registered device cluster-wide.</summary>
+    public QdeviceResult QdeviceUpdate(string oldName, string newName, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (!_us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered))
+        {
+            return QdeviceResult.NotExist;
+        }
+
+        if (oldName != _qdeviceName)
+        {
+            return QdeviceResult.InvalidParam;
+        }
+
+        Send(new QdeviceReconfigureMessage(oldName, newName), outputs);
+        return QdeviceResult.Ok;
+    }
+
+    /// <summary>
+    /// <c>votequorum_qdevice_poll</c>: the device is alive and casts its vote or not, for the ring of the last sync only;
+    /// the vote lapses unless the next poll comes within <c>quorum.device.timeout</c>. A change of flags goes out as
+    /// NODEINFO and counts when it is delivered, on every member alike.
+    /// </summary>
+    public QdeviceResult QdevicePoll(Instant now, string name, bool castVote, RingId ringId, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (!_us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered))
+        {
+            return QdeviceResult.NotExist;
+        }
+
+        if (ringId != _ringId)
+        {
+            Log(outputs, Voteq, LogPriority.Debug, $"Received poll ring id ({ringId}) != last sync ring id ({_ringId}). Ignoring poll call.");
+            return QdeviceResult.MessageError;
+        }
+
+        if (name != _qdeviceName)
+        {
+            return QdeviceResult.InvalidParam;
+        }
+
+        var oldFlags = _us.Flags;
+        _us.Flags |= NodeInfoFlags.QdeviceAlive;
+        _us.Flags = castVote ? _us.Flags | NodeInfoFlags.QdeviceCastVote : _us.Flags & ~NodeInfoFlags.QdeviceCastVote;
+        if (_us.Flags != oldFlags)
+        {
+            SendNodeInfo(_us, outputs);
+        }
+
+        _qdeviceDeadline = now + _config.QuorumDeviceTimeout;
+        _qdeviceSyncWait = false;
+        return QdeviceResult.Ok;
+    }
+
+    /// <summary><c>votequorum_qdevice_master_wins</c>: a partition whose member's device casts its vote with master wins is quorate.</summary>
+    public QdeviceResult QdeviceMasterWins(string name, bool allow, List<QuorumOutput> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (!_us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered))
+        {
+            return QdeviceResult.NotExist;
+        }
+
+        if (name != _qdeviceName)
+        {
+            return QdeviceResult.InvalidParam;
+        }
+
+        var oldFlags = _us.Flags;
+        _us.Flags = allow ? _us.Flags | NodeInfoFlags.QdeviceMasterWins : _us.Flags & ~NodeInfoFlags.QdeviceMasterWins;
+        if (_us.Flags != oldFlags)
+        {
+            SendNodeInfo(_us, outputs);
+        }
+
+        _qdeviceMasterWins = allow;
+        return QdeviceResult.Ok;
+    }
+
     /// <summary>Clean shutdown: with allow_downscale, tell the others this node is leaving so they may lower expected votes.</summary>
     public void Shutdown(List<QuorumOutput> outputs)
     {
@@ -399,6 +579,8 @@ public sealed class Votequorum
                 HighestNodeId = new NodeId(_highestNodeId),
                 ExpectedVotesBarrier = _expectedVotesBarrier,
                 Syncing = _syncInProgress,
+                QuorumDeviceName = _qdeviceName,
+                QuorumDeviceMasterWins = _qdeviceMasterWins,
             };
         }
     }
@@ -447,6 +629,15 @@ public sealed class Votequorum
         _previousQuorumMembers = _quorumMembers;
         _quorumMembers = members;
         _ringId = change.RingId;
+        if (_us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered) && _us.Flags.HasFlag(NodeInfoFlags.QdeviceAlive))
+        {
+            // The device must poll with the new ring before votequorum's sync turn ends (or its sync_timeout passes).
+            _qdeviceDeadline = now + _config.QuorumDeviceSyncTimeout;
+            _qdeviceSyncWait = true;
+            Log(outputs, Voteq, LogPriority.Info,
+                $"waiting for quorum device {_qdeviceName} poll (but maximum for {_config.QuorumDeviceSyncTimeout.Milliseconds.ToString(CultureInfo.InvariantCulture)} ms)");
+        }
+
         LogSyncLists(members, outputs);
     }
 
@@ -562,6 +753,83 @@ public sealed class Votequorum
         {
             SetWaitForAllStatus(false);
         }
+    }
+
+    /// <summary>corosync's <c>message_handler_req_exec_votequorum_qdevice_reg</c>.</summary>
+    private void HandleQdeviceRegister(NodeId sender, QdeviceRegisterMessage message, List<QuorumOutput> outputs)
+    {
+        Log(outputs, Voteq, LogPriority.Debug, $"Received qdevice op {message.Operation} req from node {sender} [{message.Name}]");
+        if (message.Operation == VotequorumCodec.QdeviceOperationUnregister)
+        {
+            if (!_nodes.Values.Any(n => n.State == QuorumNodeState.Member && n.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered)))
+            {
+                _qdeviceName = string.Empty;
+            }
+
+            return;
+        }
+
+        if (message.Operation != VotequorumCodec.QdeviceOperationRegister)
+        {
+            return;
+        }
+
+        if (sender.Value != _us.NodeId)
+        {
+            if (_qdeviceName.Length == 0)
+            {
+                Log(outputs, Voteq, LogPriority.Debug, "Remote qdevice name recorded");
+                _qdeviceName = message.Name;
+            }
+
+            return;
+        }
+
+        if (_us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered))
+        {
+            return;
+        }
+
+        if (!_qdeviceRegistering)
+        {
+            Log(outputs, Voteq, LogPriority.Warning, "Unable to determine origin of the qdevice register call!");
+            return;
+        }
+
+        if (_qdeviceName.Length == 0)
+        {
+            _qdeviceName = message.Name;
+        }
+
+        if (message.Name == _qdeviceName)
+        {
+            _us.Flags |= NodeInfoFlags.QdeviceRegistered;
+            SendNodeInfo(_qdevice, outputs);
+            SendNodeInfo(_us, outputs);
+            _qdeviceRegistrationResult = QdeviceResult.Ok;
+        }
+        else
+        {
+            Log(outputs, Voteq, LogPriority.Warning, $"A new qdevice with different name (new: {message.Name} old: {_qdeviceName}) is trying to register!");
+            _qdeviceRegistrationResult = QdeviceResult.Exist;
+        }
+
+        _qdeviceRegistering = false;
+    }
+
+    /// <summary>corosync's <c>qdevice_timer_fn</c>: no poll in time, the device is no longer alive and casts no vote.</summary>
+    private void QdeviceTimerExpired(List<QuorumOutput> outputs)
+    {
+        _qdeviceDeadline = Instant.Never;
+        _qdeviceSyncWait = false;
+        if (!_us.Flags.HasFlag(NodeInfoFlags.QdeviceAlive))
+        {
+            return;
+        }
+
+        _us.Flags &= ~(NodeInfoFlags.QdeviceAlive | NodeInfoFlags.QdeviceCastVote);
+        Log(outputs, Voteq, LogPriority.Info, $"lost contact with quorum device {_qdeviceName}");
+        SendNodeInfo(_us, outputs);
     }
 
     private void HandleReconfigure(ReconfigureMessage message, List<QuorumOutput> outputs)
@@ -732,6 +1000,12 @@ public sealed class Votequorum
             quorate = true;
         }
 
+        if (_qdeviceMasterWins && !quorate && QdeviceMasterPresent())
+        {
+            Log(outputs, Voteq, LogPriority.Debug, "node is quorate as part of master_wins partition");
+            quorate = true;
+        }
+
         var changed = quorate != _quorate;
         if (changed)
         {
@@ -816,6 +1090,10 @@ public sealed class Votequorum
 
         return false;
     }
+
+    /// <summary>corosync's <c>check_qdevice_master</c>: a member whose device casts its vote with master wins.</summary>
+    private bool QdeviceMasterPresent() => _nodes.Values.Any(n =>
+        n.State == QuorumNodeState.Member && n.Flags.HasFlag(NodeInfoFlags.QdeviceMasterWins) && n.Flags.HasFlag(NodeInfoFlags.QdeviceCastVote));
 
     private bool IsMemberNode(uint nodeId) =>
         _nodes.TryGetValue(nodeId, out var node) && node.State == QuorumNodeState.Member;

@@ -11,35 +11,41 @@ namespace Rookery.Services;
 /// others carry u32 nodeid (+4 pad), then for RELOAD_CONFIG a u64 request id (corosync: the requesting connection)
 /// and for LINK_ENABLE u8 link (+7) and u8 enabled (+7). Functions 256 and up are Rookery's: corosync discards them
 /// with "discarded unknown message", so they go only to rings whose every member runs Rookery.
-/// Received from corosync nodes and acted on as corosync does, never sent: KILLNODE (function 1, <c>corosync-cfgtool -k</c>:
-/// u32 nodeid +4 pad, then a <c>mar_name_t</c> reason: u16 length +6 pad, 256 bytes; 288 bytes) and CRYPTO_RECONFIG
-/// (function 4, u32 phase +4 pad; 24 bytes).
 /// </summary>
 public static class CfgMessages
 {
     public const int KillNodeFunction = 1;
     public const int ShutdownFunction = 2;
     public const int ReloadConfigFunction = 3;
+
+    /// <summary>corosync's CRYPTO_RECONFIG (u32 phase, +4 pad): accepted and ignored (corosync acts only on its own).</summary>
     public const int CryptoReconfigFunction = 4;
     public const int LinkEnableFunction = 256;
     public const int LinkPrioritiesFunction = 257;
 
     public const int ShutdownSize = ServiceHeader.Size;
+
+    /// <summary>req_exec_cfg_killnode: header, nodeid (aligned 8), mar_name_t reason (length at 24, value[256] at 32).</summary>
+    public const int KillNodeSize = 288;
+    private const int ReasonLengthMax = 256;
     private const int ShutdownWithNodeIdSize = 24;
     public const int ReloadConfigSize = 32;
     public const int LinkEnableSize = 40;
     public const int LinkPrioritiesSize = 40;
-    public const int KillNodeSize = 288;
     public const int CryptoReconfigSize = 24;
 
-    /// <summary>corosync's <c>CS_MAX_NAME_LENGTH</c>: the bytes of a <c>mar_name_t</c>'s value.</summary>
-    private const int NameLengthMax = 256;
-    /// <summary>
-    /// A decoded cfg message; <paramref name="Priorities"/> only for LINK_PRIORITIES, <paramref name="Reason"/> only for
-    /// KILLNODE (its text, crossed the network), <paramref name="NodeId"/> for KILLNODE the node to kill and for
-    /// CRYPTO_RECONFIG the phase.
-    /// </summary>
+    /// <summary>A decoded cfg message; <paramref name="Priorities"/> only for LINK_PRIORITIES.</summary>
     public readonly record struct CfgMessage(int Function, uint NodeId, ulong RequestId, int Link, bool Enabled, LinkPriorities Priorities = default, string? Reason = null);
+
+    /// <summary>corosync-cfgtool -k: the node with <paramref name="nodeId"/> is asked to stop; <paramref name="reason"/> is logged there.</summary>
+    public static byte[] EncodeKillNode(uint nodeId, string reason) =>
+        Encode(KillNodeFunction, KillNodeSize, nodeId, body =>
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(reason);
+            var length = Math.Min(bytes.Length, ReasonLengthMax - 1);
+            BinaryPrimitives.WriteUInt16LittleEndian(body, (ushort)length);
+            bytes.AsSpan(0, length).CopyTo(body[8..]);
+        });
 
     public static byte[] EncodeShutdown()
     {
@@ -85,8 +91,8 @@ public static class CfgMessages
         {
             KillNodeFunction => KillNodeSize,
             ShutdownFunction => ShutdownSize,
-            ReloadConfigFunction => ReloadConfigSize,
             CryptoReconfigFunction => CryptoReconfigSize,
+            ReloadConfigFunction => ReloadConfigSize,
             LinkEnableFunction => LinkEnableSize,
             LinkPrioritiesFunction => LinkPrioritiesSize,
             _ => -1,
@@ -118,9 +124,9 @@ public static class CfgMessages
         decoded = function switch
         {
             ReloadConfigFunction => new CfgMessage(function, nodeId, BinaryPrimitives.ReadUInt64LittleEndian(body), 0, false),
+            KillNodeFunction => new CfgMessage(function, nodeId, 0, 0, false, Reason: ReadReason(body)),
             LinkEnableFunction => new CfgMessage(function, nodeId, 0, body[0], body[8] != 0),
             LinkPrioritiesFunction => new CfgMessage(function, nodeId, 0, 0, false, LinkPriorities.Read(body)),
-            KillNodeFunction => new CfgMessage(function, nodeId, 0, 0, false, Reason: ReadName(body)),
             _ => new CfgMessage(function, nodeId, 0, 0, false),
         };
         if (function == LinkEnableFunction && (decoded.Link >= Limits.LinksMax || body[8] > 1))
@@ -132,26 +138,13 @@ public static class CfgMessages
         return ServiceDecodeStatus.Ok;
     }
 
-    /// <summary>A <c>mar_name_t</c> (u16 length, 6 bytes of padding, 256 bytes): its text, cut at the length or the first NUL.</summary>
-    private static string ReadName(ReadOnlySpan<byte> name)
+    /// <summary>A mar_name_t from the network: the length is clamped, bytes after a NUL dropped, invalid UTF-8 replaced.</summary>
+    private static string ReadReason(ReadOnlySpan<byte> body)
     {
-        var value = name.Slice(8, NameLengthMax);
-        var length = Math.Min(BinaryPrimitives.ReadUInt16LittleEndian(name), (ushort)NameLengthMax);
-        value = value[..length];
-        var end = value.IndexOf((byte)0);
-        return System.Text.Encoding.UTF8.GetString(end >= 0 ? value[..end] : value);
-    }
-
-    /// <summary>A KILLNODE as corosync's <c>corosync-cfgtool -k</c> makes it (for tests: Rookery never sends one).</summary>
-    public static byte[] EncodeKillNode(uint nodeId, string reason)
-    {
-        var text = System.Text.Encoding.UTF8.GetBytes(reason);
-        var length = Math.Min(text.Length, NameLengthMax);
-        return Encode(KillNodeFunction, KillNodeSize, nodeId, body =>
-        {
-            BinaryPrimitives.WriteUInt16LittleEndian(body, (ushort)length);
-            text.AsSpan(0, length).CopyTo(body[8..]);
-        });
+        var value = body.Slice(8, ReasonLengthMax);
+        value = value[..Math.Min((int)BinaryPrimitives.ReadUInt16LittleEndian(body), ReasonLengthMax)];
+        var nul = value.IndexOf((byte)0);
+        return System.Text.Encoding.UTF8.GetString(nul >= 0 ? value[..nul] : value);
     }
 
     private static byte[] Encode(int function, int size, uint nodeId, Action<Span<byte>> writeBody)

@@ -18,7 +18,7 @@ namespace Rookery.Services;
 /// </summary>
 /// <remarks>
 /// Submissions Totem cannot take yet wait here in order (never reordered, never dropped); client sends are refused
-/// with TryAgain while <see cref="PendingSubmitsMax"/> wait. They wait in two queues, as Totem's own send queues are
+/// with TryAgain while <see cref="PendingSubmitsMax"/> messages or <see cref="PendingSubmitBytesMax"/> bytes wait. They wait in two queues, as Totem's own send queues are
 /// two: what the services submit while Totem waits for the sync's trans ack (the sync's messages) goes first and to
 /// Totem's transitional queue; what was submitted before the ring changed waits for the ack, behind what Totem already
 /// holds from then (swarm seed 7000075: a sender's held messages overtook its older ones). After every call the driver drains <see cref="Output"/>
@@ -28,6 +28,12 @@ public sealed class NodeStack : ILinkInput
 {
     /// <summary>Service messages waiting for Totem's send queue before client sends are pushed back.</summary>
     public const int PendingSubmitsMax = 1024;
+
+    /// <summary>
+    /// Bytes of service messages waiting for Totem's send queue before client sends are pushed back (with the count
+    /// bound above): a message may be 1 MiB, so the count alone let a streaming client park a gigabyte here.
+    /// </summary>
+    public const long PendingSubmitBytesMax = 16L * 1024 * 1024;
 
     /// <summary>knet channel corosync's Totem traffic uses (exec/totemknet.c).</summary>
     public const byte TotemChannel = 0;
@@ -49,6 +55,7 @@ public sealed class NodeStack : ILinkInput
     private readonly List<TotemEvent> _totemEventsInFlight = [];
     private readonly List<ServiceOutput> _serviceOutputs = [];
     private readonly Queue<byte[]> _pendingSubmits = new();
+    private long _pendingSubmitBytes;
 
     /// <summary>Submitted while Totem waited for the trans ack: the sync's messages, which Totem sends first.</summary>
     private readonly Queue<byte[]> _pendingSyncSubmits = new();
@@ -196,7 +203,7 @@ public sealed class NodeStack : ILinkInput
     /// <summary>A client's message; TryAgain while the send queue is full (the client retries).</summary>
     public GroupsResult SendToGroup(Instant now, ulong connection, ReadOnlyMemory<byte> data)
     {
-        if (PendingSubmits >= PendingSubmitsMax)
+        if (PendingSubmits >= PendingSubmitsMax || _pendingSubmitBytes >= PendingSubmitBytesMax)
         {
             return GroupsResult.TryAgain;
         }
@@ -220,6 +227,14 @@ public sealed class NodeStack : ILinkInput
         var result = _services.SetExpectedVotes(votes, _serviceOutputs);
         Route();
         return result;
+    }
+
+    /// <summary>corosync-cfgtool -k (see <see cref="ServiceLayer.RequestKillNode"/>).</summary>
+    public void RequestKillNode(Instant now, NodeId node, string reason)
+    {
+        _now = now;
+        _services.RequestKillNode(node, reason, _serviceOutputs);
+        Route();
     }
 
     public void RequestReload(Instant now, ulong requestId)
@@ -439,6 +454,7 @@ public sealed class NodeStack : ILinkInput
             {
                 case TotemSubmit submit:
                     (_totem.WaitingTransAck ? _pendingSyncSubmits : _pendingSubmits).Enqueue(submit.Payload);
+                    _pendingSubmitBytes += submit.Payload.Length;
                     break;
                 case SyncCompleted completed:
                     Output.Events.Add(output);
@@ -482,7 +498,7 @@ public sealed class NodeStack : ILinkInput
         var moved = false;
         while (pending.TryPeek(out var payload) && _totem.Submit(_now, payload, _totemOutput))
         {
-            pending.Dequeue();
+            _pendingSubmitBytes -= pending.Dequeue().Length;
             moved = true;
         }
 

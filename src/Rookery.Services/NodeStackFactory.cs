@@ -36,6 +36,8 @@ public static class NodeStackFactory
             ExpectedVotesTrackingBarrier = trackingBarrier,
             QuorumDeviceConfigured = quorum.HasDevice,
             QuorumDeviceVotes = quorum.DeviceVotes,
+            QuorumDeviceTimeout = Duration.FromMilliseconds(quorum.DeviceTimeout),
+            QuorumDeviceSyncTimeout = Duration.FromMilliseconds(quorum.DeviceSyncTimeout),
         };
     }
 

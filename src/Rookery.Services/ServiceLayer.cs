@@ -35,6 +35,12 @@ public sealed class ServiceLayer
     private readonly List<SyncStep> _syncSteps = [];
     private readonly List<byte[]> _heldGroupsSync = [];
     private readonly List<byte[]> _heldQuorumSync = [];
+
+    /// <summary>The next barrier is votequorum's and waits for the quorum device (set at votequorum's sync turn).</summary>
+    private bool _holdBarrierForQuorumDevice;
+
+    /// <summary>votequorum's barrier waiting for the quorum device's poll with the new ring, or null.</summary>
+    private byte[]? _heldQuorumDeviceBarrier;
     private readonly SortedDictionary<uint, ulong> _memberConfigVersions = [];
     private readonly SortedDictionary<uint, LinkPriorities> _peerPriorities = [];
     private readonly HashSet<(uint Peer, int Link, int Theirs, int Ours)> _priorityWarnings = [];
@@ -120,6 +126,17 @@ public sealed class ServiceLayer
 
         _quorum.Tick(now, ringOperational, _quorumOutputs);
         Flush(outputs);
+        ReleaseQuorumDeviceBarrier(outputs);
+    }
+
+    /// <summary>votequorum's barrier, held for the quorum device's poll, goes once the device polled or its sync_timeout passed.</summary>
+    private void ReleaseQuorumDeviceBarrier(List<ServiceOutput> outputs)
+    {
+        if (_heldQuorumDeviceBarrier is { } barrier && !_quorum.WaitingForQuorumDevice)
+        {
+            _heldQuorumDeviceBarrier = null;
+            outputs.Add(new TotemSubmit(GroupHeader.Wrap(GroupHeader.Sync, barrier)));
+        }
     }
 
     /// <summary>One event from Totem, in delivery order.</summary>
@@ -183,6 +200,7 @@ public sealed class ServiceLayer
         ArgumentNullException.ThrowIfNull(command);
         var result = command(_quorum, _quorumOutputs);
         Flush(outputs);
+        ReleaseQuorumDeviceBarrier(outputs);
         return result;
     }
 
@@ -198,6 +216,10 @@ public sealed class ServiceLayer
     }
 
     /// <summary>Asks every member (this one included) to reload its configuration.</summary>
+    /// <summary>corosync-cfgtool -k: asks <paramref name="node"/> to stop, in agreed order.</summary>
+    public void RequestKillNode(NodeId node, string reason, List<ServiceOutput> outputs) =>
+        outputs.Add(Executive(CfgMessages.EncodeKillNode(node.Value, reason)));
+
     public void RequestReload(ulong requestId, List<ServiceOutput> outputs) =>
         outputs.Add(Executive(CfgMessages.EncodeReloadConfig(_local.Value, requestId)));
 
@@ -329,6 +351,8 @@ public sealed class ServiceLayer
         _awaitingConfig = false;
         _awaitingConfigDeadline = Instant.Never;
         _deferredSteps.Clear();
+        _holdBarrierForQuorumDevice = false;
+        _heldQuorumDeviceBarrier = null;
         Flush(outputs);
         _sync.Start(change.RingId, change.Members, _syncSteps);
 
@@ -387,6 +411,12 @@ public sealed class ServiceLayer
 
             switch (_syncSteps[i])
             {
+                case SyncSend send when _holdBarrierForQuorumDevice:
+                    // votequorum's turn is not over while the registered quorum device has not polled with the new
+                    // ring (corosync's votequorum_sync_process returns "not done"): its barrier waits.
+                    _holdBarrierForQuorumDevice = false;
+                    _heldQuorumDeviceBarrier = send.Message;
+                    break;
                 case SyncSend send:
                     outputs.Add(new TotemSubmit(GroupHeader.Wrap(GroupHeader.Sync, send.Message)));
                     break;
@@ -442,6 +472,7 @@ public sealed class ServiceLayer
                 _heldQuorumSync.Clear();
                 _quorum.SyncProcess(_quorumOutputs);
                 Flush(outputs);
+                _holdBarrierForQuorumDevice = _quorum.WaitingForQuorumDevice;
                 break;
             case ServiceSync.RookeryService when EveryMemberRunsRookery:
                 outputs.Add(Executive(CfgMessages.EncodeLinkPriorities(_local.Value, _localPriorities)));
@@ -646,16 +677,7 @@ public sealed class ServiceLayer
                 outputs.Add(new ServiceLog(LogSubsystem.Cfg, LogPriority.Notice, $"Config reload requested by node {sender}", new LogFields(Node: sender.Value)));
                 outputs.Add(new ReloadRequested(sender, message.RequestId));
                 break;
-            case CfgMessages.ShutdownFunction:
-                // corosync's SHUTDOWN names nobody: the sender is Totem's.
-                outputs.Add(new ServiceLog(LogSubsystem.Cfg, LogPriority.Notice, $"Node {sender} was shut down by sysadmin", new LogFields(Node: sender.Value)));
-                outputs.Add(new NodeShutdownAnnounced(sender));
-                break;
-            case CfgMessages.LinkEnableFunction:
-                outputs.Add(new LinkEnableRequested(sender, message.Link, message.Enabled));
-                break;
             case CfgMessages.KillNodeFunction:
-                // corosync-cfgtool -k on a corosync node: the named node logs it and exits (corosync_fatal_error).
                 outputs.Add(new ServiceLog(LogSubsystem.Cfg, LogPriority.Debug, $"request to kill node {message.NodeId} (us={_local})"));
                 if (message.NodeId == _local.Value)
                 {
@@ -664,9 +686,18 @@ public sealed class ServiceLayer
                 }
 
                 break;
-
-                // CRYPTO_RECONFIG: corosync acts only on its own (a node reloading its crypto settings sends it to itself
-                // through Totem); another node's is ignored, as corosync ignores it. Rookery never sends one.
+            case CfgMessages.ShutdownFunction:
+                // corosync's SHUTDOWN names nobody: the sender is Totem's.
+                outputs.Add(new ServiceLog(LogSubsystem.Cfg, LogPriority.Notice, $"Node {sender} was shut down by sysadmin", new LogFields(Node: sender.Value)));
+                outputs.Add(new NodeShutdownAnnounced(sender));
+                break;
+            case CfgMessages.LinkEnableFunction:
+                outputs.Add(new LinkEnableRequested(sender, message.Link, message.Enabled));
+                break;
+            case CfgMessages.CryptoReconfigFunction:
+                // corosync acts only on its own (a node reloading its crypto settings sends it to itself through Totem);
+                // another node's is ignored, as corosync ignores it. Rookery never sends one.
+                break;
             case CfgMessages.LinkPrioritiesFunction when sender != _local:
                 _peerPriorities[sender.Value] = message.Priorities;
                 ComparePriorities(sender.Value, message.Priorities, outputs);
@@ -713,6 +744,9 @@ public sealed class ServiceLayer
                     break;
                 case QuorumNotification notification:
                     outputs.Add(new QuorumReported(notification));
+                    break;
+                case QuorumNodelistNotification nodelist:
+                    outputs.Add(new QuorumNodelistReported(nodelist));
                     break;
                 case QuorumLog log:
                     outputs.Add(new ServiceLog(log.Line.Subsystem, log.Line.Level, log.Line.Text));

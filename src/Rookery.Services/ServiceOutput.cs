@@ -19,6 +19,9 @@ public sealed record ServiceLog(string Subsystem, LogPriority Priority, string T
 /// <summary>The quorum report after a sync or a quorum change.</summary>
 public sealed record QuorumReported(QuorumNotification Notification) : ServiceOutput;
 
+/// <summary>votequorum's sync turn: the new ring's node list for the votequorum library's trackers (a quorum device polls with it).</summary>
+public sealed record QuorumNodelistReported(QuorumNodelistNotification Notification) : ServiceOutput;
+
 /// <summary>The sync after a membership change completed: the node provides service in this ring.</summary>
 public sealed record SyncCompleted(RingId RingId, IReadOnlyList<NodeId> Members) : ServiceOutput;
 
@@ -34,14 +37,11 @@ public sealed record ReloadRequested(NodeId From, ulong RequestId) : ServiceOutp
 /// <summary>A member asked every node to take a link out of service or back.</summary>
 public sealed record LinkEnableRequested(NodeId From, int Link, bool Enabled) : ServiceOutput;
 
-/// <summary>
-/// A member asked this node to exit (cfg KILLNODE, <c>corosync-cfgtool -k</c>): corosync logs "Killed by node N : reason"
-/// and exits with its fatal-error status.
-/// </summary>
-public sealed record NodeKillRequested(NodeId From, string Reason) : ServiceOutput;
-
 /// <summary>A node announced its clean shutdown (this node's own announcement included).</summary>
 public sealed record NodeShutdownAnnounced(NodeId Node) : ServiceOutput;
+
+/// <summary>A member asked this node to stop (corosync-cfgtool -k, cfg KILLNODE): the shell shuts the node down.</summary>
+public sealed record NodeKillRequested(NodeId From, string Reason) : ServiceOutput;
 
 /// <summary>The expected votes tracking barrier rose: persist it in <c>&lt;state_dir&gt;/ev_tracking</c>.</summary>
 public sealed record TrackingBarrierChanged(uint Barrier) : ServiceOutput;

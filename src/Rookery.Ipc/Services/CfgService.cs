@@ -33,6 +33,10 @@ public sealed class CfgService(ICorosyncNode node) : IIpcService
     private const int ResponseReloadConfig = 14;
     private const int ResponseReopenLogFiles = 15;
     private const int ResponseNodeStatusGet = 16;
+    private const int RingStatusGetSize = 10272;
+
+    /// <summary>cs_name_t's value (corosync-cfgtool -k's reason: "Killed by corosync-cfgtool").</summary>
+    private const int ReasonLengthMax = 256;
     private const int NodeStatusVersion1 = 1;
     private const int NodeStatusSize = 4200;
     private const int LinksMax = 8;
@@ -58,7 +62,15 @@ public sealed class CfgService(ICorosyncNode node) : IIpcService
 
     public void OnRequest(IpcClient client, byte[] request)
     {
-        switch (IpcMessage.RequestId(request))
+        var id = IpcMessage.RequestId(request);
+        if (node.Syncing && FlowControlled(id) is { } busy)
+        {
+            // corosync_sending_allowed: calls with CS_LIB_FLOW_CONTROL_REQUIRED get their response with CS_ERR_TRY_AGAIN during a sync.
+            client.Respond(IpcMessage.Response(busy.Id, busy.Size, CsError.TryAgain));
+            return;
+        }
+
+        switch (id)
         {
             case RequestLocalGet:
                 var local = IpcMessage.Response(ResponseLocalGet, 32, CsError.Ok);
@@ -81,10 +93,11 @@ public sealed class CfgService(ICorosyncNode node) : IIpcService
                 client.Respond(IpcMessage.Response(ResponseRingReenable, 24, CsError.Ok));
                 break;
             case RequestRingStatusGet:
-                client.Respond(IpcMessage.Response(ResponseRingStatusGet, 10272, CsError.NotSupported));
+                client.Respond(IpcMessage.Response(ResponseRingStatusGet, RingStatusGetSize, CsError.NotSupported));
                 break;
             case RequestKillNode:
-                client.Respond(IpcMessage.Response(ResponseKillNode, 24, CsError.NotSupported));
+                var reason = IpcMessage.CString(request, 26, Math.Min((int)IpcMessage.UInt32(request, 24) & 0xffff, ReasonLengthMax));
+                client.Respond(IpcMessage.Response(ResponseKillNode, 24, node.KillNode(IpcMessage.UInt32(request, 16), reason)));
                 break;
             case RequestTryShutdown:
                 client.Respond(IpcMessage.Response(ResponseTryShutdown, 24, CsError.NotSupported));
@@ -106,6 +119,20 @@ public sealed class CfgService(ICorosyncNode node) : IIpcService
                 break;
         }
     }
+
+    /// <summary>The response (id, size) of a call cfg.c marks CS_LIB_FLOW_CONTROL_REQUIRED; null for the others.</summary>
+    private static (int Id, int Size)? FlowControlled(int request) => request switch
+    {
+        RequestRingStatusGet => (ResponseRingStatusGet, RingStatusGetSize),
+        RequestRingReenable => (ResponseRingReenable, 24),
+        RequestKillNode => (ResponseKillNode, 24),
+        RequestTryShutdown => (ResponseTryShutdown, 24),
+        RequestReplyToShutdown => (ResponseReplyToShutdown, 24),
+        RequestReloadConfig => (ResponseReloadConfig, 24),
+        RequestTrackStart => (ResponseTrackStart, 24),
+        RequestTrackStop => (ResponseTrackStop, 24),
+        _ => null,
+    };
 
     private byte[] NodeAddresses(uint nodeId)
     {

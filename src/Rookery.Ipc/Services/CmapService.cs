@@ -175,7 +175,7 @@ public sealed class CmapService : IIpcService
             return keyError;
         }
 
-        if (length > (ulong)(request.Length - 296) || !CmapValue.IsValid(type, request.AsSpan(296, (int)length)))
+        if (request.Length < 296 || length > (ulong)(request.Length - 296) || !CmapValue.IsValid(type, request.AsSpan(296, (int)length)))
         {
             return CsError.InvalidParam;
         }

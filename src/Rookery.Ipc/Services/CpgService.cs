@@ -87,7 +87,7 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
             case RequestMcast:
                 // Never answered (libcpg does not wait): a refused message is logged by the caller's core, a full queue waits here.
                 var length = IpcMessage.UInt32(request, 32);
-                if (length <= (uint)(request.Length - 40))
+                if (request.Length >= 40 && length <= (uint)(request.Length - 40))
                 {
                     state.Pending.Enqueue(request.AsSpan(40, (int)length).ToArray());
                     state.PendingBytes += length;

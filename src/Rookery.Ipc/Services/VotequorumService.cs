@@ -1,12 +1,13 @@
 using Rookery.Quorum;
 using Rookery.Wire.Services;
+using Rookery.Wire.Totem;
 
 namespace Rookery.Ipc.Services;
 
 /// <summary>
-/// corosync's votequorum service (votequorum.c, service 5): getinfo, setexpected, setvotes, trackstart/stop and the
-/// quorum, node-list and expected-votes callbacks. The quorum device calls answer CS_ERR_NOT_SUPPORTED: no qdevice
-/// support yet.
+/// corosync's votequorum service (votequorum.c, service 5): getinfo, setexpected, setvotes, trackstart/stop, the
+/// quorum, node-list and expected-votes callbacks, and the quorum device calls corosync-qdevice makes (register,
+/// unregister, update, poll, master_wins). A registration is answered when its message comes back in agreed order.
 /// </summary>
 public sealed class VotequorumService(ICorosyncNode node) : IIpcService
 {
@@ -15,8 +16,13 @@ public sealed class VotequorumService(ICorosyncNode node) : IIpcService
     private const int RequestSetVotes = 2;
     private const int RequestTrackStart = 3;
     private const int RequestTrackStop = 4;
-    private const int RequestQdeviceFirst = 5;
-    private const int RequestQdeviceLast = 9;
+    private const int RequestQdeviceRegister = 5;
+    private const int RequestQdeviceUnregister = 6;
+    private const int RequestQdeviceUpdate = 7;
+    private const int RequestQdevicePoll = 8;
+    private const int RequestQdeviceMasterWins = 9;
+    private const int QdeviceNameSize = 255;
+    private const int QdeviceNameOffset = 16;
     private const int ResponseStatus = 0;
     private const int ResponseGetInfo = 1;
     private const int ResponseQuorumNotification = 3;
@@ -34,6 +40,9 @@ public sealed class VotequorumService(ICorosyncNode node) : IIpcService
 
     private readonly List<IpcClient> _trackers = [];
     private uint? _lastExpectedVotes;
+
+    /// <summary>The client whose quorum device registration waits for its message to come back.</summary>
+    private IpcClient? _registering;
 
     public string Name => "votequorum";
 
@@ -62,7 +71,7 @@ public sealed class VotequorumService(ICorosyncNode node) : IIpcService
                 var flags = IpcMessage.UInt32(request, 24);
                 if ((flags & (TrackCurrent | TrackChanges)) != 0)
                 {
-                    client.SendEvent(NodelistNotification(context));
+                    client.SendEvent(NodelistNotification(context, node.Quorum.RingId, node.Quorum.Members));
                     client.SendEvent(QuorumNotification(context));
                 }
 
@@ -91,8 +100,38 @@ public sealed class VotequorumService(ICorosyncNode node) : IIpcService
 
                 client.Respond(IpcMessage.Response(ResponseStatus, 24, stopError));
                 break;
-            case >= RequestQdeviceFirst and <= RequestQdeviceLast:
-                client.Respond(IpcMessage.Response(ResponseStatus, 24, CsError.NotSupported));
+            case RequestQdeviceRegister:
+                var name = IpcMessage.CString(request, QdeviceNameOffset, QdeviceNameSize);
+                var registered = node.QuorumCommand((quorum, _, outputs) => quorum.QdeviceRegister(name, outputs));
+                if (registered == QdeviceResult.Pending)
+                {
+                    _registering = client;
+                }
+                else
+                {
+                    client.Respond(IpcMessage.Response(ResponseStatus, 24, Error(registered)));
+                }
+
+                break;
+            case RequestQdeviceUnregister:
+                var unregisterName = IpcMessage.CString(request, QdeviceNameOffset, QdeviceNameSize);
+                Status(client, node.QuorumCommand((quorum, _, outputs) => quorum.QdeviceUnregister(unregisterName, outputs)));
+                break;
+            case RequestQdeviceUpdate:
+                var oldName = IpcMessage.CString(request, QdeviceNameOffset, QdeviceNameSize);
+                var newName = IpcMessage.CString(request, QdeviceNameOffset + QdeviceNameSize, QdeviceNameSize);
+                Status(client, node.QuorumCommand((quorum, _, outputs) => quorum.QdeviceUpdate(oldName, newName, outputs)));
+                break;
+            case RequestQdevicePoll:
+                var pollName = IpcMessage.CString(request, QdeviceNameOffset, QdeviceNameSize);
+                var castVote = IpcMessage.Int32(request, 272) != 0;
+                var ring = new RingId(new NodeId(IpcMessage.UInt32(request, 280)), IpcMessage.UInt64(request, 288));
+                Status(client, node.QuorumCommand((quorum, now, outputs) => quorum.QdevicePoll(now, pollName, castVote, ring, outputs)));
+                break;
+            case RequestQdeviceMasterWins:
+                var masterName = IpcMessage.CString(request, QdeviceNameOffset, QdeviceNameSize);
+                var allow = IpcMessage.UInt32(request, 272) != 0;
+                Status(client, node.QuorumCommand((quorum, _, outputs) => quorum.QdeviceMasterWins(masterName, allow, outputs)));
                 break;
             default:
                 client.Respond(IpcMessage.Response(0, 24, CsError.InvalidParam));
@@ -100,7 +139,32 @@ public sealed class VotequorumService(ICorosyncNode node) : IIpcService
         }
     }
 
-    /// <summary>Quorum or membership changed: node list, quorum and (when it changed) expected-votes callbacks to the trackers.</summary>
+    /// <summary>votequorum's sync turn in a new ring: the node-list callback (corosync sends it there, before quorum is decided).</summary>
+    public void OnNodelist(QuorumNodelistNotification nodelist)
+    {
+        foreach (var tracker in _trackers)
+        {
+            tracker.SendEvent(NodelistNotification(((Connection)tracker.State!).Context, nodelist.RingId, nodelist.Members));
+        }
+    }
+
+    /// <summary>Once per node loop turn: the answer to a quorum device registration whose message came back.</summary>
+    public void OnLoopTurn()
+    {
+        if (_registering is null)
+        {
+            return;
+        }
+
+        var result = node.QuorumCommand((quorum, _, _) => quorum.TakeQdeviceRegistrationResult());
+        if (result is { } answer)
+        {
+            _registering.Respond(IpcMessage.Response(ResponseStatus, 24, Error(answer)));
+            _registering = null;
+        }
+    }
+
+    /// <summary>Quorum or expected votes changed: quorum and (when it changed) expected-votes callbacks to the trackers.</summary>
     public void OnQuorumChanged()
     {
         var expected = node.Quorum.ExpectedVotes;
@@ -109,7 +173,6 @@ public sealed class VotequorumService(ICorosyncNode node) : IIpcService
         foreach (var tracker in _trackers)
         {
             var context = ((Connection)tracker.State!).Context;
-            tracker.SendEvent(NodelistNotification(context));
             tracker.SendEvent(QuorumNotification(context));
             if (expectedChanged)
             {
@@ -166,34 +229,41 @@ public sealed class VotequorumService(ICorosyncNode node) : IIpcService
         IpcMessage.Put(response, 48, status.Quorum);
         IpcMessage.Put(response, 52, flags);
         IpcMessage.Put(response, 56, status.QuorumDeviceVotes);
+        IpcMessage.PutCString(response, 60, QdeviceNameSize, status.QuorumDeviceName);
         return response;
     }
 
+    /// <summary>Every node votequorum knows, and the quorum device (node 0, a member) while the local one is registered.</summary>
     private byte[] QuorumNotification(ulong context)
     {
         var status = node.Quorum;
         var nodes = status.Nodes;
-        var message = IpcMessage.Response(ResponseQuorumNotification, 48 + (8 * nodes.Count), CsError.Ok);
+        var device = status.Flags.HasFlag(QuorumInfoFlags.QdeviceRegistered) ? 1 : 0;
+        var message = IpcMessage.Response(ResponseQuorumNotification, 48 + (8 * (nodes.Count + device)), CsError.Ok);
         IpcMessage.Put(message, 24, status.Quorate ? 1 : 0);
         IpcMessage.Put(message, 32, context);
-        IpcMessage.Put(message, 40, nodes.Count);
+        IpcMessage.Put(message, 40, nodes.Count + device);
         for (var i = 0; i < nodes.Count; i++)
         {
             IpcMessage.Put(message, 48 + (8 * i), nodes[i].NodeId.Value);
             IpcMessage.Put(message, 52 + (8 * i), (uint)nodes[i].State);
         }
 
+        if (device == 1)
+        {
+            IpcMessage.Put(message, 48 + (8 * nodes.Count), QdeviceNodeId);
+            IpcMessage.Put(message, 52 + (8 * nodes.Count), (uint)QuorumNodeState.Member);
+        }
+
         return message;
     }
 
-    private byte[] NodelistNotification(ulong context)
+    private static byte[] NodelistNotification(ulong context, RingId ring, IReadOnlyList<NodeId> members)
     {
-        var status = node.Quorum;
-        var members = status.Members;
         var message = IpcMessage.Response(ResponseNodelistNotification, 56 + (4 * members.Count), CsError.Ok);
         IpcMessage.Put(message, 24, context);
-        IpcMessage.Put(message, 32, status.RingId.Representative.Value);
-        IpcMessage.Put(message, 40, status.RingId.Sequence);
+        IpcMessage.Put(message, 32, ring.Representative.Value);
+        IpcMessage.Put(message, 40, ring.Sequence);
         IpcMessage.Put(message, 48, members.Count);
         for (var i = 0; i < members.Count; i++)
         {
@@ -202,6 +272,18 @@ public sealed class VotequorumService(ICorosyncNode node) : IIpcService
 
         return message;
     }
+
+    private static void Status(IpcClient client, QdeviceResult result) => client.Respond(IpcMessage.Response(ResponseStatus, 24, Error(result)));
+
+    private static CsError Error(QdeviceResult result) => result switch
+    {
+        QdeviceResult.Ok => CsError.Ok,
+        QdeviceResult.Exist => CsError.Exist,
+        QdeviceResult.TryAgain or QdeviceResult.Pending => CsError.TryAgain,
+        QdeviceResult.NotExist => CsError.NotExist,
+        QdeviceResult.InvalidParam => CsError.InvalidParam,
+        _ => CsError.MessageError,
+    };
 
     private sealed class Connection
     {

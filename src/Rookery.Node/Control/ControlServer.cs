@@ -21,10 +21,6 @@ public sealed class ControlServer : IAsyncDisposable
     private readonly HashSet<Task> _connections = [];
     private readonly ControlAccess _access;
     private int _reservedConnections;
-    private long _lastMemoryReturn;
-
-    /// <summary>Least time between two collections that return a dropped laggard's memory.</summary>
-    private static readonly TimeSpan MemoryReturnInterval = TimeSpan.FromSeconds(10);
     private Socket? _listener;
     private Task? _acceptLoop;
     private long _errorReplies;
@@ -263,27 +259,9 @@ public sealed class ControlServer : IAsyncDisposable
             await stream.DisposeAsync().ConfigureAwait(false);
             if (connection.Overflowed)
             {
-                ReturnMemory();
+                Shell.LaggardMemory.Return();
             }
         }
-    }
-
-    /// <summary>
-    /// After a laggard was dropped its backlog is garbage, tens of MiB in the large-object heap: collect and
-    /// compact it now, so the daemon's resident size comes back down instead of staying at its peak. At most
-    /// once per <see cref="MemoryReturnInterval"/>: a blocking collection is not free.
-    /// </summary>
-    private void ReturnMemory()
-    {
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _lastMemoryReturn);
-        if (last != 0 && now - last < (long)MemoryReturnInterval.TotalMilliseconds)
-        {
-            return;
-        }
-
-        Interlocked.Exchange(ref _lastMemoryReturn, now);
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     internal static ServerFrame Error(long? id, string code, string message) =>

@@ -39,7 +39,7 @@ public sealed partial class ClusterNode
         {
             _corosyncNow = now;
             action();
-        }), LogIpc);
+        }), LogIpc, laggardDropped: LaggardMemory.Return);
         try
         {
             services.Start();
@@ -76,6 +76,9 @@ public sealed partial class ClusterNode
         {
             case QuorumReported:
                 _corosync.OnQuorumChanged();
+                break;
+            case QuorumNodelistReported nodelist:
+                _corosync.OnQuorumNodelist(nodelist.Notification);
                 break;
             case SyncCompleted:
                 _corosync.OnSyncCompleted();
@@ -131,6 +134,21 @@ public sealed partial class ClusterNode
         public (uint Representative, ulong Sequence) RingId =>
             (node._stack.Services.RingId.Representative.Value, node._stack.Services.RingId.Sequence);
 
+        public bool Syncing => node._stack.Services.Syncing;
+
+        public CsError KillNode(uint nodeId, string reason)
+        {
+            if (!node._stack.Services.Members.Contains(new NodeId(nodeId)))
+            {
+                return CsError.NotExist;
+            }
+
+            var now = node._corosyncNow;
+            node._stack.RequestKillNode(now, new NodeId(nodeId), reason);
+            node.Flush(now);
+            return CsError.Ok;
+        }
+
         public IReadOnlyList<uint> Members => [.. node._stack.Services.Members.Select(m => m.Value).Order()];
 
         public CsError SetExpectedVotes(uint votes)
@@ -141,7 +159,21 @@ public sealed partial class ClusterNode
             return result == QuorumCommandResult.Ok ? CsError.Ok : CsError.InvalidParam;
         }
 
-        public CsError SetVotes(uint nodeId, uint votes) => CsError.NotSupported;
+        public CsError SetVotes(uint nodeId, uint votes) =>
+            QuorumCommand((quorum, _, outputs) => quorum.SetVotes(new NodeId(nodeId), votes, outputs)) switch
+            {
+                QuorumCommandResult.Ok => CsError.Ok,
+                QuorumCommandResult.NameNotFound => CsError.NameNotFound,
+                _ => CsError.InvalidParam,
+            };
+
+        public T QuorumCommand<T>(Func<Votequorum, Instant, List<QuorumOutput>, T> command)
+        {
+            var now = node._corosyncNow;
+            var result = node._stack.QuorumCommand(now, (quorum, outputs) => command(quorum, now, outputs));
+            node.Flush(now);
+            return result;
+        }
 
         public IReadOnlyList<(CpgGroupName Group, GroupMember Member)> CpgProcesses => node._stack.Services.Groups.Processes;
 

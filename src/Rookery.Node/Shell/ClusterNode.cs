@@ -33,9 +33,6 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
     private readonly LinkShell _links;
     private readonly NodeConfig _localNode;
     private readonly ConcurrentQueue<Action<Instant>> _commands = new();
-    /// <summary>The exit status after a cfg KILLNODE: corosync's <c>COROSYNC_DONE_FATAL_ERR</c> (corosync_fatal_error).</summary>
-    private const int KilledExitCode = 15;
-
     private readonly List<ServiceOutput> _eventsInFlight = [];
     private readonly Func<bool> _hasCommands;
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -461,7 +458,8 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
                 BeginShutdown(now, null);
                 break;
             case NodeKillRequested:
-                _exitCode = KilledExitCode;
+                // corosync exits at once (corosync_fatal_error); this node leaves cleanly, with the same non-zero status.
+                _exitCode = NodeStartException.GeneralExitCode;
                 BeginShutdown(now, null);
                 break;
             case ReloadRequested reload:

@@ -37,7 +37,7 @@ public sealed record NodeInfoMessage(uint NodeId, uint Votes, uint ExpectedVotes
 /// <summary>fn 1: change expected votes (cluster-wide), one node's votes, or cancel wait_for_all. 32 bytes (28 of fields, the struct padded to 8).</summary>
 public sealed record ReconfigureMessage(uint NodeId, uint Value, ReconfigureParam Param) : VotequorumMessage;
 
-/// <summary>fn 2: a quorum device registers (operation 1) or unregisters (0). Name in a 255-byte NUL-terminated field.</summary>
+/// <summary>fn 2: a quorum device registers (operation 1) or unregisters (0). Name in a 255-byte NUL-terminated field; sent padded to 280 bytes (corosync's sizeof).</summary>
 public sealed record QdeviceRegisterMessage(uint Operation, string Name) : VotequorumMessage;
 
 /// <summary>fn 3: a quorum device changes its name.</summary>
@@ -56,6 +56,10 @@ public static class VotequorumCodec
     public const int QdeviceRegisterFunction = 2;
     public const int QdeviceReconfigureFunction = 3;
     public const int QdeviceExtraInfoFunction = 4;
+
+    /// <summary><c>VOTEQUORUM_QDEVICE_OPERATION_UNREGISTER</c> / <c>_REGISTER</c> of <see cref="QdeviceRegisterMessage"/>.</summary>
+    public const uint QdeviceOperationUnregister = 0;
+    public const uint QdeviceOperationRegister = 1;
 
     public const int NodeInfoSize = 32;
     /// <summary>
@@ -102,7 +106,7 @@ public static class VotequorumCodec
 
             case QdeviceRegisterMessage register:
             {
-                var result = Start(QdeviceRegisterFunction, QdeviceRegisterSize);
+                var result = Start(QdeviceRegisterFunction, AlignedSize(QdeviceRegisterSize));
                 BinaryPrimitives.WriteUInt32LittleEndian(result.AsSpan(16), register.Operation);
                 WriteName(result.AsSpan(20, QdeviceNameFieldSize), register.Name);
                 return result;
@@ -110,7 +114,7 @@ public static class VotequorumCodec
 
             case QdeviceReconfigureMessage rename:
             {
-                var result = Start(QdeviceReconfigureFunction, QdeviceReconfigureSize);
+                var result = Start(QdeviceReconfigureFunction, AlignedSize(QdeviceReconfigureSize));
                 WriteName(result.AsSpan(16, QdeviceNameFieldSize), rename.OldName);
                 WriteName(result.AsSpan(16 + QdeviceNameFieldSize, QdeviceNameFieldSize), rename.NewName);
                 return result;

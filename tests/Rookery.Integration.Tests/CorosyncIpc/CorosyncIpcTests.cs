@@ -77,6 +77,13 @@ public sealed class CorosyncIpcTests : IDisposable
         Assert.True(allowed.Succeeded, allowed.StandardError);
         Assert.Equal(Golden("1node-quorumtool-s.out"), IpcDaemon.Mask(allowed.StandardOutput));
 
+        // corosync-quorumtool -v: votes of a node, refused for an unknown node, applied when the message comes back.
+        var unknown = daemon.Tool("corosync-quorumtool", "-v", "2", "-n", "9");
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("CS_ERR_NAME_NOT_FOUND", unknown.StandardError, StringComparison.Ordinal);
+        Check(daemon, "corosync-quorumtool", "-v", "2");
+        await WaitForAsync(daemon, output => output.Contains("Total votes:      2", StringComparison.Ordinal));
+
         // Every client is gone: its rings are too.
         track.Stop();
         Assert.True(
@@ -133,6 +140,15 @@ public sealed class CorosyncIpcTests : IDisposable
         Assert.Equal(Golden("3node-cmapctl-g.out"), Check(first, "corosync-cmapctl", "-g", "totem.cluster_name"));
 
         await CpgClientsOfBothKindsSeeOneOrderAndOneMembershipAsync(testbed, first, daemons[1]);
+
+        // corosync-cfgtool -k: an unknown node is refused; node 3 is asked in agreed order to stop, logs who asked, and
+        // leaves (a non-zero status, as corosync's fatal exit); the two others go on quorate.
+        var unknown = first.Tool("corosync-cfgtool", "-k", "9");
+        Assert.Contains("CS_ERR_NOT_EXIST", unknown.StandardError, StringComparison.Ordinal);
+        Assert.Equal("Killing node 3\n", Check(first, "corosync-cfgtool", "-k", "3"));
+        Assert.True(await Eventually.TrueAsync(() => daemons[2].HasExited, Formation), $"node 3 did not stop\n{Tail(daemons[2].Log())}");
+        Assert.Contains("Killed by node 1 : Killed by corosync-cfgtool", IpcDaemon.ReadLog(Path.Combine(daemons[2].Directory, "corosync.log")), StringComparison.Ordinal);
+        await WaitForAsync(first, output => output.Contains("Nodes:            2", StringComparison.Ordinal) && output.Contains("Quorate:          Yes", StringComparison.Ordinal));
 
         foreach (var daemon in daemons)
         {

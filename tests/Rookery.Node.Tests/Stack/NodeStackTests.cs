@@ -171,6 +171,25 @@ public sealed class NodeStackTests
     }
 
     /// <summary>Three nodes in service, each with one process (connection 100 + id, pid 1000 + id) in group "stream".</summary>
+    [Fact]
+    public void Large_client_messages_are_pushed_back_by_the_bytes_waiting_not_only_by_their_count()
+    {
+        // No time passes, so Totem's send queue fills and the rest waits in the stack: a client streaming 512 KiB
+        // messages must get TryAgain once 16 MiB wait, long before 1024 messages (half a gigabyte) do.
+        var cluster = ThreeNodesInOneGroup(21);
+        var message = new byte[512 * 1024];
+        var accepted = 0;
+        while (cluster[1].SendToGroup(cluster.Now, 101, message) == GroupsResult.Ok)
+        {
+            accepted++;
+            Assert.True(accepted < NodeStack.PendingSubmitsMax, "never pushed back");
+        }
+
+        var waitingMax = (int)(NodeStack.PendingSubmitBytesMax / message.Length) + 1;
+        Assert.InRange(cluster[1].PendingSubmits, 1, waitingMax);
+        Assert.True(accepted <= waitingMax + 8, $"{accepted} messages of 512 KiB accepted with no time passing");
+    }
+
     private static ComposedCluster ThreeNodesInOneGroup(ulong seed)
     {
         var cluster = new ComposedCluster(seed, 3);
