@@ -23,6 +23,8 @@ cluster_config() {
       for m in $(seq 1 "$nodes"); do printf '  node {\n    name: n%d\n    nodeid: %d\n    ring0_addr: 127.%d.1.%d\n    ring1_addr: 127.%d.2.%d\n  }\n' $m $m $b $m $b $m; done
       printf '}\n'
     } > "$dir/n$n/corosync.conf"
+    # WEB=1: every node also serves its web interface (rookery.conf, any free port), to measure what it costs idle.
+    if [ -n "${WEB:-}" ]; then printf 'web {\n  listen: 127.0.0.1:0\n}\n' > "$dir/n$n/rookery.conf"; fi
   done
 }
 

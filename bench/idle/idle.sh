@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idle resource use of a NODES-node (default 3), 2-link Rookery cluster on loopback (targets: <= 30 MiB RSS per node;
 # <= 0.4 % CPU per node with 3 nodes, <= 0.6 % with 16).
-# Usage: [NODES=16] bench/idle/idle.sh [ROOKERY_DLL|ROOKERY_EXECUTABLE] [SECONDS]   (default: src/Rookery.Cli/bin/Release/net10.0/rookery.dll, 30 s)
+# Usage: [NODES=16] [WEB=1] bench/idle/idle.sh [ROOKERY_DLL|ROOKERY_EXECUTABLE] [SECONDS]   (default: src/Rookery.Cli/bin/Release/net10.0/rookery.dll, 30 s)
 # A native executable comes from packaging/publish.sh. Default totem/knet timers, secauth on. Prints, per daemon,
 # VmRSS and CPU % (utime+stime from /proc/PID/stat over SECONDS, after 10 s to settle), then the mean per node and the
 # sum over the cluster.

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 
 namespace Rookery.Web;
 
@@ -10,6 +11,21 @@ namespace Rookery.Web;
 /// </summary>
 internal static class Listening
 {
+    /// <summary>
+    /// The smallest Kestrel host: the empty builder (no configuration files, no logging providers, no hosting
+    /// extras) with Kestrel's core only; what a node pays in memory for serving HTTP (docs/web.md).
+    /// </summary>
+    public static WebApplication Build(Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions> configure)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            configure(kestrel);
+        });
+        return builder.Build();
+    }
+
     /// <summary>ADDR:PORT or [ADDR6]:PORT (port 0: any free port); null with the reason when it is not one.</summary>
     public static IPEndPoint? ParseEndPoint(string text, out string? problem)
     {

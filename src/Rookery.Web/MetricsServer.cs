@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Rookery.Control;
 
 namespace Rookery.Web;
@@ -36,14 +34,7 @@ public sealed class MetricsServer : IAsyncDisposable
     public static async Task<MetricsServer> StartAsync(IPEndPoint endPoint, INodeControl node, CancellationToken cancellationToken)
     {
         var endpoint = new MetricsEndpoint(node);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(endPoint);
-        });
-        var app = builder.Build();
+        var app = Listening.Build(kestrel => kestrel.Listen(endPoint));
         app.Run(context =>
         {
             if (context.Request.Path != MetricsPath)

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.Logging;
 
 namespace Rookery.Web;
 
@@ -50,15 +49,11 @@ public sealed partial class WebServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var metrics = options.Node is null ? null : new MetricsEndpoint(options.Node);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
+        var app = Listening.Build(kestrel =>
         {
-            kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = RequestBodyBytesMax;
             kestrel.Listen(options.EndPoint, listen => listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = options.Certificate }));
         });
-        var app = builder.Build();
         WebServer? server = null;
         app.Run(context => server!.DispatchAsync(context));
         try

@@ -17,6 +17,19 @@ public sealed class JsonOutputTests
     }
 
     [Fact]
+    public void Status_json_carries_the_engine_counters_under_their_names()
+    {
+        var status = Samples.ThreeNodeStatus() with { Counters = new Rookery.Control.EngineCounters(100, 20, 30, 1, 29, 2, 0, 7, 1) };
+        using var document = JsonDocument.Parse(JsonOutput.Status(status));
+        var counters = document.RootElement.GetProperty("counters");
+
+        Assert.Equal(
+            ["token_rotations", "messages_sent", "messages_received", "retransmits", "messages_delivered", "ring_changes", "tokens_lost", "group_messages_delivered", "groups"],
+            Names(counters));
+        Assert.Equal(29, counters.GetProperty("messages_delivered").GetInt64());
+    }
+
+    [Fact]
     public void Status_json_has_the_field_names_of_architecture_section_5()
     {
         using var document = JsonDocument.Parse(JsonOutput.Status(Samples.ThreeNodeStatus()));

@@ -85,11 +85,13 @@ function renderStatus(status) {
 }
 
 function renderEvent(event) {
-  if (event.initial) return;
+  // The state a subscription starts with: the membership and quorum are worth a line, the links are in the matrix.
+  if (event.initial && event.type !== 'membership' && event.type !== 'quorum') return;
   state.events.unshift(event);
   state.events.length = Math.min(state.events.length, 50);
   const describe = e => {
     switch (e.type) {
+      case 'membership': return `members ${(e.members || []).join(', ')} (ring ${e.ring_id || '?'})`;
       case 'node_joined': return `node ${e.nodeid} (${e.name || '?'}) joined, ring ${e.ring_id || ''}`;
       case 'node_left': return `node ${e.nodeid} (${e.name || '?'}) left: ${e.reason || ''}`;
       case 'quorum': return e.quorate ? 'quorate' : 'quorum lost';
