@@ -51,6 +51,12 @@ public sealed class Votequorum
     private NodeId[] _quorumMembers;
     private NodeId[] _previousQuorumMembers = [];
     private NodeId[] _lastQuorateMembers = [];
+
+    /// <summary>corosync's quorum service's <c>my_old_member_list</c>: the members at the last sync activation (none at start).</summary>
+    private NodeId[] _syncOldMembers = [];
+
+    /// <summary>The members of the last transitional configuration (corosync's <c>trans_list</c> of the sync).</summary>
+    private NodeId[] _transitionalMembers = [];
     private RingId _ringId;
     private bool _syncInProgress;
     private bool _started;
@@ -201,6 +207,7 @@ public sealed class Votequorum
         Invariant.Require(_started);
         if (change.Kind != ConfigurationKind.Regular)
         {
+            _transitionalMembers = [.. change.Members];
             return;
         }
 
@@ -283,6 +290,7 @@ public sealed class Votequorum
         RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
         Notify(outputs);
         _syncInProgress = false;
+        _syncOldMembers = _quorumMembers;
         if (_lastManStandingDeferred)
         {
             // The window ended while the membership was not known (see Tick): it runs again on this settled ring.
@@ -297,8 +305,9 @@ public sealed class Votequorum
     /// </summary>
     /// <remarks>
     /// Deliberate difference from corosync, whose timer fires whatever Totem is doing: the members present are only
-    /// counted while the ring is operational. A node that lost its ring and sits in GATHER still lists the members of the old ring, which may have formed a ring of their own
-    /// without it; lowering expected votes to that stale count let it (and, through its NODEINFO, a node it met next)
+    /// counted while the ring is operational. A node that lost its ring and sits in GATHER still lists the members of
+    /// the old ring, which may have formed a ring of their own without it; lowering expected votes to that stale count
+    /// let it (and, through its NODEINFO, a node it met next)
     /// be quorate beside them (swarm seed 3589929083077345175: a node in GATHER for 6 s). The lowering then waits:
     /// the window runs again from the next sync activation, on a ring whose members are known.
     /// </remarks>
@@ -601,7 +610,6 @@ public sealed class Votequorum
             _us.Flags &= ~NodeInfoFlags.First;
         }
 
-        var joined = members.Where(m => Array.IndexOf(_quorumMembers, m) < 0).ToArray();
         var left = _quorumMembers.Where(m => Array.IndexOf(members, m) < 0).ToArray();
         foreach (var gone in left)
         {
@@ -629,6 +637,19 @@ public sealed class Votequorum
             Log(outputs, Voteq, LogPriority.Info,
                 $"waiting for quorum device {_qdeviceName} poll (but maximum for {_config.QuorumDeviceSyncTimeout.Milliseconds.ToString(CultureInfo.InvariantCulture)} ms)");
         }
+
+        LogSyncLists(members, outputs);
+    }
+
+    /// <summary>
+    /// corosync's quorum service at sync init (<c>quorum_sync_init</c> in exec/vsf_quorum.c): the new members; as left,
+    /// the members at the last activation that are not in the transitional configuration; as joined, the new members
+    /// that were not there, or that left and came back in the same change (a quick restart). Log lines only.
+    /// </summary>
+    private void LogSyncLists(NodeId[] members, List<QuorumOutput> outputs)
+    {
+        var left = _syncOldMembers.Where(m => Array.IndexOf(_transitionalMembers, m) < 0 || Array.IndexOf(members, m) < 0).ToArray();
+        var joined = members.Where(m => Array.IndexOf(_syncOldMembers, m) < 0 || Array.IndexOf(left, m) >= 0).ToArray();
         LogNodeList(outputs, "Sync members", members);
         if (joined.Length > 0)
         {

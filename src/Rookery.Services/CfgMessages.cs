@@ -17,6 +17,9 @@ public static class CfgMessages
     public const int KillNodeFunction = 1;
     public const int ShutdownFunction = 2;
     public const int ReloadConfigFunction = 3;
+
+    /// <summary>corosync's CRYPTO_RECONFIG (u32 phase, +4 pad): accepted and ignored (corosync acts only on its own).</summary>
+    public const int CryptoReconfigFunction = 4;
     public const int LinkEnableFunction = 256;
     public const int LinkPrioritiesFunction = 257;
 
@@ -29,6 +32,7 @@ public static class CfgMessages
     public const int ReloadConfigSize = 32;
     public const int LinkEnableSize = 40;
     public const int LinkPrioritiesSize = 40;
+    public const int CryptoReconfigSize = 24;
 
     /// <summary>A decoded cfg message; <paramref name="Priorities"/> only for LINK_PRIORITIES.</summary>
     public readonly record struct CfgMessage(int Function, uint NodeId, ulong RequestId, int Link, bool Enabled, LinkPriorities Priorities = default, string? Reason = null);
@@ -87,6 +91,7 @@ public static class CfgMessages
         {
             KillNodeFunction => KillNodeSize,
             ShutdownFunction => ShutdownSize,
+            CryptoReconfigFunction => CryptoReconfigSize,
             ReloadConfigFunction => ReloadConfigSize,
             LinkEnableFunction => LinkEnableSize,
             LinkPrioritiesFunction => LinkPrioritiesSize,

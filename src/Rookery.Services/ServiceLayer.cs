@@ -694,6 +694,10 @@ public sealed class ServiceLayer
             case CfgMessages.LinkEnableFunction:
                 outputs.Add(new LinkEnableRequested(sender, message.Link, message.Enabled));
                 break;
+            case CfgMessages.CryptoReconfigFunction:
+                // corosync acts only on its own (a node reloading its crypto settings sends it to itself through Totem);
+                // another node's is ignored, as corosync ignores it. Rookery never sends one.
+                break;
             case CfgMessages.LinkPrioritiesFunction when sender != _local:
                 _peerPriorities[sender.Value] = message.Priorities;
                 ComparePriorities(sender.Value, message.Priorities, outputs);

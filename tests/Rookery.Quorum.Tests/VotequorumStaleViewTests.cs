@@ -79,24 +79,12 @@ public sealed class VotequorumStaleViewTests
         // takes expected 5, but its quorum follows node 3's 6 up to 4 and never comes down on its own.
         var core = new Votequorum(Configure(node: 1, size: 6, s => s with { AutoTieBreaker = true }));
         core.Start(Instant.Zero, _outputs);
-        core.OnConfigurationChanged(Instant.Zero, Regular([1, 2, 3, 4, 5]), _outputs);
-        core.SyncProcess(_outputs);
-        foreach (var (member, expected) in new[] { (2u, 5u), (3u, 6u), (4u, 5u), (5u, 5u) })
-        {
-            Deliver(core, member, expected, NodeInfoFlags.Quorate);
-        }
-
-        Deliver(core, 1, 6, NodeInfoFlags.None);
-        core.SyncActivate(Instant.Zero, _outputs);
+        Sync(core, [(2, 5, NodeInfoFlags.Quorate), (3, 6, NodeInfoFlags.Quorate), (4, 5, NodeInfoFlags.Quorate), (5, 5, NodeInfoFlags.Quorate), (1, 6, NodeInfoFlags.None)]);
         Assert.Equal((true, 5u, 4u), (core.Quorate, core.ExpectedVotes, core.Status.Quorum));
 
         // [1,3] | [2,4,5]: 2 votes are half (rounded down) of 5, but [2,4,5] has 3 of 5, a majority for members that
         // count with expected 5. corosync checks the 3 nodes that left against its quorum 4 and lets node 1 take the tie.
-        core.OnConfigurationChanged(Instant.Zero, Regular([1, 3]), _outputs);
-        core.SyncProcess(_outputs);
-        Deliver(core, 1, 5, NodeInfoFlags.None);
-        Deliver(core, 3, 6, NodeInfoFlags.None);
-        core.SyncActivate(Instant.Zero, _outputs);
+        Sync(core, [(1, 5, NodeInfoFlags.None), (3, 6, NodeInfoFlags.None)]);
 
         Assert.False(core.Quorate, string.Join("\n", _outputs.OfType<QuorumLog>().Select(l => l.Line.Text)));
     }
@@ -107,24 +95,14 @@ public sealed class VotequorumStaleViewTests
         // Six nodes, wait_for_all. Node 4 is quorate in [2,4,6] with expected votes 3 (last_man_standing lowered them).
         var core = new Votequorum(Configure(node: 4, size: 6, s => s with { WaitForAll = true }));
         core.Start(Instant.Zero, _outputs);
-        core.OnConfigurationChanged(Instant.Zero, Regular([2, 4, 6]), _outputs);
-        core.SyncProcess(_outputs);
-        Deliver(core, 2, 3, NodeInfoFlags.Quorate);
-        Deliver(core, 6, 3, NodeInfoFlags.Quorate);
-        Deliver(core, 4, 6, NodeInfoFlags.None);
-        core.SyncActivate(Instant.Zero, _outputs);
+        Sync(core, [(2, 3, NodeInfoFlags.Quorate), (6, 3, NodeInfoFlags.Quorate), (4, 6, NodeInfoFlags.None)]);
         Assert.Equal((true, 3u), (core.Quorate, core.ExpectedVotes));
 
         // Cut off alone (while [2,6] stays quorate with 2 of 3), it waits for all again; then 3 and 5 come, inquorate,
         // expecting 5. corosync counts 3 votes of its own 3 expected and is quorate beside [2,6].
         Sync(core, [4], Instant.Zero);
         Assert.False(core.Quorate);
-        core.OnConfigurationChanged(Instant.Zero, Regular([3, 4, 5]), _outputs);
-        core.SyncProcess(_outputs);
-        Deliver(core, 3, 5, NodeInfoFlags.WaitForAllStatus);
-        Deliver(core, 4, 3, NodeInfoFlags.WaitForAllStatus);
-        Deliver(core, 5, 5, NodeInfoFlags.WaitForAllStatus);
-        core.SyncActivate(Instant.Zero, _outputs);
+        Sync(core, [(3, 5, NodeInfoFlags.WaitForAllStatus), (4, 3, NodeInfoFlags.WaitForAllStatus), (5, 5, NodeInfoFlags.WaitForAllStatus)]);
 
         Assert.False(core.Quorate, string.Join("\n", _outputs.OfType<QuorumLog>().Select(l => l.Line.Text)));
         Assert.Contains(_outputs.OfType<QuorumLog>(), l => l.Line.Text == "Waiting for all cluster members. Current votes: 3 expected_votes: 5");
@@ -160,6 +138,19 @@ public sealed class VotequorumStaleViewTests
         core.SyncProcess(_outputs);
         Deliver(core, members, core.Quorate ? NodeInfoFlags.Quorate : NodeInfoFlags.None);
         core.SyncActivate(now, _outputs);
+    }
+
+    /// <summary>A regular configuration of the announcing members (sorted) and its sync, with each NODEINFO as given, in the order given.</summary>
+    private void Sync(Votequorum core, (uint Member, uint ExpectedVotes, NodeInfoFlags Flags)[] announcements)
+    {
+        core.OnConfigurationChanged(Instant.Zero, Regular([.. announcements.Select(a => a.Member).Order()]), _outputs);
+        core.SyncProcess(_outputs);
+        foreach (var (member, expectedVotes, flags) in announcements)
+        {
+            Deliver(core, member, expectedVotes, flags);
+        }
+
+        core.SyncActivate(Instant.Zero, _outputs);
     }
 
     private void Deliver(Votequorum core, uint[] members, NodeInfoFlags flags)

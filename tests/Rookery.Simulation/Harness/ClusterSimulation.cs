@@ -69,7 +69,11 @@ public sealed class ClusterSimulation : IDisposable
     public ClusterSimulation(FaultPlan plan, NodeFactory factory, TextWriter? traceWriter = null, Func<Prng, PathConditions, ISimNetwork>? network = null)
     {
         Plan = plan;
-        Checker = new ClusterChecker { TwoNodeCluster = plan.Quorum.TwoNode };
+        Checker = new ClusterChecker
+        {
+            TwoNodeCluster = plan.Quorum.TwoNode,
+            LastManStandingWithoutWaitForAll = plan.Quorum.LastManStanding && !(plan.Quorum.WaitForAll ?? plan.Quorum.TwoNode),
+        };
         _factory = factory;
         Trace = new Trace(traceWriter);
         _output.LogWanted = Trace.IsPrinting;

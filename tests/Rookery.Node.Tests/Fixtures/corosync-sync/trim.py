@@ -7,7 +7,8 @@ usage: trim.py REF_DIR   (REF_DIR = the corosync-sync reference folder)
 Keeps, byte for byte, every captured frame within 5 ms of a Totem MCAST listed in the reference's
 sync-order.txt (the distinct MCASTs of every ring: sync rounds, cpg joins and leaves and each sender's
 first cpg MCAST, votequorum RECONFIGURE, cfg RELOAD_CONFIG) and drops the rest (idle tokens, pings, PMTUD), so the tests' fixtures stay small.
-Also keeps node 1's log lines of subsystems SYNC and MAIN (corosync.node1.log -> corosync.node1.sync.log).
+Also keeps node 1's log lines of subsystems SYNC and MAIN, and the quorum and cpg lines of each sync
+(corosync.node1.log -> corosync.node1.sync.log).
 """
 import os, struct, sys
 
@@ -44,13 +45,21 @@ def trim(source, target, spans):
     print('%s: kept %d frames' % (target, kept))
 
 
+def keep_log_line(line):
+    """SYNC and MAIN lines, and the quorum and cpg lines of a sync: its member lists, the downlists, the quorum report."""
+    if '[SYNC  ]' in line or '[MAIN  ]' in line:
+        return True
+    quorum = ('] Sync members[', '] Sync joined[', '] Sync left[', '] Members[', 'within the primary component', 'within the non-primary component')
+    return ('[QUORUM]' in line and any(q in line for q in quorum)) or ('[CPG   ]' in line and 'downlist left_list' in line)
+
+
 def main():
     ref = sys.argv[1]
     for sub, prefix in (('', 'main-'), ('extra-cpg-joined', 'extra-')):
         folder = os.path.join(ref, sub)
         spans = windows(os.path.join(folder, 'sync-order.txt'), os.path.join(folder, 'steps.txt'))
         if sub == '':
-            lines = [l for l in open(os.path.join(folder, 'corosync.node1.log')) if '[SYNC  ]' in l or '[MAIN  ]' in l]
+            lines = [l for l in open(os.path.join(folder, 'corosync.node1.log')) if keep_log_line(l)]
             open('corosync.node1.sync.log', 'w').writelines(lines)
         for pcap in ('link0-cbbrA.pcap', 'link1-cbbrB.pcap') if sub == '' else ('link1-cbbrB.pcap',):
             trim(os.path.join(folder, pcap), prefix + pcap, spans)
