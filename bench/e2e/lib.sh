@@ -54,7 +54,7 @@ rk_config() {
   rm -rf "$E2E_RUN/rk"; mkdir -p "$shared"
   dotnet "$RK" create bench --nodeid 1 --node n1 --link0 10.10.10.1,priority=15 --link1 10.20.20.1,priority=20 --config-dir "$shared" >/dev/null
   for i in 2 3; do dotnet "$RK" addnode "n$i" --nodeid "$i" --link0 "10.10.10.$i" --link1 "10.20.20.$i" --config-dir "$shared" >/dev/null; done
-  for i in 1 2 3; do mkdir -p "$(rk_dir $i)/etc" "$(rk_dir $i)/state"; cp "$shared"/* "$(rk_dir $i)/etc/"; done
+  for i in 1 2 3; do mkdir -p "$(rk_dir $i)/etc" "$(rk_dir $i)/state"; cp -r "$shared"/. "$(rk_dir $i)/etc/"; done
 }
 
 rk_start() {
