@@ -341,6 +341,15 @@ public sealed class UdpLinkSocket : IDisposable
         }
     }
 
+    /// <summary>Loop mode: reads the socket's error queue (poll reported POLLERR); ICMP errors become faults, local ones are dropped.</summary>
+    internal void DrainErrors()
+    {
+        if (!_closing)
+        {
+            DrainErrorQueue();
+        }
+    }
+
     private static bool IsQueuedIcmpErrno(int errno) =>
         errno is SocketErrorQueue.Econnrefused or SocketErrorQueue.Ehostunreach or SocketErrorQueue.Ehostdown
             or SocketErrorQueue.Enetunreach or SocketErrorQueue.Enetdown or 104 /* ECONNRESET */;

@@ -222,15 +222,33 @@ public sealed class UdpTransport : IDisposable
             return false;
         }
 
+        var readable = false;
         for (var i = 0; i < set.Length - 1; i++)
         {
-            if (set[i].Revents != 0)
+            if ((set[i].Revents & PollErr) != 0 && SocketOf(set[i].Fd) is { } socket)
             {
-                return true;
+                // The error queue is not empty (an ICMP error, or EMSGSIZE of a PMTUD probe): poll says so until it
+                // is read, so read it now, or the loop would spin.
+                socket.DrainErrors();
+            }
+
+            readable |= (set[i].Revents & PollIn) != 0;
+        }
+
+        return readable || _faults.Reader.Count > 0;
+    }
+
+    private UdpLinkSocket? SocketOf(int fd)
+    {
+        foreach (var socket in _sockets)
+        {
+            if (socket is not null && socket.FileDescriptor == fd)
+            {
+                return socket;
             }
         }
 
-        return _faults.Reader.Count > 0;
+        return null;
     }
 
     private void RebuildPollSet()
@@ -330,6 +348,7 @@ public sealed class UdpTransport : IDisposable
 
 
     private const short PollIn = 0x1;
+    private const short PollErr = 0x8;
     private const int EfdNonblock = 0x800;
     private const int EfdCloexec = 0x80000;
 
