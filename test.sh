@@ -9,8 +9,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # nftables and iproute2 for the network-namespace testbed, python3-prometheus-client to parse /metrics,
 # gcc and libcpg-dev to build the libcpg clients of the mixed-cluster and corosync IPC tests (gcc also links the
 # native program), dpkg-dev, man-db and systemd for the Debian package and its install test; zsh for the zsh
-# completion test).
-debs=(corosync nftables iproute2 util-linux python3-prometheus-client gcc libcpg-dev dpkg-dev man-db systemd zsh)
+# completion test); pacemaker, pacemaker-cli-utils and resource-agents (ocf-shellfuncs for ocf:pacemaker:Dummy) for the
+# Pacemaker-on-Rookery test; chromium for the web interface's browser tests, driven headless over the DevTools protocol.
+debs=(corosync nftables iproute2 util-linux python3-prometheus-client gcc libcpg-dev dpkg-dev man-db systemd zsh
+      pacemaker pacemaker-cli-utils resource-agents chromium)
 if [ "$(id -u)" = 0 ]; then
     missing=()
     for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

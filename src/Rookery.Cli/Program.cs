@@ -35,6 +35,7 @@ public static class Program
             JoinCommand.BuildJoin(context),
             GroupCommand.Build(context),
             LogCommand.Build(context),
+            WebCommand.Build(context),
         ];
         foreach (var command in configured)
         {

@@ -14,15 +14,12 @@ public static class ConfigDocs
         text.Append("Rookery reads corosync.conf with corosync 3's grammar and defaults. Durations are milliseconds unless the\n");
         text.Append("description says otherwise. \"Parse check\" is what the parser refuses, with corosync's message.\n");
         text.Append("Derived timers (corosync: `totem_volatile_config_read`), in this order, with N = nodes that have a ring0_addr:\n\n");
-        text.Append("- effective token = token + (N − 2) × token_coefficient when N > 2, else token\n");
-        text.Append("- token_retransmit = effective token / (token_retransmits_before_loss_const + 0.2), truncated\n");
-        text.Append("- hold = token_retransmit × 0.8 − 10, truncated\n");
-        text.Append("- consensus = 1.2 × effective token, truncated\n");
-        text.Append($"- per link, Rookery's own timers unless a knet_ping_* key is set: pings every {Defaults.LinkPingIntervalMs} ms, down after {Defaults.LinkDownTimeoutMs} ms without a pong\n");
-        text.Append("  (`link_*` keys below; docs/links.md). corosync's knet timers, derived from the token, apply only to a link that sets\n");
-        text.Append("  knet_ping_interval or knet_ping_timeout: the unset one is effective token / knet_pong_count (timeout) or\n");
-        text.Append("  effective token / (2 × knet_pong_count) (interval)\n\n");
-        text.Append($"Floors: every timeout ≥ {TotemTimers.TimeoutMinMs} ms, hold ≥ {TotemTimers.HoldMinMs} ms, consensus ≥ join.\n");
+        foreach (var rule in DerivedTimers)
+        {
+            text.Append("- ").Append(rule).Append('\n');
+        }
+
+        text.Append('\n').Append(Floors).Append('\n');
         text.Append("\nColumn \"daemon\" (every key is accounted for; none is silently ignored): *start* = applied when the daemon starts,\n");
         text.Append("a reload that changes it is refused with corosync's message; *start, reload* = also applied live by `rookery reload`;\n");
         text.Append("*checked* = only the values Rookery supports are accepted, any other is an error; *refused* = not implemented, a\n");
@@ -53,7 +50,10 @@ public static class ConfigDocs
         "token_retransmit = effective token / (token_retransmits_before_loss_const + 0.2), truncated",
         "hold = token_retransmit × 0.8 − 10, truncated",
         "consensus = 1.2 × effective token, truncated",
-        "per link: knet_ping_timeout = effective token / knet_pong_count, knet_ping_interval = effective token / (2 × knet_pong_count)",
+        $"per link, Rookery's own timers unless a knet_ping_* key is set: pings every {Defaults.LinkPingIntervalMs} ms, down after "
+            + $"{Defaults.LinkDownTimeoutMs} ms without a pong (the link_* keys; docs/links.md). corosync's knet timers, derived from "
+            + "the token, apply only to a link that sets knet_ping_interval or knet_ping_timeout: the unset one is effective token / "
+            + "knet_pong_count (timeout) or effective token / (2 × knet_pong_count) (interval)",
     ];
 
     /// <summary>The lower bounds of the derived and given timers.</summary>

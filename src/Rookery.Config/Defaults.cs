@@ -208,6 +208,12 @@ public static class Defaults
     /// <summary>Key file name inside <see cref="ConfigDir"/>.</summary>
     public const string KeyFileName = "authkey";
 
+    /// <summary>Rookery's own settings (web interface, metrics) beside corosync.conf; none of it is corosync's (no corosync key).</summary>
+    public const string SettingsFileName = "rookery.conf";
+
+    /// <summary>TCP port of the web interface when <c>--web</c> or <c>web.listen</c> of rookery.conf names none (no corosync key; Proxmox's GUI uses 8006).</summary>
+    public const int WebPort = 8405;
+
     /// <summary>Bytes of a key written by <c>rookery keygen</c> / <c>rookery create</c> (corosync-keygen writes 256).</summary>
     public const int AuthKeyBytes = 256;
 

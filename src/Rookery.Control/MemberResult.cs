@@ -4,7 +4,7 @@ namespace Rookery.Control;
 /// <param name="Nodeid">The node id.</param>
 /// <param name="Name">Its nodelist name (or its first address).</param>
 /// <param name="Local">True for the node the command ran on.</param>
-/// <param name="Outcome"><c>applied</c>, <c>unchanged</c>, <c>refused</c> or <c>unreachable</c>.</param>
+/// <param name="Outcome"><c>applied</c>, <c>unchanged</c>, <c>refused</c>, <c>unreachable</c> or <c>no-report</c> (a member of a ring with corosync nodes).</param>
 /// <param name="ConfigVersion">Its config_version after the request (null when unreachable).</param>
 /// <param name="Applied">Changes it applied.</param>
 /// <param name="Refused">Changes it refused, with the key and the reason.</param>
@@ -30,4 +30,7 @@ public static class MemberOutcomes
     public const string Unchanged = "unchanged";
     public const string Refused = "refused";
     public const string Unreachable = "unreachable";
+
+    /// <summary>A member of a ring with corosync nodes: it got the request but sends no report (the reason says why).</summary>
+    public const string NoReport = "no-report";
 }

@@ -52,6 +52,12 @@ public sealed class ProcessGroups
     /// <summary>Cpg messages that failed to decode (counted, then dropped).</summary>
     public long MalformedMessages { get; private set; }
 
+    /// <summary>Group messages delivered to the processes of this node (one per message, whatever the number of local recipients).</summary>
+    public long DeliveredMessages { get; private set; }
+
+    /// <summary>Groups with at least one process in the cluster.</summary>
+    public int GroupCount => _groups.Count;
+
     /// <summary>True between a regular configuration and <see cref="SyncActivate"/>.</summary>
     public bool Syncing => _syncing;
 
@@ -508,6 +514,7 @@ public sealed class ProcessGroups
             .Select(h => h.Connection)
             .ToArray();
         outputs.Add(new GroupMessageDelivered(group, sender, pid, data, recipients));
+        DeliveredMessages++;
     }
 
     /// <summary>Reassembles PARTIAL_MCAST fragments (first 1, continued 2, last 3) from a corosync sender, per (node, pid, group).</summary>

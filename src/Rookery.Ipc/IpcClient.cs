@@ -37,8 +37,11 @@ public sealed class IpcClient
     /// <summary>Queues a callback (event ring + one wake-up byte on the socket).</summary>
     public void SendEvent(byte[] message) => _connection.QueueEvent(message);
 
-    /// <summary>Ends the connection (a protocol violation the service cannot answer).</summary>
-    public void Disconnect() => _connection.RequestClose();
+    /// <summary>
+    /// Ends the connection (a protocol violation the service cannot answer, a client that outran its bounds);
+    /// <paramref name="warning"/>, when given, is logged at warning level as what the client did.
+    /// </summary>
+    public void Disconnect(string? warning = null) => _connection.RequestClose(warning);
 
     /// <summary>Turns libqb's flow control on the request ring on or off: while on, the client's sends return CS_ERR_TRY_AGAIN.</summary>
     public void SetFlowControl(bool on) => _connection.SetFlowControl(on);

@@ -27,6 +27,13 @@ public static class IpcLimits
     /// <summary>Events (callbacks) queued for a client whose event ring is full; past it the client is disconnected.</summary>
     public const long EventBacklogBytesMax = 16L * 1024 * 1024;
 
-    /// <summary>How often full event rings are retried (the client gives no signal when it reads).</summary>
+    /// <summary>
+    /// Bytes of cpg messages one connection may have waiting for room in Totem's send queue (with the count bound
+    /// <c>CpgService.PendingMessagesMax</c>): flow control stops an honest client long before; past it the client is
+    /// disconnected. Two of the largest ring's messages and then some.
+    /// </summary>
+    public const long CpgPendingBytesMax = 32L * 1024 * 1024;
+
+    /// <summary>How often full event and response rings are retried (the client gives no signal when it reads).</summary>
     public const int FullRingRetryMilliseconds = 10;
 }

@@ -15,6 +15,7 @@ internal sealed class QbConnection
     private readonly ConcurrentQueue<byte[]> _events = new();
     private long _eventBytes;
     private int _closeRequested;
+    private string? _closeWarning;
     private int _closed;
     private int _flowControl = -1;
 
@@ -61,6 +62,12 @@ internal sealed class QbConnection
 
     public bool HasQueuedEvents => !_events.IsEmpty;
 
+    /// <summary>Answers the response ring has not taken yet: no new request is read until they are gone.</summary>
+    public bool HasQueuedResponses => !_responses.IsEmpty;
+
+    /// <summary>Why the connection is being ended, for the log at warning level; null for an ordinary end.</summary>
+    public string? CloseWarning => Volatile.Read(ref _closeWarning);
+
     public void MarkClosed() => Volatile.Write(ref _closed, 1);
 
     public void QueueResponse(byte[] response)
@@ -84,7 +91,7 @@ internal sealed class QbConnection
         if (Interlocked.Add(ref _eventBytes, message.Length) > IpcLimits.EventBacklogBytesMax)
         {
             // The client stopped reading its callbacks: end it rather than buffer without bound (corosync drops it too).
-            RequestClose();
+            RequestClose($"fell more than {IpcLimits.EventBacklogBytesMax} bytes behind in reading its events; disconnecting it");
             return;
         }
 
@@ -92,8 +99,14 @@ internal sealed class QbConnection
         _signal();
     }
 
-    public void RequestClose()
+    /// <summary>Asks the IPC thread to end the connection; <paramref name="warning"/> (the first one given) is logged as the reason.</summary>
+    public void RequestClose(string? warning = null)
     {
+        if (warning is not null)
+        {
+            Interlocked.CompareExchange(ref _closeWarning, warning, null);
+        }
+
         Volatile.Write(ref _closeRequested, 1);
         _signal();
     }

@@ -197,7 +197,7 @@ public sealed partial class QbIpcServer : IDisposable
                     }
 
                     fds[count++] = new LibC.PollFd { Fd = (int)connection.Socket.Handle, Events = events };
-                    if (connection.HasQueuedEvents)
+                    if (connection.HasQueuedEvents || connection.HasQueuedResponses)
                     {
                         timeout = IpcLimits.FullRingRetryMilliseconds;
                     }
@@ -273,18 +273,35 @@ public sealed partial class QbIpcServer : IDisposable
                 return;
             }
 
+            QbConnection connection;
+            QbConnection? evicted = null;
             lock (_connections)
             {
                 if (_connections.Count >= IpcLimits.ConnectionsMax)
                 {
-                    _log(IpcLogLevel.Warning, $"Denied connection to {service.Name}: {IpcLimits.ConnectionsMax} IPC connections already open");
-                    client.Dispose();
-                    continue;
+                    // A connection still owing its request (an honest client sends it with the connect) gives way, so
+                    // sockets opened and left silent cannot lock clients out; past that the newcomer is refused.
+                    evicted = _connections.Where(c => !c.Active).MinBy(c => c.SetupDeadline);
+                    if (evicted is null)
+                    {
+                        _log(IpcLogLevel.Warning, $"Denied connection to {service.Name}: {IpcLimits.ConnectionsMax} IPC connections already open");
+                        client.Dispose();
+                        continue;
+                    }
                 }
 
                 client.Blocking = false;
-                _connections.Add(new QbConnection(client, service, Signal, DateTime.UtcNow + IpcLimits.SetupTimeout));
+                connection = new QbConnection(client, service, Signal, DateTime.UtcNow + IpcLimits.SetupTimeout);
+                _connections.Add(connection);
             }
+
+            if (evicted is not null)
+            {
+                Close(evicted, $"{IpcLimits.ConnectionsMax} IPC connections open; this one had sent no connection request and gave way to a new one");
+            }
+
+            // Its request is usually there already: read it now, so only silent connections stay pending.
+            OnSocketReady(connection, LibC.PollIn);
         }
     }
 
@@ -381,8 +398,9 @@ public sealed partial class QbIpcServer : IDisposable
             }
 
             connection.Flush();
-            if (!connection.InFlight)
+            if (!connection.InFlight && !connection.HasQueuedResponses)
             {
+                // A client that sends and never reads its answers fills its request ring and gets EAGAIN, as with libqb.
                 ReadRequests(connection);
             }
         }
@@ -436,7 +454,7 @@ public sealed partial class QbIpcServer : IDisposable
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
-                    _log(IpcLogLevel.Error, $"{service.Name} request {IpcMessage.RequestId(request)} from pid {client.Pid} failed: {exception.Message}; disconnecting it");
+                    _log(IpcLogLevel.Error, $"IPC request {IpcMessage.RequestId(request)} to {service.Name} from pid {client.Pid} failed: {exception.Message}; disconnecting it");
                     client.Disconnect();
                     break;
                 }
@@ -580,12 +598,16 @@ public sealed partial class QbIpcServer : IDisposable
             _connections.Remove(connection);
         }
 
-        if (reason is not null)
+        var client = connection.Client;
+        if (connection.CloseWarning is { } warning)
+        {
+            _log(IpcLogLevel.Warning, $"IPC client pid {client?.Pid} of {connection.Service.Name} {warning}");
+        }
+        else if (reason is not null)
         {
             _log(IpcLogLevel.Debug, $"IPC connection to {connection.Service.Name} closed: {reason}");
         }
 
-        var client = connection.Client;
         connection.Release();
         RemoveDirectory(connection.Directory);
         if (client is not null)

@@ -56,6 +56,9 @@ public sealed class Votequorum
     private bool _started;
     private Instant _lastManStandingDeadline = Instant.Never;
 
+    /// <summary>The last_man_standing window ended while the ring was not settled: the next sync activation arms it again.</summary>
+    private bool _lastManStandingDeferred;
+
     public Votequorum(QuorumConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -191,9 +194,18 @@ public sealed class Votequorum
     /// device, built now, so what goes out is this node's state at its turn (its quorate flag, expected votes), not at
     /// the configuration change a few barriers earlier.
     /// </summary>
+    /// <remarks>
+    /// Deliberate difference from corosync: quorum is recalculated first, on the nodes known to be here (the members
+    /// that left were marked dead at the configuration change). corosync sends the flags of the previous ring; a node
+    /// that was quorate there and comes into a ring without the nodes that made it quorate announces a quorate flag
+    /// it no longer has, and an inquorate member that reads it adopts its (possibly lowered) expected votes and drops
+    /// its wait_for_all: the simulation found two quorate partitions that way (swarm seed 3589929083077345175).
+    /// In an unchanged or growing ring the result is the same as corosync's.
+    /// </remarks>
     public void SyncProcess(List<QuorumOutput> outputs)
     {
         ArgumentNullException.ThrowIfNull(outputs);
+        RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
         SendNodeInfo(_us, outputs);
         SendNodeInfo(_qdevice, outputs);
     }
@@ -238,10 +250,26 @@ public sealed class Votequorum
         RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
         Notify(outputs);
         _syncInProgress = false;
+        if (_lastManStandingDeferred)
+        {
+            // The window ended while the membership was not known (see Tick): it runs again on this settled ring.
+            _lastManStandingDeferred = false;
+            _lastManStandingDeadline = now + _config.LastManStandingWindow;
+        }
     }
 
-    /// <summary>Timer expiry: the last_man_standing window ends; if still quorate, expected votes drop to the members present.</summary>
-    public void Tick(Instant now, List<QuorumOutput> outputs)
+    /// <summary>
+    /// Timer expiry: the last_man_standing window ends; if still quorate, expected votes drop to the members present.
+    /// <paramref name="ringOperational"/> says whether Totem is in its OPERATIONAL state (the node stack knows it).
+    /// </summary>
+    /// <remarks>
+    /// Deliberate difference from corosync, whose timer fires whatever Totem is doing: the members present are only
+    /// counted while the ring is operational. A node that lost its ring and sits in GATHER still lists the members of the old ring, which may have formed a ring of their own
+    /// without it; lowering expected votes to that stale count let it (and, through its NODEINFO, a node it met next)
+    /// be quorate beside them (swarm seed 3589929083077345175: a node in GATHER for 6 s). The lowering then waits:
+    /// the window runs again from the next sync activation, on a ring whose members are known.
+    /// </remarks>
+    public void Tick(Instant now, bool ringOperational, List<QuorumOutput> outputs)
     {
         ArgumentNullException.ThrowIfNull(outputs);
         if (now < _lastManStandingDeadline)
@@ -250,6 +278,12 @@ public sealed class Votequorum
         }
 
         _lastManStandingDeadline = Instant.Never;
+        if (!ringOperational)
+        {
+            _lastManStandingDeferred = _lastManStanding;
+            return;
+        }
+
         if (_quorate)
         {
             RecalculateQuorum(allowDecrease: true, byCurrentNodes: true, outputs);
@@ -421,6 +455,8 @@ public sealed class Votequorum
     private void HandleNodeInfo(NodeId sender, NodeInfoMessage message, List<QuorumOutput> outputs)
     {
         var nodeId = message.NodeId;
+        Log(outputs, Voteq, LogPriority.Debug, $"got nodeinfo message from cluster node {sender}");
+        Log(outputs, Voteq, LogPriority.Debug, $"nodeinfo message[{nodeId}]: votes: {message.Votes}, expected: {message.ExpectedVotes} flags: {(uint)message.Flags}");
         if (nodeId != QuorumDeviceNodeId && nodeId != sender.Value)
         {
             Log(outputs, Voteq, LogPriority.Debug, $"ignoring nodeinfo for node {nodeId} sent by node {sender}");
@@ -462,6 +498,7 @@ public sealed class Votequorum
         {
             node.Flags = message.Flags;
             node.Votes = message.Votes;
+            node.AnnouncedExpectedVotes = message.ExpectedVotes;
             node.State = QuorumNodeState.Member;
             if (node.Flags.HasFlag(NodeInfoFlags.Leaving))
             {
@@ -485,6 +522,7 @@ public sealed class Votequorum
                 Log(outputs, Voteq, LogPriority.Warning, "Last Man Standing feature is supported only when all cluster nodes votes are set to 1. Disabling LMS.");
                 _lastManStanding = false;
                 _lastManStandingDeadline = Instant.Never;
+                _lastManStandingDeferred = false;
             }
         }
 
@@ -565,6 +603,7 @@ public sealed class Votequorum
             members = 0;
         }
 
+        Log(outputs, Voteq, LogPriority.Debug, $"total_votes={totalVotes}, expected_votes={_us.ExpectedVotes}");
         if (totalVotes > _us.ExpectedVotes)
         {
             _us.ExpectedVotes = totalVotes;
@@ -630,9 +669,10 @@ public sealed class Votequorum
     {
         if (_waitForAll && _waitForAllStatus)
         {
-            if (totalVotes != _us.ExpectedVotes)
+            var waitFor = WaitForAllVotes();
+            if (totalVotes != waitFor)
             {
-                Log(outputs, Voteq, LogPriority.Notice, $"Waiting for all cluster members. Current votes: {totalVotes} expected_votes: {_us.ExpectedVotes}");
+                Log(outputs, Voteq, LogPriority.Notice, $"Waiting for all cluster members. Current votes: {totalVotes} expected_votes: {waitFor}");
                 Invariant.Require(!_quorate);
                 return;
             }
@@ -659,15 +699,26 @@ public sealed class Votequorum
             _lastQuorateMembers = [.. members];
         }
 
+        // A half (or, odd, half-1) split: the tie-breaker may decide only if the nodes that left cannot be quorate on
+        // their side. corosync compares them with this node's quorum, which never decreases on its own and follows the
+        // highest expected votes of the members, so it can stand above what this node's own expected votes give; the
+        // other side may count with those (swarm seed 7000344: quorum 4 from a member's expected 6, own expected 5, and
+        // [1,3] of 5 took the tie while [2,4,5] had its 3 of 5). Deliberate difference: the smaller of the two.
         if (_config.AutoTieBreaker != AutoTieBreakerMode.None
             && totalVotes == _us.ExpectedVotes / 2
-            && (long)_previousQuorumMembers.Length - _quorumMembers.Length < _quorum
+            && (long)_previousQuorumMembers.Length - _quorumMembers.Length < Math.Min(_quorum, (_us.ExpectedVotes + 2) / 2)
             && AutoTieBreakerAllows())
         {
+            Log(outputs, Voteq, LogPriority.Debug, $"auto_tie_breaker decision: quorate with {totalVotes} of {_us.ExpectedVotes} votes (lowest node id {_lowestNodeId}, highest {_highestNodeId})");
             quorate = true;
         }
 
         var changed = quorate != _quorate;
+        if (changed)
+        {
+            Log(outputs, Voteq, LogPriority.Debug, quorate ? "quorum regained, resuming activity" : "quorum lost, blocking activity");
+        }
+
         _quorate = quorate;
         if (quorate)
         {
@@ -690,7 +741,33 @@ public sealed class Votequorum
     }
 
     /// <summary>
-    /// The auto_tie_breaker decision for an exact half split: the lowest (or highest) node id of the last
+    /// The votes wait_for_all waits for: this node's expected votes, or more when a member announced more.
+    /// </summary>
+    /// <remarks>
+    /// Deliberate difference from corosync, which waits for this node's expected votes alone (an inquorate member's
+    /// announced expected votes are replaced by this node's). After last_man_standing lowered this node's expected
+    /// votes, the members it then meets need not be the ones it counted: node 4 of six, lowered to 3 in ring [2,4,6],
+    /// cut off alone while [2,6] stayed quorate with 2 of 3, then met 3 and 5 (inquorate, expecting 5) and had "all" 3
+    /// votes (QuorumSimulationTests seed 9000029, last_man_standing + wait_for_all). Waiting for what every member
+    /// expects keeps such a partition inquorate; when every member announces the same, nothing changes.
+    /// </remarks>
+    private uint WaitForAllVotes()
+    {
+        var votes = _us.ExpectedVotes;
+        foreach (var node in _nodes.Values)
+        {
+            if (node.State == QuorumNodeState.Member && node.NodeId != _us.NodeId)
+            {
+                votes = Math.Max(votes, node.AnnouncedExpectedVotes);
+            }
+        }
+
+        return votes;
+    }
+
+    /// <summary>
+    /// The auto_tie_breaker decision for an exact half split (the caller checks the split: this node's votes are half
+    /// its expected votes, and the nodes that left could not be quorate on their side): the lowest (or highest) node id of the last
     /// quorate membership is here; or, for a list, the first listed node that was in the last quorate
     /// membership is here.
     /// </summary>
@@ -810,6 +887,9 @@ public sealed class Votequorum
         public uint Votes { get; set; }
 
         public uint ExpectedVotes { get; set; }
+
+        /// <summary>The expected votes the node itself announced in its last NODEINFO (<see cref="ExpectedVotes"/> may be ours instead).</summary>
+        public uint AnnouncedExpectedVotes { get; set; }
 
         public NodeInfoFlags Flags { get; set; }
     }

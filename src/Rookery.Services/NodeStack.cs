@@ -18,7 +18,10 @@ namespace Rookery.Services;
 /// </summary>
 /// <remarks>
 /// Submissions Totem cannot take yet wait here in order (never reordered, never dropped); client sends are refused
-/// with TryAgain while <see cref="PendingSubmitsMax"/> wait. After every call the driver drains <see cref="Output"/>
+/// with TryAgain while <see cref="PendingSubmitsMax"/> wait. They wait in two queues, as Totem's own send queues are
+/// two: what the services submit while Totem waits for the sync's trans ack (the sync's messages) goes first and to
+/// Totem's transitional queue; what was submitted before the ring changed waits for the ack, behind what Totem already
+/// holds from then (swarm seed 7000075: a sender's held messages overtook its older ones). After every call the driver drains <see cref="Output"/>
 /// in the order its type documents (persist, then send, then events).
 /// </remarks>
 public sealed class NodeStack : ILinkInput
@@ -46,6 +49,9 @@ public sealed class NodeStack : ILinkInput
     private readonly List<TotemEvent> _totemEventsInFlight = [];
     private readonly List<ServiceOutput> _serviceOutputs = [];
     private readonly Queue<byte[]> _pendingSubmits = new();
+
+    /// <summary>Submitted while Totem waited for the trans ack: the sync's messages, which Totem sends first.</summary>
+    private readonly Queue<byte[]> _pendingSyncSubmits = new();
     private Instant _now;
 
     public NodeStack(NodeId local, LinkLayer links, TotemSrp totem, ServiceLayer services)
@@ -72,9 +78,9 @@ public sealed class NodeStack : ILinkInput
     /// Also emit every Totem event (configuration changes and deliveries) as <see cref="TotemObserved"/>, just before the
     /// services see it. Off in the daemon (a delivery then costs nothing extra); the simulator's checkers turn it on.
     /// </summary>
-    public bool ObserveTotemEvents { get; init; }
+    public bool ObserveTotemEvents { get; set; }
 
-    public int PendingSubmits => _pendingSubmits.Count;
+    public int PendingSubmits => _pendingSubmits.Count + _pendingSyncSubmits.Count;
 
     public Instant NextDeadline => Instant.Min(_links.NextDeadline, Instant.Min(_totem.NextDeadline, _services.NextDeadline));
 
@@ -119,7 +125,7 @@ public sealed class NodeStack : ILinkInput
 
         if (_services.NextDeadline <= now)
         {
-            _services.Tick(now, _serviceOutputs);
+            _services.Tick(now, ringOperational: _totem.State == MembershipState.Operational, _serviceOutputs);
         }
 
         Route();
@@ -190,7 +196,7 @@ public sealed class NodeStack : ILinkInput
     /// <summary>A client's message; TryAgain while the send queue is full (the client retries).</summary>
     public GroupsResult SendToGroup(Instant now, ulong connection, ReadOnlyMemory<byte> data)
     {
-        if (_pendingSubmits.Count >= PendingSubmitsMax)
+        if (PendingSubmits >= PendingSubmitsMax)
         {
             return GroupsResult.TryAgain;
         }
@@ -433,7 +439,7 @@ public sealed class NodeStack : ILinkInput
             switch (output)
             {
                 case TotemSubmit submit:
-                    _pendingSubmits.Enqueue(submit.Payload);
+                    (_totem.WaitingTransAck ? _pendingSyncSubmits : _pendingSubmits).Enqueue(submit.Payload);
                     break;
                 case SyncCompleted completed:
                     Output.Events.Add(output);
@@ -457,12 +463,27 @@ public sealed class NodeStack : ILinkInput
         return true;
     }
 
+    /// <summary>
+    /// Hands Totem what waits, the sync's messages first; what was submitted before the ring changed only once the
+    /// sync is acked, so it joins Totem's regular queue behind the older messages there.
+    /// </summary>
     private bool SubmitPending()
     {
-        var moved = false;
-        while (_pendingSubmits.TryPeek(out var payload) && _totem.Submit(_now, payload, _totemOutput))
+        var moved = SubmitFrom(_pendingSyncSubmits);
+        if (_pendingSyncSubmits.Count == 0 && !_totem.WaitingTransAck)
         {
-            _pendingSubmits.Dequeue();
+            moved |= SubmitFrom(_pendingSubmits);
+        }
+
+        return moved;
+    }
+
+    private bool SubmitFrom(Queue<byte[]> pending)
+    {
+        var moved = false;
+        while (pending.TryPeek(out var payload) && _totem.Submit(_now, payload, _totemOutput))
+        {
+            pending.Dequeue();
             moved = true;
         }
 

@@ -106,7 +106,8 @@ public sealed class ServiceLayer
         Flush(outputs);
     }
 
-    public void Tick(Instant now, List<ServiceOutput> outputs)
+    /// <summary>Runs the services' timers that are due; <paramref name="ringOperational"/>: Totem is OPERATIONAL (votequorum's last_man_standing waits otherwise).</summary>
+    public void Tick(Instant now, bool ringOperational, List<ServiceOutput> outputs)
     {
         if (_awaitingConfig && now >= _awaitingConfigDeadline)
         {
@@ -117,7 +118,7 @@ public sealed class ServiceLayer
             RefuseConfigVersion(outputs);
         }
 
-        _quorum.Tick(now, _quorumOutputs);
+        _quorum.Tick(now, ringOperational, _quorumOutputs);
         Flush(outputs);
     }
 

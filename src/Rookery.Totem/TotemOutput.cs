@@ -46,6 +46,9 @@ public sealed class TotemStats
 
     public long McastRetransmitted { get; internal set; }
 
+    /// <summary>Messages handed up in agreed order (after reassembly: one per totempg message, not per packet).</summary>
+    public long MessagesDelivered { get; internal set; }
+
     public long JoinTx { get; internal set; }
 
     public long JoinRx { get; internal set; }

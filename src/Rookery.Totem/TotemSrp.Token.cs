@@ -467,6 +467,7 @@ public sealed partial class TotemSrp
         foreach (var payload in _assembled)
         {
             _out.Events.Add(new Delivered(message.SystemFrom, message.RingId, payload));
+            Stats.MessagesDelivered++;
         }
 
         _assembled.Clear();

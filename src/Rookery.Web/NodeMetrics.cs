@@ -37,6 +37,15 @@ public sealed class NodeMetrics : IDisposable
         Meter.CreateObservableCounter("rookery_link_tx_packets_total", () => PerLink(static link => (long)link.TxDataPackets), description: "Data packets sent on the link.");
         Meter.CreateObservableCounter("rookery_link_rx_packets_total", () => PerLink(static link => (long)link.RxDataPackets), description: "Data packets received on the link.");
         Meter.CreateObservableCounter("rookery_dropped_packets_total", Dropped, description: "Packets dropped, by reason (counted, never logged one by one).");
+        Meter.CreateObservableCounter("rookery_totem_token_rotations_total", () => Counter(static c => c.TokenRotations), description: "Tokens received by this node (Totem ring rotations).");
+        Meter.CreateObservableCounter("rookery_totem_messages_sent_total", () => Counter(static c => c.MessagesSent), description: "Totem multicasts sent, retransmissions included.");
+        Meter.CreateObservableCounter("rookery_totem_messages_received_total", () => Counter(static c => c.MessagesReceived), description: "Totem multicasts received.");
+        Meter.CreateObservableCounter("rookery_totem_retransmits_total", () => Counter(static c => c.Retransmits), description: "Totem multicasts sent again because a member asked for them.");
+        Meter.CreateObservableCounter("rookery_totem_messages_delivered_total", () => Counter(static c => c.MessagesDelivered), description: "Messages delivered in agreed order to the services.");
+        Meter.CreateObservableCounter("rookery_totem_ring_changes_total", () => Counter(static c => c.RingChanges), description: "New rings this node entered.");
+        Meter.CreateObservableCounter("rookery_totem_tokens_lost_total", () => Counter(static c => c.TokensLost), description: "Token timeouts (the ring was lost).");
+        Meter.CreateObservableCounter("rookery_cpg_deliveries_total", () => Counter(static c => c.GroupMessagesDelivered), description: "Process-group messages delivered to this node's processes.");
+        Meter.CreateObservableGauge("rookery_cpg_groups", () => Counter(static c => c.Groups), description: "Process groups with at least one process in the cluster.");
     }
 
     /// <summary>The meter holding every instrument.</summary>
@@ -45,6 +54,15 @@ public sealed class NodeMetrics : IDisposable
     public void Dispose() => Meter.Dispose();
 
     private static long Flag(bool? value) => value == true ? 1 : 0;
+
+    /// <summary>One of the engine's counters; no sample before the node answered (a counter must not appear as 0 and then jump).</summary>
+    private IEnumerable<Measurement<long>> Counter(Func<EngineCounters, long> value)
+    {
+        if (Status()?.Counters is { } counters)
+        {
+            yield return new Measurement<long>(value(counters));
+        }
+    }
 
     private ClusterStatus? Status() => _snapshot.Current;
 

@@ -402,7 +402,7 @@ public sealed class VotequorumRobustnessTests
             }
 
             now += Duration.FromMilliseconds(100);
-            core.Tick(now, outputs);
+            core.Tick(now, ringOperational: true, outputs);
             outputs.Clear();
         }
 

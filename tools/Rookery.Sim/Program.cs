@@ -7,7 +7,7 @@ namespace Rookery.Sim;
 /// <summary>
 /// Seed replay tool: runs one simulation seed (or a sweep) and prints its full trace.
 /// <code>
-/// rookery-sim --seed N [--scenario swarm|link-cut|failover-gap] [--trace] [--verify]
+/// rookery-sim --seed N [--scenario swarm|link-cut|failover-gap|replay] [--trace] [--verify]
 /// rookery-sim --sweep COUNT [--from SEED] [--scenario …]
 /// </code>
 /// Exit code: 0 all seeds passed, 1 a seed failed (its seed and first violation are printed), 2 usage.
@@ -15,8 +15,8 @@ namespace Rookery.Sim;
 public static class Program
 {
     private const string Usage =
-        "usage: rookery-sim --seed N [--scenario swarm|link-cut|failover-gap] [--trace] [--verify]\n" +
-        "       rookery-sim --sweep COUNT [--from SEED] [--scenario swarm|link-cut|failover-gap]\n" +
+        "usage: rookery-sim --seed N [--scenario swarm|link-cut|failover-gap|replay] [--trace] [--verify]\n" +
+        "       rookery-sim --sweep COUNT [--from SEED] [--scenario swarm|link-cut|failover-gap|replay]\n" +
         "  --trace   print every step of the run (datagrams, ticks, deliveries, configurations, faults)\n" +
         "  --verify  run the seed twice and compare the trace hashes byte for byte";
 

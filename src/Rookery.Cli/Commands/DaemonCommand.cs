@@ -31,17 +31,22 @@ public static class DaemonCommand
             }
         });
         var command = new Command("daemon", "Run the node in the foreground (corosync -f); stop it with SIGTERM to leave cleanly. " +
-            "Exit codes (corosync's): 0 stopped, 1 other failure (a link address cannot be bound, the socket or the --metrics port is taken), " +
+            "Exit codes (corosync's): 0 stopped, 1 other failure (a link address cannot be bound, the socket or the --metrics or --web port is taken), " +
             "8 configuration not valid (also a ringX_addr host name that does not resolve), 13 a service refused its configuration, " +
             "21 the ring id cannot be stored in the state directory.");
         command.Options.Add(stateDir);
         command.Options.Add(socket);
         command.Options.Add(node);
         command.Options.Add(metrics);
+        var web = WebCommand.WebOption(required: false);
+        command.Options.Add(web);
         context.SetAction(command, result =>
         {
             var servers = new List<Func<INodeControl, CancellationToken, Task<(IAsyncDisposable, string)>>>();
-            if (result.GetValue(metrics) is { } metricsAddress && MetricsServer.ParseEndPoint(metricsAddress, out _) is { } metricsEndPoint)
+            var configPath = context.ConfigPath(result);
+            var settings = ReadSettings(configPath);
+            var metricsEndPoint = result.GetValue(metrics) is { } metricsAddress ? MetricsServer.ParseEndPoint(metricsAddress, out _) : settings.Metrics;
+            if (metricsEndPoint is not null)
             {
                 servers.Add(async (control, cancellationToken) =>
                 {
@@ -50,9 +55,23 @@ public static class DaemonCommand
                 });
             }
 
+            var webEndPoint = result.GetValue(web) is { } webAddress ? WebCommand.ParseWeb(webAddress) : settings.Web;
+            if (webEndPoint is not null)
+            {
+                var nodeName = result.GetValue(node);
+                servers.Add(async (control, cancellationToken) =>
+                {
+                    // The daemon made the node's identity (certificate, join secret) before it starts its servers.
+                    var identity = Rookery.Node.Join.NodeIdentity.For(configPath);
+                    var setup = new WebClusterSetup(context, configPath, nodeName, startService: false);
+                    var server = await WebCommand.StartAsync(webEndPoint, identity, configPath, control, setup, cancellationToken).ConfigureAwait(false);
+                    return (server, $"web: serving {server.Url} (log in with a token of 'rookery web token')");
+                });
+            }
+
             var options = new NodeOptions
             {
-                ConfigPath = context.ConfigPath(result),
+                ConfigPath = configPath,
                 StateDirectory = result.GetValue(stateDir),
                 SocketPath = result.GetValue(socket) is { Length: > 0 } path ? path : ControlSocket.Resolve(context.GetEnvironment(ControlSocket.EnvironmentVariable)),
                 NodeName = result.GetValue(node),
@@ -66,5 +85,29 @@ public static class DaemonCommand
             return NodeHost.RunAsync(options, context.Error, context.GetEnvironment, stop.Token).GetAwaiter().GetResult();
         });
         return command;
+    }
+
+    /// <summary>rookery.conf beside corosync.conf (absent: nothing more is served); an invalid one stops the daemon with exit 8.</summary>
+    private static RookerySettings ReadSettings(string configPath)
+    {
+        var path = RookerySettings.PathFor(configPath);
+        if (!File.Exists(path))
+        {
+            return RookerySettings.None;
+        }
+
+        if (!Rookery.Config.ConfigFile.TryReadText(path, out var text, out var readError))
+        {
+            throw new CliException(readError, ExitCodes.ConfigInvalid);
+        }
+
+        var errors = new List<string>();
+        var settings = RookerySettings.Parse(text, path, errors);
+        if (errors.Count > 0)
+        {
+            throw new CliException(string.Join('\n', errors) + $"\n{path} is not valid: the daemon was not started", ExitCodes.ConfigInvalid);
+        }
+
+        return settings;
     }
 }

@@ -118,13 +118,21 @@ public static class ManPages
         page.Section("NAME").Line($"rookery.conf {Roff.Dash} Rookery's files, environment and settings beyond corosync.conf");
         page.Section("DESCRIPTION")
             .Paragraph($"Rookery keeps corosync's configuration format: a node reads {Defaults.ConfigFileName} and its key {Defaults.KeyFileName} " +
-                $"from the configuration directory {Defaults.ConfigDir} (not /etc/corosync, so both can be installed). There is no file named " +
-                $"rookery.conf: this page lists what Rookery adds to or does differently from corosync.conf(5); the keys themselves are in {CorosyncConfPage}(5).");
+                $"from the configuration directory {Defaults.ConfigDir} (not /etc/corosync, so both can be installed). Its own settings, which " +
+                $"corosync has no keys for, are in {Defaults.SettingsFileName} beside it (below); this page also lists what Rookery adds to or does differently from corosync.conf(5); " +
+                $"the corosync.conf keys themselves are in {CorosyncConfPage}(5).")
+            .Paragraph($"{Defaults.SettingsFileName} uses corosync.conf's syntax and has two sections, each with one key, listen: web {{ listen: ADDR[:PORT] }} serves the web " +
+                $"interface over HTTPS with the node's certificate and a token log-in (port {Defaults.WebPort} when none is given); metrics {{ listen: ADDR:PORT }} serves " +
+                "/metrics alone over plain HTTP without log-in. Absent file or section: not served. rookery daemon --web and --metrics win over the file; a mistake in it " +
+                "stops the daemon with exit 8 and FILE:LINE: reason.");
         page.Section("FILES");
         page.Item(Path.Combine(Defaults.ConfigDir, Defaults.ConfigFileName), "The cluster configuration (--config FILE; --config-dir DIR or ROOKERY_CONFIG_DIR for the directory). rookery create writes it; rookery config check checks it.");
         page.Item(Path.Combine(Defaults.ConfigDir, Defaults.KeyFileName), string.Create(CultureInfo.InvariantCulture,
             $"The shared key of the links ({Defaults.AuthKeyBytes} random bytes, mode 0400), next to the configuration file; rookery keygen writes it. totem.keyfile names another one. The package ships none."));
         page.Item(Path.Combine(Defaults.ConfigDir, "corosync.conf.example"), "A commented example shipped by the package.");
+        page.Item(Path.Combine(Defaults.ConfigDir, Defaults.SettingsFileName), "Rookery's own settings: where the web interface and the metrics endpoint listen (see above). The package ships none: both are off.");
+        page.Item(Path.Combine(Defaults.ConfigDir, "rookery/"), "The node's certificate and key (node.crt, node.key: the join endpoint and the web interface), the cluster's join secret (join-secret, 0600) " +
+            "and the web log-in tokens (web-tokens, 0600, SHA-256 of each token of rookery web token).");
         page.Item(NodePaths.DefaultStateDirectory, "State: the ring sequence and the expected-votes tracking of each node id (system.state_dir, --state-dir). Removed on purge.");
         page.Item(ControlSocket.DefaultPath, $"The control socket the rookery commands talk to (mode 0600 in a 0700 directory; --socket PATH or {ControlSocket.EnvironmentVariable}).");
         page.Item("/var/log/rookery/", "Where logging.logfile should point when to_logfile is yes (the unit may write there; logrotate rotates rookery.log and runs rookery log reopen). Removed on purge.");

@@ -4,7 +4,32 @@ namespace Rookery.Control;
 /// What <c>rookery status</c> shows: the cluster, quorum and membership view of the local node, plus the
 /// health of every link. Field names in JSON are snake_case and stable (architecture.md §5).
 /// </summary>
-public sealed record ClusterStatus(ClusterInfo Cluster, QuorumInfo Quorum, IReadOnlyList<MemberInfo> Members, LinksStatus Links);
+public sealed record ClusterStatus(ClusterInfo Cluster, QuorumInfo Quorum, IReadOnlyList<MemberInfo> Members, LinksStatus Links)
+{
+    /// <summary>Totem's and cpg's counters since the node started (JSON <c>counters</c>; the <c>rookery_totem_*</c> and <c>rookery_cpg_*</c> metrics).</summary>
+    public EngineCounters? Counters { get; init; }
+}
+
+/// <summary>Counters of the node's Totem and process groups since it started (a subset of corosync's <c>stats.srp.*</c> and cpg's).</summary>
+/// <param name="TokenRotations">Tokens received (each one a rotation of the ring past this node).</param>
+/// <param name="MessagesSent">Totem multicasts sent (new and retransmitted).</param>
+/// <param name="MessagesReceived">Totem multicasts received.</param>
+/// <param name="Retransmits">Multicasts this node sent again because a member asked for them.</param>
+/// <param name="MessagesDelivered">Messages delivered in agreed order to the services.</param>
+/// <param name="RingChanges">New rings this node entered (operational state entered).</param>
+/// <param name="TokensLost">Token timeouts (the ring was lost and membership began).</param>
+/// <param name="GroupMessagesDelivered">Process-group (cpg) messages delivered to this node's processes.</param>
+/// <param name="Groups">Process groups with at least one process in the cluster.</param>
+public sealed record EngineCounters(
+    long TokenRotations,
+    long MessagesSent,
+    long MessagesReceived,
+    long Retransmits,
+    long MessagesDelivered,
+    long RingChanges,
+    long TokensLost,
+    long GroupMessagesDelivered,
+    int Groups);
 
 /// <summary>pvecm's "Cluster information" block.</summary>
 /// <param name="Name">corosync: <c>totem.cluster_name</c>.</param>

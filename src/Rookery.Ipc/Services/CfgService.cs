@@ -45,15 +45,16 @@ public sealed class CfgService(ICorosyncNode node) : IIpcService
     /// <summary>knet's on-wire protocol version Rookery speaks (min, max, current), shown by cfgtool -n.</summary>
     private const byte OnwireVersion = 1;
 
+    /// <summary>Connections that called corosync_cfg_trackstart (shutdown tracking).</summary>
+    private readonly HashSet<IpcClient> _trackers = [];
+
     public string Name => "cfg";
 
     public void OnConnect(IpcClient client)
     {
     }
 
-    public void OnDisconnect(IpcClient client)
-    {
-    }
+    public void OnDisconnect(IpcClient client) => _trackers.Remove(client);
 
     public void OnRequest(IpcClient client, byte[] request)
     {
@@ -92,10 +93,13 @@ public sealed class CfgService(ICorosyncNode node) : IIpcService
                 client.Respond(IpcMessage.Response(ResponseReplyToShutdown, 24, CsError.NotSupported));
                 break;
             case RequestTrackStart:
-                client.Respond(IpcMessage.Response(ResponseTrackStart, 24, CsError.NotSupported));
+                // corosync_cfg_trackstart: the client will be asked before a shutdown (Pacemaker's pacemakerd needs it).
+                _trackers.Add(client);
+                client.Respond(IpcMessage.Response(ResponseTrackStart, 24, CsError.Ok));
                 break;
             case RequestTrackStop:
-                client.Respond(IpcMessage.Response(ResponseTrackStop, 24, CsError.NotSupported));
+                _trackers.Remove(client);
+                client.Respond(IpcMessage.Response(ResponseTrackStop, 24, CsError.Ok));
                 break;
             default:
                 client.Respond(IpcMessage.Response(0, 24, CsError.InvalidParam));

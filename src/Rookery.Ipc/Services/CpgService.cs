@@ -90,6 +90,7 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
                 if (length <= (uint)(request.Length - 40))
                 {
                     state.Pending.Enqueue(request.AsSpan(40, (int)length).ToArray());
+                    state.PendingBytes += length;
                     Drain(client, state);
                 }
 
@@ -244,12 +245,14 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
             }
 
             // Sent, or refused for good (not joined, too big): corosync logs and drops those too.
-            state.Pending.Dequeue();
+            state.PendingBytes -= state.Pending.Dequeue().Length;
         }
 
-        if (state.Pending.Count > PendingMessagesMax)
+        if (state.Pending.Count > PendingMessagesMax || state.PendingBytes > IpcLimits.CpgPendingBytesMax)
         {
-            client.Disconnect();
+            // Only a client that ignores flow control (libqb's sends return CS_ERR_TRY_AGAIN while it is on) gets here.
+            client.Disconnect($"sent {state.Pending.Count} messages ({state.PendingBytes} bytes) past flow control " +
+                $"(bounds {PendingMessagesMax} messages, {IpcLimits.CpgPendingBytesMax} bytes); disconnecting it");
             return;
         }
 
@@ -326,6 +329,9 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
     private sealed class Connection
     {
         public Queue<byte[]> Pending { get; } = new();
+
+        /// <summary>Bytes of the messages in <see cref="Pending"/>.</summary>
+        public long PendingBytes { get; set; }
 
         public bool FlowControl { get; set; }
 

@@ -39,6 +39,23 @@ public sealed class NodeIdentity
     /// <summary>Creates the certificate (for <paramref name="nodeName"/>) and, when none is given or present, a join secret; keeps what exists.</summary>
     public void Ensure(string nodeName, string? secret = null)
     {
+        EnsureCertificate(nodeName);
+        if (secret is not null)
+        {
+            Write(SecretPath, secret + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        else if (!File.Exists(SecretPath))
+        {
+            Write(SecretPath, NewSecret() + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
+    /// <summary>
+    /// Creates the certificate (for <paramref name="nodeName"/>) when there is none, and nothing else: the web interface
+    /// of a machine in no cluster yet needs it before create or join (which keep it).
+    /// </summary>
+    public void EnsureCertificate(string nodeName)
+    {
         System.IO.Directory.CreateDirectory(Directory);
         if (!File.Exists(CertificatePath) || !File.Exists(KeyPath))
         {
@@ -48,15 +65,6 @@ public sealed class NodeIdentity
             using var certificate = request.CreateSelfSigned(now.AddDays(-1), now + CertificateLifetime);
             Write(KeyPath, key.ExportPkcs8PrivateKeyPem(), UnixFileMode.UserRead | UnixFileMode.UserWrite);
             Write(CertificatePath, certificate.ExportCertificatePem(), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        }
-
-        if (secret is not null)
-        {
-            Write(SecretPath, secret + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-        else if (!File.Exists(SecretPath))
-        {
-            Write(SecretPath, NewSecret() + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
     }
 

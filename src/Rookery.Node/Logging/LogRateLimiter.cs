@@ -30,6 +30,19 @@ public sealed class LogRateLimiter
         (LogSubsystem.Ipc, "control frame refused"),
         (LogSubsystem.Ipc, "control connection closed"),
         (LogSubsystem.Ipc, "control connection refused"),
+        (LogSubsystem.Ipc, "control client ("),
+        (LogSubsystem.Ipc, "control request '"),
+        (LogSubsystem.Ipc, "control socket accept failed"),
+        (LogSubsystem.Ipc, "Denied connection to"),
+        (LogSubsystem.Ipc, "Denied connection attempt from"),
+        (LogSubsystem.Ipc, "IPC client pid"),
+        (LogSubsystem.Ipc, "IPC request"),
+        (LogSubsystem.Ipc, "IPC connection to"),
+        (LogSubsystem.Ipc, "shm connection FAILED"),
+        (LogSubsystem.Ipc, "cannot create a ring directory"),
+        (LogSubsystem.Main, "join request from"),
+        (LogSubsystem.Main, "join connection from"),
+        (LogSubsystem.Cfg, "config apply from node"),
     ];
 
     private readonly Dictionary<int, Kind> _kinds = [];

@@ -60,6 +60,15 @@ public sealed partial class ClusterNode
             throw new NodeControlException(ControlErrorCodes.Refused, "cluster not ready - no quorum? (this node is not quorate; nothing was sent)");
         }
 
+        if (!_stack.Services.EveryMemberRunsRookery)
+        {
+            var corosync = CorosyncMembers().ToList();
+            throw new NodeControlException(ControlErrorCodes.Refused, corosync.Count > 0
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"{Nodes(corosync)} of the ring run{(corosync.Count == 1 ? "s" : "")} corosync, which cannot take a corosync.conf over the network: copy the file to every node and run 'rookery reload' (or 'corosync-cfgtool -R'); nothing was sent")
+                : "the members of the ring are not known yet (a membership change is being synchronised): try again; nothing was sent");
+        }
+
         var plan = ReloadPlanner.Plan(_config, ConfigLoader.Load(text, SentFileName, LocalValidation()), _stack.Local);
         var report = Report(plan, dryRun: false);
         if (plan.Next is { } next && next.Totem.ConfigVersion <= _config.Totem.ConfigVersion)
@@ -150,7 +159,19 @@ public sealed partial class ClusterNode
         {
             pending.Local = report;
             pending.Reports[_stack.Local.Value] = member;
-            pending.Expected.UnionWith(_stack.Services.Members.Select(m => m.Value));
+            if (_stack.Services.EveryMemberRunsRookery)
+            {
+                pending.Expected.UnionWith(_stack.Services.Members.Select(m => m.Value));
+            }
+            else
+            {
+                // A ring with a corosync member: no member sends a report (cfg 258 would be "discarded unknown message"
+                // there), so nobody is waited for; the report says why each member is silent.
+                pending.Expected.Add(_stack.Local.Value);
+                pending.CorosyncMembers.UnionWith(CorosyncMembers());
+                pending.Silent.UnionWith(_stack.Services.Members.Select(m => m.Value).Where(m => m != _stack.Local.Value));
+            }
+
             pending.Delivered.TrySetResult();
             pending.CheckComplete();
         }
@@ -209,6 +230,12 @@ public sealed partial class ClusterNode
                 continue;
             }
 
+            if (pending.Silent.Contains(id))
+            {
+                results.Add(new MemberResult(id, name, isLocal, MemberOutcomes.NoReport, null, [], [], [], SilentReason(id, pending.CorosyncMembers)));
+                continue;
+            }
+
             var reason = pending.Left.Contains(id) ? "left the ring before it answered"
                 : pending.Expected.Contains(id) ? $"no answer within {s_memberReportWait.TotalSeconds} s (a corosync node does not answer; otherwise see its log)"
                 : "not a member of the ring";
@@ -218,6 +245,18 @@ public sealed partial class ClusterNode
         var ok = local.Ok && results.All(r => r.Outcome != MemberOutcomes.Refused);
         return local with { Ok = ok, Members = results, Warnings = FileWarnings(pending.Reports) };
     }
+
+    /// <summary>Members of this ring whose SERVICE_BUILD did not list Rookery's service (127): corosync nodes.</summary>
+    private IEnumerable<uint> CorosyncMembers() => _stack.Services.Members
+        .Where(m => _stack.Services.Sync.ServicesOf(m) is { } services && !services.Contains(ServiceSync.RookeryService))
+        .Select(m => m.Value);
+
+    /// <summary>Why a member of a mixed ring sent no member report.</summary>
+    internal static string SilentReason(uint member, IReadOnlyCollection<uint> corosyncMembers) => corosyncMembers.Contains(member)
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"node {member} runs corosync: no Rookery member report (it reloads its own corosync.conf on this request, as on 'corosync-cfgtool -R'; its log says what it applied)")
+        : string.Create(CultureInfo.InvariantCulture,
+            $"node {member} runs Rookery, but {Nodes(corosyncMembers)} of the ring run{(corosyncMembers.Count == 1 ? "s" : "")} corosync: member reports are not sent in a mixed ring (corosync would log them as unknown); its log says what it applied");
 
     private static string Outcome(MemberOutcome outcome) => outcome switch
     {
@@ -414,6 +453,12 @@ public sealed partial class ClusterNode
 
         /// <summary>Members of the ring the request was delivered in: each one answers.</summary>
         public HashSet<uint> Expected { get; } = [];
+
+        /// <summary>Members of a mixed ring (a corosync node among them): none sends a report.</summary>
+        public HashSet<uint> Silent { get; } = [];
+
+        /// <summary>The corosync nodes of that ring.</summary>
+        public SortedSet<uint> CorosyncMembers { get; } = [];
 
         /// <summary>Asked members that left the ring before answering.</summary>
         public HashSet<uint> Left { get; } = [];

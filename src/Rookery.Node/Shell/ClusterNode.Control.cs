@@ -201,7 +201,13 @@ public sealed partial class ClusterNode
                 quorum.Quorate, _stack.Local.Value, _stack.Services.RingId.ToString(), quorum.ExpectedVotes, quorum.HighestExpected,
                 quorum.TotalVotes, quorum.Quorum, quorum.FlagNames, _config.Quorum.Provider ?? "Not configured"),
             members,
-            BuildLinks());
+            BuildLinks())
+        {
+            Counters = new EngineCounters(
+                _stack.Totem.Stats.OrfTokenRx, _stack.Totem.Stats.McastTx, _stack.Totem.Stats.McastRx, _stack.Totem.Stats.McastRetransmitted,
+                _stack.Totem.Stats.MessagesDelivered, _stack.Totem.Stats.OperationalEntered, _stack.Totem.Stats.TokenLost,
+                _stack.Services.Groups.DeliveredMessages, _stack.Services.Groups.GroupCount),
+        };
     }
 
     private LinksStatus BuildLinks()

@@ -286,7 +286,7 @@ public sealed class CorosyncIpcTests : IDisposable
         return result.StandardOutput;
     }
 
-    private static async Task WaitForAsync(IpcDaemon daemon, Func<string, bool> condition)
+    internal static async Task WaitForAsync(IpcDaemon daemon, Func<string, bool> condition)
     {
         var last = string.Empty;
         var ok = await Eventually.TrueAsync(

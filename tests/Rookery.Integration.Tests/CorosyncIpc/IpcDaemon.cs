@@ -68,11 +68,14 @@ public sealed partial class IpcDaemon
     /// <summary>Runs one of corosync's tools in this daemon's namespace.</summary>
     public CommandResult Tool(string tool, params string[] arguments) => _testbed.Exec(Node, tool, arguments);
 
-    public string Log()
+    public string Log() => ReadLog(LogPath);
+
+    /// <summary>A log file another process is still writing; empty when it is not there yet.</summary>
+    public static string ReadLog(string path)
     {
         try
         {
-            using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             return new StreamReader(stream).ReadToEnd();
         }
         catch (IOException)

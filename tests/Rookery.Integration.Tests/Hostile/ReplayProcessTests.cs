@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
 using Rookery.Client;
 using Rookery.Integration.Tests.Loopback;
 
@@ -32,18 +29,18 @@ public sealed class ReplayProcessTests
         Assert.SkipUnless(Environment.UserName == "root", "needs root: records and replays with raw sockets");
         // Addresses of its own: the other loopback clusters of this test process run at the same time.
         await using var cluster = new LoopbackCluster(fifth: true);
-        var recorded = new List<(IPAddress Destination, byte[] Packet)>();
-        using var recorder = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Udp);
+        var recorded = new List<RecordedPacket>();
+        using var recorder = RawUdp.OpenRecorder();
         using var stopRecording = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var recording = Task.Run(() => Record(recorder, cluster.Base, recorded, stopRecording.Token), CancellationToken.None);
+        var recording = Task.Run(() => RawUdp.RecordAsync(recorder, p => IsOfCluster(p, cluster.Base), recorded, stopRecording.Token), CancellationToken.None);
 
         cluster.StartAll();
         await LoopbackClusterTests.WaitForMembersAsync(cluster, [1, 2, 3], Deadline);
         await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken); // a little traffic of the formed ring too
         await stopRecording.CancelAsync();
         recorder.Dispose();
-        await recording.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
-        List<(IPAddress Destination, byte[] Packet)> packets;
+        await recording;
+        List<RecordedPacket> packets;
         lock (recorded)
         {
             packets = [.. recorded];
@@ -61,16 +58,9 @@ public sealed class ReplayProcessTests
         var before = await StatusesAsync(cluster);
         var logLengths = Enumerable.Range(1, LoopbackCluster.NodeCount).Select(id => cluster.Log(id).Length).ToArray();
 
-        using (var replayer = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Udp) { })
+        using (var replayer = RawUdp.OpenReplayer())
         {
-            replayer.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.HeaderIncluded, true);
-            for (var copy = 0; copy < Copies; copy++)
-            {
-                foreach (var (destination, packet) in packets)
-                {
-                    replayer.SendTo(packet, new IPEndPoint(destination, 0));
-                }
-            }
+            RawUdp.Replay(packets, Copies, _ => replayer);
         }
 
         await Task.Delay(Watch, TestContext.Current.CancellationToken);
@@ -89,32 +79,12 @@ public sealed class ReplayProcessTests
         }
     }
 
-    /// <summary>Keeps every IPv4 UDP packet between two addresses of this cluster (127.BASE.x.y) to a knet port.</summary>
-    private static async Task Record(Socket recorder, int clusterBase, List<(IPAddress, byte[])> recorded, CancellationToken cancellationToken)
+    /// <summary>A packet between two addresses of this cluster (127.BASE.x.y) to a knet port.</summary>
+    private static bool IsOfCluster(RecordedPacket packet, int clusterBase)
     {
-        var buffer = new byte[65536];
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            var length = await recorder.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
-            if (length < 28 || buffer[0] >> 4 != 4)
-            {
-                continue;
-            }
-
-            var headerLength = (buffer[0] & 0x0F) * 4;
-            var source = buffer.AsSpan(12, 4);
-            var destination = buffer.AsSpan(16, 4);
-            var port = BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(headerLength + 2, 2));
-            if (source[0] != 127 || destination[0] != 127 || source[1] != clusterBase || destination[1] != clusterBase || port is < 5405 or > 5412)
-            {
-                continue;
-            }
-
-            lock (recorded)
-            {
-                recorded.Add((new IPAddress(destination), buffer[..length]));
-            }
-        }
+        var source = packet.Source.GetAddressBytes();
+        var destination = packet.Destination.GetAddressBytes();
+        return source[0] == 127 && destination[0] == 127 && source[1] == clusterBase && destination[1] == clusterBase && RawUdp.IsKnetPort(packet.DestinationPort);
     }
 
     private static async Task<Rookery.Control.ClusterStatus[]> StatusesAsync(LoopbackCluster cluster)

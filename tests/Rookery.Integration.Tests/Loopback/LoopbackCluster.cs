@@ -24,11 +24,13 @@ public sealed class LoopbackCluster : IAsyncDisposable
     /// <param name="linkMode">totem.link_mode of every node's file (null: the key is left out, passive).</param>
     /// <param name="fourth">A fourth one: 50..89 (third octet 1..2, apart from the in-process tests' 127.x.9.y).</param>
     /// <param name="fifth">A fifth one: 90..99.</param>
-    public LoopbackCluster(bool second = false, bool third = false, string? linkMode = null, bool fourth = false, bool fifth = false)
+    /// <param name="sixth">A sixth one (the web interface's browser tests): 20..49.</param>
+    public LoopbackCluster(bool second = false, bool third = false, string? linkMode = null, bool fourth = false, bool fifth = false, bool sixth = false)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("rookery-loopback-").FullName;
         LinkMode = linkMode;
-        Base = fifth ? 90 + (Environment.ProcessId % 10)
+        Base = sixth ? 20 + (Environment.ProcessId % 30)
+            : fifth ? 90 + (Environment.ProcessId % 10)
             : fourth ? 50 + (Environment.ProcessId % 40)
             : third ? 250 + (Environment.ProcessId % 5)
             : second ? 200 + (Environment.ProcessId % 50)

@@ -82,6 +82,18 @@ public sealed partial class MetricsEndpointTests(MetricsClusterFixture fixture) 
 
         Assert.Contains(samples, sample => sample.Name == "rookery_dropped_packets_total" && sample.Labels.GetValueOrDefault("reason") == "rx_crypt_errors");
 
+        // Totem and cpg: the ring turns, the node entered at least one ring, the services got their sync messages.
+        Assert.True(Value(samples, "rookery_totem_token_rotations_total") > 0);
+        Assert.True(Value(samples, "rookery_totem_ring_changes_total") >= 1);
+        Assert.True(Value(samples, "rookery_totem_messages_delivered_total") > 0);
+        Assert.True(Value(samples, "rookery_totem_messages_sent_total") > 0);
+        Assert.True(Value(samples, "rookery_totem_retransmits_total") >= 0);
+        Assert.True(Value(samples, "rookery_cpg_groups") >= 0);
+        var rotations = Value(samples, "rookery_totem_token_rotations_total");
+        Assert.True(
+            await Eventually.TrueAsync(() => Value(ScrapeAsync(http, url).GetAwaiter().GetResult(), "rookery_totem_token_rotations_total") > rotations, s_deadline),
+            "the token rotation counter did not move");
+
         var disable = LoopbackCluster.Cli("link", "disable", "1", "--socket", Cluster.SocketPath(1));
         Assert.True(disable.ExitCode == 0, disable.Output + disable.Error);
         try

@@ -91,6 +91,9 @@ public sealed class MixedCluster : IAsyncDisposable
 
     public bool IsRookery(int node) => _rookery.ContainsKey(node);
 
+    /// <summary>The pid of the node's <c>rookery daemon</c> (<c>ip netns exec</c> execs, so it is dotnet itself).</summary>
+    public int RookeryPid(int node) => _rookery[node].Id;
+
     public void StartCorosync(int node) => Corosync.Start(node);
 
     /// <summary>Starts <c>rookery daemon</c> on the node's corosync.conf and authkey.</summary>

@@ -50,9 +50,21 @@ public sealed class MixedClusterTests
         Assert.True(reload.Succeeded, reload.StandardOutput + reload.StandardError);
         Assert.True(await Eventually.TrueAsync(() => LogHas(cluster, 3, "Config reload requested by node 1"), TimeSpan.FromSeconds(20)),
             $"the Rookery node did not reload on corosync-cfgtool -R:\n{cluster.Logs()}");
-        await RookeryBinary.CheckAsync(["reload"], cluster.On(3));
+        var rookeryReload = await RookeryBinary.CheckAsync(["reload"], cluster.On(3));
         Assert.True(await Eventually.TrueAsync(() => LogHas(cluster, 1, "Config reload requested by node 3") && LogHas(cluster, 2, "Config reload requested by node 3"), TimeSpan.FromSeconds(20)),
             $"corosync did not reload on rookery reload:\n{cluster.Logs()}");
+
+        // The report says why the corosync members sent no member report, rather than calling them unreachable.
+        foreach (var node in new[] { 1, 2 })
+        {
+            Assert.Contains($"no-report: node {node} runs corosync: no Rookery member report", rookeryReload.Output, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("unreachable", rookeryReload.Output, StringComparison.Ordinal);
+
+        // A whole file cannot be handed to corosync: refused at once, naming the corosync nodes, nothing sent.
+        var apply = await RookeryBinary.RunAsync(["config", "apply", cluster.Corosync.ConfigPath(3)], cluster.On(3));
+        Assert.True(apply.ExitCode != 0 && apply.Error.Contains("nodes 1, 2 of the ring run corosync", StringComparison.Ordinal), apply.ToString());
         await cluster.AgreeAsync(all, all, quorate: true, "after the reloads", v => v.ExpectedVotes == 3);
 
         AssertCorosyncSyncedEveryRingWithRookery(cluster, corosyncNode: 1, rookeryNodes: [3]);

@@ -28,6 +28,7 @@ public sealed class ComposedCluster
     private readonly HashSet<uint> _started = [];
     private readonly Prng _prng;
     private long _order;
+    private bool _observeTotemEvents;
 
     /// <summary>
     /// <paramref name="nodes"/> nodes built from a corosync.conf each (<paramref name="configFor"/>, by default
@@ -55,6 +56,29 @@ public sealed class ComposedCluster
 
     /// <summary>Everything each node's stack emitted for the shell, in order; its logs as <see cref="ServiceLog"/> records.</summary>
     public Dictionary<uint, List<ServiceOutput>> Outputs { get; } = [];
+
+    /// <summary>
+    /// Every stack, now and after a restart, emits the Totem events it hands to its services
+    /// (<see cref="NodeStack.ObserveTotemEvents"/>): configuration changes and deliveries, for checks that follow rings.
+    /// </summary>
+    public bool ObserveTotemEvents
+    {
+        get => _observeTotemEvents;
+        set
+        {
+            _observeTotemEvents = value;
+            foreach (var node in Nodes.Values)
+            {
+                node?.ObserveTotemEvents = value;
+            }
+        }
+    }
+
+    /// <summary>Called after every step of the network and the timers (a checker that must hold at every instant).</summary>
+    public Action? AfterStep { get; set; }
+
+    /// <summary>Called after a node's output was drained into <see cref="Outputs"/> (with the node's id).</summary>
+    public Action<uint>? Drained { get; set; }
 
     /// <summary>Node pairs that cannot reach each other (both ways), for partitions.</summary>
     public HashSet<(uint, uint)> Cut { get; } = [];
@@ -125,6 +149,42 @@ public sealed class ComposedCluster
         this[id].SetNodelist(Now, [.. Nodes.Keys.Select(n => new NodeId(n))]);
         this[id].Start(Now);
         Drain(id);
+    }
+
+    /// <summary>Cuts nothing: every node can reach every other.</summary>
+    public void Heal() => Cut.Clear();
+
+    /// <summary>
+    /// One random change of the membership, for seeded sweeps: a new partition of every node into one to three
+    /// components, a crash (one node always stays alive), or the restart of a crashed node.
+    /// </summary>
+    public void RandomMembershipChange(Prng prng)
+    {
+        ArgumentNullException.ThrowIfNull(prng);
+        var alive = AliveNodes.Select(n => n.Value).ToArray();
+        var crashed = Nodes.Keys.Where(id => Nodes[id] is null).ToArray();
+        switch (prng.NextBelow(6))
+        {
+            case 0 when alive.Length > 1:
+                Crash(alive[prng.NextBelow((ulong)alive.Length)]);
+                break;
+            case 1 when crashed.Length > 0:
+                Restart(crashed[prng.NextBelow((ulong)crashed.Length)]);
+                break;
+            case 2:
+                Heal();
+                break;
+            default:
+                var components = (int)prng.NextInRange(1, 3);
+                var sides = Enumerable.Range(0, components).Select(_ => new List<uint>()).ToArray();
+                foreach (var id in Nodes.Keys)
+                {
+                    sides[prng.NextBelow((ulong)components)].Add(id);
+                }
+
+                Partition(sides);
+                break;
+        }
     }
 
     public void Crash(uint id)
@@ -228,6 +288,7 @@ public sealed class ComposedCluster
         }
 
         node.Output.Clear();
+        Drained?.Invoke(id);
     }
 
     private void Step(Instant limit)
@@ -266,11 +327,15 @@ public sealed class ComposedCluster
                 Drain(id);
             }
         }
+
+        AfterStep?.Invoke();
     }
 
     private NodeStack Create(uint id)
     {
-        return _create(new NodeBirth(id, _ringSequences.GetValueOrDefault(id), _trackingBarriers.GetValueOrDefault(id), _prng.Fork(), Now));
+        var stack = _create(new NodeBirth(id, _ringSequences.GetValueOrDefault(id), _trackingBarriers.GetValueOrDefault(id), _prng.Fork(), Now));
+        stack.ObserveTotemEvents |= _observeTotemEvents;
+        return stack;
     }
 
     private static NodeStack FromConfig(string text, NodeBirth birth)
