@@ -20,7 +20,10 @@ e2e_setup() {
   log "building rookery and rkbench"
   dotnet build "$ROOT/src/Rookery.Cli" -c Release -o "$E2E_RUN/rookery" -nologo -v quiet -clp:ErrorsOnly >/dev/null
   dotnet build "$HERE/rkbench.cs" -c Release -o "$E2E_RUN/rkbench" -nologo -v quiet -clp:ErrorsOnly >/dev/null
-  if [ "${ROOKERY_BUILD:-native}" = native ]; then
+  if [ -n "${ROOKERY_NATIVE:-}" ]; then
+    # A native build made beforehand (packaging/publish.sh DIR) from the same tree: its build is minutes on a loaded machine.
+    RKD=("$ROOKERY_NATIVE/rookery")
+  elif [ "${ROOKERY_BUILD:-native}" = native ]; then
     if "$ROOT/packaging/publish.sh" "$E2E_RUN/rookery-native" >/dev/null; then
       RKD=("$E2E_RUN/rookery-native/rookery")
     else

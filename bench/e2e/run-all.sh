@@ -16,6 +16,7 @@
 #   IMPLS="corosync corosync-rrno rookery"   what to measure
 #   FIGURES="start idle latency throughput failover bothdown"
 #   OUT=bench/e2e/results/<UTC time>          results: rows.tsv (every value), results.md (the table), raw/
+#   ROOKERY_NATIVE=DIR  use DIR/rookery (packaging/publish.sh DIR, same tree) instead of building it; ROOKERY_BUILD=jit: JIT
 # Needs root, corosync + libcpg-dev + gcc (cpgbench), iproute2, bc, python3, dotnet. Removes everything it
 # created on exit (the baseline's teardown.sh: cbn*, cbbr*, cb*[ab], its nft table; our daemons; $E2E_RUN).
 set -euo pipefail

@@ -35,14 +35,19 @@ internal sealed class GroupSendPipeline
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
     private readonly SemaphoreSlim _window = new(WindowBatches, WindowBatches);
+    private readonly bool _binary;
     private readonly Task _writer;
     private readonly Task _acknowledger;
     private volatile NodeControlException? _failure;
 
-    public GroupSendPipeline(SocketNodeControl owner, string group)
+    /// <param name="owner">The connection.</param>
+    /// <param name="group">The group.</param>
+    /// <param name="binary">Batches go as binary frames (<see cref="GroupFrames"/>): the daemon said it takes them.</param>
+    public GroupSendPipeline(SocketNodeControl owner, string group, bool binary = false)
     {
         _owner = owner;
         _group = group;
+        _binary = binary;
         _writer = Task.Run(WriteLoopAsync);
         _acknowledger = Task.Run(AcknowledgeLoopAsync);
     }
@@ -194,7 +199,9 @@ internal sealed class GroupSendPipeline
                 {
                     try
                     {
-                        reply = await _owner.WriteRequestAsync(Request(items), CancellationToken.None).ConfigureAwait(false);
+                        reply = _binary
+                            ? await _owner.WriteBinarySendAsync(_group, Payloads(items), CancellationToken.None).ConfigureAwait(false)
+                            : await _owner.WriteRequestAsync(Request(items), CancellationToken.None).ConfigureAwait(false);
                     }
                     catch (NodeControlException exception)
                     {
@@ -219,6 +226,17 @@ internal sealed class GroupSendPipeline
     private ControlRequest Request(Outgoing[] items) => items.Length == 1
         ? new ControlRequest { Cmd = ControlProtocol.Commands.GroupSend, Group = _group, Data = items[0].Payload }
         : new ControlRequest { Cmd = ControlProtocol.Commands.GroupSend, Group = _group, Messages = items.Select(i => i.Payload!).ToArray() };
+
+    private static ReadOnlyMemory<byte>[] Payloads(Outgoing[] items)
+    {
+        var payloads = new ReadOnlyMemory<byte>[items.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            payloads[i] = items[i].Payload;
+        }
+
+        return payloads;
+    }
 
     /// <summary>Takes the replies in the order the batches were written and settles their messages.</summary>
     private async Task AcknowledgeLoopAsync()

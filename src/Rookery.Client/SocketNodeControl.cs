@@ -13,7 +13,6 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
-    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<long, TaskCompletionSource<ServerFrame>> _pending = new();
@@ -22,6 +21,10 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
     private readonly Task _readLoop;
     private Channel<ClusterEvent>? _clusterEvents;
     private long _nextId;
+
+    // The read loop's last ring id and group name of a binary delivery (only it touches them).
+    private (byte[] Bytes, string Text) _lastRing = ([], string.Empty);
+    private (byte[] Bytes, string Text) _lastGroup = ([], string.Empty);
     private volatile Exception? _failure;
 
     /// <summary>An error the daemon sent without a request id (a refusal, or the end of a subscription): the reason the connection ends.</summary>
@@ -112,8 +115,10 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
 
         try
         {
-            await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.GroupJoin, Group = group, Pid = pid }, cancellationToken)
+            // Deliveries and sends as binary frames when the daemon speaks them (it says so in the reply).
+            var reply = await RequestAsync(new ControlRequest { Cmd = ControlProtocol.Commands.GroupJoin, Group = group, Pid = pid, Binary = true }, cancellationToken)
                 .ConfigureAwait(false);
+            session.Binary = reply.Binary == true;
         }
         catch
         {
@@ -135,7 +140,22 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
     /// Writes a request and returns its reply without waiting for it (pipelining: the daemon serves the requests of a
     /// connection in order, so replies come in order). The reply may be an error frame; see <see cref="ThrowIfError"/>.
     /// </summary>
-    internal async Task<Task<ServerFrame>> WriteRequestAsync(ControlRequest request, CancellationToken cancellationToken)
+    internal Task<Task<ServerFrame>> WriteRequestAsync(ControlRequest request, CancellationToken cancellationToken) =>
+        WriteFrameAsync(id =>
+        {
+            var json = ControlProtocol.Serialize(request with { Id = id });
+            var line = GC.AllocateUninitializedArray<byte>(json.Length + 1);
+            json.CopyTo(line, 0);
+            line[^1] = (byte)'\n';
+            return line;
+        }, cancellationToken);
+
+    /// <summary>Writes a binary <c>group_send</c> batch (<see cref="GroupFrames"/>) and returns its reply without waiting for it.</summary>
+    internal Task<Task<ServerFrame>> WriteBinarySendAsync(string group, IReadOnlyList<ReadOnlyMemory<byte>> payloads, CancellationToken cancellationToken) =>
+        WriteFrameAsync(id => GroupFrames.EncodeSend(id, group, payloads), cancellationToken);
+
+    /// <summary>Writes the frame <paramref name="encode"/> makes for a fresh request id, in one write.</summary>
+    private async Task<Task<ServerFrame>> WriteFrameAsync(Func<long, byte[]> encode, CancellationToken cancellationToken)
     {
         var id = Interlocked.Increment(ref _nextId);
         var completion = new TaskCompletionSource<ServerFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -143,12 +163,11 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
         try
         {
             ThrowIfFailed();
-            var json = ControlProtocol.Serialize(request with { Id = id });
+            var frame = encode(id);
             await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await _stream.WriteAsync(json, cancellationToken).ConfigureAwait(false);
-                await _stream.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
+                await _stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
             }
             catch (IOException exception)
             {
@@ -227,6 +246,10 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
                 {
                     Route(ControlProtocol.TryParseServerFrame(line));
                 }
+                else if (status == FrameStatus.Binary)
+                {
+                    RouteBinary(line);
+                }
             }
         }
         catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
@@ -288,6 +311,32 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
         }
     }
 
+    /// <summary>A binary deliver frame: to its group's session as a <see cref="GroupEvent"/> (the ring id and group name strings are reused while they repeat).</summary>
+    private void RouteBinary(byte[] frame)
+    {
+        if (!GroupFrames.TryReadDeliver(frame, out var deliver))
+        {
+            return;
+        }
+
+        if (!deliver.Ring.SequenceEqual(_lastRing.Bytes))
+        {
+            _lastRing = (deliver.Ring.ToArray(), System.Text.Encoding.ASCII.GetString(deliver.Ring));
+        }
+
+        if (!deliver.Group.SequenceEqual(_lastGroup.Bytes))
+        {
+            _lastGroup = (deliver.Group.ToArray(), System.Text.Encoding.UTF8.GetString(deliver.Group));
+        }
+
+        if (_groups.TryGetValue(_lastGroup.Text, out var session))
+        {
+            var data = deliver.Payload.ToArray();
+            session.Post(new GroupEvent(GroupEvent.Deliver, _lastGroup.Text, deliver.Nodeid, deliver.Pid, data.Length, data, null, null, null,
+                _lastRing.Text, deliver.UnixMicroseconds / 1_000_000m));
+        }
+    }
+
     private void ThrowIfFailed()
     {
         if (_failure is { } failure)
@@ -302,13 +351,25 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
     private static NodeControlException Malformed(string what) =>
         new(ControlErrorCodes.Internal, $"the daemon's reply to '{what}' has no result; is it a different rookery version?");
 
-    private sealed class SocketGroupSession(SocketNodeControl owner, string group) : IGroupSession
+    private sealed class SocketGroupSession : IGroupSession
     {
+        private readonly SocketNodeControl _owner;
+
         private readonly Channel<GroupEvent> _events = Channel.CreateUnbounded<GroupEvent>(new UnboundedChannelOptions { SingleReader = true });
-        private readonly Lazy<GroupSendPipeline> _sends = new(() => new GroupSendPipeline(owner, group));
+        private readonly Lazy<GroupSendPipeline> _sends;
         private int _left;
 
-        public string Group => group;
+        public SocketGroupSession(SocketNodeControl owner, string group)
+        {
+            _owner = owner;
+            Group = group;
+            _sends = new(() => new GroupSendPipeline(owner, group, Binary));
+        }
+
+        public string Group { get; }
+
+        /// <summary>The daemon takes this group's sends and sends its deliveries as binary frames.</summary>
+        public bool Binary { get; set; }
 
         public ChannelReader<GroupEvent> Events => _events.Reader;
 
@@ -345,7 +406,7 @@ internal sealed class SocketNodeControl : INodeControl, IAsyncDisposable
                     await _sends.Value.CloseAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                await owner.LeaveAsync(group, cancellationToken).ConfigureAwait(false);
+                await _owner.LeaveAsync(Group, cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -125,6 +125,9 @@ public sealed record ControlRequest
     /// <summary><c>group_join</c>: the client's process id.</summary>
     public long? Pid { get; init; }
 
+    /// <summary><c>group_join</c>: deliveries of this group as binary frames (<see cref="GroupFrames"/>) instead of JSON lines.</summary>
+    public bool? Binary { get; init; }
+
     /// <summary><c>group_send</c>: the payload (base64 in JSON).</summary>
     public byte[]? Data { get; init; }
 
@@ -158,6 +161,9 @@ public sealed record ServerFrame
     public int? Accepted { get; init; }
 
     public GroupEvent? GroupEvent { get; init; }
+
+    /// <summary><c>group_join</c>: the daemon sends this group's deliveries as binary frames and takes binary sends (<see cref="GroupFrames"/>).</summary>
+    public bool? Binary { get; init; }
 
     /// <summary>A pushed cluster event of an <c>events</c> subscription.</summary>
     public ClusterEvent? ClusterEvent { get; init; }

@@ -11,12 +11,17 @@ public enum FrameStatus
 
     /// <summary>The peer closed the stream.</summary>
     EndOfStream,
+
+    /// <summary>A complete binary frame (<see cref="GroupFrames"/>), header included, is in the result.</summary>
+    Binary,
 }
 
 /// <summary>
 /// Reads newline-terminated frames from a stream with a size limit. A frame over the limit is skipped up to its
 /// newline and reported as <see cref="FrameStatus.TooLarge"/>, so the next frame is read normally; the reader
-/// never holds more than the limit plus one read in memory.
+/// never holds more than the limit plus one read in memory. A frame that starts with <see cref="GroupFrames.Marker"/>
+/// is a binary frame of a known length (<see cref="GroupFrames"/>), returned whole as <see cref="FrameStatus.Binary"/>;
+/// one over the limit is skipped by its length and reported as <see cref="FrameStatus.TooLarge"/>.
 /// </summary>
 public sealed class LineFrameReader
 {
@@ -27,6 +32,9 @@ public sealed class LineFrameReader
     private byte[] _buffer = new byte[InitialBufferSize];
     private int _start;
     private int _end;
+
+    /// <summary>Bytes of an oversized binary frame still to skip.</summary>
+    private long _skip;
 
     public LineFrameReader(Stream stream, int frameSizeMax)
     {
@@ -40,38 +48,72 @@ public sealed class LineFrameReader
         var discarding = false;
         while (true)
         {
-            var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
-            if (newline >= 0)
+            if (_skip > 0)
             {
-                var length = newline - _start;
-                var start = _start;
-                _start = newline + 1;
-                if (discarding || length > _frameSizeMax)
+                var skipped = (int)Math.Min(_skip, _end - _start);
+                _start += skipped;
+                _skip -= skipped;
+                if (_skip == 0)
                 {
                     return (FrameStatus.TooLarge, []);
                 }
-
-                if (length > 0 && _buffer[newline - 1] == (byte)'\r')
+            }
+            else if (!discarding && _end > _start && _buffer[_start] == GroupFrames.Marker)
+            {
+                if (_end - _start >= GroupFrames.HeaderSize)
                 {
-                    length--;
+                    var length = (long)GroupFrames.HeaderSize + GroupFrames.BodyLength(_buffer.AsSpan(_start));
+                    if (length > _frameSizeMax)
+                    {
+                        _skip = length;
+                        continue;
+                    }
+
+                    if (_end - _start >= length)
+                    {
+                        var frame = _buffer.AsSpan(_start, (int)length).ToArray();
+                        _start += (int)length;
+                        return (FrameStatus.Binary, frame);
+                    }
+                }
+            }
+            else
+            {
+                var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+                if (newline >= 0)
+                {
+                    var length = newline - _start;
+                    var start = _start;
+                    _start = newline + 1;
+                    if (discarding || length > _frameSizeMax)
+                    {
+                        return (FrameStatus.TooLarge, []);
+                    }
+
+                    if (length > 0 && _buffer[newline - 1] == (byte)'\r')
+                    {
+                        length--;
+                    }
+
+                    return (FrameStatus.Frame, _buffer.AsSpan(start, length).ToArray());
                 }
 
-                return (FrameStatus.Frame, _buffer.AsSpan(start, length).ToArray());
-            }
-
-            if (discarding || _end - _start > _frameSizeMax)
-            {
-                // Over the limit with no newline yet: drop what we have and skip to the next newline.
-                discarding = true;
-                _start = 0;
-                _end = 0;
+                if (discarding || _end - _start > _frameSizeMax)
+                {
+                    // Over the limit with no newline yet: drop what we have and skip to the next newline.
+                    discarding = true;
+                    _start = 0;
+                    _end = 0;
+                }
             }
 
             MakeRoom();
             var read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
-                return discarding ? (FrameStatus.TooLarge, []) : (FrameStatus.EndOfStream, []);
+                var truncated = discarding || _skip > 0;
+                _skip = 0;
+                return truncated ? (FrameStatus.TooLarge, []) : (FrameStatus.EndOfStream, []);
             }
 
             _end += read;

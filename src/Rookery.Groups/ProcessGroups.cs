@@ -280,7 +280,8 @@ public sealed class ProcessGroups
     {
         ArgumentNullException.ThrowIfNull(delivered);
         ArgumentNullException.ThrowIfNull(outputs);
-        var status = CpgCodec.TryDecode(delivered.Payload.Span, out var message);
+        // Totem's deliveries never change: the message's data stays a slice of them.
+        var status = CpgCodec.TryDecode(delivered.Payload, out var message);
         if (status != ServiceDecodeStatus.Ok)
         {
             if (ServiceHeader.TryPeekId(delivered.Payload.Span, out var id) && ServiceIds.ServiceOf(id) == ServiceIds.Cpg)

@@ -392,7 +392,8 @@ public sealed class NodeStack : ILinkInput
                 case LinkDelivered delivered:
                     if (delivered.Channel == TotemChannel && delivered.Sender != Local)
                     {
-                        _totem.Receive(_now, delivered.Sender, delivered.Payload, _totemOutput);
+                        // The link layer's delivery is a fresh array nobody changes: Totem keeps slices of it, not copies.
+                        _totem.Receive(_now, delivered.Sender, delivered.Payload.AsMemory(), _totemOutput);
                     }
 
                     continue;

@@ -183,6 +183,22 @@ public sealed class TotemPgAssembler
     /// <summary>Feeds one packet; complete messages are appended to <paramref name="messages"/>. Never throws on bad input.</summary>
     public void Deliver(ReadOnlySpan<byte> packet, List<byte[]> messages)
     {
+        var found = new List<ReadOnlyMemory<byte>>();
+        Deliver(packet, null, found);
+        foreach (var message in found)
+        {
+            messages.Add(message.ToArray());
+        }
+    }
+
+    /// <summary>
+    /// Feeds one packet whose bytes never change: a message that is not fragmented comes out as a slice of
+    /// <paramref name="packet"/> (no copy); a reassembled one in an array of its own. Never throws on bad input.
+    /// </summary>
+    public void Deliver(ReadOnlyMemory<byte> packet, List<ReadOnlyMemory<byte>> messages) => Deliver(packet.Span, packet, messages);
+
+    private void Deliver(ReadOnlySpan<byte> packet, ReadOnlyMemory<byte>? owned, List<ReadOnlyMemory<byte>> messages)
+    {
         if (packet.Length < TotemPgPacker.HeaderSize)
         {
             Dropped++;
@@ -216,9 +232,25 @@ public sealed class TotemPgAssembler
         {
             int length = BinaryPrimitives.ReadUInt16LittleEndian(packet[(TotemPgPacker.HeaderSize + (2 * i))..]);
             var piece = packet.Slice(offset, length);
+            var pieceOffset = offset;
             offset += length;
             var isFirst = i == 0;
             var isLast = i == count - 1;
+            if (owned is { } whole && !(isFirst && continuation != 0) && !(isLast && fragmented != 0))
+            {
+                // A whole message in this packet: hand out the slice.
+                _partial.ResetWrittenCount();
+                _throwAway = false;
+                if (length > _messageSizeMax)
+                {
+                    Dropped++;
+                    continue;
+                }
+
+                messages.Add(whole.Slice(pieceOffset, length));
+                continue;
+            }
+
             if (isFirst && continuation != 0)
             {
                 if (_throwAway || _partial.WrittenCount == 0 || continuation != _expectedContinuation)

@@ -13,6 +13,7 @@ public sealed partial class TotemSrp
     private readonly TotemPgPacker _transPacker;
     private bool _waitingTransAck;
     private readonly Dictionary<NodeId, TotemPgAssembler> _assemblers = [];
+    private readonly List<ReadOnlyMemory<byte>> _assembled = [];
     private RingId _regularRingId;
 
     private uint _myAru;
@@ -460,13 +461,16 @@ public sealed partial class TotemSrp
             _assemblers[message.SystemFrom] = assembler;
         }
 
-        var messages = new List<byte[]>();
-        assembler.Deliver(message.Payload.Span, messages);
-        foreach (var payload in messages)
+        // MCAST payloads never change once received or queued: unfragmented messages come out as slices of them.
+        _assembled.Clear();
+        assembler.Deliver(message.Payload, _assembled);
+        foreach (var payload in _assembled)
         {
             _out.Events.Add(new Delivered(message.SystemFrom, message.RingId, payload));
             Stats.MessagesDelivered++;
         }
+
+        _assembled.Clear();
     }
 
     /// <summary>A packet waiting for the token: a totempg packet, or in recovery an old-ring MCAST to encapsulate.</summary>

@@ -137,7 +137,17 @@ public sealed partial class TotemSrp
     }
 
     /// <summary>Handles one datagram from <paramref name="from"/>. Bytes crossed the network: bad ones are counted and dropped.</summary>
-    public void Receive(Instant now, NodeId from, ReadOnlySpan<byte> bytes, TotemOutput output)
+    public void Receive(Instant now, NodeId from, ReadOnlySpan<byte> bytes, TotemOutput output) =>
+        Receive(now, from, bytes, null, output);
+
+    /// <summary>
+    /// As <see cref="Receive(Instant, NodeId, ReadOnlySpan{byte}, TotemOutput)"/> for bytes the caller hands over and never changes
+    /// again (the link layer's delivery): an MCAST keeps a slice of them instead of a copy.
+    /// </summary>
+    public void Receive(Instant now, NodeId from, ReadOnlyMemory<byte> bytes, TotemOutput output) =>
+        Receive(now, from, bytes.Span, bytes, output);
+
+    private void Receive(Instant now, NodeId from, ReadOnlySpan<byte> bytes, ReadOnlyMemory<byte>? owned, TotemOutput output)
     {
         Begin(now, output);
         if (!_started || (_nodelist.Count > 0 && !NodeSet.Contains(_nodelist, from)))
@@ -147,7 +157,7 @@ public sealed partial class TotemSrp
             return;
         }
 
-        var status = TotemCodec.TryDecode(bytes, out var message);
+        var status = owned is { } whole ? TotemCodec.TryDecode(whole, out var message) : TotemCodec.TryDecode(bytes, out message);
         if (status != TotemDecodeStatus.Ok || message is null)
         {
             Stats.DecodeErrors++;

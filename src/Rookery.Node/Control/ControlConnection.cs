@@ -121,6 +121,13 @@ internal sealed class ControlConnection : IAsyncDisposable
                 continue;
             }
 
+            if (status == FrameStatus.Binary)
+            {
+                completedRequest = true;
+                Enqueue(ControlServer.Line(await HandleBinaryAsync(frame, cancellationToken).ConfigureAwait(false)));
+                continue;
+            }
+
             if (frame.Length == 0 || frame.AsSpan().Trim((byte)' ').IsEmpty)
             {
                 continue;
@@ -238,6 +245,47 @@ internal sealed class ControlConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>A binary frame: only <c>group_send</c> batches (<see cref="GroupFrames.KindSend"/>) come this way.</summary>
+    private async Task<ServerFrame> HandleBinaryAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        if (frame[1] != GroupFrames.KindSend)
+        {
+            return Bad(null, ControlErrorCodes.BadRequest, $"binary frame of kind {frame[1]}: a client sends only group_send batches (kind {GroupFrames.KindSend}) in binary", frame);
+        }
+
+        if (GroupFrames.TryReadSend(frame, out var id, out var group, out var payloads) is { } error)
+        {
+            return Bad(id, ControlErrorCodes.BadRequest, error, frame);
+        }
+
+        if (_reserved)
+        {
+            return Bad(id, ControlErrorCodes.Busy, $"too many clients (limit {ControlProtocol.ClientsMax}): this connection may only use hello, status and links", frame);
+        }
+
+        try
+        {
+            var request = new ControlRequest { Id = id, Cmd = ControlProtocol.Commands.GroupSend, Group = group };
+            for (var i = 0; i < payloads.Length; i++)
+            {
+                CheckMessageSize(payloads[i].Length, payloads.Length == 1 ? null : i);
+            }
+
+            await Joined(request).SendBatchAsync(payloads, cancellationToken).ConfigureAwait(false);
+            return new ServerFrame { Ok = true, Id = id, Accepted = payloads.Length };
+        }
+        catch (NodeControlException exception)
+        {
+            _countBadFrame();
+            return ControlServer.Error(id, exception.Code, exception.Message) with { Accepted = exception.Accepted };
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            _log.Error(LogSubsystem.Ipc, $"control request 'group_send' (binary) failed: {exception}");
+            return ControlServer.Error(id, ControlErrorCodes.Internal, $"the node failed to serve 'group_send': {exception.Message}");
+        }
+    }
+
     private ServerFrame Bad(long? id, string code, string message, byte[] frame)
     {
         _countBadFrame();
@@ -290,7 +338,7 @@ internal sealed class ControlConnection : IAsyncDisposable
                 return ok;
             case ControlProtocol.Commands.GroupJoin:
                 await JoinAsync(request, cancellationToken).ConfigureAwait(false);
-                return ok;
+                return request.Binary == true ? ok with { Binary = true } : ok;
             case ControlProtocol.Commands.GroupLeave:
                 await LeaveAsync(request, cancellationToken).ConfigureAwait(false);
                 return ok;
@@ -314,7 +362,7 @@ internal sealed class ControlConnection : IAsyncDisposable
                 throw Invalid("group_send takes 'data' (one message) or 'messages' (a batch), not both");
             }
 
-            CheckMessageSize(data, null);
+            CheckMessageSize(data.Length, null);
             await Joined(request).SendAsync(data, cancellationToken).ConfigureAwait(false);
             return 1;
         }
@@ -329,7 +377,7 @@ internal sealed class ControlConnection : IAsyncDisposable
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i] ?? throw Invalid($"messages[{i}] is null; every entry must be a payload (base64)");
-            CheckMessageSize(message, i);
+            CheckMessageSize(message.Length, i);
             payloads[i] = message;
         }
 
@@ -337,12 +385,12 @@ internal sealed class ControlConnection : IAsyncDisposable
         return payloads.Length;
     }
 
-    private static void CheckMessageSize(byte[] message, int? index)
+    private static void CheckMessageSize(int length, int? index)
     {
-        if (message.Length > ControlProtocol.GroupMessageSizeMax)
+        if (length > ControlProtocol.GroupMessageSizeMax)
         {
             var which = index is { } i ? $"messages[{i}]" : "message";
-            throw Invalid($"{which} of {message.Length} bytes is over the limit of {ControlProtocol.GroupMessageSizeMax} bytes; nothing was sent");
+            throw Invalid($"{which} of {length} bytes is over the limit of {ControlProtocol.GroupMessageSizeMax} bytes; nothing was sent");
         }
     }
 
@@ -401,7 +449,8 @@ internal sealed class ControlConnection : IAsyncDisposable
         }
 
         var session = await _node.JoinGroupAsync(group, (uint)pid, cancellationToken).ConfigureAwait(false);
-        _groups[group] = (session, Task.Run(() => PumpAsync(session)));
+        var binary = request.Binary == true;
+        _groups[group] = (session, Task.Run(() => PumpAsync(session, binary)));
     }
 
     private async Task LeaveAsync(ControlRequest request, CancellationToken cancellationToken)
@@ -425,12 +474,15 @@ internal sealed class ControlConnection : IAsyncDisposable
 
     /// <summary>
     /// Copies the session's events to the client: every event already waiting goes out in one write (one system
-    /// call for many deliveries under load), never more than <see cref="PumpWriteBytes"/> at a time.
+    /// call for many deliveries under load), never more than <see cref="PumpWriteBytes"/> at a time. With
+    /// <paramref name="binary"/>, deliveries go as binary frames (<see cref="GroupFrames"/>), membership changes as JSON.
     /// </summary>
-    private async Task PumpAsync(IGroupSession session)
+    private async Task PumpAsync(IGroupSession session, bool binary)
     {
         var buffer = new ArrayBufferWriter<byte>(PumpWriteBytes);
         using var json = new Utf8JsonWriter(buffer);
+        var group = Encoding.UTF8.GetBytes(session.Group);
+        var ring = (Text: string.Empty, Bytes: Array.Empty<byte>());
         try
         {
             while (await session.Events.WaitToReadAsync().ConfigureAwait(false))
@@ -438,6 +490,17 @@ internal sealed class ControlConnection : IAsyncDisposable
                 buffer.ResetWrittenCount();
                 while (buffer.WrittenCount < PumpWriteBytes && session.Events.TryRead(out var groupEvent))
                 {
+                    if (binary && groupEvent is { Event: GroupEvent.Deliver, Data: { } data, Nodeid: { } nodeid, Pid: { } pid })
+                    {
+                        if (!ReferenceEquals(ring.Text, groupEvent.RingId))
+                        {
+                            ring = (groupEvent.RingId, Encoding.ASCII.GetBytes(groupEvent.RingId));
+                        }
+
+                        GroupFrames.WriteDeliver(buffer, nodeid, pid, (long)(groupEvent.Time * 1_000_000m), ring.Bytes, group, data);
+                        continue;
+                    }
+
                     json.Reset(buffer);
                     JsonSerializer.Serialize(json, new ServerFrame { GroupEvent = groupEvent }, ControlJsonContext.Default.ServerFrame);
                     json.Flush();

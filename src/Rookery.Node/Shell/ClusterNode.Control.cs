@@ -6,6 +6,7 @@ using Rookery.Node.Control;
 using Rookery.Quorum;
 using Rookery.Services;
 using Rookery.Wire.Services;
+using Rookery.Wire.Totem;
 using ControlGroupMember = Rookery.Control.GroupMember;
 
 namespace Rookery.Node.Shell;
@@ -220,16 +221,39 @@ public sealed partial class ClusterNode
         return new(_stack.Local.Value, _config.Totem.Transport, _links.Status(_config, _stack.PeerLinkPriority), dropped);
     }
 
+    /// <summary>Group names printed for deliveries kept at most (a cache; cleared when full).</summary>
+    private const int EventGroupNamesMax = 1024;
+
+    private readonly Dictionary<CpgGroupName, string> _eventGroupNames = [];
+    private (RingId Id, string Text) _eventRing = (default, string.Empty);
+
     /// <summary>Hands group events to the local connections they are for.</summary>
     private void DispatchGroupEvent(Instant now, LocalGroupEvent groupEvent)
     {
         var time = GroupEvent.UnixTime(DateTimeOffset.UtcNow);
-        var ring = groupEvent.RingId.ToString();
+        if (_eventRing.Id != groupEvent.RingId || _eventRing.Text.Length == 0)
+        {
+            // Deliveries of one ring share the string (one per ring instead of one per message).
+            _eventRing = (groupEvent.RingId, groupEvent.RingId.ToString());
+        }
+
+        var ring = _eventRing.Text;
         switch (groupEvent.Event)
         {
             case GroupMessageDelivered delivered:
                 var data = delivered.Data.ToArray();
-                var message = new GroupEvent(GroupEvent.Deliver, delivered.Group.ToString(), delivered.NodeId.Value, delivered.Pid, data.Length, data, null, null, null, ring, time);
+                if (!_eventGroupNames.TryGetValue(delivered.Group, out var group))
+                {
+                    if (_eventGroupNames.Count >= EventGroupNamesMax)
+                    {
+                        _eventGroupNames.Clear();
+                    }
+
+                    group = delivered.Group.ToString();
+                    _eventGroupNames[delivered.Group] = group;
+                }
+
+                var message = new GroupEvent(GroupEvent.Deliver, group, delivered.NodeId.Value, delivered.Pid, data.Length, data, null, null, null, ring, time);
                 Post(now, delivered.Recipients, message);
                 break;
             case GroupConfigurationChanged changed:

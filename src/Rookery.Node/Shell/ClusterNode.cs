@@ -156,7 +156,8 @@ public sealed partial class ClusterNode : Rookery.Control.INodeControl, IAsyncDi
         }
 
         var clock = new MonotonicClock();
-        var links = new LinkShell(stack, new UdpTransport(clock), log);
+        // The loop reads the sockets itself: one wake-up per datagram, no receiver threads, no copy before the link layer.
+        var links = new LinkShell(stack, new UdpTransport(clock, receiveOnLoop: true), log);
         log.Notice(LogSubsystem.Totem, "Initializing transport (Kronosnet).");
         var errors = new List<string>();
         links.Configure(clock.Now, config, found.Node, config.Timers.Token, errors);

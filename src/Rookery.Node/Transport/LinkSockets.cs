@@ -15,6 +15,9 @@ public sealed class LinkSockets : IDisposable
     private readonly UdpTransport _transport;
     private readonly Dictionary<(uint Node, byte Link), IPEndPoint> _addresses = [];
     private readonly Dictionary<(byte Link, IPEndPoint Address), NodeId> _sources = [];
+    private readonly DatagramSink _sink;
+    private ILinkInput? _pumpInput;
+    private Instant _pumpNow;
     private long _datagramsFromUnknownSources;
     private long _sendsTooBig;
 
@@ -22,7 +25,11 @@ public sealed class LinkSockets : IDisposable
     {
         ArgumentNullException.ThrowIfNull(transport);
         _transport = transport;
+        _sink = Accept;
     }
+
+    /// <summary>Datagrams the loop reads from each socket per <see cref="Pump"/> at most, so that timers and sends get their turn under load.</summary>
+    public const int ReceiveBatchMax = 64;
 
     public UdpTransport Transport => _transport;
 
@@ -72,10 +79,21 @@ public sealed class LinkSockets : IDisposable
             if (!_sources.ContainsKey((datagram.Link.Value, source)))
             {
                 Interlocked.Increment(ref _datagramsFromUnknownSources);
+                datagram.Release();
                 continue;
             }
 
-            input.Receive(now, datagram.Link, datagram.Payload);
+            // The link layer copies what it keeps (it decrypts into its own buffer): the array goes back to the pool.
+            input.Receive(now, datagram.Link, datagram.Payload.Span);
+            datagram.Release();
+        }
+
+        if (_transport.ReceivesOnLoop)
+        {
+            _pumpInput = input;
+            _pumpNow = now;
+            _transport.ReceiveAvailable(ReceiveBatchMax, _sink);
+            _pumpInput = null;
         }
 
         while (_transport.Faults.TryRead(out var fault))
@@ -85,6 +103,19 @@ public sealed class LinkSockets : IDisposable
                 input.ReportTransportError(now, peer, fault.Link);
             }
         }
+    }
+
+    /// <summary>Loop mode: one datagram straight from the socket's buffer, through the access list, to the link layer.</summary>
+    private void Accept(LinkId link, IPEndPoint source, ReadOnlySpan<byte> payload)
+    {
+        var from = source.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(source.Address.MapToIPv4(), source.Port) : source;
+        if (!_sources.ContainsKey((link.Value, from)))
+        {
+            Interlocked.Increment(ref _datagramsFromUnknownSources);
+            return;
+        }
+
+        _pumpInput!.Receive(_pumpNow, link, payload);
     }
 
     /// <summary>

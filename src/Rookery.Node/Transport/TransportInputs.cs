@@ -1,13 +1,28 @@
+using System.Buffers;
 using System.Net;
 
 namespace Rookery.Node.Transport;
 
 /// <summary>One datagram as a receiver thread copied it off a link socket.</summary>
 /// <param name="Link">The link of the socket it arrived on.</param>
-/// <param name="Source">The sender's address and port.</param>
-/// <param name="Payload">A private copy of the bytes (the receiver's buffer is reused).</param>
+/// <param name="Source">The sender's address and port (one instance per source, reused).</param>
+/// <param name="Payload">A private copy of the bytes (the receiver's buffer is reused), in an array of <see cref="ArrayPool{T}.Shared"/>.</param>
 /// <param name="ReceivedAt">Monotonic time when the receiver got it, before it waited in the queue.</param>
-public sealed record ReceivedDatagram(LinkId Link, IPEndPoint Source, byte[] Payload, Instant ReceivedAt);
+public sealed record ReceivedDatagram(LinkId Link, IPEndPoint Source, ReadOnlyMemory<byte> Payload, Instant ReceivedAt)
+{
+    /// <summary>The pooled array behind <see cref="Payload"/>; null once released.</summary>
+    internal byte[]? Pooled { get; set; }
+
+    /// <summary>Gives the payload's array back to the pool: the payload must not be read after this. A datagram never released is simply collected.</summary>
+    public void Release()
+    {
+        if (Pooled is { } pooled)
+        {
+            Pooled = null;
+            ArrayPool<byte>.Shared.Return(pooled);
+        }
+    }
+}
 
 /// <summary>Why the transport says a destination on a link cannot be reached.</summary>
 public enum LinkFaultKind

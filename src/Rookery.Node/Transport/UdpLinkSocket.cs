@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 
 namespace Rookery.Node.Transport;
@@ -20,15 +22,33 @@ public enum SendOutcome
     Failed,
 }
 
+/// <summary>Takes one datagram read by <see cref="UdpLinkSocket.ReceiveAvailable"/>; <paramref name="payload"/> is valid during the call only.</summary>
+public delegate void DatagramSink(LinkId link, IPEndPoint source, ReadOnlySpan<byte> payload);
+
 /// <summary>
-/// One UDP socket bound to one local link address (knet: one socket per <c>src_addr</c>) and the
-/// receiver thread that drains it. The receiver only copies datagrams into the transport's bounded
-/// inbound channel and reads ICMP errors off the socket error queue; every decision is the node loop's.
+/// One UDP socket bound to one local link address (knet: one socket per <c>src_addr</c>). Either a receiver thread
+/// drains it (it only copies datagrams into the transport's bounded inbound channel and reads ICMP errors off the
+/// socket error queue), or, on Linux when the transport says so, the node loop itself reads it without blocking
+/// (<see cref="ReceiveAvailable"/>): no thread hand-off and no copy between the socket and the link layer. Every
+/// decision is the node loop's.
 /// </summary>
 public sealed class UdpLinkSocket : IDisposable
 {
     /// <summary>Socket buffer size requested (libknet forces 8 MiB, <c>KNET_RING_RCVBUFF</c>); the kernel may cap it.</summary>
     public const int SocketBufferSize = 8 * 1024 * 1024;
+
+    /// <summary>Peer addresses remembered by the receiver (peers per link in a cluster of 32 nodes fit twice over).</summary>
+    private const int SourceCacheSize = 64;
+
+    /// <summary>Destinations remembered by the sender; the table is cleared when it passes this (addresses change only by reload).</summary>
+    private const int DestinationCacheMax = 1024;
+
+    /// <summary>Room for a sockaddr_in6 and more.</summary>
+    private const int SocketAddressBytesMax = 128;
+
+    private const int MsgDontwait = 0x40;
+    private const int Eagain = 11;
+    private const int Eintr = 4;
 
     private const int SolIp = 0;
     private const int IpMtuDiscover = 10;
@@ -41,7 +61,18 @@ public sealed class UdpLinkSocket : IDisposable
     private readonly ChannelWriter<ReceivedDatagram> _inbound;
     private readonly ChannelWriter<LinkFault> _faults;
     private readonly ManualResetEventSlim? _doorbell;
-    private readonly Thread _receiver;
+    private readonly Thread? _receiver;
+
+    // Loop mode: the node loop reads the socket into these (one thread only).
+    private readonly byte[]? _loopBuffer;
+    private readonly byte[] _loopAddress = new byte[SocketAddressBytesMax];
+
+    // Sources seen lately, so a datagram from a known peer reuses its IPEndPoint (receiver thread only).
+    private readonly (SocketAddress Address, IPEndPoint EndPoint)?[] _sources = new (SocketAddress, IPEndPoint)?[SourceCacheSize];
+    private int _sourcesNext;
+
+    // Destinations in socket form, so a send does not serialize the address again (node loop only).
+    private readonly Dictionary<IPEndPoint, SocketAddress> _destinations = [];
     private volatile bool _closing;
     private bool _pendingErrorSurfaced;
     private long _received;
@@ -55,7 +86,8 @@ public sealed class UdpLinkSocket : IDisposable
         MonotonicClock clock,
         ChannelWriter<ReceivedDatagram> inbound,
         ChannelWriter<LinkFault> faults,
-        ManualResetEventSlim? doorbell = null)
+        ManualResetEventSlim? doorbell = null,
+        bool receiveOnLoop = false)
     {
         Invariant.Require(link.IsValid);
         Link = link;
@@ -85,6 +117,13 @@ public sealed class UdpLinkSocket : IDisposable
         }
 
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        if (receiveOnLoop)
+        {
+            ReceivesOnLoop = true;
+            _loopBuffer = GC.AllocateUninitializedArray<byte>(ushort.MaxValue, pinned: true);
+            return;
+        }
+
         _receiver = new Thread(ReceiveLoop)
         {
             IsBackground = true,
@@ -94,6 +133,12 @@ public sealed class UdpLinkSocket : IDisposable
     }
 
     public LinkId Link { get; }
+
+    /// <summary>True when the node loop reads this socket (<see cref="ReceiveAvailable"/>); false when a receiver thread does.</summary>
+    public bool ReceivesOnLoop { get; }
+
+    /// <summary>The socket's file descriptor, for the loop's <c>poll</c>.</summary>
+    internal int FileDescriptor => (int)_socket.SafeHandle.DangerousGetHandle();
 
     /// <summary>The bound address and port (the real port when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint { get; }
@@ -140,7 +185,18 @@ public sealed class UdpLinkSocket : IDisposable
     {
         try
         {
-            _socket.SendTo(datagram, SocketFlags.None, destination);
+            if (!_destinations.TryGetValue(destination, out var address))
+            {
+                if (_destinations.Count >= DestinationCacheMax)
+                {
+                    _destinations.Clear();
+                }
+
+                address = destination.Serialize();
+                _destinations[destination] = address;
+            }
+
+            _socket.SendTo(datagram, SocketFlags.None, address);
             return SendOutcome.Sent;
         }
         catch (SocketException exception)
@@ -163,7 +219,7 @@ public sealed class UdpLinkSocket : IDisposable
 
         _closing = true;
         _socket.Dispose();
-        if (Thread.CurrentThread != _receiver)
+        if (_receiver is not null && Thread.CurrentThread != _receiver)
         {
             _receiver.Join(TimeSpan.FromSeconds(5));
         }
@@ -222,11 +278,125 @@ public sealed class UdpLinkSocket : IDisposable
             }
 
             var at = _clock.Now;
-            var source = (IPEndPoint)LocalEndPoint.Create(address);
+            var source = Source(address);
             Interlocked.Increment(ref _received);
-            _inbound.TryWrite(new ReceivedDatagram(Link, source, buffer.AsSpan(0, length).ToArray(), at));
+            var copy = ArrayPool<byte>.Shared.Rent(length);
+            buffer.AsSpan(0, length).CopyTo(copy);
+            _inbound.TryWrite(new ReceivedDatagram(Link, source, copy.AsMemory(0, length), at) { Pooled = copy });
             _doorbell?.Set();
         }
+    }
+
+    /// <summary>
+    /// Loop mode: reads up to <paramref name="max"/> waiting datagrams without blocking and hands each to
+    /// <paramref name="sink"/> straight from the socket's buffer; ICMP errors met on the way go to the fault channel.
+    /// Returns how many were read (fewer than <paramref name="max"/> means the socket is drained).
+    /// </summary>
+    public int ReceiveAvailable(int max, DatagramSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        Invariant.Require(ReceivesOnLoop);
+        if (_closing)
+        {
+            return 0;
+        }
+
+        var added = false;
+        try
+        {
+            _socket.SafeHandle.DangerousAddRef(ref added);
+            var fd = _socket.SafeHandle.DangerousGetHandle();
+            var count = 0;
+            while (count < max)
+            {
+                var addressLength = (uint)_loopAddress.Length;
+                var length = RecvFrom(fd, ref _loopBuffer![0], _loopBuffer.Length, MsgDontwait, ref _loopAddress[0], ref addressLength);
+                if (length < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Eintr)
+                    {
+                        continue;
+                    }
+
+                    if (errno == Eagain)
+                    {
+                        return count;
+                    }
+
+                    if (IsQueuedIcmpErrno(errno))
+                    {
+                        DrainErrorQueue();
+                        continue;
+                    }
+
+                    Interlocked.Increment(ref _receiveErrors);
+                    return count;
+                }
+
+                count++;
+                Interlocked.Increment(ref _received);
+                sink(Link, Source(_loopAddress.AsSpan(0, (int)Math.Min(addressLength, (uint)_loopAddress.Length))), _loopBuffer.AsSpan(0, (int)length));
+            }
+
+            return count;
+        }
+        finally
+        {
+            if (added)
+            {
+                _socket.SafeHandle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Loop mode: reads the socket's error queue (poll reported POLLERR); ICMP errors become faults, local ones are dropped.</summary>
+    internal void DrainErrors()
+    {
+        if (!_closing)
+        {
+            DrainErrorQueue();
+        }
+    }
+
+    private static bool IsQueuedIcmpErrno(int errno) =>
+        errno is SocketErrorQueue.Econnrefused or SocketErrorQueue.Ehostunreach or SocketErrorQueue.Ehostdown
+            or SocketErrorQueue.Enetunreach or SocketErrorQueue.Enetdown or 104 /* ECONNRESET */;
+
+    /// <summary>The sender's endpoint for a raw <c>sockaddr</c>: the one already made for it, or a new one remembered.</summary>
+    private IPEndPoint Source(ReadOnlySpan<byte> raw)
+    {
+        foreach (var entry in _sources)
+        {
+            if (entry is { } known && known.Address.Buffer.Span[..known.Address.Size].SequenceEqual(raw))
+            {
+                return known.EndPoint;
+            }
+        }
+
+        var address = new SocketAddress(_socket.AddressFamily, raw.Length);
+        raw.CopyTo(address.Buffer.Span);
+        return Source(address);
+    }
+
+    [DllImport("libc", EntryPoint = "recvfrom", SetLastError = true)]
+    private static extern nint RecvFrom(nint fd, ref byte buffer, nint length, int flags, ref byte address, ref uint addressLength);
+
+    /// <summary>The sender's endpoint: the one already made for this address, or a new one remembered.</summary>
+    private IPEndPoint Source(SocketAddress address)
+    {
+        foreach (var entry in _sources)
+        {
+            if (entry is { } known && known.Address.Equals(address))
+            {
+                return known.EndPoint;
+            }
+        }
+
+        var endPoint = (IPEndPoint)LocalEndPoint.Create(address);
+        _sources[_sourcesNext] = (endPoint.Serialize(), endPoint);
+        _sourcesNext = (_sourcesNext + 1) % _sources.Length;
+        return endPoint;
     }
 
     private static bool IsQueuedIcmpError(SocketError error) =>

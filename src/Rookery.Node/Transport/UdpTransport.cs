@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Rookery.Config;
 
@@ -12,6 +13,9 @@ namespace Rookery.Node.Transport;
 /// <remarks>
 /// Threading: receivers write, one loop thread reads, opens, closes and sends. Overload of the inbound
 /// channel drops the newest datagram and counts it, which looks like packet loss to the protocols.
+/// With <c>receiveOnLoop</c> (Linux; the daemon) there are no receiver threads: the loop sleeps in <c>poll</c> on the
+/// sockets and an eventfd (its doorbell) and reads the sockets itself (<see cref="ReceiveAvailable"/>), so a datagram
+/// wakes one thread instead of two and reaches the link layer without a copy or a queue.
 /// </remarks>
 public sealed class UdpTransport : IDisposable
 {
@@ -29,21 +33,41 @@ public sealed class UdpTransport : IDisposable
     // is queued; WaitForInput resets it before it looks, so nothing is missed. No spinning before blocking: at a few
     // hundred wake-ups a second, spinning would be most of the idle CPU.
     private readonly ManualResetEventSlim _doorbell = new(initialState: false, spinCount: 0);
+    // Loop mode: the eventfd that Wake() writes and the poll set (the sockets, then the eventfd), rebuilt on open/close.
+    private readonly int _eventFd = -1;
+    private PollFd[] _pollSet = [];
     private long _datagramsDropped;
     private long _faultsDropped;
     private bool _disposed;
 
-    public UdpTransport(MonotonicClock clock, int inboundCapacity = InboundCapacityDefault)
+    /// <param name="clock">The node's clock.</param>
+    /// <param name="inboundCapacity">Datagrams the receiver threads may queue.</param>
+    /// <param name="receiveOnLoop">The loop reads the sockets itself (Linux only; elsewhere receiver threads do).</param>
+    public UdpTransport(MonotonicClock clock, int inboundCapacity = InboundCapacityDefault, bool receiveOnLoop = false)
     {
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentOutOfRangeException.ThrowIfLessThan(inboundCapacity, 1);
         Clock = clock;
+        if (receiveOnLoop && OperatingSystem.IsLinux())
+        {
+            _eventFd = EventFd(0, EfdNonblock | EfdCloexec);
+            ReceivesOnLoop = _eventFd >= 0;
+            RebuildPollSet();
+        }
+
         // Overload drops the newest datagram (looks like loss); a full fault queue drops the oldest fault.
-        _inbound = Bounded<ReceivedDatagram>(inboundCapacity, BoundedChannelFullMode.DropWrite, () => Interlocked.Increment(ref _datagramsDropped));
-        _faults = Bounded<LinkFault>(FaultCapacity, BoundedChannelFullMode.DropOldest, () => Interlocked.Increment(ref _faultsDropped));
+        _inbound = Bounded<ReceivedDatagram>(inboundCapacity, BoundedChannelFullMode.DropWrite, datagram =>
+        {
+            datagram.Release();
+            Interlocked.Increment(ref _datagramsDropped);
+        });
+        _faults = Bounded<LinkFault>(FaultCapacity, BoundedChannelFullMode.DropOldest, _ => Interlocked.Increment(ref _faultsDropped));
     }
 
     public MonotonicClock Clock { get; }
+
+    /// <summary>True when the loop reads the sockets (<see cref="ReceiveAvailable"/>) and sleeps in <c>poll</c>.</summary>
+    public bool ReceivesOnLoop { get; }
 
     /// <summary>True when a datagram or a fault is queued.</summary>
     public bool HasInput => _inbound.Reader.Count > 0 || _faults.Reader.Count > 0;
@@ -79,8 +103,9 @@ public sealed class UdpTransport : IDisposable
             throw new InvalidOperationException($"link {link} already has a socket ({_sockets[link.Value]!.LocalEndPoint})");
         }
 
-        var socket = new UdpLinkSocket(link, localEndPoint, Clock, _inbound.Writer, _faults.Writer, _doorbell);
+        var socket = new UdpLinkSocket(link, localEndPoint, Clock, _inbound.Writer, _faults.Writer, _doorbell, ReceivesOnLoop);
         _sockets[link.Value] = socket;
+        RebuildPollSet();
         return socket;
     }
 
@@ -90,6 +115,26 @@ public sealed class UdpTransport : IDisposable
         var socket = _sockets[link.Value];
         _sockets[link.Value] = null;
         socket?.Dispose();
+        RebuildPollSet();
+    }
+
+    /// <summary>
+    /// Loop mode: reads what waits on every socket, at most <paramref name="perSocketMax"/> datagrams each (so timers
+    /// and sends get their turn under load), handing each to <paramref name="sink"/>. Returns true when a socket may
+    /// hold more.
+    /// </summary>
+    public bool ReceiveAvailable(int perSocketMax, DatagramSink sink)
+    {
+        var more = false;
+        foreach (var socket in _sockets)
+        {
+            if (socket is { ReceivesOnLoop: true } && socket.ReceiveAvailable(perSocketMax, sink) >= perSocketMax)
+            {
+                more = true;
+            }
+        }
+
+        return more;
     }
 
     /// <summary>Sends on the socket of <paramref name="link"/>; <see cref="SendOutcome.Failed"/> when the link has none.</summary>
@@ -97,7 +142,22 @@ public sealed class UdpTransport : IDisposable
         _sockets[link.Value] is { } socket ? socket.Send(destination, datagram) : SendOutcome.Failed;
 
     /// <summary>Wakes a thread blocked in <see cref="WaitForInput"/> (callable from any thread).</summary>
-    public void Wake() => _doorbell.Set();
+    public void Wake()
+    {
+        if (ReceivesOnLoop)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            ulong one = 1;
+            _ = Write(_eventFd, ref one, sizeof(ulong));
+            return;
+        }
+
+        _doorbell.Set();
+    }
 
     /// <summary>
     /// Blocks the calling thread (the node loop) until a datagram or a fault is queued, <see cref="Wake"/> is called,
@@ -108,6 +168,11 @@ public sealed class UdpTransport : IDisposable
     /// </summary>
     public bool WaitForInput(Instant deadline, Func<bool>? otherWork = null)
     {
+        if (ReceivesOnLoop)
+        {
+            return PollForInput(deadline, otherWork);
+        }
+
         _doorbell.Reset();
         if (HasInput || otherWork?.Invoke() == true)
         {
@@ -123,6 +188,87 @@ public sealed class UdpTransport : IDisposable
         // Whole milliseconds, rounded up: a timer is never fired early, and a sub-millisecond wait does not spin.
         _doorbell.Wait(timeout == Timeout.InfiniteTimeSpan ? Timeout.Infinite : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds)));
         return HasInput;
+    }
+
+    /// <summary>
+    /// Loop mode: sleeps in <c>poll</c> until a socket is readable, the eventfd rings (<see cref="Wake"/>) or the deadline
+    /// passes. The eventfd is read empty before the caller's work is looked at, so a wake-up is never lost.
+    /// </summary>
+    private bool PollForInput(Instant deadline, Func<bool>? otherWork)
+    {
+        ulong value = 0;
+        _ = Read(_eventFd, ref value, sizeof(ulong));
+        if (_faults.Reader.Count > 0 || otherWork?.Invoke() == true)
+        {
+            return _faults.Reader.Count > 0;
+        }
+
+        var timeout = Clock.Until(deadline);
+        if (timeout == TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        var set = _pollSet;
+        for (var i = 0; i < set.Length; i++)
+        {
+            set[i].Revents = 0;
+        }
+
+        var milliseconds = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
+        var ready = Poll(set, (nuint)set.Length, milliseconds);
+        if (ready <= 0)
+        {
+            return false;
+        }
+
+        var readable = false;
+        for (var i = 0; i < set.Length - 1; i++)
+        {
+            if ((set[i].Revents & PollErr) != 0 && SocketOf(set[i].Fd) is { } socket)
+            {
+                // The error queue is not empty (an ICMP error, or EMSGSIZE of a PMTUD probe): poll says so until it
+                // is read, so read it now, or the loop would spin.
+                socket.DrainErrors();
+            }
+
+            readable |= (set[i].Revents & PollIn) != 0;
+        }
+
+        return readable || _faults.Reader.Count > 0;
+    }
+
+    private UdpLinkSocket? SocketOf(int fd)
+    {
+        foreach (var socket in _sockets)
+        {
+            if (socket is not null && socket.FileDescriptor == fd)
+            {
+                return socket;
+            }
+        }
+
+        return null;
+    }
+
+    private void RebuildPollSet()
+    {
+        if (!ReceivesOnLoop)
+        {
+            return;
+        }
+
+        var set = new List<PollFd>();
+        foreach (var socket in _sockets)
+        {
+            if (socket is not null)
+            {
+                set.Add(new PollFd { Fd = socket.FileDescriptor, Events = PollIn });
+            }
+        }
+
+        set.Add(new PollFd { Fd = _eventFd, Events = PollIn });
+        _pollSet = [.. set];
     }
 
     /// <summary>
@@ -187,11 +333,45 @@ public sealed class UdpTransport : IDisposable
 
         // A loop blocked in WaitForInput wakes and finds the transport closed.
         _doorbell.Set();
+        if (ReceivesOnLoop)
+        {
+            ulong one = 1;
+            _ = Write(_eventFd, ref one, sizeof(ulong));
+            _ = CloseFd(_eventFd);
+        }
     }
 
-    private static Channel<T> Bounded<T>(int capacity, BoundedChannelFullMode fullMode, Action dropped) =>
+    private static Channel<T> Bounded<T>(int capacity, BoundedChannelFullMode fullMode, Action<T> dropped) =>
         Channel.CreateBounded<T>(
             new BoundedChannelOptions(capacity) { FullMode = fullMode, SingleReader = true, SingleWriter = false },
-            _ => dropped());
+            dropped);
 
+
+    private const short PollIn = 0x1;
+    private const short PollErr = 0x8;
+    private const int EfdNonblock = 0x800;
+    private const int EfdCloexec = 0x80000;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [DllImport("libc", EntryPoint = "poll", SetLastError = true)]
+    private static extern int Poll([In, Out] PollFd[] fds, nuint count, int timeoutMilliseconds);
+
+    [DllImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+    private static extern int EventFd(uint initial, int flags);
+
+    [DllImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static extern nint Read(int fd, ref ulong value, nint count);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int CloseFd(int fd);
+
+    [DllImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static extern nint Write(int fd, ref ulong value, nint count);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace Rookery.Wire.Knet;
@@ -15,6 +16,12 @@ namespace Rookery.Wire.Knet;
 /// </summary>
 /// <remarks>
 /// Not thread-safe: one instance per thread or per core. Opening never throws on untrusted input.
+/// The cipher contexts are made once per key: .NET's one-shot <c>EncryptCbc</c>/<c>DecryptCbc</c> build an OpenSSL
+/// context per call, which cost more than the AES of a ping or a token. So CBC runs on one AES-ECB context per
+/// direction: opening decrypts every block in one call and XORs each with the previous ciphertext block (CBC
+/// decryption is parallel); sealing a short packet chains the blocks through the same context one block at a time,
+/// and a long one (over <see cref="ChainedSealBlocksMax"/> blocks), where the per-call set-up is small beside the AES,
+/// takes the one-shot call.
 /// </remarks>
 public sealed class KnetCrypto : IDisposable
 {
@@ -30,8 +37,20 @@ public sealed class KnetCrypto : IDisposable
     /// <summary>Longest authkey knet accepts (<c>KNET_MAX_KEY_LEN</c>).</summary>
     public const int KeySizeMax = 4096;
 
+    /// <summary>
+    /// Blocks up to which sealing chains blocks through the kept ECB context (128 bytes: pings, pongs, tokens, joins,
+    /// the idle traffic); above it one call per block costs more than the one-shot call's set-up (DataPathBenchmarks).
+    /// </summary>
+    public const int ChainedSealBlocksMax = 8;
+
     private readonly Aes? _aes;
     private readonly IncrementalHash? _hmac;
+    private readonly ICryptoTransform? _ecbEncrypt;
+    private readonly ICryptoTransform? _ecbDecrypt;
+    private readonly byte[] _block = new byte[CipherBlockSize];
+    private readonly byte[] _blockOut = new byte[CipherBlockSize];
+    private byte[] _scratchIn = [];
+    private byte[] _scratchOut = [];
 
     private KnetCrypto(KnetCipher cipher, KnetHash hash, Aes? aes, IncrementalHash? hmac)
     {
@@ -39,6 +58,13 @@ public sealed class KnetCrypto : IDisposable
         Hash = hash;
         _aes = aes;
         _hmac = hmac;
+        if (aes is not null)
+        {
+            // ECB without padding: no state between calls, so one context per direction serves every datagram.
+            _ecbEncrypt = aes.CreateEncryptor(aes.Key, null);
+            _ecbDecrypt = aes.CreateDecryptor(aes.Key, null);
+        }
+
         SaltSize = cipher == KnetCipher.None ? 0 : SaltSizeWithCipher;
         BlockSize = cipher == KnetCipher.None ? 0 : CipherBlockSize;
         HashSize = TagSize(hash);
@@ -92,6 +118,8 @@ public sealed class KnetCrypto : IDisposable
         {
             aes = Aes.Create();
             aes.Key = key[..CipherKeySize(cipher)].ToArray();
+            aes.Mode = CipherMode.ECB;
+            aes.Padding = PaddingMode.None;
         }
 
         var hmac = IncrementalHash.CreateHMAC(HashName(hash), key);
@@ -172,7 +200,10 @@ public sealed class KnetCrypto : IDisposable
         if (_aes is not null)
         {
             salt[..SaltSize].CopyTo(destination);
-            bodyLength = SaltSize + _aes.EncryptCbc(plaintext, salt[..SaltSize], destination[SaltSize..], PaddingMode.PKCS7);
+            var padded = length - SaltSize - HashSize;
+            bodyLength = SaltSize + (padded / CipherBlockSize <= ChainedSealBlocksMax
+                ? SealChained(plaintext, salt[..SaltSize], destination.Slice(SaltSize, padded))
+                : _aes.EncryptCbc(plaintext, salt[..SaltSize], destination[SaltSize..], PaddingMode.PKCS7));
         }
         else
         {
@@ -241,7 +272,7 @@ public sealed class KnetCrypto : IDisposable
         }
 
         // Padding is checked by hand so that a bad pad is a status, not a CryptographicException.
-        var length = _aes.DecryptCbc(ciphertext, datagram[..SaltSize], plaintext, PaddingMode.None);
+        var length = OpenChained(ciphertext, datagram[..SaltSize], plaintext);
         var pad = plaintext[length - 1];
         if (pad is 0 or > CipherBlockSize)
         {
@@ -268,8 +299,64 @@ public sealed class KnetCrypto : IDisposable
             return;
         }
 
+        _ecbEncrypt?.Dispose();
+        _ecbDecrypt?.Dispose();
         _aes?.Dispose();
         _hmac?.Dispose();
+    }
+
+    /// <summary>AES-CBC with PKCS#7 of <paramref name="plaintext"/> into <paramref name="destination"/> (the padded length), block by block through the kept ECB context.</summary>
+    private int SealChained(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> iv, Span<byte> destination)
+    {
+        var blocks = destination.Length / CipherBlockSize;
+        var pad = (byte)(destination.Length - plaintext.Length);
+        ReadOnlySpan<byte> previous = iv;
+        for (var index = 0; index < blocks; index++)
+        {
+            var start = index * CipherBlockSize;
+            var block = _block.AsSpan();
+            var available = Math.Clamp(plaintext.Length - start, 0, CipherBlockSize);
+            plaintext.Slice(start, available).CopyTo(block);
+            block[available..].Fill(pad);
+            Xor(block, previous);
+            _ecbEncrypt!.TransformBlock(_block, 0, CipherBlockSize, _blockOut, 0);
+            var output = destination.Slice(start, CipherBlockSize);
+            _blockOut.CopyTo(output);
+            previous = output;
+        }
+
+        return destination.Length;
+    }
+
+    /// <summary>AES-CBC decryption of whole blocks (no padding removed): every block in one ECB call, then each XORed with the block before it.</summary>
+    private int OpenChained(ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, Span<byte> plaintext)
+    {
+        var length = ciphertext.Length;
+        if (_scratchIn.Length < length)
+        {
+            _scratchIn = new byte[length];
+            _scratchOut = new byte[length];
+        }
+
+        ciphertext.CopyTo(_scratchIn);
+        var decrypted = _ecbDecrypt!.TransformBlock(_scratchIn, 0, length, _scratchOut, 0);
+        Invariant.Require(decrypted == length);
+        var output = plaintext[..length];
+        _scratchOut.AsSpan(0, length).CopyTo(output);
+        Xor(output[..CipherBlockSize], iv);
+        Xor(output[CipherBlockSize..], ciphertext[..(length - CipherBlockSize)]);
+        return length;
+    }
+
+    /// <summary><paramref name="target"/> ^= <paramref name="other"/> (same length, a multiple of 8).</summary>
+    private static void Xor(Span<byte> target, ReadOnlySpan<byte> other)
+    {
+        var words = MemoryMarshal.Cast<byte, ulong>(target);
+        var with = MemoryMarshal.Cast<byte, ulong>(other[..target.Length]);
+        for (var index = 0; index < words.Length; index++)
+        {
+            words[index] ^= with[index];
+        }
     }
 
     private static int CipherKeySize(KnetCipher cipher) => cipher switch

@@ -144,7 +144,15 @@ public static class CpgCodec
         }
     }
 
-    public static ServiceDecodeStatus TryDecode(ReadOnlySpan<byte> message, out CpgMessage? decoded)
+    public static ServiceDecodeStatus TryDecode(ReadOnlySpan<byte> message, out CpgMessage? decoded) => TryDecode(message, null, out decoded);
+
+    /// <summary>
+    /// Decodes a message whose bytes the caller hands over and never changes again (a Totem delivery): an
+    /// application message's data is a slice of <paramref name="message"/>, not a copy.
+    /// </summary>
+    public static ServiceDecodeStatus TryDecode(ReadOnlyMemory<byte> message, out CpgMessage? decoded) => TryDecode(message.Span, message, out decoded);
+
+    private static ServiceDecodeStatus TryDecode(ReadOnlySpan<byte> message, ReadOnlyMemory<byte>? owned, out CpgMessage? decoded)
     {
         decoded = null;
         var status = ServiceHeader.TryReadFunction(message, ServiceIds.Cpg, out var function);
@@ -157,7 +165,7 @@ public static class CpgCodec
         {
             ProcJoinFunction or ProcLeaveFunction => DecodeProc(message, function, out decoded),
             JoinListFunction => DecodeJoinList(message, out decoded),
-            McastFunction => DecodeMcast(message, out decoded),
+            McastFunction => DecodeMcast(message, owned, out decoded),
             DownListOldFunction => DecodeDownListOld(message, out decoded),
             DownListFunction => DecodeDownList(message, out decoded),
             PartialMcastFunction => DecodePartialMcast(message, out decoded),
@@ -225,7 +233,7 @@ public static class CpgCodec
         return ServiceDecodeStatus.Ok;
     }
 
-    private static ServiceDecodeStatus DecodeMcast(ReadOnlySpan<byte> message, out CpgMessage? decoded)
+    private static ServiceDecodeStatus DecodeMcast(ReadOnlySpan<byte> message, ReadOnlyMemory<byte>? owned, out CpgMessage? decoded)
     {
         decoded = null;
         if (message.Length < McastHeaderSize)
@@ -244,7 +252,8 @@ public static class CpgCodec
         }
 
         decoded = new CpgMcastMessage(
-            group, U32(message, 160), U32(message, 168), BinaryPrimitives.ReadUInt64LittleEndian(message[176..]), message[McastHeaderSize..].ToArray());
+            group, U32(message, 160), U32(message, 168), BinaryPrimitives.ReadUInt64LittleEndian(message[176..]),
+            owned is { } whole ? whole[McastHeaderSize..] : message[McastHeaderSize..].ToArray());
         return ServiceDecodeStatus.Ok;
     }
 

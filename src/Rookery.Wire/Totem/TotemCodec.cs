@@ -141,7 +141,15 @@ public static class TotemCodec
     }
 
     /// <summary>Decodes one untrusted datagram. Never throws; on failure <paramref name="message"/> is null.</summary>
-    public static TotemDecodeStatus TryDecode(ReadOnlySpan<byte> bytes, out TotemMessage? message)
+    public static TotemDecodeStatus TryDecode(ReadOnlySpan<byte> bytes, out TotemMessage? message) => TryDecode(bytes, null, out message);
+
+    /// <summary>
+    /// Decodes one untrusted datagram whose bytes the caller hands over: an MCAST's payload is a slice of
+    /// <paramref name="bytes"/>, not a copy, so they must never change afterwards. Never throws.
+    /// </summary>
+    public static TotemDecodeStatus TryDecode(ReadOnlyMemory<byte> bytes, out TotemMessage? message) => TryDecode(bytes.Span, bytes, out message);
+
+    private static TotemDecodeStatus TryDecode(ReadOnlySpan<byte> bytes, ReadOnlyMemory<byte>? owned, out TotemMessage? message)
     {
         message = null;
         if (bytes.Length < HeaderSize)
@@ -168,7 +176,7 @@ public static class TotemCodec
         return type switch
         {
             (byte)TotemMessageType.OrfToken => DecodeOrfToken(ref r, sender, target, out message),
-            (byte)TotemMessageType.Mcast => DecodeMcast(ref r, bytes, encapsulated, sender, target, out message),
+            (byte)TotemMessageType.Mcast => DecodeMcast(ref r, bytes, owned, encapsulated, sender, target, out message),
             (byte)TotemMessageType.MergeDetect => DecodeFixed(ref r, MergeDetect.Size, out message, (ref Reader x) => new MergeDetect(sender, target, new NodeId(x.U32()), x.Ring())),
             (byte)TotemMessageType.Join => DecodeJoin(ref r, sender, target, out message),
             (byte)TotemMessageType.CommitToken => DecodeCommitToken(ref r, sender, target, out message),
@@ -240,7 +248,7 @@ public static class TotemCodec
         return TotemDecodeStatus.Ok;
     }
 
-    private static TotemDecodeStatus DecodeMcast(ref Reader r, ReadOnlySpan<byte> bytes, byte encapsulated, NodeId sender, NodeId target, out TotemMessage? message)
+    private static TotemDecodeStatus DecodeMcast(ref Reader r, ReadOnlySpan<byte> bytes, ReadOnlyMemory<byte>? owned, byte encapsulated, NodeId sender, NodeId target, out TotemMessage? message)
     {
         message = null;
         if (r.Length < Mcast.HeaderSize)
@@ -254,7 +262,7 @@ public static class TotemCodec
         var ring = r.Ring();
         var nodeIdField = r.U32();
         var guarantee = unchecked((int)r.U32());
-        var payload = bytes[Mcast.HeaderSize..].ToArray();
+        ReadOnlyMemory<byte> payload = owned is { } whole ? whole[Mcast.HeaderSize..] : bytes[Mcast.HeaderSize..].ToArray();
         message = new Mcast(sender, target, encapsulated, systemFrom, seq, thisSeqno, ring, nodeIdField, guarantee, payload);
         return TotemDecodeStatus.Ok;
     }

@@ -11,7 +11,7 @@ public enum TotemMessageType : byte
     TokenHoldCancel = 5,
 }
 
-/// <summary>Why <see cref="TotemCodec.TryDecode"/> rejected a datagram. Callers count and drop.</summary>
+/// <summary>Why <see cref="TotemCodec.TryDecode(ReadOnlySpan{byte}, out TotemMessage)"/> rejected a datagram. Callers count and drop.</summary>
 public enum TotemDecodeStatus
 {
     Ok,

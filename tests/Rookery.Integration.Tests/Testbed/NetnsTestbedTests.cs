@@ -223,7 +223,7 @@ internal sealed class TransportPair : IDisposable
     {
         while (Two.Datagrams.TryRead(out var datagram))
         {
-            if (datagram.Link.Value == link && datagram.Payload[0] == marker)
+            if (datagram.Link.Value == link && datagram.Payload.Span[0] == marker)
             {
                 return true;
             }

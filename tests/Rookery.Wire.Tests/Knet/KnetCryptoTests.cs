@@ -138,6 +138,33 @@ public sealed class KnetCryptoTests
     }
 
     [Fact]
+    public void Sealing_and_opening_on_the_kept_contexts_match_one_shot_aes_cbc_below_and_above_the_chaining_limit()
+    {
+        // Short packets are chained block by block through one ECB context, long ones take the one-shot call;
+        // opening always decrypts all blocks at once. All of them must be plain AES-256-CBC with PKCS#7.
+        using var crypto = KnetCrypto.Create(KnetCipher.Aes256, KnetHash.Sha256, s_authKey);
+        using var reference = System.Security.Cryptography.Aes.Create();
+        reference.Key = s_authKey[..32];
+        var prng = new Prng(11);
+        var salt = new byte[16];
+        for (var length = 1; length <= (KnetCrypto.ChainedSealBlocksMax + 3) * 16; length += 7)
+        {
+            var plaintext = new byte[length];
+            prng.Fill(plaintext);
+            prng.Fill(salt);
+            var sealedBytes = new byte[crypto.SealedLength(length)];
+            crypto.Seal(plaintext, salt, sealedBytes);
+            var expected = reference.EncryptCbc(plaintext, salt, System.Security.Cryptography.PaddingMode.PKCS7);
+
+            Assert.Equal(salt, sealedBytes[..16]);
+            Assert.Equal(expected, sealedBytes.AsSpan(16, expected.Length).ToArray());
+            var opened = new byte[sealedBytes.Length];
+            Assert.Equal(KnetCryptoStatus.Ok, crypto.TryOpen(sealedBytes, opened, out var written));
+            Assert.Equal(plaintext, opened.AsSpan(0, written).ToArray());
+        }
+    }
+
+    [Fact]
     public void Each_cipher_uses_its_own_key_length_from_the_start_of_the_authkey()
     {
         var plaintext = Convert.FromHexString(KnetVectors.PingPlaintext);
