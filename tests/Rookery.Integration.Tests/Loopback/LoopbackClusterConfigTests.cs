@@ -123,7 +123,10 @@ public sealed partial class LoopbackRuntimeTests
             }
         }
 
-        Assert.True(await Testbed.Eventually.TrueAsync(() => Seen(e => e.Type == "quorum" && e.Initial == true), s_deadline), "no initial quorum event");
+        // The current state comes as membership, quorum, config, then the links: wait for the last of them, then look.
+        Assert.True(await Testbed.Eventually.TrueAsync(() => Seen(e => e.Type == "link_active" && e.Initial == true && e.Nodeid == 2), s_deadline),
+            "no initial active-link event for node 2: " + string.Join("\n", Snapshot()));
+        Assert.True(Seen(e => e.Type == "quorum" && e.Initial == true), "no initial quorum event");
         Assert.True(Seen(e => e.Type == "membership" && e.Initial == true && e.Members!.SequenceEqual([1u, 2u, 3u])));
         Assert.True(Seen(e => e.Type == "link" && e.Initial == true && e.Nodeid == 1 && e.Link == 0 && e.State == "up"));
 
