@@ -18,11 +18,12 @@ namespace Rookery.Services;
 /// </summary>
 /// <remarks>
 /// Submissions Totem cannot take yet wait here in order (never reordered, never dropped); client sends are refused
-/// with TryAgain while <see cref="PendingSubmitsMax"/> messages or <see cref="PendingSubmitBytesMax"/> bytes wait. They wait in two queues, as Totem's own send queues are
-/// two: what the services submit while Totem waits for the sync's trans ack (the sync's messages) goes first and to
-/// Totem's transitional queue; what was submitted before the ring changed waits for the ack, behind what Totem already
-/// holds from then (swarm seed 7000075: a sender's held messages overtook its older ones). After every call the driver drains <see cref="Output"/>
-/// in the order its type documents (persist, then send, then events).
+/// with TryAgain while <see cref="PendingSubmitsMax"/> messages or <see cref="PendingSubmitBytesMax"/> bytes wait.
+/// They wait in two queues, as Totem's own send queues are two: what the services submit while Totem waits for the
+/// sync's trans ack (the sync's messages) goes first and to Totem's transitional queue; what was submitted before the
+/// ring changed waits for the ack, behind what Totem already holds from then (swarm seed 7000075: a sender's held
+/// messages overtook its older ones). After every call the driver drains <see cref="Output"/> in the order its type
+/// documents (persist, then send, then events).
 /// </remarks>
 public sealed class NodeStack : ILinkInput
 {

@@ -52,7 +52,7 @@ public sealed class MixedClusterTests
             $"the Rookery node did not reload on corosync-cfgtool -R:\n{cluster.Logs()}");
         var rookeryReload = await RookeryBinary.CheckAsync(["reload"], cluster.On(3));
         Assert.True(await Eventually.TrueAsync(() => LogHas(cluster, 1, "Config reload requested by node 3") && LogHas(cluster, 2, "Config reload requested by node 3"), TimeSpan.FromSeconds(20)),
-            $"corosync did not reload on rookery reload:\n{cluster.Logs()}");
+            $"corosync did not reload on rookery reload:\n{ReloadLines(cluster)}\n{cluster.Logs()}");
 
         // The report says why the corosync members sent no member report, rather than calling them unreachable.
         foreach (var node in new[] { 1, 2 })
@@ -70,6 +70,10 @@ public sealed class MixedClusterTests
         AssertCorosyncSyncedEveryRingWithRookery(cluster, corosyncNode: 1, rookeryNodes: [3]);
         AssertNothingDiscarded(cluster, 1, 2);
     }
+
+    /// <summary>Every corosync log line about a reload, per corosync node: which request arrived where, and when.</summary>
+    private static string ReloadLines(MixedCluster cluster) => string.Join('\n', new[] { 1, 2 }.Select(node =>
+        $"--- node {node} corosync log, reload lines:\n" + string.Join('\n', cluster.Corosync.LogLines(node).Where(l => l.Contains("reload", StringComparison.OrdinalIgnoreCase)))));
 
     private static bool LogHas(MixedCluster cluster, int node, string text) =>
         cluster.Corosync.LogLines(node).Any(l => l.Contains(text, StringComparison.Ordinal));
