@@ -56,5 +56,17 @@ summary=$(awk '/^[[:space:]]+failed:/{f+=$2} /^[[:space:]]+succeeded:/{p+=$2} /^
 if [ "$rc" != 0 ] && [[ "$summary" == *" 0 failed"* ]]; then
     summary=$(awk '/^[[:space:]]+succeeded:/{p+=$2} /^[[:space:]]+skipped:/{s+=$2} END{printf "%d passed, 1 failed, %d skipped", p, s}' "$log")
 fi
+# CI shows only the end of this output: name each failed test there with the first lines of its message (the seed,
+# the assertion), so a failure on a machine we cannot log into still says what broke.
+awk '/^failed /{name=$0; n=0; print name; next}
+     name!="" && /^  from /{next}
+     name!="" && /^    at /{name=""; next}
+     name!="" && /^  /{if (++n <= 4) print substr($0, 1, 300); next}
+     {name=""}' "$log" > "$log.failed"
+if [ -s "$log.failed" ]; then
+    echo "test.sh: failed tests (first lines of each message):"
+    head -n 24 "$log.failed"
+fi
+rm -f "$log.failed"
 echo "$summary"
 exit "$rc"

@@ -363,6 +363,10 @@ public sealed class CorosyncIpcTests : IDisposable
                 UseShellExecute = false,
                 RedirectStandardOutput = true,
                 RedirectStandardInput = true,
+
+                // Its "Dispatch error CS_ERR_LIBRARY" when the daemon stops under it is kept with the output, not
+                // printed into the test run's own stderr where it reads like a failure.
+                RedirectStandardError = true,
             };
             foreach (var argument in new[] { "netns", "exec", testbed.Namespace(1), HostCommand.Resolve("stdbuf"), "-oL", HostCommand.Resolve("corosync-cmapctl"), "-t", key })
             {
@@ -377,7 +381,15 @@ public sealed class CorosyncIpcTests : IDisposable
                     _output.Append(e.Data).Append('\n');
                 }
             };
+            _process.ErrorDataReceived += (_, e) =>
+            {
+                lock (_output)
+                {
+                    _output.Append("stderr: ").Append(e.Data).Append('\n');
+                }
+            };
             _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
         }
 
         public string Output
