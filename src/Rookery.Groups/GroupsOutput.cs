@@ -61,9 +61,6 @@ public sealed record GroupTotemMembership(RingId RingId, IReadOnlyList<NodeId> M
     public override string ToString() => $"totem {RingId} [{string.Join(' ', Members)}]";
 }
 
-/// <summary>A log line in corosync's wording (subsystem CPG).</summary>
-public sealed record GroupsLog(LogPriority Priority, string Text) : GroupsEvent;
-
 /// <summary>Result of a local command: corosync's library error codes for the same situations.</summary>
 public enum GroupsResult
 {

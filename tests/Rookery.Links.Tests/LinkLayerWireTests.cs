@@ -157,6 +157,41 @@ public sealed class LinkLayerWireTests
         Assert.Equal(Instant.FromMilliseconds(30), layer.NextDeadline);
     }
 
+    /// <summary>
+    /// Goal: the core logs its own state events (the output contract: drivers never format an event), with knet's
+    /// subsystem, priority and the journal fields the daemon had. Method: bring the link up against a libknet-like peer,
+    /// then let it time out, and compare every event but deliveries with the log record beside it.
+    /// </summary>
+    [Fact]
+    public void Every_state_event_comes_with_its_knet_log_record_and_deliveries_with_none()
+    {
+        using var crypto = KnetCrypto.Create(KnetCipher.Aes256, KnetHash.Sha256, s_authKey);
+        var layer = NewLayer(s_node2, s_node1, crypto);
+        var output = new LinkOutput();
+        var now = Instant.FromMilliseconds(1000);
+        AnswerPings(layer, crypto, ref now, output, rounds: 3);
+        layer.Receive(now, s_link0, Convert.FromHexString(CapturedOrfToken), output);
+
+        // The peer falls silent: the pings go unanswered until the link is declared down (a few timer rounds).
+        for (var round = 0; round < 100 && !output.Events.Any(e => e is LinkDown); round++)
+        {
+            layer.Tick(layer.NextDeadline, output);
+        }
+
+        Assert.Contains(output.Events, e => e is Delivered);
+        Assert.Contains(output.Events, e => e is LinkDown);
+        var stateEvents = output.Events.Where(e => e is not Delivered).ToArray();
+        Assert.Equal(stateEvents.Length, output.Logs.Count);
+        for (var index = 0; index < stateEvents.Length; index++)
+        {
+            Assert.Equal(new LogEntry(LogSubsystem.Knet, stateEvents[index].Level, stateEvents[index].LogLine, stateEvents[index].Fields), output.Logs[index]);
+        }
+
+        Assert.Contains(new LogEntry(LogSubsystem.Knet, LogPriority.Info, "link: host: 1 link: 0 is down", new LogFields(1, 0)), output.Logs);
+        Assert.Contains(new LogEntry(LogSubsystem.Knet, LogPriority.Warning, "host: host: 1 has no active links", new LogFields(1)), output.Logs);
+        Assert.Contains(new LogEntry(LogSubsystem.Knet, LogPriority.Debug, "host: host: 1 is unreachable", new LogFields(1)), output.Logs);
+    }
+
     [Fact]
     public void Pmtud_probes_65535_then_the_kernels_mtu_and_finds_libknets_1397()
     {
