@@ -51,7 +51,13 @@ public sealed class Votequorum
     private uint _trackingBarrier;
     private NodeId[] _quorumMembers;
     private NodeId[] _previousQuorumMembers = [];
-    private NodeId[] _lastQuorateMembers = [];
+
+    /// <summary>
+    /// The membership auto_tie_breaker judges this ring's split by: the previous ring's members, when this node was
+    /// quorate in it and every member of this ring came from it (a pure split); empty otherwise (no tie-breaker).
+    /// Set at each regular configuration (see <see cref="AutoTieBreakerAllows"/>).
+    /// </summary>
+    private NodeId[] _tieBreakerBasis = [];
 
     /// <summary>corosync's quorum service's <c>my_old_member_list</c>: the members at the last sync activation (none at start).</summary>
     private NodeId[] _syncOldMembers = [];
@@ -624,6 +630,8 @@ public sealed class Votequorum
             _lastManStandingDeadline = now + _config.LastManStandingWindow;
         }
 
+        var pureSplit = members.All(m => Array.IndexOf(_transitionalMembers, m) >= 0);
+        _tieBreakerBasis = _quorate && pureSplit ? _quorumMembers : [];
         _previousQuorumMembers = _quorumMembers;
         _quorumMembers = members;
         _ringId = change.RingId;
@@ -980,8 +988,6 @@ public sealed class Votequorum
                     members.Add(new NodeId(node.NodeId));
                 }
             }
-
-            _lastQuorateMembers = [.. members];
         }
 
         // A half (or, odd, half-1) split: the tie-breaker may decide only if the nodes that left cannot be quorate on
@@ -994,7 +1000,7 @@ public sealed class Votequorum
             && (long)_previousQuorumMembers.Length - _quorumMembers.Length < Math.Min(_quorum, (_us.ExpectedVotes + 2) / 2)
             && AutoTieBreakerAllows())
         {
-            Log(output, Voteq, LogPriority.Debug, $"auto_tie_breaker decision: quorate with {totalVotes} of {_us.ExpectedVotes} votes (lowest node id {_lowestNodeId}, highest {_highestNodeId})");
+            Log(output, Voteq, LogPriority.Debug, $"auto_tie_breaker decision: quorate with {totalVotes} of {_us.ExpectedVotes} votes (decided within the previous ring {string.Join(' ', _tieBreakerBasis.Select(n => n.Value.ToString(CultureInfo.InvariantCulture)))})");
             quorate = true;
         }
 
@@ -1058,29 +1064,41 @@ public sealed class Votequorum
 
     /// <summary>
     /// The auto_tie_breaker decision for an exact half split (the caller checks the split: this node's votes are half
-    /// its expected votes, and the nodes that left could not be quorate on their side): the lowest (or highest) node id of the last
-    /// quorate membership is here; or, for a list, the first listed node that was in the last quorate
-    /// membership is here.
+    /// its expected votes, and the nodes that left could not be quorate on their side): the decider is the lowest (or
+    /// highest) node id of the previous ring, or, for a list, the first listed node that was in the previous ring; this
+    /// half wins when the decider is here.
     /// </summary>
     /// <remarks>
-    /// Deliberate difference from corosync for the list: corosync skips listed nodes absent from the
-    /// <em>previous ring</em>, which lets both halves win when that ring was not quorate (two nodes started
-    /// apart, or a partition re-forming alone); the simulation found it. Judging by the last quorate
-    /// membership, as lowest and highest already do, both halves of a split pick the same decider.
+    /// <para>Deliberate difference from corosync, which takes its decider from views that the two halves of a split
+    /// need not share (lowest and highest from the last quorate membership, a list from the previous ring, and both
+    /// also when this node was not quorate before): the simulation found both halves winning, first for two nodes that
+    /// started apart or a partition re-forming alone, then (swarm seed 7700000181) for a node that had been cut off,
+    /// still remembered an older quorate membership [1,4] and met node 4 in a ring whose sync never finished while
+    /// [2,3] judged by the newer [2,3,4].</para>
+    /// <para>Here the tie-breaker decides only a pure split of a ring this node was quorate in (every member of this
+    /// ring came from the previous one, <see cref="_tieBreakerBasis"/>), and the decider comes from that ring's member
+    /// list, which Totem gave every node of it alike. Both halves of one ring pick the same decider, so at most one
+    /// wins; a half that comes from elsewhere (a restart, a node that was cut off, a merge) waits for a majority, as it
+    /// would without auto_tie_breaker.</para>
     /// </remarks>
     private bool AutoTieBreakerAllows()
     {
+        if (_tieBreakerBasis.Length == 0)
+        {
+            return false;
+        }
+
         switch (_config.AutoTieBreaker)
         {
             case AutoTieBreakerMode.Lowest:
-                return IsMemberNode(_lowestNodeId);
+                return IsMemberNode(_tieBreakerBasis.Min(n => n.Value));
             case AutoTieBreakerMode.Highest:
-                return IsMemberNode(_highestNodeId);
+                return IsMemberNode(_tieBreakerBasis.Max(n => n.Value));
         }
 
         foreach (var listed in _config.AutoTieBreakerNodes)
         {
-            if (Array.IndexOf(_lastQuorateMembers, listed) >= 0)
+            if (Array.IndexOf(_tieBreakerBasis, listed) >= 0)
             {
                 return IsMemberNode(listed.Value);
             }
