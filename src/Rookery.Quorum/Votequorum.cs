@@ -314,6 +314,10 @@ public sealed class Votequorum
     /// let it (and, through its NODEINFO, a node it met next)
     /// be quorate beside them (swarm seed 3589929083077345175: a node in GATHER for 6 s). The lowering then waits:
     /// the window runs again from the next sync activation, on a ring whose members are known.
+    /// The same holds while the ring is operational but its quorum sync has not completed: the quorate flag is still
+    /// the previous ring's. Node 4 of seven, quorate in [1,3,4,5,6,7], came into [2,4,6] with the window armed in the
+    /// old ring; it ended before node 2's NODEINFO arrived, expected votes fell to 2 (nodes 4 and 6) and [2,4,6] was
+    /// quorate while [3,5,7] took the tie-breaker (swarm seed 8800000767).
     /// </remarks>
     public void Tick(Instant now, bool ringOperational, QuorumOutput output)
     {
@@ -329,7 +333,7 @@ public sealed class Votequorum
         }
 
         _lastManStandingDeadline = Instant.Never;
-        if (!ringOperational)
+        if (!ringOperational || _syncInProgress)
         {
             _lastManStandingDeferred = _lastManStanding;
             return;
