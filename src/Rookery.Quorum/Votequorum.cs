@@ -999,9 +999,15 @@ public sealed class Votequorum
         // highest expected votes of the members, so it can stand above what this node's own expected votes give; the
         // other side may count with those (swarm seed 7000344: quorum 4 from a member's expected 6, own expected 5, and
         // [1,3] of 5 took the tie while [2,4,5] had its 3 of 5). Deliberate difference: the smaller of the two.
+        // A second deliberate difference: all the votes outside this partition, not only those of the nodes that left
+        // its ring, must fall short of that quorum. A node outside the previous ring may be with the ones that left:
+        // of three, node 1 of [1,2] alone took the tie with 1 of 3 (3 / 2 = 1) while 2 and 3 could hold 2 of 3 (swarm
+        // seed 9900000007). So with an odd count the "half-1" side never takes the tie; an even half still does.
+        var otherSideQuorum = Math.Min(_quorum, (_us.ExpectedVotes + 2) / 2);
         if (_config.AutoTieBreaker != AutoTieBreakerMode.None
             && totalVotes == _us.ExpectedVotes / 2
-            && (long)_previousQuorumMembers.Length - _quorumMembers.Length < Math.Min(_quorum, (_us.ExpectedVotes + 2) / 2)
+            && (long)_previousQuorumMembers.Length - _quorumMembers.Length < otherSideQuorum
+            && (long)_us.ExpectedVotes - totalVotes < otherSideQuorum
             && AutoTieBreakerAllows())
         {
             Log(output, Voteq, LogPriority.Debug, $"auto_tie_breaker decision: quorate with {totalVotes} of {_us.ExpectedVotes} votes (decided within the previous ring {string.Join(' ', _tieBreakerBasis.Select(n => n.Value.ToString(CultureInfo.InvariantCulture)))})");
