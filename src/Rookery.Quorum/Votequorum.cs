@@ -52,10 +52,20 @@ public sealed class Votequorum
     private NodeId[] _quorumMembers;
     private NodeId[] _previousQuorumMembers = [];
 
+    /// <summary>The members of the last ring whose sync this node activated while quorate (none before the first).</summary>
+    private NodeId[] _quorateRingMembers = [];
+
     /// <summary>
-    /// The membership auto_tie_breaker judges this ring's split by: the previous ring's members, when this node was
-    /// quorate in it and every member of this ring came from it (a pure split); empty otherwise (no tie-breaker).
-    /// Set at each regular configuration (see <see cref="AutoTieBreakerAllows"/>).
+    /// Every ring since <see cref="_quorateRingMembers"/>'s was a pure split of the one before (each member came
+    /// through the transitional configuration: nobody joined from elsewhere).
+    /// </summary>
+    private bool _splitsSinceQuorateRing;
+
+    /// <summary>
+    /// The membership auto_tie_breaker judges this ring's split by: <see cref="_quorateRingMembers"/>, when this node
+    /// is still quorate and only pure splits came since that ring (however many rings whose sync never finished came
+    /// between); empty otherwise (no tie-breaker). Set at each regular configuration (see
+    /// <see cref="AutoTieBreakerAllows"/>).
     /// </summary>
     private NodeId[] _tieBreakerBasis = [];
 
@@ -294,6 +304,12 @@ public sealed class Votequorum
         RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, output);
         Notify(output);
         _syncInProgress = false;
+        _splitsSinceQuorateRing = _quorate;
+        if (_quorate)
+        {
+            _quorateRingMembers = _quorumMembers;
+        }
+
         _syncOldMembers = _quorumMembers;
         if (_lastManStandingDeferred)
         {
@@ -634,8 +650,8 @@ public sealed class Votequorum
             _lastManStandingDeadline = now + _config.LastManStandingWindow;
         }
 
-        var pureSplit = members.All(m => Array.IndexOf(_transitionalMembers, m) >= 0);
-        _tieBreakerBasis = _quorate && pureSplit ? _quorumMembers : [];
+        _splitsSinceQuorateRing &= members.All(m => Array.IndexOf(_transitionalMembers, m) >= 0);
+        _tieBreakerBasis = _quorate && _splitsSinceQuorateRing ? _quorateRingMembers : [];
         _previousQuorumMembers = _quorumMembers;
         _quorumMembers = members;
         _ringId = change.RingId;
@@ -1085,11 +1101,16 @@ public sealed class Votequorum
     /// started apart or a partition re-forming alone, then (swarm seed 7700000181) for a node that had been cut off,
     /// still remembered an older quorate membership [1,4] and met node 4 in a ring whose sync never finished while
     /// [2,3] judged by the newer [2,3,4].</para>
-    /// <para>Here the tie-breaker decides only a pure split of a ring this node was quorate in (every member of this
-    /// ring came from the previous one, <see cref="_tieBreakerBasis"/>), and the decider comes from that ring's member
-    /// list, which Totem gave every node of it alike. Both halves of one ring pick the same decider, so at most one
-    /// wins; a half that comes from elsewhere (a restart, a node that was cut off, a merge) waits for a majority, as it
-    /// would without auto_tie_breaker.</para>
+    /// <para>Here the tie-breaker decides only a split of the last ring whose sync this node activated while quorate,
+    /// only while it is still quorate, and only if every ring since was a pure split of the one before (all its members
+    /// came through the transitional configuration) (<see cref="_tieBreakerBasis"/>); the decider comes from that
+    /// quorate ring's member list, which Totem gave all its members alike. Both conditions were needed: the previous
+    /// ring alone is not enough when its sync never finished, since the quorate flag is still the older ring's: [2,3],
+    /// re-formed from an unfinished [2,3], judged by [2,3] (first listed of "1 2": 2, here) while [1,4] judged by
+    /// [1,4] (1, here) (swarm seed 11100001328); and the last quorate ring alone is not enough for a node that was cut
+    /// off and met the others again in a ring that never finished (seed 7700000181 above). Both halves of one quorate
+    /// ring pick the same decider, so at most one wins; a half that comes from elsewhere (a restart, a node that was
+    /// cut off, a merge) waits for a majority, as it would without auto_tie_breaker.</para>
     /// </remarks>
     private bool AutoTieBreakerAllows()
     {

@@ -22,9 +22,11 @@ public sealed class SwarmSimulationTests
     /// comes from the previous ring of a pure split, <c>Votequorum.AutoTieBreakerAllows</c>), 8800000767 (two quorate
     /// partitions: a last_man_standing window armed in the old ring ended during the new ring's quorum sync and lowered
     /// expected votes to the two members whose NODEINFO had arrived; <c>Votequorum.Tick</c>), 9900000007 (two quorate
-    /// partitions: one node of three took the tie-breaker with 1 of 3 votes while the two others could be together).
+    /// partitions: one node of three took the tie-breaker with 1 of 3 votes while the two others could be together),
+    /// 11100001328 (two quorate partitions: a half re-formed from a ring whose sync never finished judged the tie by
+    /// that ring; the tie-breaker now judges by the last ring activated while quorate, through pure splits only).
     /// </summary>
-    public static TheoryData<ulong> FixedSeeds() => [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 0xC0FFEE, 0xDEADBEEF, 21228, 22035, 30353, 3589929083077345175, 7000075, 7700000181, 8800000767, 9900000007];
+    public static TheoryData<ulong> FixedSeeds() => [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 0xC0FFEE, 0xDEADBEEF, 21228, 22035, 30353, 3589929083077345175, 7000075, 7700000181, 8800000767, 9900000007, 11100001328];
 
     [Theory]
     [MemberData(nameof(FixedSeeds))]
