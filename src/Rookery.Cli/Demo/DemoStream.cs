@@ -92,7 +92,8 @@ public sealed class DemoStream : IAsyncDisposable
     /// <summary>One line: sent, delivered and in flight per node, lost, duplicated, out of order.</summary>
     public string Summary(DemoCluster cluster)
     {
-        var sent = Sent;
+        // A send is counted when its call returns, which can be after a node delivered it: a delivered number was sent.
+        var sent = Math.Max(Sent, _receivers.Max(r => r.Highest));
         var perNode = string.Join(", ", cluster.Nodes.Select((n, i) => _receivers[i] switch
         {
             { Down: true } => $"{n.Name} down",
