@@ -124,14 +124,16 @@ public static class Defaults
     /// </summary>
     public const uint LinkPingIntervalMs = 30;
 
-    /// <summary>
-    /// Rookery only: heartbeat period of a standby link (connected, passive mode, not carrying data), milliseconds
-    /// (<c>totem.interface.link_standby_ping_interval</c>); never below the ping interval.
-    /// </summary>
-    public const uint LinkStandbyPingIntervalMs = 100;
-
     /// <summary>Rookery only: no pong for this long declares the link down, milliseconds (<c>totem.interface.link_down_timeout</c>).</summary>
     public const uint LinkDownTimeoutMs = 150;
+
+    /// <summary>
+    /// Rookery only: heartbeat period of a standby link (connected, passive mode, not carrying data), milliseconds
+    /// (<c>totem.interface.link_standby_ping_interval</c>); never below the ping interval. Unset, it is the link's
+    /// <c>link_down_timeout</c> (this default when that is unset too): one ping per detection period is what a link that
+    /// carries nothing needs, since failover promotes it with the deadline it has and probes it at once (docs/links.md).
+    /// </summary>
+    public const uint LinkStandbyPingIntervalMs = LinkDownTimeoutMs;
 
     /// <summary>Rookery only: no pong for this long makes the link suspect (probed faster, data hedged), milliseconds (<c>totem.interface.link_suspect_timeout</c>).</summary>
     public const uint LinkSuspectTimeoutMs = 50;

@@ -359,21 +359,48 @@ public sealed partial class LinkLayer
     /// </summary>
     public void Tick(Instant now, List<LinkDatagram> datagrams, List<LinkEvent> events)
     {
+        var pinged = false;
         foreach (var peer in _peers.Values)
         {
             foreach (var monitor in peer.Links)
             {
                 if (monitor is not null)
                 {
-                    TickLink(now, peer, monitor, datagrams, events);
+                    pinged |= TickLink(now, peer, monitor, datagrams, events);
                 }
             }
+        }
+
+        if (pinged)
+        {
+            SendPingsAlong(now, datagrams);
         }
 
         UpdateDataMtu(events);
     }
 
-    private void TickLink(Instant now, PeerState peer, LinkMonitor monitor, List<LinkDatagram> datagrams, List<LinkEvent> events)
+    /// <summary>
+    /// A regular ping is going out now: every other regular ping due within its link's <see cref="LinkMonitor.RideAlongWindow"/>
+    /// goes with it, to every peer and on every link. All links of the node, and with the pings sent in step with a peer's
+    /// (<see cref="OnPing"/>) the whole cluster, then ping in one burst per interval: the node wakes for the burst and for
+    /// its answers, not once per (peer, link). Pings are only ever early, never late.
+    /// </summary>
+    private void SendPingsAlong(Instant now, List<LinkDatagram> datagrams)
+    {
+        foreach (var peer in _peers.Values)
+        {
+            foreach (var monitor in peer.Links)
+            {
+                if (monitor is not null && monitor.PingDueWithin(now, monitor.RideAlongWindow))
+                {
+                    SendPing(now, peer, monitor, timed: 1, datagrams);
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs the timers of one link; true when it sent a regular ping (not a probe of a suspect link).</summary>
+    private bool TickLink(Instant now, PeerState peer, LinkMonitor monitor, List<LinkDatagram> datagrams, List<LinkEvent> events)
     {
         monitor.OnTick(now);
         if (now >= monitor.DownAt)
@@ -388,12 +415,14 @@ public sealed partial class LinkLayer
             monitor.ForgetPongCount();
         }
 
-        if (now >= monitor.NextPingAt || monitor.PingDueWithin(now, monitor.PingCoalescing))
+        var regular = monitor.PingDueWithin(now, monitor.PingCoalescing);
+        if (now >= monitor.NextPingAt || regular)
         {
             SendPing(now, peer, monitor, timed: 1, datagrams);
         }
 
         TickPmtud(now, peer, monitor, datagrams, events);
+        return regular;
     }
 
     private void SendPing(Instant now, PeerState peer, LinkMonitor monitor, byte timed, List<LinkDatagram> datagrams)

@@ -14,7 +14,7 @@ public sealed record LinkTimingOptions
     public Duration PingInterval { get; init; } = LinksDefaults.PingInterval;
 
     /// <summary>Ping period of a standby link (connected, passive mode, not carrying data); its suspect and down deadlines move by the difference.</summary>
-    /// <value>100 ms by default (<c>link_standby_ping_interval</c>); the ping interval in knet mode.</value>
+    /// <value>150 ms by default (<c>link_standby_ping_interval</c>; unset, the link's <c>link_down_timeout</c>); the ping interval in knet mode.</value>
     public Duration StandbyPingInterval { get; init; } = LinksDefaults.StandbyPingInterval;
 
     /// <summary>No pong for this long (plus twice the smoothed round trip) declares the link down.</summary>
