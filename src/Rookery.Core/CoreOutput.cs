@@ -20,6 +20,10 @@ namespace Rookery;
 /// a configuration change before the deliveries of the new ring). Events are never reordered, merged or dropped.</item>
 /// <item>Logs are written in their own list order; their position relative to datagrams and events carries no meaning.</item>
 /// </list>
+/// <para>The derived types, one per core, are what the cores' entry points take: <c>LinkOutput</c> (links),
+/// <c>TotemOutput</c>, <c>QuorumOutput</c> (votequorum, with the tracking barrier to persist), <c>GroupsOutput</c> (process
+/// groups) and the node composition's <c>StackOutput</c>. Each core writes its own log records; a driver never formats an
+/// event into a log line.</para>
 /// <para>Outputs accumulate across calls until drained, so a driver may make several calls and drain once, as long as it
 /// drains before it sleeps. Every loop a core or router runs is bounded by a named limit that says why it is enough.</para>
 /// </remarks>

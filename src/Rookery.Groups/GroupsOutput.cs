@@ -24,14 +24,17 @@ public readonly record struct GroupMemberChange(NodeId NodeId, uint Pid, CpgReas
 }
 
 /// <summary>
-/// What the groups core asks of its caller, in emission order: service messages to multicast (agreed
-/// order, group "a"), and events for local connections. Events carry their recipients (local connection
-/// ids); they are emitted even with no local recipient, so every node produces the same event stream.
+/// Caller-owned output of the groups core (the <see cref="CoreOutput{TDatagram, TEvent}"/> contract): cpg service
+/// messages (qb header onwards) to submit to Totem in group "a" in list order, then the events for local connections in
+/// list order (deliveries and confchgs in agreed order), and CPG's log records. The groups core has no state to persist.
 /// </summary>
-public abstract record GroupsOutput;
+public sealed class GroupsOutput : CoreOutput<byte[], GroupsEvent>;
 
-/// <summary>A cpg service message (qb header onwards) to submit to Totem in group "a".</summary>
-public sealed record GroupsSend(byte[] Message) : GroupsOutput;
+/// <summary>
+/// An event of the groups core for local connections. Events carry their recipients (local connection ids); they are
+/// emitted even with no local recipient, so every node produces the same event stream.
+/// </summary>
+public abstract record GroupsEvent;
 
 /// <summary>A group's membership changed (cpg confchg callback): members after the change, who left, who joined.</summary>
 public sealed record GroupConfigurationChanged(
@@ -39,7 +42,7 @@ public sealed record GroupConfigurationChanged(
     IReadOnlyList<GroupMember> Members,
     IReadOnlyList<GroupMemberChange> Left,
     IReadOnlyList<GroupMemberChange> Joined,
-    IReadOnlyList<ulong> Recipients) : GroupsOutput
+    IReadOnlyList<ulong> Recipients) : GroupsEvent
 {
     public override string ToString() =>
         $"confchg {Group} members=[{string.Join(' ', Members)}] left=[{string.Join(' ', Left)}] joined=[{string.Join(' ', Joined)}]";
@@ -47,19 +50,16 @@ public sealed record GroupConfigurationChanged(
 
 /// <summary>A message delivered to a group in agreed order (cpg deliver callback).</summary>
 public sealed record GroupMessageDelivered(
-    CpgGroupName Group, NodeId NodeId, uint Pid, ReadOnlyMemory<byte> Data, IReadOnlyList<ulong> Recipients) : GroupsOutput
+    CpgGroupName Group, NodeId NodeId, uint Pid, ReadOnlyMemory<byte> Data, IReadOnlyList<ulong> Recipients) : GroupsEvent
 {
     public override string ToString() => $"deliver {Group} from {NodeId}/{Pid} {Convert.ToHexString(Data.Span)}";
 }
 
 /// <summary>The Totem membership after a sync (cpg totem confchg callback), to every connection.</summary>
-public sealed record GroupTotemMembership(RingId RingId, IReadOnlyList<NodeId> Members, IReadOnlyList<ulong> Recipients) : GroupsOutput
+public sealed record GroupTotemMembership(RingId RingId, IReadOnlyList<NodeId> Members, IReadOnlyList<ulong> Recipients) : GroupsEvent
 {
     public override string ToString() => $"totem {RingId} [{string.Join(' ', Members)}]";
 }
-
-/// <summary>A log line in corosync's wording (subsystem CPG).</summary>
-public sealed record GroupsLog(LogPriority Priority, string Text) : GroupsOutput;
 
 /// <summary>Result of a local command: corosync's library error codes for the same situations.</summary>
 public enum GroupsResult

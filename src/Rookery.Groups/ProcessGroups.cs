@@ -84,9 +84,9 @@ public sealed class ProcessGroups
         _handles.TryGetValue(connection, out var handle) ? handle.State : GroupHandleState.Unjoined;
 
     /// <summary><c>cpg_join</c>: multicasts PROCJOIN; the connection becomes joined when it is delivered.</summary>
-    public GroupsResult Join(ulong connection, uint pid, CpgGroupName group, List<GroupsOutput> outputs, bool deliverInitialTotemConfiguration = false)
+    public GroupsResult Join(ulong connection, uint pid, CpgGroupName group, GroupsOutput output, bool deliverInitialTotemConfiguration = false)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         foreach (var other in _handles.Values)
         {
             if (other.Pid == pid && other.Group is { } joined && joined == group)
@@ -119,14 +119,14 @@ public sealed class ProcessGroups
         handle.Group = group;
         handle.WantsInitialTotemConfiguration = deliverInitialTotemConfiguration;
         handle.InitialTotemConfigurationSent = false;
-        Send(new CpgProcJoinMessage(group, pid, CpgReason.Join), outputs);
+        Send(new CpgProcJoinMessage(group, pid, CpgReason.Join), output);
         return GroupsResult.Ok;
     }
 
     /// <summary><c>cpg_leave</c>: multicasts PROCLEAVE; the connection becomes unjoined when it is delivered.</summary>
-    public GroupsResult Leave(ulong connection, List<GroupsOutput> outputs)
+    public GroupsResult Leave(ulong connection, GroupsOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         var state = HandleState(connection);
         switch (state)
         {
@@ -143,14 +143,14 @@ public sealed class ProcessGroups
 
         var handle = _handles[connection];
         handle.State = GroupHandleState.LeaveStarted;
-        Send(new CpgProcLeaveMessage(handle.Group!.Value, handle.Pid, CpgReason.Leave), outputs);
+        Send(new CpgProcLeaveMessage(handle.Group!.Value, handle.Pid, CpgReason.Leave), output);
         return GroupsResult.Ok;
     }
 
     /// <summary><c>cpg_mcast_joined</c>: allowed once the join was requested and until the leave is requested.</summary>
-    public GroupsResult Send(ulong connection, ReadOnlyMemory<byte> data, List<GroupsOutput> outputs)
+    public GroupsResult Send(ulong connection, ReadOnlyMemory<byte> data, GroupsOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         var state = HandleState(connection);
         if (state is not (GroupHandleState.JoinStarted or GroupHandleState.JoinCompleted))
         {
@@ -168,7 +168,7 @@ public sealed class ProcessGroups
         }
 
         var handle = _handles[connection];
-        Send(new CpgMcastMessage(handle.Group!.Value, handle.Pid, _localNode.Value, connection, data), outputs);
+        Send(new CpgMcastMessage(handle.Group!.Value, handle.Pid, _localNode.Value, connection, data), output);
         return GroupsResult.Ok;
     }
 
@@ -177,9 +177,9 @@ public sealed class ProcessGroups
     /// PARTIAL_MCAST requests): it goes out as corosync's PARTIAL_MCAST, and every member reassembles the message
     /// from the fragments in agreed order. <paramref name="type"/> is 1 first, 2 continued, 3 last.
     /// </summary>
-    public GroupsResult SendPartial(ulong connection, uint messageLength, uint type, ReadOnlyMemory<byte> fragment, List<GroupsOutput> outputs)
+    public GroupsResult SendPartial(ulong connection, uint messageLength, uint type, ReadOnlyMemory<byte> fragment, GroupsOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         var state = HandleState(connection);
         if (state is not (GroupHandleState.JoinStarted or GroupHandleState.JoinCompleted))
         {
@@ -197,14 +197,14 @@ public sealed class ProcessGroups
         }
 
         var handle = _handles[connection];
-        Send(new CpgPartialMcastMessage(handle.Group!.Value, messageLength, handle.Pid, type, _localNode.Value, connection, fragment), outputs);
+        Send(new CpgPartialMcastMessage(handle.Group!.Value, messageLength, handle.Pid, type, _localNode.Value, connection, fragment), output);
         return GroupsResult.Ok;
     }
 
     /// <summary>A connection closed or its process died (<c>cpg_lib_exit_fn</c>): its group membership ends with reason procdown.</summary>
-    public void Disconnect(ulong connection, List<GroupsOutput> outputs)
+    public void Disconnect(ulong connection, GroupsOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         if (!_handles.Remove(connection, out var handle))
         {
             return;
@@ -212,7 +212,7 @@ public sealed class ProcessGroups
 
         if (handle.Group is { } group && handle.State != GroupHandleState.LeaveStarted)
         {
-            Send(new CpgProcLeaveMessage(group, handle.Pid, CpgReason.ProcDown), outputs);
+            Send(new CpgProcLeaveMessage(group, handle.Pid, CpgReason.ProcDown), output);
         }
     }
 
@@ -220,10 +220,10 @@ public sealed class ProcessGroups
     /// A configuration change from Totem. Transitional: remember who came along. Regular: start the sync —
     /// compute the down list and multicast DOWNLIST and this node's JOINLIST.
     /// </summary>
-    public void OnConfigurationChanged(ConfigurationChanged change, List<GroupsOutput> outputs)
+    public void OnConfigurationChanged(ConfigurationChanged change, GroupsOutput output)
     {
         ArgumentNullException.ThrowIfNull(change);
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         var members = change.Members.OrderBy(n => n.Value).ToArray();
         if (change.Kind == ConfigurationKind.Transitional)
         {
@@ -258,7 +258,7 @@ public sealed class ProcessGroups
         }
 
         _downList = down.Select(n => new NodeId(n)).ToArray();
-        Send(new CpgDownListMessage((uint)_oldMembers.Length, down.ToArray()), outputs);
+        Send(new CpgDownListMessage((uint)_oldMembers.Length, down.ToArray()), output);
 
         var local = new List<CpgJoinListEntry>();
         foreach (var (group, groupMembers) in _groups)
@@ -272,14 +272,14 @@ public sealed class ProcessGroups
             }
         }
 
-        Send(new CpgJoinListMessage(local), outputs);
+        Send(new CpgJoinListMessage(local), output);
     }
 
     /// <summary>A cpg message delivered in agreed order. Returns the decode status (non-Ok is counted and dropped).</summary>
-    public ServiceDecodeStatus OnDelivered(Delivered delivered, List<GroupsOutput> outputs)
+    public ServiceDecodeStatus OnDelivered(Delivered delivered, GroupsOutput output)
     {
         ArgumentNullException.ThrowIfNull(delivered);
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         // Totem's deliveries never change: the message's data stays a slice of them.
         var status = CpgCodec.TryDecode(delivered.Payload, out var message);
         if (status != ServiceDecodeStatus.Ok)
@@ -297,12 +297,12 @@ public sealed class ProcessGroups
         {
             case CpgProcJoinMessage join:
                 RecordChangeDuringSync(new GroupMember(sender, join.Pid), join.Group, joined: true);
-                ProcessJoin(join.Group, new GroupMemberChange(sender, join.Pid, CpgReason.Join), outputs);
+                ProcessJoin(join.Group, new GroupMemberChange(sender, join.Pid, CpgReason.Join), output);
                 break;
 
             case CpgProcLeaveMessage leave:
                 RecordChangeDuringSync(new GroupMember(sender, leave.Pid), leave.Group, joined: false);
-                ProcessLeave(leave.Group, new GroupMemberChange(sender, leave.Pid, leave.Reason == CpgReason.ProcDown ? CpgReason.ProcDown : CpgReason.Leave), outputs);
+                ProcessLeave(leave.Group, new GroupMemberChange(sender, leave.Pid, leave.Reason == CpgReason.ProcDown ? CpgReason.ProcDown : CpgReason.Leave), output);
                 break;
 
             case CpgJoinListMessage list:
@@ -314,19 +314,19 @@ public sealed class ProcessGroups
                 break;
 
             case CpgMcastMessage mcast:
-                DeliverMessage(mcast.Group, sender, mcast.Pid, mcast.Data, outputs);
+                DeliverMessage(mcast.Group, sender, mcast.Pid, mcast.Data, output);
                 break;
 
             case CpgPartialMcastMessage partial:
-                Reassemble(sender, partial, outputs);
+                Reassemble(sender, partial, output);
                 break;
 
             case CpgDownListMessage downList:
-                outputs.Add(new GroupsLog(LogPriority.Debug, $"downlist left_list: {downList.LeftNodes.Count} received"));
+                output.Logs.Add(new LogEntry(LogSubsystem.Cpg, LogPriority.Debug, $"downlist left_list: {downList.LeftNodes.Count} received"));
                 break;
 
             default:
-                outputs.Add(new GroupsLog(LogPriority.Debug, $"downlist OLD from node {sender}"));
+                output.Logs.Add(new LogEntry(LogSubsystem.Cpg, LogPriority.Debug, $"downlist OLD from node {sender}"));
                 break;
         }
 
@@ -338,9 +338,9 @@ public sealed class ProcessGroups
     /// leave (nodedown), processes announced in join lists join (nodeup), processes no join list vouches for leave
     /// (procdown), and every connection learns the new Totem membership.
     /// </summary>
-    public void SyncActivate(List<GroupsOutput> outputs)
+    public void SyncActivate(GroupsOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         Invariant.Require(_syncing);
 
         // (1) one confchg per group removing the processes of nodes that went down.
@@ -352,7 +352,7 @@ public sealed class ProcessGroups
                 .ToArray();
             if (left.Length > 0)
             {
-                NotifyAndApply(group, [], left, outputs);
+                NotifyAndApply(group, [], left, output);
             }
         }
 
@@ -400,7 +400,7 @@ public sealed class ProcessGroups
                 .ToArray();
             if (joinedList.Length > 0)
             {
-                NotifyAndApply(byGroup.Key, joinedList, [], outputs);
+                NotifyAndApply(byGroup.Key, joinedList, [], output);
             }
         }
 
@@ -409,12 +409,12 @@ public sealed class ProcessGroups
         {
             if (member.NodeId != _localNode && !expected.Contains((group, member)))
             {
-                NotifyAndApply(group, [], [new GroupMemberChange(member.NodeId, member.Pid, CpgReason.ProcDown)], outputs);
+                NotifyAndApply(group, [], [new GroupMemberChange(member.NodeId, member.Pid, CpgReason.ProcDown)], output);
             }
         }
 
         // (4) the Totem membership to every connection.
-        outputs.Add(new GroupTotemMembership(_ringId, _members, _handles.Keys.ToArray()));
+        output.Events.Add(new GroupTotemMembership(_ringId, _members, _handles.Keys.ToArray()));
 
         _oldMembers = _members;
         _joinLists.Clear();
@@ -444,24 +444,24 @@ public sealed class ProcessGroups
     private bool IsKnown(CpgGroupName group, GroupMember member) =>
         _groups.TryGetValue(group, out var members) && members.Contains(member);
 
-    private void ProcessJoin(CpgGroupName group, GroupMemberChange change, List<GroupsOutput> outputs)
+    private void ProcessJoin(CpgGroupName group, GroupMemberChange change, GroupsOutput output)
     {
         if (!IsKnown(group, change.Member))
         {
-            NotifyAndApply(group, [change], [], outputs);
+            NotifyAndApply(group, [change], [], output);
         }
     }
 
-    private void ProcessLeave(CpgGroupName group, GroupMemberChange change, List<GroupsOutput> outputs)
+    private void ProcessLeave(CpgGroupName group, GroupMemberChange change, GroupsOutput output)
     {
         if (IsKnown(group, change.Member))
         {
-            NotifyAndApply(group, [], [change], outputs);
+            NotifyAndApply(group, [], [change], output);
         }
     }
 
     /// <summary>Applies one confchg to the process list and reports it to the group's local connections (<c>notify_lib_joinlist</c>).</summary>
-    private void NotifyAndApply(CpgGroupName group, GroupMemberChange[] joined, GroupMemberChange[] left, List<GroupsOutput> outputs)
+    private void NotifyAndApply(CpgGroupName group, GroupMemberChange[] joined, GroupMemberChange[] left, GroupsOutput output)
     {
         if (!_groups.TryGetValue(group, out var members))
         {
@@ -495,7 +495,7 @@ public sealed class ProcessGroups
             .Where(h => h.Group == group && h.State is GroupHandleState.JoinCompleted or GroupHandleState.LeaveStarted)
             .Select(h => h.Connection)
             .ToArray();
-        outputs.Add(new GroupConfigurationChanged(group, members.ToArray(), left, joined, recipients));
+        output.Events.Add(new GroupConfigurationChanged(group, members.ToArray(), left, joined, recipients));
 
         foreach (var change in left)
         {
@@ -525,16 +525,16 @@ public sealed class ProcessGroups
             if (handle.WantsInitialTotemConfiguration && !handle.InitialTotemConfigurationSent && handle.State == GroupHandleState.JoinCompleted)
             {
                 handle.InitialTotemConfigurationSent = true;
-                outputs.Add(new GroupTotemMembership(_ringId, _oldMembers, [handle.Connection]));
+                output.Events.Add(new GroupTotemMembership(_ringId, _oldMembers, [handle.Connection]));
             }
         }
     }
 
-    private void DeliverMessage(CpgGroupName group, NodeId sender, uint pid, ReadOnlyMemory<byte> data, List<GroupsOutput> outputs)
+    private void DeliverMessage(CpgGroupName group, NodeId sender, uint pid, ReadOnlyMemory<byte> data, GroupsOutput output)
     {
         if (!_groups.TryGetValue(group, out var members) || !members.Any(m => m.NodeId == sender))
         {
-            outputs.Add(new GroupsLog(LogPriority.Warning, "Unknown node -> we will not deliver message"));
+            output.Logs.Add(new LogEntry(LogSubsystem.Cpg, LogPriority.Warning, "Unknown node -> we will not deliver message"));
             return;
         }
 
@@ -542,12 +542,12 @@ public sealed class ProcessGroups
             .Where(h => h.Group == group && h.State is GroupHandleState.JoinCompleted or GroupHandleState.LeaveStarted)
             .Select(h => h.Connection)
             .ToArray();
-        outputs.Add(new GroupMessageDelivered(group, sender, pid, data, recipients));
+        output.Events.Add(new GroupMessageDelivered(group, sender, pid, data, recipients));
         DeliveredMessages++;
     }
 
     /// <summary>Reassembles PARTIAL_MCAST fragments (first 1, continued 2, last 3) from a corosync sender, per (node, pid, group).</summary>
-    private void Reassemble(NodeId sender, CpgPartialMcastMessage partial, List<GroupsOutput> outputs)
+    private void Reassemble(NodeId sender, CpgPartialMcastMessage partial, GroupsOutput output)
     {
         const uint first = 1;
         const uint last = 3;
@@ -582,7 +582,7 @@ public sealed class ProcessGroups
                 return;
             }
 
-            DeliverMessage(partial.Group, sender, partial.Pid, buffer.Data.ToArray(), outputs);
+            DeliverMessage(partial.Group, sender, partial.Pid, buffer.Data.ToArray(), output);
         }
     }
 
@@ -597,8 +597,8 @@ public sealed class ProcessGroups
         return handle;
     }
 
-    private static void Send(CpgMessage message, List<GroupsOutput> outputs) =>
-        outputs.Add(new GroupsSend(CpgCodec.Encode(message)));
+    private static void Send(CpgMessage message, GroupsOutput output) =>
+        output.Datagrams.Add(CpgCodec.Encode(message));
 
     private sealed class Handle(ulong connection)
     {

@@ -56,7 +56,7 @@ public sealed class CorosyncServices : IDisposable
     }
 
     /// <summary>A groups-core callback for local connections (deliver, confchg, totem confchg).</summary>
-    public void OnGroupEvent(Groups.GroupsOutput output) => Cpg.OnGroupEvent(output);
+    public void OnGroupEvent(Groups.GroupsEvent groupEvent) => Cpg.OnGroupEvent(groupEvent);
 
     /// <summary>Once per node loop turn: cpg messages waiting for room in Totem's send queue.</summary>
     public void OnLoopTurn()

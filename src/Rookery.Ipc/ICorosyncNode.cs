@@ -35,7 +35,7 @@ public interface ICorosyncNode
     /// A votequorum library call (the quorum device's) at the loop turn's time; what it announces goes to the members
     /// in agreed order, its outputs are flushed before it returns.
     /// </summary>
-    T QuorumCommand<T>(Func<Votequorum, Instant, List<QuorumOutput>, T> command);
+    T QuorumCommand<T>(Func<Votequorum, Instant, QuorumOutput, T> command);
 
     /// <summary>The loop turn's time (the services' timers: cfg's shutdown timeout).</summary>
     Instant Now { get; }

@@ -48,6 +48,13 @@ public sealed partial class QbIpcServer : IDisposable
     private readonly List<(Socket Socket, IIpcService Service)> _listeners = [];
     private readonly List<QbConnection> _connections = [];
     private readonly int _serverPid = Environment.ProcessId;
+
+    /// <summary>
+    /// This server's network namespace ("net:[4026531840]"), written into <see cref="MarkerFile"/>: libqb's abstract
+    /// sockets belong to one namespace, so a daemon owns the rings of its namespace only and leaves those of a daemon in
+    /// another (a container, a test bed) to that daemon.
+    /// </summary>
+    private readonly string _namespace = NetworkNamespace();
     private readonly bool _isRoot = LibC.GetEuid() == 0;
     private int _eventFd = -1;
     private Thread? _thread;
@@ -536,7 +543,7 @@ public sealed partial class QbIpcServer : IDisposable
                 throw new PlatformNotSupportedException("libqb IPC exists only on Linux");
             }
 
-            File.WriteAllBytes(Path.Combine(directory, MarkerFile), []);
+            File.WriteAllText(Path.Combine(directory, MarkerFile), _namespace);
             File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                 | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute);
             uint? owner = _isRoot ? uid : null;
@@ -659,7 +666,8 @@ public sealed partial class QbIpcServer : IDisposable
 
     /// <summary>
     /// Ring directories left by a Rookery daemon that was killed: ours carry <see cref="MarkerFile"/> and name the
-    /// server's pid first; when that process is gone (or is this one, a reused pid) the directory is garbage.
+    /// server's pid first; when that process is gone (or is this one, a reused pid) and it served this network namespace
+    /// (the marker says which; an empty marker is from a release that did not say), the directory is garbage.
     /// </summary>
     private void RemoveStaleDirectories()
     {
@@ -676,7 +684,7 @@ public sealed partial class QbIpcServer : IDisposable
         foreach (var directory in directories)
         {
             var match = RingDirectoryName().Match(Path.GetFileName(directory));
-            if (!match.Success || !File.Exists(Path.Combine(directory, MarkerFile)))
+            if (!match.Success || ReadMarker(Path.Combine(directory, MarkerFile)) is not { } owner || (owner.Length > 0 && owner != _namespace))
             {
                 continue;
             }
@@ -687,6 +695,32 @@ public sealed partial class QbIpcServer : IDisposable
                 _log(IpcLogLevel.Notice, $"removing stale IPC ring directory {directory} (server pid {pid} is gone)");
                 RemoveDirectory(directory);
             }
+        }
+    }
+
+    /// <summary>The marker's text (the owner's network namespace), or null when there is no readable marker.</summary>
+    private static string? ReadMarker(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The link text of /proc/self/ns/net, or empty where it cannot be read.</summary>
+    private static string NetworkNamespace()
+    {
+        try
+        {
+            return new FileInfo("/proc/self/ns/net").LinkTarget ?? string.Empty;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return string.Empty;
         }
     }
 

@@ -4,16 +4,20 @@ using System.Globalization;
 namespace Rookery.Links;
 
 /// <summary>
-/// Something the links core reports to the layer above, appended in the order it happened.
-/// <see cref="LogLine"/> keeps knet's wording and subsystem (corosync prints it after <c>[KNET  ] </c>).
+/// Something the links core reports to the layer above, appended to the events of a <see cref="LinkOutput"/> in the order it
+/// happened. <see cref="LogLine"/> keeps knet's wording and subsystem (corosync prints it after <c>[KNET  ] </c>); the core
+/// logs it itself (<see cref="LinkOutput"/>), so drivers only act on the event.
 /// </summary>
 public abstract record LinkEvent
 {
     /// <summary>knet's subsystem name: <c>link</c>, <c>rx</c>, <c>host</c> or <c>pmtud</c>.</summary>
     public abstract string Subsystem { get; }
 
-    /// <summary>Suggested log priority (the one vocabulary every core uses).</summary>
+    /// <summary>The priority of the event's log record (the one vocabulary every core uses).</summary>
     public virtual LogPriority Level => LogPriority.Info;
+
+    /// <summary>The journal fields of the event's log record (peer and link where the line names them).</summary>
+    public virtual LogFields Fields => default;
 
     /// <summary>The message in knet's words, without subsystem.</summary>
     public abstract string Message { get; }
@@ -49,6 +53,9 @@ public sealed record LinkUp(NodeId Peer, LinkId Link) : LinkEvent
 
     /// <inheritdoc />
     public override string Message => $"host: {Peer} link: {Link} is up";
+
+    /// <inheritdoc />
+    public override LogFields Fields => new(Peer.Value, Link.Value);
 }
 
 /// <summary>A link stopped being connected: <c>link: host: 2 link: 1 is down</c>.</summary>
@@ -59,6 +66,9 @@ public sealed record LinkDown(NodeId Peer, LinkId Link, LinkDownReason Reason) :
 
     /// <inheritdoc />
     public override string Message => $"host: {Peer} link: {Link} is down";
+
+    /// <inheritdoc />
+    public override LogFields Fields => new(Peer.Value, Link.Value);
 }
 
 /// <summary>
@@ -78,6 +88,9 @@ public sealed record ActiveLinksChanged(NodeId Peer, LinkPolicy Policy, Immutabl
     public override LogPriority Level => Links.IsEmpty ? LogPriority.Warning : LogPriority.Info;
 
     /// <inheritdoc />
+    public override LogFields Fields => new(Peer.Value, Links.IsEmpty ? null : Links[0].Value);
+
+    /// <inheritdoc />
     public override string Message => Links.IsEmpty
         ? $"host: {Peer} has no active links"
         : Policy == LinkPolicy.Passive
@@ -85,24 +98,36 @@ public sealed record ActiveLinksChanged(NodeId Peer, LinkPolicy Policy, Immutabl
             : $"host: {Peer} has {Text(Links.Length)} active links";
 }
 
-/// <summary>A peer became reachable (its first link connected).</summary>
+/// <summary>A peer became reachable (its first link connected). The line is Rookery's own, so it stays at debug.</summary>
 public sealed record PeerReachable(NodeId Peer) : LinkEvent
 {
     /// <inheritdoc />
     public override string Subsystem => "host";
 
     /// <inheritdoc />
+    public override LogPriority Level => LogPriority.Debug;
+
+    /// <inheritdoc />
+    public override LogFields Fields => new(Peer.Value);
+
+    /// <inheritdoc />
     public override string Message => $"host: {Peer} is reachable";
 }
 
-/// <summary>A peer lost its last connected link; its dedup and reassembly state is cleared.</summary>
+/// <summary>
+/// A peer lost its last connected link; its dedup and reassembly state is cleared. The line is Rookery's own and stays
+/// at debug: knet says it with <see cref="ActiveLinksChanged"/> ("has no active links", a warning).
+/// </summary>
 public sealed record PeerUnreachable(NodeId Peer) : LinkEvent
 {
     /// <inheritdoc />
     public override string Subsystem => "host";
 
     /// <inheritdoc />
-    public override LogPriority Level => LogPriority.Warning;
+    public override LogPriority Level => LogPriority.Debug;
+
+    /// <inheritdoc />
+    public override LogFields Fields => new(Peer.Value);
 
     /// <inheritdoc />
     public override string Message => $"host: {Peer} is unreachable";

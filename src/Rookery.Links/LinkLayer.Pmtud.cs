@@ -19,7 +19,7 @@ public sealed partial class LinkLayer
         monitor.PmtudProbeDeadline = Instant.Never;
     }
 
-    private void TickPmtud(Instant now, PeerState peer, LinkMonitor monitor, List<LinkDatagram> datagrams, List<LinkEvent> events)
+    private void TickPmtud(Instant now, PeerState peer, LinkMonitor monitor, LinkOutput output)
     {
         if (!monitor.Connected)
         {
@@ -31,12 +31,12 @@ public sealed partial class LinkLayer
             if (!monitor.PmtudResent)
             {
                 monitor.PmtudResent = true;
-                SendProbe(now, peer, monitor, monitor.PmtudProbeSize, datagrams);
+                SendProbe(now, peer, monitor, monitor.PmtudProbeSize, output);
                 return;
             }
 
             monitor.PmtudBad = Math.Min(monitor.PmtudBad, monitor.PmtudProbeSize);
-            ContinuePmtud(now, peer, monitor, datagrams, events);
+            ContinuePmtud(now, peer, monitor, output);
             return;
         }
 
@@ -45,7 +45,7 @@ public sealed partial class LinkLayer
             var overhead = monitor.Options.IpHeaderSize + LinksDefaults.UdpHeaderSize;
             if (_options.ManualMtu > 0)
             {
-                FinishPmtud(now, peer, monitor, _crypto.MaxDataLength(_options.ManualMtu - overhead), events);
+                FinishPmtud(now, peer, monitor, _crypto.MaxDataLength(_options.ManualMtu - overhead), output);
                 return;
             }
 
@@ -54,17 +54,17 @@ public sealed partial class LinkLayer
             monitor.PmtudBad = LinksLimits.PmtudSizeMax + 1;
             monitor.PmtudProbes = 0;
             monitor.PmtudResent = false;
-            SendProbe(now, peer, monitor, LinksLimits.PmtudSizeMax, datagrams);
+            SendProbe(now, peer, monitor, LinksLimits.PmtudSizeMax, output);
         }
     }
 
-    private void ContinuePmtud(Instant now, PeerState peer, LinkMonitor monitor, List<LinkDatagram> datagrams, List<LinkEvent> events)
+    private void ContinuePmtud(Instant now, PeerState peer, LinkMonitor monitor, LinkOutput output)
     {
         var granularity = _crypto.BlockSize > 0 ? _crypto.BlockSize : 1;
         var overhead = monitor.Options.IpHeaderSize + LinksDefaults.UdpHeaderSize;
         if (monitor.PmtudBad - monitor.PmtudGood <= granularity || monitor.PmtudProbes >= LinksLimits.PmtudProbesMax)
         {
-            FinishPmtud(now, peer, monitor, _crypto.MaxDataLength(monitor.PmtudGood - overhead), events);
+            FinishPmtud(now, peer, monitor, _crypto.MaxDataLength(monitor.PmtudGood - overhead), output);
             return;
         }
 
@@ -72,10 +72,10 @@ public sealed partial class LinkLayer
         monitor.PmtudHint = 0;
         monitor.PmtudResent = false;
         var size = hint > monitor.PmtudGood && hint < monitor.PmtudBad ? hint : (monitor.PmtudGood + monitor.PmtudBad) / 2;
-        SendProbe(now, peer, monitor, size, datagrams);
+        SendProbe(now, peer, monitor, size, output);
     }
 
-    private void FinishPmtud(Instant now, PeerState peer, LinkMonitor monitor, int mtu, List<LinkEvent> events)
+    private void FinishPmtud(Instant now, PeerState peer, LinkMonitor monitor, int mtu, LinkOutput output)
     {
         monitor.PmtudProbeSize = 0;
         monitor.PmtudProbeDeadline = Instant.Never;
@@ -83,12 +83,12 @@ public sealed partial class LinkLayer
         mtu = Math.Max(mtu, MinimumMtu);
         if (mtu != monitor.Mtu)
         {
-            events.Add(new LinkMtuChanged(peer.Id, monitor.Link, monitor.Mtu, mtu));
+            output.Report(new LinkMtuChanged(peer.Id, monitor.Link, monitor.Mtu, mtu));
             monitor.Mtu = mtu;
         }
     }
 
-    private void SendProbe(Instant now, PeerState peer, LinkMonitor monitor, int size, List<LinkDatagram> datagrams)
+    private void SendProbe(Instant now, PeerState peer, LinkMonitor monitor, int size, LinkOutput output)
     {
         var overhead = monitor.Options.IpHeaderSize + LinksDefaults.UdpHeaderSize;
         var dataLength = _crypto.MaxDataLength(size - overhead);
@@ -101,23 +101,23 @@ public sealed partial class LinkLayer
         monitor.PmtudProbeDeadline = now + monitor.EffectiveDownTimeout;
         var length = KnetCodec.WritePmtud(_plain, KnetPacketType.Pmtud, (ushort)_local.Value, monitor.Link.Value, (ushort)size, plaintextLength);
         var bytes = Seal(_plain.AsSpan(0, length));
-        datagrams.Add(new LinkDatagram(monitor.Link, peer.Id, bytes));
+        output.Datagrams.Add(new LinkDatagram(monitor.Link, peer.Id, bytes));
         monitor.Stats.TxPmtuPackets++;
         monitor.Stats.TxPmtuBytes += bytes.Length;
     }
 
-    private void OnPmtud(PeerState peer, LinkMonitor monitor, KnetFrame frame, int size, List<LinkDatagram> datagrams)
+    private void OnPmtud(PeerState peer, LinkMonitor monitor, KnetFrame frame, int size, LinkOutput output)
     {
         monitor.Stats.RxPmtuPackets++;
         monitor.Stats.RxPmtuBytes += size;
         var length = KnetCodec.WritePmtud(_plain, KnetPacketType.PmtudReply, (ushort)_local.Value, frame.Link, frame.PmtudSize, KnetFrame.PmtudHeaderSize);
         var bytes = Seal(_plain.AsSpan(0, length));
-        datagrams.Add(new LinkDatagram(monitor.Link, peer.Id, bytes));
+        output.Datagrams.Add(new LinkDatagram(monitor.Link, peer.Id, bytes));
         monitor.Stats.TxPmtuPackets++;
         monitor.Stats.TxPmtuBytes += bytes.Length;
     }
 
-    private void OnPmtudReply(Instant now, PeerState peer, LinkMonitor monitor, KnetFrame frame, int size, List<LinkDatagram> datagrams, List<LinkEvent> events)
+    private void OnPmtudReply(Instant now, PeerState peer, LinkMonitor monitor, KnetFrame frame, int size, LinkOutput output)
     {
         monitor.Stats.RxPmtuPackets++;
         monitor.Stats.RxPmtuBytes += size;
@@ -132,12 +132,12 @@ public sealed partial class LinkLayer
             monitor.PmtudBad = monitor.PmtudGood;
         }
 
-        ContinuePmtud(now, peer, monitor, datagrams, events);
-        UpdateDataMtu(events);
+        ContinuePmtud(now, peer, monitor, output);
+        UpdateDataMtu(output);
     }
 
     /// <summary>knet's global data MTU: the smallest link MTU over connected links; unchanged while none is connected.</summary>
-    private void UpdateDataMtu(List<LinkEvent> events)
+    private void UpdateDataMtu(LinkOutput output)
     {
         var mtu = int.MaxValue;
         foreach (var peer in _peers.Values)
@@ -154,7 +154,7 @@ public sealed partial class LinkLayer
         if (mtu != int.MaxValue && mtu != DataMtu)
         {
             DataMtu = mtu;
-            events.Add(new DataMtuChanged(mtu));
+            output.Report(new DataMtuChanged(mtu));
         }
     }
 }

@@ -12,9 +12,8 @@ public sealed partial class LinkLayer
     /// <param name="now">Arrival time.</param>
     /// <param name="link">The local link whose socket received it.</param>
     /// <param name="datagram">Untrusted bytes: they crossed the network.</param>
-    /// <param name="datagrams">Receives pongs and PMTUD replies.</param>
-    /// <param name="events">Receives deliveries and state changes.</param>
-    public void Receive(Instant now, LinkId link, ReadOnlySpan<byte> datagram, List<LinkDatagram> datagrams, List<LinkEvent> events)
+    /// <param name="output">Receives pongs and PMTUD replies, deliveries and state changes.</param>
+    public void Receive(Instant now, LinkId link, ReadOnlySpan<byte> datagram, LinkOutput output)
     {
         if (!link.IsValid)
         {
@@ -51,19 +50,19 @@ public sealed partial class LinkLayer
         switch (frame.Type)
         {
             case KnetPacketType.Ping:
-                OnPing(now, peer, monitor, frame, datagram.Length, datagrams);
+                OnPing(now, peer, monitor, frame, datagram.Length, output);
                 break;
             case KnetPacketType.Pong:
-                OnPong(now, peer, monitor, frame, datagram.Length, events);
+                OnPong(now, peer, monitor, frame, datagram.Length, output);
                 break;
             case KnetPacketType.Pmtud:
-                OnPmtud(peer, monitor, frame, datagram.Length, datagrams);
+                OnPmtud(peer, monitor, frame, datagram.Length, output);
                 break;
             case KnetPacketType.PmtudReply:
-                OnPmtudReply(now, peer, monitor, frame, datagram.Length, datagrams, events);
+                OnPmtudReply(now, peer, monitor, frame, datagram.Length, output);
                 break;
             default:
-                OnData(now, peer, monitor, frame, packet, datagram.Length, events);
+                OnData(now, peer, monitor, frame, packet, datagram.Length, output);
                 break;
         }
     }
@@ -95,14 +94,14 @@ public sealed partial class LinkLayer
         return false;
     }
 
-    private void OnPing(Instant now, PeerState peer, LinkMonitor monitor, KnetFrame frame, int size, List<LinkDatagram> datagrams)
+    private void OnPing(Instant now, PeerState peer, LinkMonitor monitor, KnetFrame frame, int size, LinkOutput output)
     {
         monitor.Stats.RxPingPackets++;
         monitor.Stats.RxPingBytes += size;
         SyncSeq(peer, frame);
         var length = KnetCodec.WritePing(_plain, KnetPacketType.Pong, (ushort)_local.Value, frame.Link, frame.Timestamp, frame.Seq, frame.Timed);
         var bytes = Seal(_plain.AsSpan(0, length));
-        datagrams.Add(new LinkDatagram(monitor.Link, peer.Id, bytes));
+        output.Datagrams.Add(new LinkDatagram(monitor.Link, peer.Id, bytes));
         monitor.Stats.TxPongPackets++;
         monitor.Stats.TxPongBytes += bytes.Length;
 
@@ -110,8 +109,8 @@ public sealed partial class LinkLayer
         // in step, and one wake-up on each side serves the ping, the pong and the peer's ping.
         if (monitor.PingDueWithin(now, monitor.PingPeriod / 2))
         {
-            SendPing(now, peer, monitor, timed: 1, datagrams);
-            SendPingsAlong(now, datagrams);
+            SendPing(now, peer, monitor, timed: 1, output);
+            SendPingsAlong(now, output);
         }
     }
 
@@ -153,7 +152,7 @@ public sealed partial class LinkLayer
         _ = peer.Dedup.IsDelivered(frame.Seq);
     }
 
-    private void OnPong(Instant now, PeerState peer, LinkMonitor monitor, KnetFrame frame, int size, List<LinkEvent> events)
+    private void OnPong(Instant now, PeerState peer, LinkMonitor monitor, KnetFrame frame, int size, LinkOutput output)
     {
         monitor.Stats.RxPongPackets++;
         monitor.Stats.RxPongBytes += size;
@@ -165,26 +164,26 @@ public sealed partial class LinkLayer
 
         if (!monitor.Connected && monitor.Enabled && monitor.ReceivedPongs >= monitor.PongsToComeUp(now))
         {
-            BringUp(now, peer, monitor, events);
+            BringUp(now, peer, monitor, output);
         }
     }
 
-    private void BringUp(Instant now, PeerState peer, LinkMonitor monitor, List<LinkEvent> events)
+    private void BringUp(Instant now, PeerState peer, LinkMonitor monitor, LinkOutput output)
     {
         monitor.MarkUp(now);
-        events.Add(new LinkUp(peer.Id, monitor.Link));
-        UpdateSelection(peer, events);
+        output.Report(new LinkUp(peer.Id, monitor.Link));
+        UpdateSelection(peer, output);
         StartPmtud(now, monitor);
     }
 
-    private void OnData(Instant now, PeerState peer, LinkMonitor monitor, KnetFrame frame, ReadOnlySpan<byte> packet, int size, List<LinkEvent> events)
+    private void OnData(Instant now, PeerState peer, LinkMonitor monitor, KnetFrame frame, ReadOnlySpan<byte> packet, int size, LinkOutput output)
     {
         monitor.Stats.RxDataPackets++;
         monitor.Stats.RxDataBytes += size;
         if (!peer.Reachable && !monitor.Connected && monitor.ReceivedPongs > 0)
         {
             // knet's fast data-up: data during valid ping/pong activity proves the link works.
-            BringUp(now, peer, monitor, events);
+            BringUp(now, peer, monitor, output);
         }
 
         if (!peer.Reachable)
@@ -209,7 +208,7 @@ public sealed partial class LinkLayer
         var payload = packet.Slice(frame.PayloadOffset, frame.PayloadLength);
         if (frame.FragmentCount == 1)
         {
-            Deliver(peer, frame, payload.ToArray(), events);
+            Deliver(peer, frame, payload.ToArray(), output);
             return;
         }
 
@@ -218,7 +217,7 @@ public sealed partial class LinkLayer
         switch (outcome)
         {
             case Reassembler.Outcome.Complete:
-                Deliver(peer, frame, message!, events);
+                Deliver(peer, frame, message!, output);
                 break;
             case Reassembler.Outcome.Duplicate:
                 Counters.RxDuplicates++;
@@ -231,9 +230,9 @@ public sealed partial class LinkLayer
         }
     }
 
-    private static void Deliver(PeerState peer, KnetFrame frame, byte[] message, List<LinkEvent> events)
+    private static void Deliver(PeerState peer, KnetFrame frame, byte[] message, LinkOutput output)
     {
         peer.Dedup.MarkDelivered(frame.Seq);
-        events.Add(new Delivered(peer.Id, frame.Channel, message));
+        output.Report(new Delivered(peer.Id, frame.Channel, message));
     }
 }

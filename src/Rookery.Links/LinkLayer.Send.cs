@@ -10,25 +10,21 @@ public sealed partial class LinkLayer
     /// knet <c>bcast</c> = 0). Unreachable destinations are skipped; a destination equal to the local node is
     /// delivered locally when <see cref="LinkLayerOptions.DeliverToSelf"/> is on.
     /// </summary>
-    public SendStatus Send(Instant now, ReadOnlySpan<NodeId> destinations, byte channel, ReadOnlySpan<byte> payload,
-        List<LinkDatagram> datagrams, List<LinkEvent> events) =>
-        SendCore(now, broadcast: false, destinations, channel, payload, datagrams, events);
+    public SendStatus Send(Instant now, ReadOnlySpan<NodeId> destinations, byte channel, ReadOnlySpan<byte> payload, LinkOutput output) =>
+        SendCore(now, broadcast: false, destinations, channel, payload, output);
 
     /// <summary>Sends <paramref name="payload"/> to one destination.</summary>
-    public SendStatus Send(Instant now, NodeId destination, byte channel, ReadOnlySpan<byte> payload,
-        List<LinkDatagram> datagrams, List<LinkEvent> events) =>
-        SendCore(now, broadcast: false, [destination], channel, payload, datagrams, events);
+    public SendStatus Send(Instant now, NodeId destination, byte channel, ReadOnlySpan<byte> payload, LinkOutput output) =>
+        SendCore(now, broadcast: false, [destination], channel, payload, output);
 
     /// <summary>
     /// Sends <paramref name="payload"/> to every reachable peer (knet <c>bcast</c> = 1) and, when
     /// <see cref="LinkLayerOptions.DeliverToSelf"/> is on, delivers it locally first.
     /// </summary>
-    public SendStatus Broadcast(Instant now, byte channel, ReadOnlySpan<byte> payload,
-        List<LinkDatagram> datagrams, List<LinkEvent> events) =>
-        SendCore(now, broadcast: true, [], channel, payload, datagrams, events);
+    public SendStatus Broadcast(Instant now, byte channel, ReadOnlySpan<byte> payload, LinkOutput output) =>
+        SendCore(now, broadcast: true, [], channel, payload, output);
 
-    private SendStatus SendCore(Instant now, bool broadcast, ReadOnlySpan<NodeId> destinations, byte channel,
-        ReadOnlySpan<byte> payload, List<LinkDatagram> datagrams, List<LinkEvent> events)
+    private SendStatus SendCore(Instant now, bool broadcast, ReadOnlySpan<NodeId> destinations, byte channel, ReadOnlySpan<byte> payload, LinkOutput output)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(channel, (byte)KnetFrame.ChannelsMax);
         if (payload.Length > LinksLimits.MessageSizeMax)
@@ -39,7 +35,7 @@ public sealed partial class LinkLayer
         var deliveredLocally = false;
         if (_options.DeliverToSelf && (broadcast || destinations.Contains(_local)))
         {
-            events.Add(new Delivered(_local, channel, payload.ToArray()));
+            output.Report(new Delivered(_local, channel, payload.ToArray()));
             deliveredLocally = true;
         }
 
@@ -68,7 +64,7 @@ public sealed partial class LinkLayer
             return deliveredLocally ? SendStatus.Sent : SendStatus.NoReachableDestination;
         }
 
-        var seq = NextSeq(now, datagrams);
+        var seq = NextSeq(now, output);
         var fragments = SealFragments(seq, broadcast, channel, payload);
         Span<LinkId> links = stackalloc LinkId[Limits.LinksMax];
         foreach (var peer in targets)
@@ -79,7 +75,7 @@ public sealed partial class LinkLayer
                 var stats = peer.Links[link.Value]!.Stats;
                 foreach (var bytes in fragments)
                 {
-                    datagrams.Add(new LinkDatagram(link, peer.Id, bytes));
+                    output.Datagrams.Add(new LinkDatagram(link, peer.Id, bytes));
                     stats.TxDataPackets++;
                     stats.TxDataBytes += bytes.Length;
                 }
@@ -98,7 +94,7 @@ public sealed partial class LinkLayer
     }
 
     /// <summary>The next data seq (never 0); every 8191 packets an untimed ping tells every peer where we are.</summary>
-    private ushort NextSeq(Instant now, List<LinkDatagram> datagrams)
+    private ushort NextSeq(Instant now, LinkOutput output)
     {
         _txSeq = unchecked((ushort)(_txSeq + 1));
         if (_txSeq == 0)
@@ -114,7 +110,7 @@ public sealed partial class LinkLayer
                 {
                     if (monitor is { Enabled: true })
                     {
-                        SendPing(now, peer, monitor, timed: 0, datagrams);
+                        SendPing(now, peer, monitor, timed: 0, output);
                     }
                 }
             }

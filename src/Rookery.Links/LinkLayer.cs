@@ -8,8 +8,8 @@ public delegate void SaltSource(Span<byte> destination);
 
 /// <summary>
 /// The links core: Rookery's equivalent of a libknet handle, speaking knet on-wire version 1. A pure,
-/// deterministic state machine: time, configuration and received bytes go in; datagrams to send and
-/// events go out, appended to caller-owned lists in the order they happen. No clock, socket or thread.
+/// deterministic state machine: time, configuration and received bytes go in; datagrams to send, events and
+/// log records go out, appended to a caller-owned <see cref="LinkOutput"/> in the order they happen. No clock, socket or thread.
 /// </summary>
 /// <remarks>
 /// <para>Driving it (the node shell and the simulator do the same):</para>
@@ -17,7 +17,7 @@ public delegate void SaltSource(Span<byte> destination);
 /// <item>Construct with the local node id, <see cref="LinkLayerOptions"/> and a <see cref="Prng"/>.</item>
 /// <item>Configure: <see cref="AddPeer"/>, <see cref="AddLink"/> per (peer, link); change at runtime with
 /// <see cref="RemoveLink"/>, <see cref="SetLinkPriority"/>, <see cref="SetLinkTiming"/>,
-/// <see cref="SetLinkEnabled(Instant, NodeId, LinkId, bool, List{LinkEvent})"/>, <see cref="RemovePeer"/>.
+/// <see cref="SetLinkEnabled(Instant, NodeId, LinkId, bool, LinkOutput)"/>, <see cref="RemovePeer"/>.
 /// Addresses are the shell's business: it maps (link, peer) to a socket and a destination address and
 /// only hands over datagrams whose source address is the peer's configured address on that link (knet's
 /// access list).</item>
@@ -26,11 +26,9 @@ public delegate void SaltSource(Span<byte> destination);
 /// <see cref="NextDeadline"/>, and <see cref="ReportTransportError"/> when a send fails with
 /// port/network unreachable (the link goes down at once, as knet does) or
 /// <see cref="ReportMessageTooBig"/> on EMSGSIZE.</item>
-/// <item>Act on outputs: send every <see cref="LinkDatagram"/>; hand <see cref="Delivered"/> events to the
-/// layer above; log the others with <see cref="LinkEvent.LogLine"/>.</item>
+/// <item>Act on the output in <see cref="LinkOutput"/>'s order: send every <see cref="LinkDatagram"/>, write the logs,
+/// hand the events (<see cref="Delivered"/> messages, link and reachability changes) to the layer above; then clear it.</item>
 /// </list>
-/// <para>Events of one call are in causal order: <see cref="LinkDown"/> or <see cref="LinkUp"/>, then
-/// <see cref="ActiveLinksChanged"/>, then <see cref="PeerReachable"/> / <see cref="PeerUnreachable"/>.</para>
 /// </remarks>
 public sealed partial class LinkLayer
 {
@@ -131,14 +129,14 @@ public sealed partial class LinkLayer
     }
 
     /// <summary>Removes a peer and its links; reports them down and the peer unreachable.</summary>
-    public void RemovePeer(Instant now, NodeId peer, List<LinkEvent> events)
+    public void RemovePeer(Instant now, NodeId peer, LinkOutput output)
     {
         var state = Peer(peer);
         for (var link = 0; link < Limits.LinksMax; link++)
         {
             if (state.Links[link] is not null)
             {
-                RemoveLink(now, peer, new LinkId((byte)link), events);
+                RemoveLink(now, peer, new LinkId((byte)link), output);
             }
         }
 
@@ -166,27 +164,27 @@ public sealed partial class LinkLayer
     }
 
     /// <summary>Removes a link (it is reported down first if it was connected).</summary>
-    public void RemoveLink(Instant now, NodeId peer, LinkId link, List<LinkEvent> events)
+    public void RemoveLink(Instant now, NodeId peer, LinkId link, LinkOutput output)
     {
         var state = Peer(peer);
         var monitor = Monitor(state, link);
         if (monitor.Connected)
         {
             monitor.MarkDown(now);
-            events.Add(new LinkDown(peer, link, LinkDownReason.Removed));
+            output.Report(new LinkDown(peer, link, LinkDownReason.Removed));
         }
 
         state.Links[link.Value] = null;
-        UpdateSelection(state, events);
+        UpdateSelection(state, output);
     }
 
     /// <summary>Changes a link's priority; the selection is recomputed at once.</summary>
-    public void SetLinkPriority(NodeId peer, LinkId link, byte priority, List<LinkEvent> events)
+    public void SetLinkPriority(NodeId peer, LinkId link, byte priority, LinkOutput output)
     {
         var state = Peer(peer);
         var monitor = Monitor(state, link);
         monitor.Options = monitor.Options with { Priority = priority };
-        UpdateSelection(state, events);
+        UpdateSelection(state, output);
     }
 
     /// <summary>Changes a link's detection timers (applies from the next ping).</summary>
@@ -207,7 +205,7 @@ public sealed partial class LinkLayer
     /// Administratively enables or disables one (peer, link). A disabled link is down, is not pinged and
     /// does not answer pings, so the peer sees it down too.
     /// </summary>
-    public void SetLinkEnabled(Instant now, NodeId peer, LinkId link, bool enabled, List<LinkEvent> events)
+    public void SetLinkEnabled(Instant now, NodeId peer, LinkId link, bool enabled, LinkOutput output)
     {
         var state = Peer(peer);
         var monitor = Monitor(state, link);
@@ -219,22 +217,22 @@ public sealed partial class LinkLayer
         if (!enabled && monitor.Connected)
         {
             monitor.MarkDown(now);
-            events.Add(new LinkDown(peer, link, LinkDownReason.Disabled));
+            output.Report(new LinkDown(peer, link, LinkDownReason.Disabled));
         }
 
         monitor.SetEnabled(enabled, now);
-        UpdateSelection(state, events);
+        UpdateSelection(state, output);
     }
 
     /// <summary>Enables or disables local link <paramref name="link"/> towards every peer that has it (<c>rookery link disable N</c>).</summary>
-    public void SetLinkEnabled(Instant now, LinkId link, bool enabled, List<LinkEvent> events)
+    public void SetLinkEnabled(Instant now, LinkId link, bool enabled, LinkOutput output)
     {
         CheckLink(link);
         foreach (var peer in _peers.Values)
         {
             if (peer.Links[link.Value] is not null)
             {
-                SetLinkEnabled(now, peer.Id, link, enabled, events);
+                SetLinkEnabled(now, peer.Id, link, enabled, output);
             }
         }
     }
@@ -243,7 +241,7 @@ public sealed partial class LinkLayer
     /// The shell's report of a hard send error on (peer, link): ICMP port or network unreachable,
     /// ECONNREFUSED, ENETUNREACH, EHOSTUNREACH. The link goes down at once (knet's UDP transport does the same).
     /// </summary>
-    public void ReportTransportError(Instant now, NodeId peer, LinkId link, List<LinkEvent> events)
+    public void ReportTransportError(Instant now, NodeId peer, LinkId link, LinkOutput output)
     {
         if (!_peers.TryGetValue(peer, out var state) || !link.IsValid || state.Links[link.Value] is not { } monitor)
         {
@@ -254,8 +252,8 @@ public sealed partial class LinkLayer
         if (monitor.Connected)
         {
             monitor.MarkDown(now);
-            events.Add(new LinkDown(peer, link, LinkDownReason.TransportError));
-            UpdateSelection(state, events);
+            output.Report(new LinkDown(peer, link, LinkDownReason.TransportError));
+            UpdateSelection(state, output);
         }
     }
 
@@ -357,7 +355,7 @@ public sealed partial class LinkLayer
     /// <summary>
     /// Runs every timer that is due at <paramref name="now"/>: down detection, pings and probes, PMTUD.
     /// </summary>
-    public void Tick(Instant now, List<LinkDatagram> datagrams, List<LinkEvent> events)
+    public void Tick(Instant now, LinkOutput output)
     {
         var pinged = false;
         foreach (var peer in _peers.Values)
@@ -366,17 +364,17 @@ public sealed partial class LinkLayer
             {
                 if (monitor is not null)
                 {
-                    pinged |= TickLink(now, peer, monitor, datagrams, events);
+                    pinged |= TickLink(now, peer, monitor, output);
                 }
             }
         }
 
         if (pinged)
         {
-            SendPingsAlong(now, datagrams);
+            SendPingsAlong(now, output);
         }
 
-        UpdateDataMtu(events);
+        UpdateDataMtu(output);
     }
 
     /// <summary>
@@ -385,7 +383,7 @@ public sealed partial class LinkLayer
     /// (<see cref="OnPing"/>) the whole cluster, then ping in one burst per interval: the node wakes for the burst and for
     /// its answers, not once per (peer, link). Pings are only ever early, never late.
     /// </summary>
-    private void SendPingsAlong(Instant now, List<LinkDatagram> datagrams)
+    private void SendPingsAlong(Instant now, LinkOutput output)
     {
         foreach (var peer in _peers.Values)
         {
@@ -393,21 +391,21 @@ public sealed partial class LinkLayer
             {
                 if (monitor is not null && monitor.PingDueWithin(now, monitor.RideAlongWindow))
                 {
-                    SendPing(now, peer, monitor, timed: 1, datagrams);
+                    SendPing(now, peer, monitor, timed: 1, output);
                 }
             }
         }
     }
 
     /// <summary>Runs the timers of one link; true when it sent a regular ping (not a probe of a suspect link).</summary>
-    private bool TickLink(Instant now, PeerState peer, LinkMonitor monitor, List<LinkDatagram> datagrams, List<LinkEvent> events)
+    private bool TickLink(Instant now, PeerState peer, LinkMonitor monitor, LinkOutput output)
     {
         monitor.OnTick(now);
         if (now >= monitor.DownAt)
         {
             monitor.MarkDown(now);
-            events.Add(new LinkDown(peer.Id, monitor.Link, LinkDownReason.PongTimeout));
-            UpdateSelection(peer, events);
+            output.Report(new LinkDown(peer.Id, monitor.Link, LinkDownReason.PongTimeout));
+            UpdateSelection(peer, output);
         }
 
         if (now >= monitor.PongCountExpiresAt)
@@ -418,19 +416,19 @@ public sealed partial class LinkLayer
         var regular = monitor.PingDueWithin(now, monitor.PingCoalescing);
         if (now >= monitor.NextPingAt || regular)
         {
-            SendPing(now, peer, monitor, timed: 1, datagrams);
+            SendPing(now, peer, monitor, timed: 1, output);
         }
 
-        TickPmtud(now, peer, monitor, datagrams, events);
+        TickPmtud(now, peer, monitor, output);
         return regular;
     }
 
-    private void SendPing(Instant now, PeerState peer, LinkMonitor monitor, byte timed, List<LinkDatagram> datagrams)
+    private void SendPing(Instant now, PeerState peer, LinkMonitor monitor, byte timed, LinkOutput output)
     {
         var length = KnetCodec.WritePing(_plain, KnetPacketType.Ping, (ushort)_local.Value, monitor.Link.Value,
             KnetTimestamp.FromInstant(now), _txSeq, timed);
         var bytes = Seal(_plain.AsSpan(0, length));
-        datagrams.Add(new LinkDatagram(monitor.Link, peer.Id, bytes));
+        output.Datagrams.Add(new LinkDatagram(monitor.Link, peer.Id, bytes));
         monitor.Stats.TxPingPackets++;
         monitor.Stats.TxPingBytes += bytes.Length;
         if (timed != 0)
@@ -440,7 +438,7 @@ public sealed partial class LinkLayer
     }
 
     /// <summary>Recomputes the links carrying traffic to a peer and reports any change (knet's dst cache update).</summary>
-    private void UpdateSelection(PeerState peer, List<LinkEvent> events)
+    private void UpdateSelection(PeerState peer, LinkOutput output)
     {
         var wasReachable = peer.Reachable;
         peer.Candidates.Clear();
@@ -496,7 +494,7 @@ public sealed partial class LinkLayer
             }
 
             peer.SelectedPriority = priority;
-            events.Add(new ActiveLinksChanged(peer.Id, _options.Policy, [.. peer.Selected], priority));
+            output.Report(new ActiveLinksChanged(peer.Id, _options.Policy, [.. peer.Selected], priority));
         }
 
         if (wasReachable && !peer.Reachable)
@@ -504,11 +502,11 @@ public sealed partial class LinkLayer
             // knet clears the host's dedup and defrag buffers when it loses its last link.
             peer.Dedup.Reset(0);
             Counters.RxReassemblyErrors += peer.Reassembly.Clear();
-            events.Add(new PeerUnreachable(peer.Id));
+            output.Report(new PeerUnreachable(peer.Id));
         }
         else if (!wasReachable && peer.Reachable)
         {
-            events.Add(new PeerReachable(peer.Id));
+            output.Report(new PeerReachable(peer.Id));
         }
     }
 

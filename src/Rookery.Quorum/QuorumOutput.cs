@@ -3,33 +3,43 @@ using Rookery.Wire.Totem;
 namespace Rookery.Quorum;
 
 /// <summary>
-/// What the votequorum core asks of its caller, appended in emission order: messages to multicast
-/// (agreed order, group "a"), quorum notifications for the quorum service and applications, log lines,
-/// and the expected-votes tracking barrier to persist.
+/// Caller-owned output of the votequorum core (the <see cref="CoreOutput{TDatagram, TEvent}"/> contract): first persist
+/// <see cref="TrackingBarrierToPersist"/> (if set), then submit the <see cref="CoreOutput{TDatagram, TEvent}.Datagrams"/>
+/// (votequorum service messages, qb header onwards) to Totem in group "a" in list order, then hand the events (quorum
+/// notifications) to the quorum service and applications in list order. Logs are VOTEQ's and QUORUM's, in corosync's wording.
 /// </summary>
-public abstract record QuorumOutput;
+public sealed class QuorumOutput : CoreOutput<byte[], QuorumEvent>
+{
+    /// <summary>
+    /// The highest expected votes seen rose: the shell writes it to <c>&lt;state_dir&gt;/ev_tracking</c> (raw u32, fdatasync).
+    /// The barrier only rises, so of several rises in one output the last is the one to keep.
+    /// </summary>
+    public uint? TrackingBarrierToPersist { get; set; }
 
-/// <summary>A votequorum service message (qb header onwards) to submit to Totem in group "a".</summary>
-public sealed record QuorumSend(byte[] Message) : QuorumOutput;
+    public override bool IsEmpty => base.IsEmpty && TrackingBarrierToPersist is null;
+
+    public override void Clear()
+    {
+        base.Clear();
+        TrackingBarrierToPersist = null;
+    }
+}
+
+/// <summary>What the votequorum core tells the quorum service and applications, in the order it decided it.</summary>
+public abstract record QuorumEvent;
 
 /// <summary>
 /// The quorum report corosync's quorum service receives (<c>quorum_callback</c>): given at the end of
 /// every sync, and immediately when quorum changes outside a sync.
 /// </summary>
-public sealed record QuorumNotification(bool Quorate, RingId RingId, IReadOnlyList<NodeId> Members) : QuorumOutput;
+public sealed record QuorumNotification(bool Quorate, RingId RingId, IReadOnlyList<NodeId> Members) : QuorumEvent;
 
 /// <summary>
 /// votequorum's turn in a sync (<c>votequorum_exec_send_nodelist_notification</c> in votequorum_sync_process): the
 /// node list of the new ring goes to the library's trackers before quorum is decided, so a quorum device can poll
 /// with the new ring id while the sync waits for it.
 /// </summary>
-public sealed record QuorumNodelistNotification(RingId RingId, IReadOnlyList<NodeId> Members) : QuorumOutput;
-
-/// <summary>A log line in corosync's wording.</summary>
-public sealed record QuorumLog(QuorumLogLine Line) : QuorumOutput;
-
-/// <summary>The highest expected votes seen rose: the shell writes it to <c>&lt;state_dir&gt;/ev_tracking</c> (raw u32, fdatasync).</summary>
-public sealed record ExpectedVotesTrackingBarrierChanged(uint Barrier) : QuorumOutput;
+public sealed record QuorumNodelistNotification(RingId RingId, IReadOnlyList<NodeId> Members) : QuorumEvent;
 
 /// <summary>Result of a local command (corosync's library error codes where they exist).</summary>
 public enum QuorumCommandResult

@@ -89,9 +89,6 @@ public sealed record QuorumSettings
     public uint? QuorumDeviceVotes { get; init; }
 }
 
-/// <summary>A log line in corosync's wording. Subsystem is "VOTEQ" or "QUORUM" as corosync tags it.</summary>
-public sealed record QuorumLogLine(string Subsystem, LogPriority Level, string Text);
-
 /// <summary>The checked configuration the core runs with: what <c>votequorum_readconfig</c> leaves enabled.</summary>
 public sealed record QuorumConfiguration
 {
@@ -131,7 +128,7 @@ public sealed record QuorumConfiguration
     /// <paramref name="error"/> to corosync's message when corosync would refuse to start; appends the
     /// critical and warning lines corosync logs when it disables a feature instead.
     /// </summary>
-    public static QuorumConfiguration? Resolve(QuorumSettings settings, List<QuorumLogLine> log, out string? error)
+    public static QuorumConfiguration? Resolve(QuorumSettings settings, List<LogEntry> log, out string? error)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(log);
@@ -166,15 +163,15 @@ public sealed record QuorumConfiguration
         }
         else if (settings.AutoTieBreakerNode is not null)
         {
-            log.Add(new("VOTEQ", LogPriority.Warning, "auto_tie_breaker_node: is meaningless if auto_tie_breaker is set to 0"));
+            log.Add(new(LogSubsystem.Votequorum, LogPriority.Warning, "auto_tie_breaker_node: is meaningless if auto_tie_breaker is set to 0"));
         }
 
         var twoNode = settings.TwoNode;
         var waitForAll = settings.WaitForAll ?? twoNode;
         if (twoNode && atb != AutoTieBreakerMode.None)
         {
-            log.Add(new("VOTEQ", LogPriority.Critical, "two_node and auto_tie_breaker are both specified but are not compatible."));
-            log.Add(new("VOTEQ", LogPriority.Critical, "two_node has been disabled, please fix your corosync.conf"));
+            log.Add(new(LogSubsystem.Votequorum, LogPriority.Critical, "two_node and auto_tie_breaker are both specified but are not compatible."));
+            log.Add(new(LogSubsystem.Votequorum, LogPriority.Critical, "two_node has been disabled, please fix your corosync.conf"));
             twoNode = false;
             waitForAll = settings.WaitForAll ?? false;
         }
@@ -183,18 +180,18 @@ public sealed record QuorumConfiguration
         {
             if (settings.LastManStanding)
             {
-                log.Add(new("VOTEQ", LogPriority.Critical, "auto_tie_breaker is set, the cluster has an odd number of nodes"));
-                log.Add(new("VOTEQ", LogPriority.Critical, "and last_man_standing is also set. With this situation a better"));
-                log.Add(new("VOTEQ", LogPriority.Critical, "solution would be to disable LMS, leave ATB enabled, and also"));
-                log.Add(new("VOTEQ", LogPriority.Critical, "enable wait_for_all (mandatory for ATB in odd-numbered clusters)."));
-                log.Add(new("VOTEQ", LogPriority.Critical, "Due to this ambiguity, corosync will fail to start. Please fix your corosync.conf"));
+                log.Add(new(LogSubsystem.Votequorum, LogPriority.Critical, "auto_tie_breaker is set, the cluster has an odd number of nodes"));
+                log.Add(new(LogSubsystem.Votequorum, LogPriority.Critical, "and last_man_standing is also set. With this situation a better"));
+                log.Add(new(LogSubsystem.Votequorum, LogPriority.Critical, "solution would be to disable LMS, leave ATB enabled, and also"));
+                log.Add(new(LogSubsystem.Votequorum, LogPriority.Critical, "enable wait_for_all (mandatory for ATB in odd-numbered clusters)."));
+                log.Add(new(LogSubsystem.Votequorum, LogPriority.Critical, "Due to this ambiguity, corosync will fail to start. Please fix your corosync.conf"));
                 error = "configuration error: auto_tie_breaker & last_man_standing not available in odd sized cluster";
                 return null;
             }
 
-            log.Add(new("VOTEQ", LogPriority.Critical, "auto_tie_breaker is set and the cluster has an odd number of nodes."));
-            log.Add(new("VOTEQ", LogPriority.Critical, "wait_for_all needs to be set for this configuration but it is missing"));
-            log.Add(new("VOTEQ", LogPriority.Critical, "Therefore auto_tie_breaker has been disabled. Please fix your corosync.conf"));
+            log.Add(new(LogSubsystem.Votequorum, LogPriority.Critical, "auto_tie_breaker is set and the cluster has an odd number of nodes."));
+            log.Add(new(LogSubsystem.Votequorum, LogPriority.Critical, "wait_for_all needs to be set for this configuration but it is missing"));
+            log.Add(new(LogSubsystem.Votequorum, LogPriority.Critical, "Therefore auto_tie_breaker has been disabled. Please fix your corosync.conf"));
             atb = AutoTieBreakerMode.None;
             atbNodes.Clear();
         }
@@ -281,7 +278,7 @@ public sealed record QuorumConfiguration
         };
     }
 
-    private static AutoTieBreakerMode ParseAutoTieBreakerNode(string value, List<NodeId> nodes, List<QuorumLogLine> log)
+    private static AutoTieBreakerMode ParseAutoTieBreakerNode(string value, List<NodeId> nodes, List<LogEntry> log)
     {
         switch (value.Trim())
         {
@@ -307,7 +304,7 @@ public sealed record QuorumConfiguration
         }
 
         log.Add(new(
-            "VOTEQ",
+            LogSubsystem.Votequorum,
             LogPriority.Warning,
             "auto_tie_breaker_nodes is not valid. It must be 'lowest', 'highest' or a space-separated list of node IDs. auto_tie_breaker is disabled"));
         return AutoTieBreakerMode.None;

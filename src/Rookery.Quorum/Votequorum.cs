@@ -15,10 +15,11 @@ namespace Rookery.Quorum;
 /// <para>Inputs: Totem's <see cref="ConfigurationChanged"/> and <see cref="Delivered"/> events (the payload is
 /// the votequorum service message, the totempg group header already removed), <see cref="SyncActivate"/>
 /// when the service sync barrier of the current ring completes, <see cref="Tick"/> at
-/// <see cref="NextDeadline"/>, and the local commands. Outputs go to a caller-owned list in emission order.</para>
+/// <see cref="NextDeadline"/>, and the local commands. Outputs go to a caller-owned <see cref="QuorumOutput"/>: messages,
+/// quorum notifications, log records, the tracking barrier to persist.</para>
 /// <para>Every decision depends only on the configuration and the agreed-order inputs, so every member of a ring
 /// computes the same quorum from the same deliveries.</para>
-/// <para>Wiring (the node shell): wrap every <see cref="QuorumSend"/> with <c>GroupHeader.Wrap(GroupHeader.Executive, …)</c>
+/// <para>Wiring (the node shell): wrap every message of <see cref="QuorumOutput"/>'s datagrams with <c>GroupHeader.Wrap(GroupHeader.Executive, …)</c>
 /// and submit it to Totem; on delivery, unwrap with <c>GroupHeader.TryUnwrap</c> and route group "a" messages by
 /// <c>ServiceIds.ServiceOf</c> (5 → this core, 2 → <c>ProcessGroups</c>). After each regular configuration give it to
 /// both cores and run corosync's sync round (<c>Rookery.Services.ServiceSync</c>): this core's NODEINFOs go out in
@@ -30,8 +31,8 @@ public sealed class Votequorum
     /// <summary>The quorum device's pseudo node id in NODEINFO (<c>VOTEQUORUM_QDEVICE_NODEID</c>).</summary>
     public const uint QuorumDeviceNodeId = 0;
 
-    private const string Voteq = "VOTEQ";
-    private const string QuorumSubsystem = "QUORUM";
+    private const string Voteq = LogSubsystem.Votequorum;
+    private const string QuorumSubsystem = LogSubsystem.Quorum;
 
     private readonly QuorumConfiguration _config;
     private readonly SortedDictionary<uint, ClusterNode> _nodes = [];
@@ -50,7 +51,13 @@ public sealed class Votequorum
     private uint _trackingBarrier;
     private NodeId[] _quorumMembers;
     private NodeId[] _previousQuorumMembers = [];
-    private NodeId[] _lastQuorateMembers = [];
+
+    /// <summary>
+    /// The membership auto_tie_breaker judges this ring's split by: the previous ring's members, when this node was
+    /// quorate in it and every member of this ring came from it (a pure split); empty otherwise (no tie-breaker).
+    /// Set at each regular configuration (see <see cref="AutoTieBreakerAllows"/>).
+    /// </summary>
+    private NodeId[] _tieBreakerBasis = [];
 
     /// <summary>corosync's quorum service's <c>my_old_member_list</c>: the members at the last sync activation (none at start).</summary>
     private NodeId[] _syncOldMembers = [];
@@ -112,24 +119,21 @@ public sealed class Votequorum
     /// RECONFIGURE messages, so they apply cluster-wide in agreed order. When the new settings are invalid,
     /// corosync's message is logged and the running values stay (returns false).
     /// </summary>
-    public bool Reload(QuorumSettings settings, List<QuorumOutput> outputs)
+    public bool Reload(QuorumSettings settings, QuorumOutput output)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(outputs);
-        var log = new List<QuorumLogLine>();
+        ArgumentNullException.ThrowIfNull(output);
+        var log = new List<LogEntry>();
 
         // With expected_votes_tracking the running barrier (the highest expected votes seen) is the floor, as at startup.
         settings = settings with { ExpectedVotesTrackingBarrier = Math.Max(settings.ExpectedVotesTrackingBarrier, _trackingBarrier) };
         var resolved = QuorumConfiguration.Resolve(settings, log, out var error);
-        foreach (var line in log)
-        {
-            outputs.Add(new QuorumLog(line));
-        }
+        output.Logs.AddRange(log);
 
         if (resolved is null)
         {
-            Log(outputs, Voteq, LogPriority.Critical, error!);
-            Log(outputs, Voteq, LogPriority.Critical, "will continue with current runtime data");
+            Log(output, Voteq, LogPriority.Critical, error!);
+            Log(output, Voteq, LogPriority.Critical, "will continue with current runtime data");
             return false;
         }
 
@@ -148,16 +152,16 @@ public sealed class Votequorum
         _us.Votes = resolved.Votes;
         _us.ExpectedVotes = resolved.ExpectedVotes;
         _expectedVotesBarrier = resolved.ExpectedVotes;
-        SendNodeInfo(_us, outputs);
-        SendNodeInfo(_qdevice, outputs);
+        SendNodeInfo(_us, output);
+        SendNodeInfo(_qdevice, output);
         if (_us.Votes != oldVotes)
         {
-            Send(new ReconfigureMessage(_us.NodeId, _us.Votes, ReconfigureParam.NodeVotes), outputs);
+            Send(new ReconfigureMessage(_us.NodeId, _us.Votes, ReconfigureParam.NodeVotes), output);
         }
 
         if (_us.ExpectedVotes != oldExpected)
         {
-            Send(new ReconfigureMessage(_us.NodeId, _us.ExpectedVotes, ReconfigureParam.ExpectedVotes), outputs);
+            Send(new ReconfigureMessage(_us.NodeId, _us.ExpectedVotes, ReconfigureParam.ExpectedVotes), output);
         }
 
         return true;
@@ -187,23 +191,23 @@ public sealed class Votequorum
     public uint ExpectedVotes => _us.ExpectedVotes;
 
     /// <summary>Computes the initial quorum and announces this node (corosync's exec_init).</summary>
-    public void Start(Instant now, List<QuorumOutput> outputs)
+    public void Start(Instant now, QuorumOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         Invariant.Require(!_started);
         _started = true;
-        RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
-        SendNodeInfo(_us, outputs);
+        RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, output);
+        SendNodeInfo(_us, output);
     }
 
     /// <summary>
     /// A configuration change from Totem. A regular configuration starts the sync: nodes that left are
     /// marked dead, the last_man_standing window is (re)armed, and this node's NODEINFO is multicast.
     /// </summary>
-    public void OnConfigurationChanged(Instant now, ConfigurationChanged change, List<QuorumOutput> outputs)
+    public void OnConfigurationChanged(Instant now, ConfigurationChanged change, QuorumOutput output)
     {
         ArgumentNullException.ThrowIfNull(change);
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         Invariant.Require(_started);
         if (change.Kind != ConfigurationKind.Regular)
         {
@@ -211,9 +215,9 @@ public sealed class Votequorum
             return;
         }
 
-        SyncInit(now, change, outputs);
-        SendNodeInfo(_us, outputs);
-        SendNodeInfo(_qdevice, outputs);
+        SyncInit(now, change, output);
+        SendNodeInfo(_us, output);
+        SendNodeInfo(_qdevice, output);
     }
 
     /// <summary>
@@ -229,20 +233,20 @@ public sealed class Votequorum
     /// its wait_for_all: the simulation found two quorate partitions that way (swarm seed 3589929083077345175).
     /// In an unchanged or growing ring the result is the same as corosync's.
     /// </remarks>
-    public void SyncProcess(List<QuorumOutput> outputs)
+    public void SyncProcess(QuorumOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
-        RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
-        SendNodeInfo(_us, outputs);
-        SendNodeInfo(_qdevice, outputs);
-        outputs.Add(new QuorumNodelistNotification(_ringId, _quorumMembers));
+        ArgumentNullException.ThrowIfNull(output);
+        RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, output);
+        SendNodeInfo(_us, output);
+        SendNodeInfo(_qdevice, output);
+        output.Events.Add(new QuorumNodelistNotification(_ringId, _quorumMembers));
     }
 
     /// <summary>A votequorum message delivered in agreed order. Returns the decode status (non-Ok is counted and dropped).</summary>
-    public ServiceDecodeStatus OnDelivered(Instant now, Delivered delivered, List<QuorumOutput> outputs)
+    public ServiceDecodeStatus OnDelivered(Instant now, Delivered delivered, QuorumOutput output)
     {
         ArgumentNullException.ThrowIfNull(delivered);
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         Invariant.Require(_started);
         var status = VotequorumCodec.TryDecode(delivered.Payload.Span, out var message);
         if (status != ServiceDecodeStatus.Ok)
@@ -258,25 +262,25 @@ public sealed class Votequorum
         switch (message)
         {
             case NodeInfoMessage nodeInfo:
-                HandleNodeInfo(delivered.Sender, nodeInfo, outputs);
+                HandleNodeInfo(delivered.Sender, nodeInfo, output);
                 break;
             case ReconfigureMessage reconfigure:
-                HandleReconfigure(reconfigure, outputs);
+                HandleReconfigure(reconfigure, output);
                 break;
             case QdeviceRegisterMessage register:
-                HandleQdeviceRegister(delivered.Sender, register, outputs);
+                HandleQdeviceRegister(delivered.Sender, register, output);
                 break;
             case QdeviceReconfigureMessage rename:
-                Log(outputs, Voteq, LogPriority.Debug, $"Received qdevice name change req from node {delivered.Sender} [from: {rename.OldName} to: {rename.NewName}]");
+                Log(output, Voteq, LogPriority.Debug, $"Received qdevice name change req from node {delivered.Sender} [from: {rename.OldName} to: {rename.NewName}]");
                 if (rename.OldName == _qdeviceName)
                 {
-                    Log(outputs, Voteq, LogPriority.Debug, "Allowing qdevice rename");
+                    Log(output, Voteq, LogPriority.Debug, "Allowing qdevice rename");
                     _qdeviceName = rename.NewName;
                 }
 
                 break;
             default:
-                Log(outputs, Voteq, LogPriority.Debug, $"ignoring quorum device extra information from node {delivered.Sender}");
+                Log(output, Voteq, LogPriority.Debug, $"ignoring quorum device extra information from node {delivered.Sender}");
                 break;
         }
 
@@ -284,11 +288,11 @@ public sealed class Votequorum
     }
 
     /// <summary>The sync barrier of the current ring completed: recalculate and report quorum (<c>votequorum_sync_activate</c>).</summary>
-    public void SyncActivate(Instant now, List<QuorumOutput> outputs)
+    public void SyncActivate(Instant now, QuorumOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
-        RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
-        Notify(outputs);
+        ArgumentNullException.ThrowIfNull(output);
+        RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, output);
+        Notify(output);
         _syncInProgress = false;
         _syncOldMembers = _quorumMembers;
         if (_lastManStandingDeferred)
@@ -311,12 +315,12 @@ public sealed class Votequorum
     /// be quorate beside them (swarm seed 3589929083077345175: a node in GATHER for 6 s). The lowering then waits:
     /// the window runs again from the next sync activation, on a ring whose members are known.
     /// </remarks>
-    public void Tick(Instant now, bool ringOperational, List<QuorumOutput> outputs)
+    public void Tick(Instant now, bool ringOperational, QuorumOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         if (now >= _qdeviceDeadline)
         {
-            QdeviceTimerExpired(outputs);
+            QdeviceTimerExpired(output);
         }
 
         if (now < _lastManStandingDeadline)
@@ -333,7 +337,7 @@ public sealed class Votequorum
 
         if (_quorate)
         {
-            RecalculateQuorum(allowDecrease: true, byCurrentNodes: true, outputs);
+            RecalculateQuorum(allowDecrease: true, byCurrentNodes: true, output);
         }
     }
 
@@ -341,9 +345,9 @@ public sealed class Votequorum
     /// <c>corosync-quorumtool -e</c> / <c>rookery expected N</c>: refused (InvalidParam) when below the votes present or
     /// when it would make a quorate cluster inquorate; otherwise a RECONFIGURE is multicast and applies on delivery.
     /// </summary>
-    public QuorumCommandResult SetExpectedVotes(uint expectedVotes, List<QuorumOutput> outputs)
+    public QuorumCommandResult SetExpectedVotes(uint expectedVotes, QuorumOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         if (expectedVotes == 0)
         {
             return QuorumCommandResult.InvalidParam;
@@ -355,14 +359,14 @@ public sealed class Votequorum
             return QuorumCommandResult.InvalidParam;
         }
 
-        Send(new ReconfigureMessage(_us.NodeId, expectedVotes, ReconfigureParam.ExpectedVotes), outputs);
+        Send(new ReconfigureMessage(_us.NodeId, expectedVotes, ReconfigureParam.ExpectedVotes), output);
         return QuorumCommandResult.Ok;
     }
 
     /// <summary><c>corosync-quorumtool -v N -n ID</c>: refused when the resulting quorum would be below half or above the votes present.</summary>
-    public QuorumCommandResult SetVotes(NodeId node, uint votes, List<QuorumOutput> outputs)
+    public QuorumCommandResult SetVotes(NodeId node, uint votes, QuorumOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         if (!_nodes.TryGetValue(node.Value, out var target))
         {
             return QuorumCommandResult.NameNotFound;
@@ -377,22 +381,22 @@ public sealed class Votequorum
             return QuorumCommandResult.InvalidParam;
         }
 
-        Send(new ReconfigureMessage(node.Value, votes, ReconfigureParam.NodeVotes), outputs);
+        Send(new ReconfigureMessage(node.Value, votes, ReconfigureParam.NodeVotes), output);
         return QuorumCommandResult.Ok;
     }
 
     /// <summary>Writing <c>quorum.cancel_wait_for_all</c> = 1: clears wait_for_all cluster-wide.</summary>
-    public void CancelWaitForAll(List<QuorumOutput> outputs) =>
-        Send(new ReconfigureMessage(_us.NodeId, 0, ReconfigureParam.CancelWaitForAll), outputs);
+    public void CancelWaitForAll(QuorumOutput output) =>
+        Send(new ReconfigureMessage(_us.NodeId, 0, ReconfigureParam.CancelWaitForAll), output);
 
     /// <summary>
     /// <c>votequorum_qdevice_register</c>: the name goes to every member in agreed order; the answer comes when it is
     /// delivered back (<see cref="TakeQdeviceRegistrationResult"/>). Registering the registered name again is Ok.
     /// </summary>
-    public QdeviceResult QdeviceRegister(string name, List<QuorumOutput> outputs)
+    public QdeviceResult QdeviceRegister(string name, QuorumOutput output)
     {
         ArgumentNullException.ThrowIfNull(name);
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         if (_us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered))
         {
             if (name == _qdeviceName)
@@ -400,19 +404,19 @@ public sealed class Votequorum
                 return QdeviceResult.Ok;
             }
 
-            Log(outputs, Voteq, LogPriority.Warning, $"A new qdevice with different name (new: {name} old: {_qdeviceName}) is trying to re-register!");
+            Log(output, Voteq, LogPriority.Warning, $"A new qdevice with different name (new: {name} old: {_qdeviceName}) is trying to re-register!");
             return QdeviceResult.Exist;
         }
 
         if (_qdeviceRegistering)
         {
-            Log(outputs, Voteq, LogPriority.Warning, "Registration request already in progress");
+            Log(output, Voteq, LogPriority.Warning, "Registration request already in progress");
             return QdeviceResult.TryAgain;
         }
 
         _qdeviceRegistering = true;
         _qdeviceRegistrationResult = null;
-        Send(new QdeviceRegisterMessage(VotequorumCodec.QdeviceOperationRegister, name), outputs);
+        Send(new QdeviceRegisterMessage(VotequorumCodec.QdeviceOperationRegister, name), output);
         return QdeviceResult.Pending;
     }
 
@@ -425,9 +429,9 @@ public sealed class Votequorum
     }
 
     /// <summary><c>votequorum_qdevice_unregister</c>: the device's flags clear here at once and on the members by NODEINFO.</summary>
-    public QdeviceResult QdeviceUnregister(string name, List<QuorumOutput> outputs)
+    public QdeviceResult QdeviceUnregister(string name, QuorumOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         if (!_us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered))
         {
             return QdeviceResult.NotExist;
@@ -441,15 +445,15 @@ public sealed class Votequorum
         _qdeviceDeadline = Instant.Never;
         _qdeviceSyncWait = false;
         _us.Flags &= ~(NodeInfoFlags.QdeviceRegistered | NodeInfoFlags.QdeviceAlive | NodeInfoFlags.QdeviceCastVote | NodeInfoFlags.QdeviceMasterWins);
-        SendNodeInfo(_us, outputs);
-        Send(new QdeviceRegisterMessage(VotequorumCodec.QdeviceOperationUnregister, name), outputs);
+        SendNodeInfo(_us, output);
+        Send(new QdeviceRegisterMessage(VotequorumCodec.QdeviceOperationUnregister, name), output);
         return QdeviceResult.Ok;
     }
 
     /// <summary><c>votequorum_qdevice_update</c>: renames the registered device cluster-wide.</summary>
-    public QdeviceResult QdeviceUpdate(string oldName, string newName, List<QuorumOutput> outputs)
+    public QdeviceResult QdeviceUpdate(string oldName, string newName, QuorumOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         if (!_us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered))
         {
             return QdeviceResult.NotExist;
@@ -460,7 +464,7 @@ public sealed class Votequorum
             return QdeviceResult.InvalidParam;
         }
 
-        Send(new QdeviceReconfigureMessage(oldName, newName), outputs);
+        Send(new QdeviceReconfigureMessage(oldName, newName), output);
         return QdeviceResult.Ok;
     }
 
@@ -469,9 +473,9 @@ public sealed class Votequorum
     /// the vote lapses unless the next poll comes within <c>quorum.device.timeout</c>. A change of flags goes out as
     /// NODEINFO and counts when it is delivered, on every member alike.
     /// </summary>
-    public QdeviceResult QdevicePoll(Instant now, string name, bool castVote, RingId ringId, List<QuorumOutput> outputs)
+    public QdeviceResult QdevicePoll(Instant now, string name, bool castVote, RingId ringId, QuorumOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         if (!_us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered))
         {
             return QdeviceResult.NotExist;
@@ -479,7 +483,7 @@ public sealed class Votequorum
 
         if (ringId != _ringId)
         {
-            Log(outputs, Voteq, LogPriority.Debug, $"Received poll ring id ({ringId}) != last sync ring id ({_ringId}). Ignoring poll call.");
+            Log(output, Voteq, LogPriority.Debug, $"Received poll ring id ({ringId}) != last sync ring id ({_ringId}). Ignoring poll call.");
             return QdeviceResult.MessageError;
         }
 
@@ -493,7 +497,7 @@ public sealed class Votequorum
         _us.Flags = castVote ? _us.Flags | NodeInfoFlags.QdeviceCastVote : _us.Flags & ~NodeInfoFlags.QdeviceCastVote;
         if (_us.Flags != oldFlags)
         {
-            SendNodeInfo(_us, outputs);
+            SendNodeInfo(_us, output);
         }
 
         _qdeviceDeadline = now + _config.QuorumDeviceTimeout;
@@ -502,9 +506,9 @@ public sealed class Votequorum
     }
 
     /// <summary><c>votequorum_qdevice_master_wins</c>: a partition whose member's device casts its vote with master wins is quorate.</summary>
-    public QdeviceResult QdeviceMasterWins(string name, bool allow, List<QuorumOutput> outputs)
+    public QdeviceResult QdeviceMasterWins(string name, bool allow, QuorumOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         if (!_us.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered))
         {
             return QdeviceResult.NotExist;
@@ -519,7 +523,7 @@ public sealed class Votequorum
         _us.Flags = allow ? _us.Flags | NodeInfoFlags.QdeviceMasterWins : _us.Flags & ~NodeInfoFlags.QdeviceMasterWins;
         if (_us.Flags != oldFlags)
         {
-            SendNodeInfo(_us, outputs);
+            SendNodeInfo(_us, output);
         }
 
         _qdeviceMasterWins = allow;
@@ -527,13 +531,13 @@ public sealed class Votequorum
     }
 
     /// <summary>Clean shutdown: with allow_downscale, tell the others this node is leaving so they may lower expected votes.</summary>
-    public void Shutdown(List<QuorumOutput> outputs)
+    public void Shutdown(QuorumOutput output)
     {
-        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(output);
         if (_config.AllowDownscale)
         {
             _us.Flags |= NodeInfoFlags.Leaving;
-            SendNodeInfo(_us, outputs);
+            SendNodeInfo(_us, output);
         }
     }
 
@@ -601,7 +605,7 @@ public sealed class Votequorum
         return flags;
     }
 
-    private void SyncInit(Instant now, ConfigurationChanged change, List<QuorumOutput> outputs)
+    private void SyncInit(Instant now, ConfigurationChanged change, QuorumOutput output)
     {
         _syncInProgress = true;
         var members = change.Members.OrderBy(n => n.Value).ToArray();
@@ -626,6 +630,8 @@ public sealed class Votequorum
             _lastManStandingDeadline = now + _config.LastManStandingWindow;
         }
 
+        var pureSplit = members.All(m => Array.IndexOf(_transitionalMembers, m) >= 0);
+        _tieBreakerBasis = _quorate && pureSplit ? _quorumMembers : [];
         _previousQuorumMembers = _quorumMembers;
         _quorumMembers = members;
         _ringId = change.RingId;
@@ -634,11 +640,11 @@ public sealed class Votequorum
             // The device must poll with the new ring before votequorum's sync turn ends (or its sync_timeout passes).
             _qdeviceDeadline = now + _config.QuorumDeviceSyncTimeout;
             _qdeviceSyncWait = true;
-            Log(outputs, Voteq, LogPriority.Info,
+            Log(output, Voteq, LogPriority.Info,
                 $"waiting for quorum device {_qdeviceName} poll (but maximum for {_config.QuorumDeviceSyncTimeout.Milliseconds.ToString(CultureInfo.InvariantCulture)} ms)");
         }
 
-        LogSyncLists(members, outputs);
+        LogSyncLists(members, output);
     }
 
     /// <summary>
@@ -646,30 +652,30 @@ public sealed class Votequorum
     /// the members at the last activation that are not in the transitional configuration; as joined, the new members
     /// that were not there, or that left and came back in the same change (a quick restart). Log lines only.
     /// </summary>
-    private void LogSyncLists(NodeId[] members, List<QuorumOutput> outputs)
+    private void LogSyncLists(NodeId[] members, QuorumOutput output)
     {
         var left = _syncOldMembers.Where(m => Array.IndexOf(_transitionalMembers, m) < 0 || Array.IndexOf(members, m) < 0).ToArray();
         var joined = members.Where(m => Array.IndexOf(_syncOldMembers, m) < 0 || Array.IndexOf(left, m) >= 0).ToArray();
-        LogNodeList(outputs, "Sync members", members);
+        LogNodeList(output, "Sync members", members);
         if (joined.Length > 0)
         {
-            LogNodeList(outputs, "Sync joined", joined);
+            LogNodeList(output, "Sync joined", joined);
         }
 
         if (left.Length > 0)
         {
-            LogNodeList(outputs, "Sync left", left);
+            LogNodeList(output, "Sync left", left);
         }
     }
 
-    private void HandleNodeInfo(NodeId sender, NodeInfoMessage message, List<QuorumOutput> outputs)
+    private void HandleNodeInfo(NodeId sender, NodeInfoMessage message, QuorumOutput output)
     {
         var nodeId = message.NodeId;
-        Log(outputs, Voteq, LogPriority.Debug, $"got nodeinfo message from cluster node {sender}");
-        Log(outputs, Voteq, LogPriority.Debug, $"nodeinfo message[{nodeId}]: votes: {message.Votes}, expected: {message.ExpectedVotes} flags: {(uint)message.Flags}");
+        Log(output, Voteq, LogPriority.Debug, $"got nodeinfo message from cluster node {sender}");
+        Log(output, Voteq, LogPriority.Debug, $"nodeinfo message[{nodeId}]: votes: {message.Votes}, expected: {message.ExpectedVotes} flags: {(uint)message.Flags}");
         if (nodeId != QuorumDeviceNodeId && nodeId != sender.Value)
         {
-            Log(outputs, Voteq, LogPriority.Debug, $"ignoring nodeinfo for node {nodeId} sent by node {sender}");
+            Log(output, Voteq, LogPriority.Debug, $"ignoring nodeinfo for node {nodeId} sent by node {sender}");
             return;
         }
 
@@ -729,7 +735,7 @@ public sealed class Votequorum
 
             if (_lastManStanding && node.Votes > 1)
             {
-                Log(outputs, Voteq, LogPriority.Warning, "Last Man Standing feature is supported only when all cluster nodes votes are set to 1. Disabling LMS.");
+                Log(output, Voteq, LogPriority.Warning, "Last Man Standing feature is supported only when all cluster nodes votes are set to 1. Disabling LMS.");
                 _lastManStanding = false;
                 _lastManStandingDeadline = Instant.Never;
                 _lastManStandingDeferred = false;
@@ -744,7 +750,7 @@ public sealed class Votequorum
             || oldFlags != node.Flags
             || oldState != node.State)
         {
-            RecalculateQuorum(allowDecrease, byNode, outputs);
+            RecalculateQuorum(allowDecrease, byNode, output);
         }
 
         if (_waitForAll
@@ -756,9 +762,9 @@ public sealed class Votequorum
     }
 
     /// <summary>corosync's <c>message_handler_req_exec_votequorum_qdevice_reg</c>.</summary>
-    private void HandleQdeviceRegister(NodeId sender, QdeviceRegisterMessage message, List<QuorumOutput> outputs)
+    private void HandleQdeviceRegister(NodeId sender, QdeviceRegisterMessage message, QuorumOutput output)
     {
-        Log(outputs, Voteq, LogPriority.Debug, $"Received qdevice op {message.Operation} req from node {sender} [{message.Name}]");
+        Log(output, Voteq, LogPriority.Debug, $"Received qdevice op {message.Operation} req from node {sender} [{message.Name}]");
         if (message.Operation == VotequorumCodec.QdeviceOperationUnregister)
         {
             if (!_nodes.Values.Any(n => n.State == QuorumNodeState.Member && n.Flags.HasFlag(NodeInfoFlags.QdeviceRegistered)))
@@ -778,7 +784,7 @@ public sealed class Votequorum
         {
             if (_qdeviceName.Length == 0)
             {
-                Log(outputs, Voteq, LogPriority.Debug, "Remote qdevice name recorded");
+                Log(output, Voteq, LogPriority.Debug, "Remote qdevice name recorded");
                 _qdeviceName = message.Name;
             }
 
@@ -792,7 +798,7 @@ public sealed class Votequorum
 
         if (!_qdeviceRegistering)
         {
-            Log(outputs, Voteq, LogPriority.Warning, "Unable to determine origin of the qdevice register call!");
+            Log(output, Voteq, LogPriority.Warning, "Unable to determine origin of the qdevice register call!");
             return;
         }
 
@@ -804,13 +810,13 @@ public sealed class Votequorum
         if (message.Name == _qdeviceName)
         {
             _us.Flags |= NodeInfoFlags.QdeviceRegistered;
-            SendNodeInfo(_qdevice, outputs);
-            SendNodeInfo(_us, outputs);
+            SendNodeInfo(_qdevice, output);
+            SendNodeInfo(_us, output);
             _qdeviceRegistrationResult = QdeviceResult.Ok;
         }
         else
         {
-            Log(outputs, Voteq, LogPriority.Warning, $"A new qdevice with different name (new: {message.Name} old: {_qdeviceName}) is trying to register!");
+            Log(output, Voteq, LogPriority.Warning, $"A new qdevice with different name (new: {message.Name} old: {_qdeviceName}) is trying to register!");
             _qdeviceRegistrationResult = QdeviceResult.Exist;
         }
 
@@ -818,7 +824,7 @@ public sealed class Votequorum
     }
 
     /// <summary>corosync's <c>qdevice_timer_fn</c>: no poll in time, the device is no longer alive and casts no vote.</summary>
-    private void QdeviceTimerExpired(List<QuorumOutput> outputs)
+    private void QdeviceTimerExpired(QuorumOutput output)
     {
         _qdeviceDeadline = Instant.Never;
         _qdeviceSyncWait = false;
@@ -828,11 +834,11 @@ public sealed class Votequorum
         }
 
         _us.Flags &= ~(NodeInfoFlags.QdeviceAlive | NodeInfoFlags.QdeviceCastVote);
-        Log(outputs, Voteq, LogPriority.Info, $"lost contact with quorum device {_qdeviceName}");
-        SendNodeInfo(_us, outputs);
+        Log(output, Voteq, LogPriority.Info, $"lost contact with quorum device {_qdeviceName}");
+        SendNodeInfo(_us, output);
     }
 
-    private void HandleReconfigure(ReconfigureMessage message, List<QuorumOutput> outputs)
+    private void HandleReconfigure(ReconfigureMessage message, QuorumOutput output)
     {
         switch (message.Param)
         {
@@ -844,7 +850,7 @@ public sealed class Votequorum
                     _us.ExpectedVotes = Math.Max(_us.ExpectedVotes, _trackingBarrier);
                 }
 
-                RecalculateQuorum(allowDecrease: true, byCurrentNodes: false, outputs);
+                RecalculateQuorum(allowDecrease: true, byCurrentNodes: false, output);
                 break;
 
             case ReconfigureParam.NodeVotes:
@@ -855,18 +861,18 @@ public sealed class Votequorum
                 }
 
                 node.Votes = message.Value;
-                RecalculateQuorum(allowDecrease: true, byCurrentNodes: false, outputs);
+                RecalculateQuorum(allowDecrease: true, byCurrentNodes: false, output);
                 break;
 
             case ReconfigureParam.CancelWaitForAll:
                 SetWaitForAllStatus(false);
-                Log(outputs, Voteq, LogPriority.Info, $"wait_for_all_status reset by user on node {message.NodeId}.");
-                RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, outputs);
+                Log(output, Voteq, LogPriority.Info, $"wait_for_all_status reset by user on node {message.NodeId}.");
+                RecalculateQuorum(allowDecrease: false, byCurrentNodes: false, output);
                 break;
         }
     }
 
-    private void RecalculateQuorum(bool allowDecrease, bool byCurrentNodes, List<QuorumOutput> outputs)
+    private void RecalculateQuorum(bool allowDecrease, bool byCurrentNodes, QuorumOutput output)
     {
         uint totalVotes = 0;
         uint members = 0;
@@ -890,7 +896,7 @@ public sealed class Votequorum
             members = 0;
         }
 
-        Log(outputs, Voteq, LogPriority.Debug, $"total_votes={totalVotes}, expected_votes={_us.ExpectedVotes}");
+        Log(output, Voteq, LogPriority.Debug, $"total_votes={totalVotes}, expected_votes={_us.ExpectedVotes}");
         if (totalVotes > _us.ExpectedVotes)
         {
             _us.ExpectedVotes = totalVotes;
@@ -899,12 +905,12 @@ public sealed class Votequorum
         if (_config.ExpectedVotesTracking && _us.ExpectedVotes > _trackingBarrier)
         {
             _trackingBarrier = _us.ExpectedVotes;
-            outputs.Add(new ExpectedVotesTrackingBarrierChanged(_trackingBarrier));
+            output.TrackingBarrierToPersist = _trackingBarrier;
         }
 
         _quorum = CalculateQuorum(allowDecrease, members, _config.AllowDownscale, out var countedVotes);
         SetMembersExpectedVotes(members);
-        AreWeQuorate(countedVotes, outputs);
+        AreWeQuorate(countedVotes, output);
     }
 
     private uint CalculateQuorum(bool allowDecrease, uint maxExpected, bool allowDownscale, out uint totalVotes)
@@ -952,14 +958,14 @@ public sealed class Votequorum
         return quorum;
     }
 
-    private void AreWeQuorate(uint totalVotes, List<QuorumOutput> outputs)
+    private void AreWeQuorate(uint totalVotes, QuorumOutput output)
     {
         if (_waitForAll && _waitForAllStatus)
         {
             var waitFor = WaitForAllVotes();
             if (totalVotes != waitFor)
             {
-                Log(outputs, Voteq, LogPriority.Notice, $"Waiting for all cluster members. Current votes: {totalVotes} expected_votes: {waitFor}");
+                Log(output, Voteq, LogPriority.Notice, $"Waiting for all cluster members. Current votes: {totalVotes} expected_votes: {waitFor}");
                 Invariant.Require(!_quorate);
                 return;
             }
@@ -982,8 +988,6 @@ public sealed class Votequorum
                     members.Add(new NodeId(node.NodeId));
                 }
             }
-
-            _lastQuorateMembers = [.. members];
         }
 
         // A half (or, odd, half-1) split: the tie-breaker may decide only if the nodes that left cannot be quorate on
@@ -996,20 +1000,20 @@ public sealed class Votequorum
             && (long)_previousQuorumMembers.Length - _quorumMembers.Length < Math.Min(_quorum, (_us.ExpectedVotes + 2) / 2)
             && AutoTieBreakerAllows())
         {
-            Log(outputs, Voteq, LogPriority.Debug, $"auto_tie_breaker decision: quorate with {totalVotes} of {_us.ExpectedVotes} votes (lowest node id {_lowestNodeId}, highest {_highestNodeId})");
+            Log(output, Voteq, LogPriority.Debug, $"auto_tie_breaker decision: quorate with {totalVotes} of {_us.ExpectedVotes} votes (decided within the previous ring {string.Join(' ', _tieBreakerBasis.Select(n => n.Value.ToString(CultureInfo.InvariantCulture)))})");
             quorate = true;
         }
 
         if (_qdeviceMasterWins && !quorate && QdeviceMasterPresent())
         {
-            Log(outputs, Voteq, LogPriority.Debug, "node is quorate as part of master_wins partition");
+            Log(output, Voteq, LogPriority.Debug, "node is quorate as part of master_wins partition");
             quorate = true;
         }
 
         var changed = quorate != _quorate;
         if (changed)
         {
-            Log(outputs, Voteq, LogPriority.Debug, quorate ? "quorum regained, resuming activity" : "quorum lost, blocking activity");
+            Log(output, Voteq, LogPriority.Debug, quorate ? "quorum regained, resuming activity" : "quorum lost, blocking activity");
         }
 
         _quorate = quorate;
@@ -1029,7 +1033,7 @@ public sealed class Votequorum
 
         if (changed && !_syncInProgress)
         {
-            Notify(outputs);
+            Notify(output);
         }
     }
 
@@ -1060,29 +1064,41 @@ public sealed class Votequorum
 
     /// <summary>
     /// The auto_tie_breaker decision for an exact half split (the caller checks the split: this node's votes are half
-    /// its expected votes, and the nodes that left could not be quorate on their side): the lowest (or highest) node id of the last
-    /// quorate membership is here; or, for a list, the first listed node that was in the last quorate
-    /// membership is here.
+    /// its expected votes, and the nodes that left could not be quorate on their side): the decider is the lowest (or
+    /// highest) node id of the previous ring, or, for a list, the first listed node that was in the previous ring; this
+    /// half wins when the decider is here.
     /// </summary>
     /// <remarks>
-    /// Deliberate difference from corosync for the list: corosync skips listed nodes absent from the
-    /// <em>previous ring</em>, which lets both halves win when that ring was not quorate (two nodes started
-    /// apart, or a partition re-forming alone); the simulation found it. Judging by the last quorate
-    /// membership, as lowest and highest already do, both halves of a split pick the same decider.
+    /// <para>Deliberate difference from corosync, which takes its decider from views that the two halves of a split
+    /// need not share (lowest and highest from the last quorate membership, a list from the previous ring, and both
+    /// also when this node was not quorate before): the simulation found both halves winning, first for two nodes that
+    /// started apart or a partition re-forming alone, then (swarm seed 7700000181) for a node that had been cut off,
+    /// still remembered an older quorate membership [1,4] and met node 4 in a ring whose sync never finished while
+    /// [2,3] judged by the newer [2,3,4].</para>
+    /// <para>Here the tie-breaker decides only a pure split of a ring this node was quorate in (every member of this
+    /// ring came from the previous one, <see cref="_tieBreakerBasis"/>), and the decider comes from that ring's member
+    /// list, which Totem gave every node of it alike. Both halves of one ring pick the same decider, so at most one
+    /// wins; a half that comes from elsewhere (a restart, a node that was cut off, a merge) waits for a majority, as it
+    /// would without auto_tie_breaker.</para>
     /// </remarks>
     private bool AutoTieBreakerAllows()
     {
+        if (_tieBreakerBasis.Length == 0)
+        {
+            return false;
+        }
+
         switch (_config.AutoTieBreaker)
         {
             case AutoTieBreakerMode.Lowest:
-                return IsMemberNode(_lowestNodeId);
+                return IsMemberNode(_tieBreakerBasis.Min(n => n.Value));
             case AutoTieBreakerMode.Highest:
-                return IsMemberNode(_highestNodeId);
+                return IsMemberNode(_tieBreakerBasis.Max(n => n.Value));
         }
 
         foreach (var listed in _config.AutoTieBreakerNodes)
         {
-            if (Array.IndexOf(_lastQuorateMembers, listed) >= 0)
+            if (Array.IndexOf(_tieBreakerBasis, listed) >= 0)
             {
                 return IsMemberNode(listed.Value);
             }
@@ -1127,33 +1143,33 @@ public sealed class Votequorum
         }
     }
 
-    private void Notify(List<QuorumOutput> outputs)
+    private void Notify(QuorumOutput output)
     {
         if (_quorate && !_reportedQuorate)
         {
-            Log(outputs, QuorumSubsystem, LogPriority.Notice, "This node is within the primary component and will provide service.");
+            Log(output, QuorumSubsystem, LogPriority.Notice, "This node is within the primary component and will provide service.");
         }
         else if (!_quorate && _reportedQuorate)
         {
-            Log(outputs, QuorumSubsystem, LogPriority.Notice, "This node is within the non-primary component and will NOT provide any services.");
+            Log(output, QuorumSubsystem, LogPriority.Notice, "This node is within the non-primary component and will NOT provide any services.");
         }
 
         _reportedQuorate = _quorate;
-        LogNodeList(outputs, "Members", _quorumMembers);
-        outputs.Add(new QuorumNotification(_quorate, _ringId, _quorumMembers));
+        LogNodeList(output, "Members", _quorumMembers);
+        output.Events.Add(new QuorumNotification(_quorate, _ringId, _quorumMembers));
     }
 
-    private void SendNodeInfo(ClusterNode node, List<QuorumOutput> outputs) =>
-        Send(new NodeInfoMessage(node.NodeId, node.Votes, node.ExpectedVotes, node.Flags), outputs);
+    private void SendNodeInfo(ClusterNode node, QuorumOutput output) =>
+        Send(new NodeInfoMessage(node.NodeId, node.Votes, node.ExpectedVotes, node.Flags), output);
 
-    private static void Send(VotequorumMessage message, List<QuorumOutput> outputs) =>
-        outputs.Add(new QuorumSend(VotequorumCodec.Encode(message)));
+    private static void Send(VotequorumMessage message, QuorumOutput output) =>
+        output.Datagrams.Add(VotequorumCodec.Encode(message));
 
-    private static void Log(List<QuorumOutput> outputs, string subsystem, LogPriority level, string text) =>
-        outputs.Add(new QuorumLog(new QuorumLogLine(subsystem, level, text)));
+    private static void Log(QuorumOutput output, string subsystem, LogPriority priority, string text) =>
+        output.Logs.Add(new LogEntry(subsystem, priority, text));
 
     /// <summary>corosync's <c>log_view_list</c>: "Members[3]: 1 2 3", wrapped with a trailing backslash past 64 bytes.</summary>
-    private static void LogNodeList(List<QuorumOutput> outputs, string label, IReadOnlyList<NodeId> nodes)
+    private static void LogNodeList(QuorumOutput output, string label, IReadOnlyList<NodeId> nodes)
     {
         const int lineMax = 64;
         var line = new System.Text.StringBuilder($"{label}[{nodes.Count.ToString(CultureInfo.InvariantCulture)}]:");
@@ -1162,14 +1178,14 @@ public sealed class Votequorum
             var item = " " + node.ToString();
             if (line.Length + item.Length + 2 > lineMax)
             {
-                Log(outputs, QuorumSubsystem, LogPriority.Notice, line + " \\");
+                Log(output, QuorumSubsystem, LogPriority.Notice, line + " \\");
                 line.Clear();
             }
 
             line.Append(item);
         }
 
-        Log(outputs, QuorumSubsystem, LogPriority.Notice, line.ToString());
+        Log(output, QuorumSubsystem, LogPriority.Notice, line.ToString());
     }
 
     /// <summary>Votes come from the network: sums saturate instead of wrapping (corosync wraps) or throwing.</summary>

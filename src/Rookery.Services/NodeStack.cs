@@ -50,7 +50,7 @@ public sealed class NodeStack : ILinkInput
     private readonly LinkLayer _links;
     private readonly TotemSrp _totem;
     private readonly ServiceLayer _services;
-    private readonly List<LinkEvent> _linkEvents = [];
+    private readonly LinkOutput _linkOutput = new();
     private readonly List<LinkEvent> _linkEventsInFlight = [];
     private readonly TotemOutput _totemOutput = new();
     private readonly List<TotemEvent> _totemEventsInFlight = [];
@@ -116,7 +116,7 @@ public sealed class NodeStack : ILinkInput
     public void Receive(Instant now, LinkId link, ReadOnlySpan<byte> datagram)
     {
         _now = now;
-        _links.Receive(now, link, datagram, Output.Datagrams, _linkEvents);
+        _links.Receive(now, link, datagram, _linkOutput);
         Route();
     }
 
@@ -126,7 +126,7 @@ public sealed class NodeStack : ILinkInput
         _now = now;
         if (_links.NextDeadline <= now)
         {
-            _links.Tick(now, Output.Datagrams, _linkEvents);
+            _links.Tick(now, _linkOutput);
         }
 
         if (_totem.NextDeadline <= now)
@@ -146,7 +146,7 @@ public sealed class NodeStack : ILinkInput
     public void ReportTransportError(Instant now, NodeId peer, LinkId link)
     {
         _now = now;
-        _links.ReportTransportError(now, peer, link, _linkEvents);
+        _links.ReportTransportError(now, peer, link, _linkOutput);
         Route();
     }
 
@@ -162,21 +162,21 @@ public sealed class NodeStack : ILinkInput
     public void RemovePeer(Instant now, NodeId peer)
     {
         _now = now;
-        _links.RemovePeer(now, peer, _linkEvents);
+        _links.RemovePeer(now, peer, _linkOutput);
         Route();
     }
 
     public void RemoveLink(Instant now, NodeId peer, LinkId link)
     {
         _now = now;
-        _links.RemoveLink(now, peer, link, _linkEvents);
+        _links.RemoveLink(now, peer, link, _linkOutput);
         Route();
     }
 
     public void SetLinkPriority(Instant now, NodeId peer, LinkId link, byte priority)
     {
         _now = now;
-        _links.SetLinkPriority(peer, link, priority, _linkEvents);
+        _links.SetLinkPriority(peer, link, priority, _linkOutput);
         Route();
     }
 
@@ -184,7 +184,7 @@ public sealed class NodeStack : ILinkInput
     public void SetLinkEnabled(Instant now, LinkId link, bool enabled)
     {
         _now = now;
-        _links.SetLinkEnabled(now, link, enabled, _linkEvents);
+        _links.SetLinkEnabled(now, link, enabled, _linkOutput);
         Route();
     }
 
@@ -300,7 +300,7 @@ public sealed class NodeStack : ILinkInput
     }
 
     /// <summary>A cpg library call on this node (see <see cref="ServiceLayer.GroupsCommand"/>).</summary>
-    public T GroupsCommand<T>(Instant now, Func<ProcessGroups, List<GroupsOutput>, T> command)
+    public T GroupsCommand<T>(Instant now, Func<ProcessGroups, GroupsOutput, T> command)
     {
         _now = now;
         var result = _services.GroupsCommand(command, _serviceOutputs);
@@ -309,7 +309,7 @@ public sealed class NodeStack : ILinkInput
     }
 
     /// <summary>A votequorum library call on this node (see <see cref="ServiceLayer.QuorumCommand"/>).</summary>
-    public T QuorumCommand<T>(Instant now, Func<Votequorum, List<QuorumOutput>, T> command)
+    public T QuorumCommand<T>(Instant now, Func<Votequorum, QuorumOutput, T> command)
     {
         _now = now;
         var result = _services.QuorumCommand(command, _serviceOutputs);
@@ -369,6 +369,8 @@ public sealed class NodeStack : ILinkInput
             moved |= SubmitPending();
             if (!moved)
             {
+                // Nothing of the link layer's stays behind: its datagrams and logs moved on in this last round.
+                Invariant.Require(_linkOutput.IsEmpty);
                 return;
             }
         }
@@ -378,14 +380,20 @@ public sealed class NodeStack : ILinkInput
 
     private bool DrainLinks()
     {
-        if (_linkEvents.Count == 0)
+        // The sealed datagrams need no more routing: they join the sockets' list in the order the link layer sealed them.
+        // The KNET log lines come with the events that the link layer logged itself.
+        Output.Datagrams.AddRange(_linkOutput.Datagrams);
+        _linkOutput.Datagrams.Clear();
+        Output.Logs.AddRange(_linkOutput.Logs);
+        _linkOutput.Logs.Clear();
+        if (_linkOutput.Events.Count == 0)
         {
             return false;
         }
 
         // Handling an event can make Totem send, which adds link events: take this batch out first (no allocation).
-        _linkEventsInFlight.AddRange(_linkEvents);
-        _linkEvents.Clear();
+        _linkEventsInFlight.AddRange(_linkOutput.Events);
+        _linkOutput.Events.Clear();
         foreach (var linkEvent in _linkEventsInFlight)
         {
             switch (linkEvent)
@@ -397,7 +405,7 @@ public sealed class NodeStack : ILinkInput
                         _totem.Receive(_now, delivered.Sender, delivered.Payload.AsMemory(), _totemOutput);
                     }
 
-                    continue;
+                    break;
                 case PeerUnreachable unreachable:
                     _totem.OnPeerUnreachable(_now, unreachable.Peer, _totemOutput);
                     break;
@@ -406,13 +414,11 @@ public sealed class NodeStack : ILinkInput
                     break;
                 case ActiveLinksChanged { Links.IsEmpty: false } changed:
                     _totem.OnLinkSwitched(_now, changed.Peer, _totemOutput);
+                    Output.Events.Add(new LinkObserved(linkEvent));
                     break;
-            }
-
-            Output.Logs.Add(LinkLog(linkEvent));
-            if (linkEvent is LinkUp or LinkDown or ActiveLinksChanged)
-            {
-                Output.Events.Add(new LinkObserved(linkEvent));
+                case LinkUp or LinkDown or ActiveLinksChanged:
+                    Output.Events.Add(new LinkObserved(linkEvent));
+                    break;
             }
         }
 
@@ -431,8 +437,8 @@ public sealed class NodeStack : ILinkInput
         foreach (var datagram in _totemOutput.Datagrams)
         {
             _ = datagram.IsMulticast
-                ? _links.Broadcast(_now, TotemChannel, datagram.Bytes, Output.Datagrams, _linkEvents)
-                : _links.Send(_now, datagram.To, TotemChannel, datagram.Bytes, Output.Datagrams, _linkEvents);
+                ? _links.Broadcast(_now, TotemChannel, datagram.Bytes, _linkOutput)
+                : _links.Send(_now, datagram.To, TotemChannel, datagram.Bytes, _linkOutput);
         }
 
         foreach (var entry in _totemOutput.Logs)
@@ -519,24 +525,5 @@ public sealed class NodeStack : ILinkInput
         }
 
         return moved;
-    }
-
-    /// <summary>
-    /// A link event as knet logs it (subsystem KNET, its wording). Reachability lines are Rookery's own and stay at
-    /// debug; knet says "has no active links" through <see cref="ActiveLinksChanged"/>.
-    /// </summary>
-    private static LogEntry LinkLog(LinkEvent linkEvent)
-    {
-        var fields = linkEvent switch
-        {
-            LinkUp up => new LogFields(up.Peer.Value, up.Link.Value),
-            LinkDown down => new LogFields(down.Peer.Value, down.Link.Value),
-            ActiveLinksChanged changed => new LogFields(changed.Peer.Value, changed.Links.IsEmpty ? null : changed.Links[0].Value),
-            PeerReachable reachable => new LogFields(reachable.Peer.Value),
-            PeerUnreachable unreachable => new LogFields(unreachable.Peer.Value),
-            _ => default,
-        };
-        var priority = linkEvent is PeerReachable or PeerUnreachable ? LogPriority.Debug : linkEvent.Level;
-        return new LogEntry(LogSubsystem.Knet, priority, linkEvent.LogLine, fields);
     }
 }

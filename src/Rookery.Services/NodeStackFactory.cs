@@ -72,12 +72,7 @@ public static class NodeStackFactory
             return null;
         }
 
-        var quorumLog = new List<QuorumLogLine>();
-        var quorumConfiguration = QuorumConfiguration.Resolve(QuorumSettingsFor(config, local, trackingBarrier), quorumLog, out error);
-        foreach (var line in quorumLog)
-        {
-            log.Add(new LogEntry(line.Subsystem, line.Level, line.Text));
-        }
+        var quorumConfiguration = QuorumConfiguration.Resolve(QuorumSettingsFor(config, local, trackingBarrier), log, out error);
 
         if (quorumConfiguration is null)
         {

@@ -29,8 +29,8 @@ public sealed class ServiceLayer
     private readonly NodeId _local;
     private readonly Votequorum _quorum;
     private readonly ProcessGroups _groups;
-    private readonly List<QuorumOutput> _quorumOutputs = [];
-    private readonly List<GroupsOutput> _groupsOutputs = [];
+    private readonly QuorumOutput _quorumOutput = new();
+    private readonly GroupsOutput _groupsOutput = new();
     private readonly ServiceSync _sync = new(ServiceSync.RookeryServices);
     private readonly List<SyncStep> _syncSteps = [];
     private readonly List<byte[]> _heldGroupsSync = [];
@@ -108,7 +108,7 @@ public sealed class ServiceLayer
     /// <summary>Starts votequorum (computes the initial quorum and announces this node).</summary>
     public void Start(Instant now, List<ServiceOutput> outputs)
     {
-        _quorum.Start(now, _quorumOutputs);
+        _quorum.Start(now, _quorumOutput);
         Flush(outputs);
     }
 
@@ -124,7 +124,7 @@ public sealed class ServiceLayer
             RefuseConfigVersion(outputs);
         }
 
-        _quorum.Tick(now, ringOperational, _quorumOutputs);
+        _quorum.Tick(now, ringOperational, _quorumOutput);
         Flush(outputs);
         ReleaseQuorumDeviceBarrier(outputs);
     }
@@ -161,32 +161,32 @@ public sealed class ServiceLayer
     /// Rookery's own service, and a message sent then would overtake what this node queued before the ring changed.
     /// </remarks>
     public GroupsResult JoinGroup(ulong connection, uint pid, CpgGroupName group, List<ServiceOutput> outputs) =>
-        Syncing ? GroupsResult.TryAgain : GroupsCommand(_groups.Join(connection, pid, group, _groupsOutputs), outputs);
+        Syncing ? GroupsResult.TryAgain : GroupsCommand(_groups.Join(connection, pid, group, _groupsOutput), outputs);
 
     public GroupsResult LeaveGroup(ulong connection, List<ServiceOutput> outputs) =>
-        Syncing ? GroupsResult.TryAgain : GroupsCommand(_groups.Leave(connection, _groupsOutputs), outputs);
+        Syncing ? GroupsResult.TryAgain : GroupsCommand(_groups.Leave(connection, _groupsOutput), outputs);
 
     public GroupsResult SendToGroup(ulong connection, ReadOnlyMemory<byte> data, List<ServiceOutput> outputs) =>
-        Syncing ? GroupsResult.TryAgain : GroupsCommand(_groups.Send(connection, data, _groupsOutputs), outputs);
+        Syncing ? GroupsResult.TryAgain : GroupsCommand(_groups.Send(connection, data, _groupsOutput), outputs);
 
     public void Disconnect(ulong connection, List<ServiceOutput> outputs)
     {
-        _groups.Disconnect(connection, _groupsOutputs);
+        _groups.Disconnect(connection, _groupsOutput);
         Flush(outputs);
     }
 
     public QuorumCommandResult SetExpectedVotes(uint votes, List<ServiceOutput> outputs)
     {
-        var result = _quorum.SetExpectedVotes(votes, _quorumOutputs);
+        var result = _quorum.SetExpectedVotes(votes, _quorumOutput);
         Flush(outputs);
         return result;
     }
 
     /// <summary>A cpg library call on this node's groups core (join, leave, send, with any handle): its messages go out in agreed order.</summary>
-    public T GroupsCommand<T>(Func<ProcessGroups, List<GroupsOutput>, T> command, List<ServiceOutput> outputs)
+    public T GroupsCommand<T>(Func<ProcessGroups, GroupsOutput, T> command, List<ServiceOutput> outputs)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var result = command(_groups, _groupsOutputs);
+        var result = command(_groups, _groupsOutput);
         Flush(outputs);
         return result;
     }
@@ -195,10 +195,10 @@ public sealed class ServiceLayer
     /// A votequorum library call (cancel wait_for_all, set votes, ...) on this node's core: whatever it announces goes
     /// to the members in agreed order, like every other votequorum message.
     /// </summary>
-    public T QuorumCommand<T>(Func<Votequorum, List<QuorumOutput>, T> command, List<ServiceOutput> outputs)
+    public T QuorumCommand<T>(Func<Votequorum, QuorumOutput, T> command, List<ServiceOutput> outputs)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var result = command(_quorum, _quorumOutputs);
+        var result = command(_quorum, _quorumOutput);
         Flush(outputs);
         ReleaseQuorumDeviceBarrier(outputs);
         return result;
@@ -210,7 +210,7 @@ public sealed class ServiceLayer
     /// </summary>
     public bool ReloadQuorum(QuorumSettings settings, List<ServiceOutput> outputs)
     {
-        var applied = _quorum.Reload(settings, _quorumOutputs);
+        var applied = _quorum.Reload(settings, _quorumOutput);
         Flush(outputs);
         return applied;
     }
@@ -285,7 +285,7 @@ public sealed class ServiceLayer
     /// <summary>Clean shutdown: announces it (cfg SHUTDOWN) and lets votequorum say this node is leaving.</summary>
     public void Shutdown(List<ServiceOutput> outputs)
     {
-        _quorum.Shutdown(_quorumOutputs);
+        _quorum.Shutdown(_quorumOutput);
         Flush(outputs);
         outputs.Add(Executive(CfgMessages.EncodeShutdown()));
     }
@@ -339,8 +339,8 @@ public sealed class ServiceLayer
     {
         if (change.Kind != ConfigurationKind.Regular)
         {
-            _groups.OnConfigurationChanged(change, _groupsOutputs);
-            _quorum.OnConfigurationChanged(now, change, _quorumOutputs);
+            _groups.OnConfigurationChanged(change, _groupsOutput);
+            _quorum.OnConfigurationChanged(now, change, _quorumOutput);
             _sync.SaveTransitional(change.Members);
             return;
         }
@@ -360,31 +360,27 @@ public sealed class ServiceLayer
         // to multicast waits for their turn.
         _heldGroupsSync.Clear();
         _heldQuorumSync.Clear();
-        _groups.OnConfigurationChanged(change, _groupsOutputs);
-        Hold(_groupsOutputs, _heldGroupsSync);
-        _quorum.OnConfigurationChanged(now, change, _quorumOutputs);
-        Hold(_quorumOutputs, _heldQuorumSync);
+        _groups.OnConfigurationChanged(change, _groupsOutput);
+        HoldGroupsMessages();
+        _quorum.OnConfigurationChanged(now, change, _quorumOutput);
+        _heldQuorumSync.AddRange(_quorumOutput.Datagrams);
+        _quorumOutput.Datagrams.Clear();
         _highestReceivedConfigVersion = _configVersion;
         RunSyncSteps(now, outputs);
     }
 
-    /// <summary>Moves a core's sends out of its output list (the rest stays, in order).</summary>
-    private static void Hold<T>(List<T> coreOutputs, List<byte[]> held)
+    /// <summary>Moves cpg's messages out of its output for its sync turn (its events and logs stay, in order, for the next flush).</summary>
+    private void HoldGroupsMessages()
     {
-        foreach (var output in coreOutputs)
+        foreach (var message in _groupsOutput.Datagrams)
         {
-            switch (output)
+            if (!IsEmptyJoinList(message))
             {
-                case GroupsSend send when !IsEmptyJoinList(send.Message):
-                    held.Add(send.Message);
-                    break;
-                case QuorumSend send:
-                    held.Add(send.Message);
-                    break;
+                _heldGroupsSync.Add(message);
             }
         }
 
-        coreOutputs.RemoveAll(o => o is GroupsSend or QuorumSend);
+        _groupsOutput.Datagrams.Clear();
     }
 
     /// <summary>
@@ -470,7 +466,7 @@ public sealed class ServiceLayer
                 // may no longer say what this node is (it may have lost quorum since), and a stale quorate flag
                 // would let an inquorate partition adopt this node's expected votes.
                 _heldQuorumSync.Clear();
-                _quorum.SyncProcess(_quorumOutputs);
+                _quorum.SyncProcess(_quorumOutput);
                 Flush(outputs);
                 _holdBarrierForQuorumDevice = _quorum.WaitingForQuorumDevice;
                 break;
@@ -507,11 +503,11 @@ public sealed class ServiceLayer
 
                 break;
             case ServiceIds.Cpg:
-                _groups.SyncActivate(_groupsOutputs);
+                _groups.SyncActivate(_groupsOutput);
                 Flush(outputs);
                 break;
             case ServiceIds.Votequorum:
-                _quorum.SyncActivate(now, _quorumOutputs);
+                _quorum.SyncActivate(now, _quorumOutput);
                 Flush(outputs);
                 break;
         }
@@ -588,8 +584,8 @@ public sealed class ServiceLayer
         var service = delivered with { Payload = delivered.Payload[headerLength..] };
         var status = ServiceIds.ServiceOf(id) switch
         {
-            ServiceIds.Cpg => _groups.OnDelivered(service, _groupsOutputs),
-            ServiceIds.Votequorum => _quorum.OnDelivered(now, service, _quorumOutputs),
+            ServiceIds.Cpg => _groups.OnDelivered(service, _groupsOutput),
+            ServiceIds.Votequorum => _quorum.OnDelivered(now, service, _quorumOutput),
             ServiceIds.Cmap => OnCmap(delivered.Sender, body),
             ServiceIds.Cfg => OnCfg(delivered.Sender, body, outputs),
             _ => ServiceDecodeStatus.UnknownMessage,
@@ -732,48 +728,57 @@ public sealed class ServiceLayer
 
     private static TotemSubmit Executive(byte[] serviceMessage) => new(GroupHeader.Wrap(GroupHeader.Executive, serviceMessage));
 
-    /// <summary>Moves the cores' outputs to the caller's list, in the order the cores emitted them.</summary>
+    /// <summary>
+    /// Moves the cores' outputs to the caller's list: votequorum's, then cpg's, each in its output's order (messages, then
+    /// events, logs, the barrier to persist; the node stack sorts them into its own output's parts, so only the order
+    /// within each part carries meaning).
+    /// </summary>
     private void Flush(List<ServiceOutput> outputs)
     {
-        foreach (var output in _quorumOutputs)
+        foreach (var message in _quorumOutput.Datagrams)
         {
-            switch (output)
+            outputs.Add(Executive(message));
+        }
+
+        foreach (var quorumEvent in _quorumOutput.Events)
+        {
+            switch (quorumEvent)
             {
-                case QuorumSend send:
-                    outputs.Add(Executive(send.Message));
-                    break;
                 case QuorumNotification notification:
                     outputs.Add(new QuorumReported(notification));
                     break;
                 case QuorumNodelistNotification nodelist:
                     outputs.Add(new QuorumNodelistReported(nodelist));
                     break;
-                case QuorumLog log:
-                    outputs.Add(new ServiceLog(log.Line.Subsystem, log.Line.Level, log.Line.Text));
-                    break;
-                case ExpectedVotesTrackingBarrierChanged barrier:
-                    outputs.Add(new TrackingBarrierChanged(barrier.Barrier));
-                    break;
             }
         }
 
-        _quorumOutputs.Clear();
-        foreach (var output in _groupsOutputs)
+        AddLogs(_quorumOutput.Logs, outputs);
+        if (_quorumOutput.TrackingBarrierToPersist is { } barrier)
         {
-            switch (output)
-            {
-                case GroupsSend send:
-                    outputs.Add(Executive(send.Message));
-                    break;
-                case GroupsLog log:
-                    outputs.Add(new ServiceLog(LogSubsystem.Cpg, log.Priority, log.Text));
-                    break;
-                default:
-                    outputs.Add(new LocalGroupEvent(output, _groups.RingId));
-                    break;
-            }
+            outputs.Add(new TrackingBarrierChanged(barrier));
         }
 
-        _groupsOutputs.Clear();
+        _quorumOutput.Clear();
+        foreach (var message in _groupsOutput.Datagrams)
+        {
+            outputs.Add(Executive(message));
+        }
+
+        foreach (var groupsEvent in _groupsOutput.Events)
+        {
+            outputs.Add(new LocalGroupEvent(groupsEvent, _groups.RingId));
+        }
+
+        AddLogs(_groupsOutput.Logs, outputs);
+        _groupsOutput.Clear();
+    }
+
+    private static void AddLogs(List<LogEntry> logs, List<ServiceOutput> outputs)
+    {
+        foreach (var entry in logs)
+        {
+            outputs.Add(new ServiceLog(entry.Subsystem, entry.Priority, entry.Text, entry.Fields));
+        }
     }
 }

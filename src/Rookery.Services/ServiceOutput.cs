@@ -11,7 +11,7 @@ public abstract record ServiceOutput;
 public sealed record TotemSubmit(byte[] Payload) : ServiceOutput;
 
 /// <summary>A process-group event for local connections (deliveries, confchgs, totem membership).</summary>
-public sealed record LocalGroupEvent(GroupsOutput Event, RingId RingId) : ServiceOutput;
+public sealed record LocalGroupEvent(GroupsEvent Event, RingId RingId) : ServiceOutput;
 
 /// <summary>A log line in corosync's wording.</summary>
 public sealed record ServiceLog(string Subsystem, LogPriority Priority, string Text, LogFields Fields = default) : ServiceOutput;

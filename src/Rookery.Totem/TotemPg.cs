@@ -21,6 +21,16 @@ namespace Rookery.Totem;
  * ordered in one ring and whose rest would be ordered in the next can be sent again whole
  * (<see cref="TotemPgPacker.RestartPartialMessage"/>): every member of a ring starts it with empty
  * assemblies, a joiner has no start to continue, and a message must be delivered by all or none.
+ *
+ * corosync's receiver keeps a sender's assembly across ring changes (it frees only those of nodes that
+ * left) and keeps two sets, one used while waiting for the trans ack and one after; a continuation
+ * that does not match the last fragment number throws away everything from that sender up to a packet
+ * that ends on a message boundary. A message sent again whole would meet such a stale assembly and be
+ * lost at the corosync members only. So after a ring in which this node sent a fragment, each packer
+ * begins the new ring with a reset packet (<see cref="TotemPgPacker.RequestReset"/>): the bare header,
+ * no message, fragmented = continuation = 0. corosync never sends one (it sends nothing without a
+ * message); its receiver, whatever its state, delivers nothing from it and ends with the assembly freed.
+ * Rookery's receiver takes it as the same reset.
  */
 
 /// <summary>Queues application messages and cuts them into totempg packets when the token lets them go (sender side).</summary>
@@ -35,6 +45,8 @@ public sealed class TotemPgPacker
     private int _offset;
     private byte _continuation;
     private byte _lastFragmentNumber;
+    private bool _resetPending;
+    private bool _fragmentSent;
 
     /// <param name="packetSizeMax">Largest packet (MCAST payload), corosync's net_mtu − 90.</param>
     public TotemPgPacker(int packetSizeMax)
@@ -43,22 +55,26 @@ public sealed class TotemPgPacker
         _packetSizeMax = packetSizeMax;
     }
 
-    /// <summary>True when no message (or part of one) waits to be packed.</summary>
-    public bool IsEmpty => _messages.Count == 0;
+    /// <summary>True when no message (or part of one) and no reset packet waits to be cut.</summary>
+    public bool IsEmpty => _messages.Count == 0 && !_resetPending;
+
+    /// <summary>True when a packet this packer cut since its last reset packet ended in a fragment.</summary>
+    public bool FragmentSent => _fragmentSent;
 
     /// <summary>Packets the waiting messages fill at least (a lower bound that fragment headers exceed by at most one a message).</summary>
     public int PacketsPending
     {
         get
         {
+            var reset = _resetPending ? 1 : 0;
             if (_messages.Count == 0)
             {
-                return 0;
+                return reset;
             }
 
             var bytes = _queuedBytes + (2L * _messages.Count);
             var perPacket = _packetSizeMax - HeaderSize;
-            return (int)Math.Min(int.MaxValue, (bytes + perPacket - 1) / perPacket);
+            return (int)Math.Min(int.MaxValue - 1, (bytes + perPacket - 1) / perPacket) + reset;
         }
     }
 
@@ -72,9 +88,24 @@ public sealed class TotemPgPacker
         _queuedBytes += message.Length;
     }
 
+    /// <summary>
+    /// The next packet cut is a reset packet (the bare header: no message, fragmented = continuation = 0), ahead of
+    /// any waiting message; see the file's remarks.
+    /// </summary>
+    public void RequestReset() => _resetPending = true;
+
     /// <summary>Cuts the next packet from the waiting messages; false when none waits.</summary>
     public bool TryTake(out byte[] packet)
     {
+        if (_resetPending)
+        {
+            _resetPending = false;
+            _fragmentSent = false;
+            _continuation = 0;
+            packet = new byte[HeaderSize];
+            return true;
+        }
+
         if (_messages.Count == 0)
         {
             packet = [];
@@ -106,6 +137,7 @@ public sealed class TotemPgPacker
                 _offset += space;
                 _lastFragmentNumber = _lastFragmentNumber == byte.MaxValue ? (byte)1 : (byte)(_lastFragmentNumber + 1);
                 fragmented = _lastFragmentNumber;
+                _fragmentSent = true;
             }
 
             break;
@@ -209,6 +241,14 @@ public sealed class TotemPgAssembler
         var continuation = packet[5];
         int count = BinaryPrimitives.ReadUInt16LittleEndian(packet[6..]);
         var dataOffset = TotemPgPacker.HeaderSize + (2 * count);
+        if (count == 0 && fragmented == 0 && continuation == 0 && packet.Length == TotemPgPacker.HeaderSize)
+        {
+            // A reset packet (TotemPgPacker.RequestReset): whatever was assembled from this sender is gone.
+            _partial.ResetWrittenCount();
+            _throwAway = false;
+            return;
+        }
+
         if (count == 0 || dataOffset > packet.Length)
         {
             Dropped++;

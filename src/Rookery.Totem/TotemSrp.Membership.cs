@@ -627,6 +627,15 @@ public sealed partial class TotemSrp
             Log(LogPriority.Debug, "A message partly sent in the old ring is sent again whole in the new ring.");
         }
 
+        // corosync's receivers keep this node's assemblies across the ring change, in one set for what they deliver
+        // while waiting for the trans ack and one for after: after a fragment, both packers begin the new ring with a
+        // reset packet, so that neither set still waits for the continuation of a message sent again whole (TotemPg).
+        if (_packer.FragmentSent || _transPacker.FragmentSent)
+        {
+            _transPacker.RequestReset();
+            _packer.RequestReset();
+        }
+
         // The recovery queue (numbered in the new ring) becomes the regular queue.
         _regular.CopyFrom(_recovery);
         _regularRingId = _ringId;

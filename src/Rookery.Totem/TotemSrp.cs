@@ -25,6 +25,13 @@ public enum MembershipState
 /// </remarks>
 public sealed partial class TotemSrp
 {
+    /// <summary>
+    /// Messages handled from this node's own loopback queue in one call, and timers fired in one <see cref="Tick"/>. A call
+    /// loops back a handful: its own multicasts (at most <c>window_size</c> per token visit) and, on a one-node ring, the
+    /// token it passes to itself. A hundred thousand means the node feeds
+    /// itself without waiting for a timer or the network, a bug: the loopback fails loudly (<see cref="Invariant"/>) rather
+    /// than hang the loop thread, and <see cref="Tick"/> leaves the timers still due to the next call.
+    /// </summary>
     private const int LoopbackRoundsMax = 100_000;
 
     private readonly NodeId _self;

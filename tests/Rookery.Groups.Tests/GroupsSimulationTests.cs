@@ -88,18 +88,18 @@ public sealed class GroupsSimulationTests
                         Join(target);
                         break;
                     case 3:
-                        ForSomeConnection(target, connection => Command(target, (core, outputs) => core.Leave(connection, outputs)));
+                        ForSomeConnection(target, connection => Command(target, (core, output) => core.Leave(connection, output)));
                         break;
                     case 4 or 5 or 6:
                         var payload = BitConverter.GetBytes(_prng.NextUInt64());
-                        ForSomeConnection(target, connection => Command(target, (core, outputs) => core.Send(connection, payload, outputs)));
+                        ForSomeConnection(target, connection => Command(target, (core, output) => core.Send(connection, payload, output)));
                         break;
                     case 7:
                         ForSomeConnection(target, connection =>
                         {
-                            Command(target, (core, outputs) =>
+                            Command(target, (core, output) =>
                             {
-                                core.Disconnect(connection, outputs);
+                                core.Disconnect(connection, output);
                                 return GroupsResult.Ok;
                             });
                             _joins.Remove((_current[target], connection));
@@ -127,13 +127,13 @@ public sealed class GroupsSimulationTests
             var connection = incarnation.NextConnection++;
             var pid = (uint)_prng.NextInRange(1, 4);
             var group = GroupNames[_prng.NextBelow((ulong)GroupNames.Length)];
-            if (Command(node, (core, outputs) => core.Join(connection, pid, CpgGroupName.FromString(group), outputs)) == GroupsResult.Ok)
+            if (Command(node, (core, output) => core.Join(connection, pid, CpgGroupName.FromString(group), output)) == GroupsResult.Ok)
             {
                 _joins[(incarnation, connection)] = (pid, group);
             }
         }
 
-        private GroupsResult Command(uint node, Func<ProcessGroups, List<GroupsOutput>, GroupsResult> command)
+        private GroupsResult Command(uint node, Func<ProcessGroups, GroupsOutput, GroupsResult> command)
         {
             var result = _cluster[node].GroupsCommand(_cluster.Now, command);
             _cluster.Drain(node);

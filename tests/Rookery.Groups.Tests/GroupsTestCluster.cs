@@ -34,7 +34,7 @@ internal sealed class GroupsTestCluster
         return next;
     }
 
-    public GroupsResult Command(uint node, Func<ProcessGroups, List<GroupsOutput>, GroupsResult> command, bool settle = true)
+    public GroupsResult Command(uint node, Func<ProcessGroups, GroupsOutput, GroupsResult> command, bool settle = true)
     {
         var result = Cluster[node].GroupsCommand(Cluster.Now, command);
         Cluster.Drain(node);
@@ -50,7 +50,7 @@ internal sealed class GroupsTestCluster
     public ulong Join(uint node, uint pid, string group, bool settle = true)
     {
         var connection = NewConnection(node);
-        Assert.Equal(GroupsResult.Ok, Command(node, (core, outputs) => core.Join(connection, pid, Group(group), outputs), settle));
+        Assert.Equal(GroupsResult.Ok, Command(node, (core, output) => core.Join(connection, pid, Group(group), output), settle));
         return connection;
     }
 

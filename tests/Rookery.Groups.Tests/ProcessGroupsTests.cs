@@ -102,11 +102,11 @@ public sealed class ProcessGroupsTests
     public void MessageFromANodeWithoutAProcessInTheGroupIsNotDelivered()
     {
         var core = new ProcessGroups(new NodeId(1));
-        var outputs = new List<GroupsOutput>();
+        var output = new GroupsOutput();
         var message = CpgCodec.Encode(new CpgMcastMessage(Alpha, 5, 2, 0, new byte[] { 1 }));
-        core.OnDelivered(new Delivered(new NodeId(2), default, message), outputs);
-        Assert.Empty(outputs.OfType<GroupMessageDelivered>());
-        Assert.Contains(outputs, o => o is GroupsLog { Priority: LogPriority.Warning, Text: "Unknown node -> we will not deliver message" });
+        core.OnDelivered(new Delivered(new NodeId(2), default, message), output);
+        Assert.Empty(output.Events.OfType<GroupMessageDelivered>());
+        Assert.Contains(output.Logs, l => l is { Subsystem: LogSubsystem.Cpg, Priority: LogPriority.Warning, Text: "Unknown node -> we will not deliver message" });
     }
 
     [Fact]
@@ -135,7 +135,7 @@ public sealed class ProcessGroupsTests
         cluster.Cluster.RunUntil(() => cluster.OutputsOf<GroupMessageDelivered>(1).Any(), ComposedCluster.SettleLimit, "node 1 delivers the message");
         cluster.Cluster.Crash(3);
         cluster.Cluster.RunUntilSettled();
-        var events = cluster.OutputsOf<GroupsOutput>(1).Where(e => e is not GroupsLog).Select(e => e.ToString()).ToArray();
+        var events = cluster.OutputsOf<GroupsEvent>(1).Select(e => e.ToString()).ToArray();
         var last = events[^4..];
         Assert.Equal(
         [
@@ -168,11 +168,11 @@ public sealed class ProcessGroupsTests
     public void CommandsDuringSyncAskToTryAgain()
     {
         var core = new ProcessGroups(new NodeId(1));
-        var outputs = new List<GroupsOutput>();
-        core.OnConfigurationChanged(new ConfigurationChanged(ConfigurationKind.Regular, new RingId(new NodeId(1), 4), [new NodeId(1), new NodeId(2)], [], [new NodeId(2)]), outputs);
+        var output = new GroupsOutput();
+        core.OnConfigurationChanged(new ConfigurationChanged(ConfigurationKind.Regular, new RingId(new NodeId(1), 4), [new NodeId(1), new NodeId(2)], [], [new NodeId(2)]), output);
         Assert.True(core.Syncing);
-        Assert.Equal(GroupsResult.TryAgain, core.Join(1, 100, Alpha, outputs));
-        var sent = outputs.OfType<GroupsSend>().Select(s => CpgCodec.TryDecode(s.Message, out var m) == ServiceDecodeStatus.Ok ? m : null).ToArray();
+        Assert.Equal(GroupsResult.TryAgain, core.Join(1, 100, Alpha, output));
+        var sent = output.Datagrams.Select(bytes => CpgCodec.TryDecode(bytes, out var m) == ServiceDecodeStatus.Ok ? m : null).ToArray();
         Assert.IsType<CpgDownListMessage>(sent[0]);
         Assert.Empty(Assert.IsType<CpgJoinListMessage>(sent[1]).Entries);
     }
@@ -182,55 +182,55 @@ public sealed class ProcessGroupsTests
     {
         // Node 2 stays in the membership (transitional) but its join list no longer names pid 200:
         // its leave was lost with a restart of its daemon that Totem did not see.
-        var core = SyncedCore(out var outputs, remoteProcess: 200);
-        Regular(core, outputs, 8, transitional: [1, 2], members: [1, 2]);
-        Deliver(core, outputs, 2, new CpgJoinListMessage([]));
-        core.SyncActivate(outputs);
-        Assert.Equal("confchg alpha members=[] left=[2/200:ProcDown] joined=[]", outputs.OfType<GroupConfigurationChanged>().Last().ToString());
+        var core = SyncedCore(out var output, remoteProcess: 200);
+        Regular(core, output, 8, transitional: [1, 2], members: [1, 2]);
+        Deliver(core, output, 2, new CpgJoinListMessage([]));
+        core.SyncActivate(output);
+        Assert.Equal("confchg alpha members=[] left=[2/200:ProcDown] joined=[]", output.Events.OfType<GroupConfigurationChanged>().Last().ToString());
     }
 
     [Fact]
     public void JoinListOfAnAbortedSyncCannotCreateAGhostMember()
     {
-        var core = SyncedCore(out var outputs, remoteProcess: null);
+        var core = SyncedCore(out var output, remoteProcess: null);
 
         // Round 1 (ring 8): node 2 announces pid 200, then a new membership aborts the round.
-        Regular(core, outputs, 8, transitional: [1, 2], members: [1, 2]);
-        Deliver(core, outputs, 2, new CpgJoinListMessage([new(200, Alpha)]));
+        Regular(core, output, 8, transitional: [1, 2], members: [1, 2]);
+        Deliver(core, output, 2, new CpgJoinListMessage([new(200, Alpha)]));
 
         // Round 2 (ring 12): pid 200 left in between; node 2's join list of round 1 is delivered late, then its fresh one.
-        Regular(core, outputs, 12, transitional: [1, 2], members: [1, 2]);
-        Deliver(core, outputs, 2, new CpgJoinListMessage([new(200, Alpha)]));
-        Deliver(core, outputs, 2, new CpgJoinListMessage([]));
-        core.SyncActivate(outputs);
+        Regular(core, output, 12, transitional: [1, 2], members: [1, 2]);
+        Deliver(core, output, 2, new CpgJoinListMessage([new(200, Alpha)]));
+        Deliver(core, output, 2, new CpgJoinListMessage([]));
+        core.SyncActivate(output);
         Assert.Empty(core.Processes);
-        Assert.DoesNotContain(outputs, o => o is GroupConfigurationChanged);
+        Assert.DoesNotContain(output.Events, e => e is GroupConfigurationChanged);
     }
 
     [Fact]
     public void JoinDeliveredDuringSyncAfterTheJoinListWasBuiltSurvivesActivation()
     {
-        var core = SyncedCore(out var outputs, remoteProcess: null);
-        Regular(core, outputs, 8, transitional: [1, 2], members: [1, 2]);
-        Deliver(core, outputs, 2, new CpgJoinListMessage([]));
-        Deliver(core, outputs, 2, new CpgProcJoinMessage(Alpha, 201, CpgReason.Join));
-        core.SyncActivate(outputs);
+        var core = SyncedCore(out var output, remoteProcess: null);
+        Regular(core, output, 8, transitional: [1, 2], members: [1, 2]);
+        Deliver(core, output, 2, new CpgJoinListMessage([]));
+        Deliver(core, output, 2, new CpgProcJoinMessage(Alpha, 201, CpgReason.Join));
+        core.SyncActivate(output);
         Assert.Equal("2/201", string.Join(' ', core.Membership(Alpha)));
-        Assert.Single(outputs.OfType<GroupConfigurationChanged>());
+        Assert.Single(output.Events.OfType<GroupConfigurationChanged>());
     }
 
     [Fact]
     public void LargeMessagesFromCorosyncSendersAreReassembled()
     {
-        var core = SyncedCore(out var outputs, remoteProcess: 200);
+        var core = SyncedCore(out var output, remoteProcess: 200);
         var data = Enumerable.Range(0, 10).Select(i => (byte)i).ToArray();
-        Deliver(core, outputs, 2, new CpgPartialMcastMessage(Alpha, 10, 200, 1, 2, 0, data[..4]));
-        Deliver(core, outputs, 2, new CpgPartialMcastMessage(Alpha, 10, 200, 2, 2, 0, data[4..8]));
-        Assert.Empty(outputs.OfType<GroupMessageDelivered>());
-        Deliver(core, outputs, 2, new CpgPartialMcastMessage(Alpha, 10, 200, 3, 2, 0, data[8..]));
-        Assert.Equal(data, Assert.Single(outputs.OfType<GroupMessageDelivered>()).Data.ToArray());
+        Deliver(core, output, 2, new CpgPartialMcastMessage(Alpha, 10, 200, 1, 2, 0, data[..4]));
+        Deliver(core, output, 2, new CpgPartialMcastMessage(Alpha, 10, 200, 2, 2, 0, data[4..8]));
+        Assert.Empty(output.Events.OfType<GroupMessageDelivered>());
+        Deliver(core, output, 2, new CpgPartialMcastMessage(Alpha, 10, 200, 3, 2, 0, data[8..]));
+        Assert.Equal(data, Assert.Single(output.Events.OfType<GroupMessageDelivered>()).Data.ToArray());
 
-        Deliver(core, outputs, 2, new CpgPartialMcastMessage(Alpha, 10, 200, 3, 2, 0, data[8..]));
+        Deliver(core, output, 2, new CpgPartialMcastMessage(Alpha, 10, 200, 3, 2, 0, data[8..]));
         Assert.Equal(1, core.MalformedMessages);
     }
 
@@ -271,32 +271,32 @@ public sealed class ProcessGroupsTests
     {
         var core = new ProcessGroups(new NodeId(1));
         var bytes = CpgCodec.Encode(new CpgProcJoinMessage(Alpha, 1, CpgReason.Join));
-        Assert.Equal(ServiceDecodeStatus.Truncated, core.OnDelivered(new Delivered(new NodeId(2), default, bytes[..100]), []));
+        Assert.Equal(ServiceDecodeStatus.Truncated, core.OnDelivered(new Delivered(new NodeId(2), default, bytes[..100]), new GroupsOutput()));
         Assert.Equal(1, core.MalformedMessages);
         Assert.Empty(core.Processes);
     }
 
-    private static ProcessGroups SyncedCore(out List<GroupsOutput> outputs, uint? remoteProcess)
+    private static ProcessGroups SyncedCore(out GroupsOutput output, uint? remoteProcess)
     {
         var core = new ProcessGroups(new NodeId(1));
-        outputs = [];
-        Regular(core, outputs, 4, transitional: [1], members: [1, 2]);
-        Deliver(core, outputs, 2, new CpgJoinListMessage(remoteProcess is { } pid ? [new(pid, Alpha)] : []));
-        core.SyncActivate(outputs);
+        output = new GroupsOutput();
+        Regular(core, output, 4, transitional: [1], members: [1, 2]);
+        Deliver(core, output, 2, new CpgJoinListMessage(remoteProcess is { } pid ? [new(pid, Alpha)] : []));
+        core.SyncActivate(output);
         Assert.Equal(remoteProcess is null ? 0 : 1, core.Processes.Count);
-        outputs.Clear();
+        output.Clear();
         return core;
     }
 
-    private static void Regular(ProcessGroups core, List<GroupsOutput> outputs, ulong sequence, uint[] transitional, uint[] members)
+    private static void Regular(ProcessGroups core, GroupsOutput output, ulong sequence, uint[] transitional, uint[] members)
     {
         var ring = new RingId(new NodeId(1), sequence);
-        core.OnConfigurationChanged(new ConfigurationChanged(ConfigurationKind.Transitional, ring, transitional.Select(n => new NodeId(n)).ToArray(), [], []), outputs);
-        core.OnConfigurationChanged(new ConfigurationChanged(ConfigurationKind.Regular, ring, members.Select(n => new NodeId(n)).ToArray(), [], []), outputs);
+        core.OnConfigurationChanged(new ConfigurationChanged(ConfigurationKind.Transitional, ring, transitional.Select(n => new NodeId(n)).ToArray(), [], []), output);
+        core.OnConfigurationChanged(new ConfigurationChanged(ConfigurationKind.Regular, ring, members.Select(n => new NodeId(n)).ToArray(), [], []), output);
     }
 
-    private static void Deliver(ProcessGroups core, List<GroupsOutput> outputs, uint sender, CpgMessage message) =>
-        Assert.Equal(ServiceDecodeStatus.Ok, core.OnDelivered(new Delivered(new NodeId(sender), default, CpgCodec.Encode(message)), outputs));
+    private static void Deliver(ProcessGroups core, GroupsOutput output, uint sender, CpgMessage message) =>
+        Assert.Equal(ServiceDecodeStatus.Ok, core.OnDelivered(new Delivered(new NodeId(sender), default, CpgCodec.Encode(message)), output));
 }
 
 public sealed class ProcessGroupsRobustnessTests
@@ -306,7 +306,7 @@ public sealed class ProcessGroupsRobustnessTests
     {
         var prng = new Prng(99);
         var core = new ProcessGroups(new NodeId(1));
-        var outputs = new List<GroupsOutput>();
+        var output = new GroupsOutput();
         var groups = new[] { CpgGroupName.FromString("a"), CpgGroupName.FromString("b") };
         for (var i = 0; i < 20_000; i++)
         {
@@ -324,20 +324,20 @@ public sealed class ProcessGroupsRobustnessTests
                 6 => new CpgDownListOldMessage([]),
                 _ => new CpgMcastMessage(group, pid, sender.Value, 0, Array.Empty<byte>()),
             };
-            core.OnDelivered(new Delivered(sender, default, CpgCodec.Encode(message)), outputs);
+            core.OnDelivered(new Delivered(sender, default, CpgCodec.Encode(message)), output);
             if (prng.NextBelow(50) == 0)
             {
                 var members = Enumerable.Range(1, (int)prng.NextInRange(1, 4)).Select(n => new NodeId((uint)n)).ToArray();
                 var ring = new RingId(new NodeId(1), (ulong)i);
-                core.OnConfigurationChanged(new ConfigurationChanged(ConfigurationKind.Transitional, ring, members[..1], [], []), outputs);
-                core.OnConfigurationChanged(new ConfigurationChanged(ConfigurationKind.Regular, ring, members, [], []), outputs);
+                core.OnConfigurationChanged(new ConfigurationChanged(ConfigurationKind.Transitional, ring, members[..1], [], []), output);
+                core.OnConfigurationChanged(new ConfigurationChanged(ConfigurationKind.Regular, ring, members, [], []), output);
             }
             else if (core.Syncing && prng.NextBelow(10) == 0)
             {
-                core.SyncActivate(outputs);
+                core.SyncActivate(output);
             }
 
-            outputs.Clear();
+            output.Clear();
         }
 
         Assert.All(core.Processes, p => Assert.Contains(p.Member, core.Membership(p.Group)));

@@ -180,7 +180,7 @@ public sealed class FailoverScenarioTests
         WaitAllConnected(mesh, Duration.FromSeconds(2));
         Assert.True(mesh.Node(Node1).ActiveLinks(Node2).SequenceEqual([Link1]), $"seed {Seed}");
 
-        mesh.Apply(Node1, (layer, events) => layer.SetLinkPriority(Node2, Link0, 50, events));
+        mesh.Apply(Node1, (layer, output) => layer.SetLinkPriority(Node2, Link0, 50, output));
 
         Assert.True(mesh.Node(Node1).ActiveLinks(Node2).SequenceEqual([Link0]), $"seed {Seed}");
         Assert.Contains(mesh.Events, e => e.Node == Node1 && e.Event.LogLine == "host: host: 2 (passive) best link: 0 (pri: 50)");
@@ -205,7 +205,7 @@ public sealed class FailoverScenarioTests
         Assert.True(moved, $"seed {Seed}\n{Tail(mesh)}");
         Assert.Contains(mesh.Events, e => e.Node == Node1 && e.Event.LogLine == "rx: host: 2 link: 2 is up");
 
-        mesh.Apply(Node1, (layer, events) => layer.RemoveLink(mesh.Clock.Now, Node2, Link2, events));
+        mesh.Apply(Node1, (layer, output) => layer.RemoveLink(mesh.Clock.Now, Node2, Link2, output));
         Assert.True(mesh.Node(Node1).ActiveLinks(Node2).SequenceEqual([Link0]), $"seed {Seed}");
     }
 
@@ -216,12 +216,12 @@ public sealed class FailoverScenarioTests
         var mesh = Mesh(Seed);
         WaitAllConnected(mesh, Duration.FromSeconds(2));
 
-        mesh.Apply(Node1, (layer, events) => layer.SetLinkEnabled(mesh.Clock.Now, Link1, enabled: false, events));
+        mesh.Apply(Node1, (layer, output) => layer.SetLinkEnabled(mesh.Clock.Now, Link1, enabled: false, output));
         Assert.True(mesh.Node(Node1).ActiveLinks(Node2).SequenceEqual([Link0]), $"seed {Seed}");
         var peerDown = mesh.RunUntil(() => !mesh.Node(Node2).GetLinkStatus(Node1, Link1).Connected, mesh.Clock.Now + Duration.FromMilliseconds(300));
         Assert.True(peerDown, $"seed {Seed}: node 2 still uses a link node 1 disabled\n{Tail(mesh)}");
 
-        mesh.Apply(Node1, (layer, events) => layer.SetLinkEnabled(mesh.Clock.Now, Link1, enabled: true, events));
+        mesh.Apply(Node1, (layer, output) => layer.SetLinkEnabled(mesh.Clock.Now, Link1, enabled: true, output));
         WaitAllConnected(mesh, Duration.FromSeconds(2));
         Assert.True(mesh.Node(Node1).ActiveLinks(Node2).SequenceEqual([Link1]), $"seed {Seed}");
     }

@@ -37,11 +37,11 @@ public sealed class LinkLayerWireTests
     {
         using var crypto = KnetCrypto.Create(KnetCipher.Aes256, KnetHash.Sha256, s_authKey);
         var layer = NewLayer(s_node2, s_node1, crypto);
-        var datagrams = new List<LinkDatagram>();
+        var output = new LinkOutput();
 
-        layer.Receive(Instant.Zero, s_link0, Convert.FromHexString(CapturedPing), datagrams, []);
+        layer.Receive(Instant.Zero, s_link0, Convert.FromHexString(CapturedPing), output);
 
-        var pong = Assert.Single(datagrams);
+        var pong = Assert.Single(output.Datagrams);
         Assert.Equal(s_link0, pong.Link);
         Assert.Equal(s_node1, pong.Destination);
         Assert.Equal(80, pong.Bytes.Length);
@@ -54,18 +54,18 @@ public sealed class LinkLayerWireTests
     {
         using var crypto = KnetCrypto.Create(KnetCipher.Aes256, KnetHash.Sha256, s_authKey);
         var layer = NewLayer(s_node2, s_node1, crypto);
-        var events = new List<LinkEvent>();
+        var output = new LinkOutput();
         var now = Instant.FromMilliseconds(1000);
 
         for (var pong = 1; pong <= 3; pong++)
         {
             Assert.False(layer.GetLinkStatus(s_node1, s_link0).Connected, $"up after {pong - 1} pongs");
-            AnswerPings(layer, crypto, ref now, events, rounds: 1);
+            AnswerPings(layer, crypto, ref now, output, rounds: 1);
         }
 
         Assert.True(layer.GetLinkStatus(s_node1, s_link0).Connected);
         Assert.Equal(["rx: host: 1 link: 0 is up", "host: host: 1 (passive) best link: 0 (pri: 1)", "host: host: 1 is reachable"],
-            events.Select(e => e.LogLine).ToArray());
+            output.Logs.Select(l => l.Text).ToArray());
     }
 
     [Fact]
@@ -73,15 +73,15 @@ public sealed class LinkLayerWireTests
     {
         using var crypto = KnetCrypto.Create(KnetCipher.Aes256, KnetHash.Sha256, s_authKey);
         var layer = NewLayer(s_node2, s_node1, crypto);
-        var events = new List<LinkEvent>();
+        var output = new LinkOutput();
         var now = Instant.FromMilliseconds(1000);
-        AnswerPings(layer, crypto, ref now, events, rounds: 3);
-        events.Clear();
+        AnswerPings(layer, crypto, ref now, output, rounds: 3);
+        output.Clear();
         var datagram = Convert.FromHexString(CapturedOrfToken);
-        layer.Receive(now, s_link0, datagram, [], events);
-        layer.Receive(now, s_link0, datagram, [], events);
+        layer.Receive(now, s_link0, datagram, output);
+        layer.Receive(now, s_link0, datagram, output);
 
-        var delivered = Assert.Single(events.OfType<Delivered>());
+        var delivered = Assert.Single(output.Events.OfType<Delivered>());
         Assert.Equal(s_node1, delivered.Sender);
         Assert.Equal(0, delivered.Channel);
         Assert.Equal(57, delivered.Payload.Length);
@@ -94,15 +94,15 @@ public sealed class LinkLayerWireTests
     {
         using var crypto = KnetCrypto.Create(KnetCipher.Aes256, KnetHash.Sha256, s_authKey);
         var layer = NewLayer(s_node2, s_node1, crypto);
-        var events = new List<LinkEvent>();
+        var output = new LinkOutput();
         var now = Instant.FromMilliseconds(1000);
-        AnswerPings(layer, crypto, ref now, events, rounds: 1);
+        AnswerPings(layer, crypto, ref now, output, rounds: 1);
         Assert.False(layer.GetLinkStatus(s_node1, s_link0).Connected);
 
-        layer.Receive(now, s_link0, Convert.FromHexString(CapturedOrfToken), [], events);
+        layer.Receive(now, s_link0, Convert.FromHexString(CapturedOrfToken), output);
 
         Assert.True(layer.GetLinkStatus(s_node1, s_link0).Connected);
-        Assert.Single(events.OfType<Delivered>());
+        Assert.Single(output.Events.OfType<Delivered>());
     }
 
     [Fact]
@@ -110,11 +110,11 @@ public sealed class LinkLayerWireTests
     {
         using var crypto = KnetCrypto.Create(KnetCipher.Aes256, KnetHash.Sha256, s_authKey);
         var layer = NewLayer(s_node2, s_node1, crypto);
-        var events = new List<LinkEvent>();
+        var output = new LinkOutput();
 
-        layer.Receive(Instant.Zero, s_link0, Convert.FromHexString(CapturedOrfToken), [], events);
+        layer.Receive(Instant.Zero, s_link0, Convert.FromHexString(CapturedOrfToken), output);
 
-        Assert.Empty(events);
+        Assert.Empty(output.Events);
         Assert.Equal(1, layer.Counters.RxNotReachable);
     }
 
@@ -123,14 +123,14 @@ public sealed class LinkLayerWireTests
     {
         using var crypto = KnetCrypto.Create(KnetCipher.Aes256, KnetHash.Sha256, s_authKey);
         var layer = NewLayer(new NodeId(3), new NodeId(4), crypto);
-        var datagrams = new List<LinkDatagram>();
+        var output = new LinkOutput();
 
-        layer.Receive(Instant.Zero, s_link0, Convert.FromHexString(CapturedPing), datagrams, []);
-        layer.Receive(Instant.Zero, s_link0, Convert.FromHexString("018100030000005756000200000000a0a1a2a3a4a5a6a7010201"), datagrams, []);
-        layer.Receive(Instant.Zero, s_link0, [], datagrams, []);
-        layer.Receive(Instant.Zero, new LinkId(9), [1, 2, 3], datagrams, []);
+        layer.Receive(Instant.Zero, s_link0, Convert.FromHexString(CapturedPing), output);
+        layer.Receive(Instant.Zero, s_link0, Convert.FromHexString("018100030000005756000200000000a0a1a2a3a4a5a6a7010201"), output);
+        layer.Receive(Instant.Zero, s_link0, [], output);
+        layer.Receive(Instant.Zero, new LinkId(9), [1, 2, 3], output);
 
-        Assert.Empty(datagrams);
+        Assert.Empty(output.Datagrams);
         Assert.Equal(1, layer.Counters.RxUnknownHost);
         Assert.Equal(2, layer.Counters.RxCryptErrors);
         Assert.Equal(1, layer.Counters.RxWrongLink);
@@ -143,11 +143,11 @@ public sealed class LinkLayerWireTests
         layer.AddPeer(s_node2);
         layer.AddLink(Instant.Zero, s_node2, s_link0, new LinkOptions());
         layer.AddLink(Instant.Zero, s_node2, new LinkId(3), new LinkOptions { Enabled = false });
-        var datagrams = new List<LinkDatagram>();
+        var output = new LinkOutput();
 
-        layer.Tick(Instant.Zero, datagrams, []);
+        layer.Tick(Instant.Zero, output);
 
-        var ping = Assert.Single(datagrams);
+        var ping = Assert.Single(output.Datagrams);
         Assert.Equal(KnetDecodeStatus.Ok, KnetFrame.TryDecode(ping.Bytes, out var frame));
         Assert.Equal(KnetPacketType.Ping, frame.Type);
         Assert.Equal(1, frame.Node);
@@ -157,14 +157,49 @@ public sealed class LinkLayerWireTests
         Assert.Equal(Instant.Zero + LinksDefaults.PingInterval, layer.NextDeadline);
     }
 
+    /// <summary>
+    /// Goal: the core logs its own state events (the output contract: drivers never format an event), with knet's
+    /// subsystem, priority and the journal fields the daemon had. Method: bring the link up against a libknet-like peer,
+    /// then let it time out, and compare every event but deliveries with the log record beside it.
+    /// </summary>
+    [Fact]
+    public void Every_state_event_comes_with_its_knet_log_record_and_deliveries_with_none()
+    {
+        using var crypto = KnetCrypto.Create(KnetCipher.Aes256, KnetHash.Sha256, s_authKey);
+        var layer = NewLayer(s_node2, s_node1, crypto);
+        var output = new LinkOutput();
+        var now = Instant.FromMilliseconds(1000);
+        AnswerPings(layer, crypto, ref now, output, rounds: 3);
+        layer.Receive(now, s_link0, Convert.FromHexString(CapturedOrfToken), output);
+
+        // The peer falls silent: the pings go unanswered until the link is declared down (a few timer rounds).
+        for (var round = 0; round < 100 && !output.Events.Any(e => e is LinkDown); round++)
+        {
+            layer.Tick(layer.NextDeadline, output);
+        }
+
+        Assert.Contains(output.Events, e => e is Delivered);
+        Assert.Contains(output.Events, e => e is LinkDown);
+        var stateEvents = output.Events.Where(e => e is not Delivered).ToArray();
+        Assert.Equal(stateEvents.Length, output.Logs.Count);
+        for (var index = 0; index < stateEvents.Length; index++)
+        {
+            Assert.Equal(new LogEntry(LogSubsystem.Knet, stateEvents[index].Level, stateEvents[index].LogLine, stateEvents[index].Fields), output.Logs[index]);
+        }
+
+        Assert.Contains(new LogEntry(LogSubsystem.Knet, LogPriority.Info, "link: host: 1 link: 0 is down", new LogFields(1, 0)), output.Logs);
+        Assert.Contains(new LogEntry(LogSubsystem.Knet, LogPriority.Warning, "host: host: 1 has no active links", new LogFields(1)), output.Logs);
+        Assert.Contains(new LogEntry(LogSubsystem.Knet, LogPriority.Debug, "host: host: 1 is unreachable", new LogFields(1)), output.Logs);
+    }
+
     [Fact]
     public void Pmtud_probes_65535_then_the_kernels_mtu_and_finds_libknets_1397()
     {
         using var crypto = KnetCrypto.Create(KnetCipher.Aes256, KnetHash.Sha256, s_authKey);
         var layer = NewLayer(s_node2, s_node1, crypto);
-        var events = new List<LinkEvent>();
+        var output = new LinkOutput();
         var now = Instant.FromMilliseconds(1000);
-        AnswerPings(layer, crypto, ref now, events, rounds: 3);
+        AnswerPings(layer, crypto, ref now, output, rounds: 3);
         now += Duration.FromMilliseconds(1);
         Assert.Equal(421, layer.DataMtu);
 
@@ -179,20 +214,20 @@ public sealed class LinkLayerWireTests
         KnetCodec.WritePmtud(reply, KnetPacketType.PmtudReply, 1, 0, second.PmtudSize, reply.Length);
         var sealedReply = new byte[crypto.SealedLength(reply.Length)];
         crypto.Seal(reply, new byte[16], sealedReply);
-        events.Clear();
-        layer.Receive(now, s_link0, sealedReply, [], events);
+        output.Clear();
+        layer.Receive(now, s_link0, sealedReply, output);
 
         Assert.Equal(1397, layer.GetLinkStatus(s_node1, s_link0).Mtu);
         Assert.Equal(1397, layer.DataMtu);
         Assert.Equal(["pmtud: PMTUD link change for host: 1 link: 0 from 421 to 1397", "pmtud: Global data MTU changed to: 1397"],
-            events.Select(e => e.LogLine).ToArray());
+            output.Logs.Select(l => l.Text).ToArray());
     }
 
     private static KnetFrame NextProbe(LinkLayer layer, KnetCrypto crypto, Instant now)
     {
-        var datagrams = new List<LinkDatagram>();
-        layer.Tick(now, datagrams, []);
-        foreach (var datagram in datagrams)
+        var output = new LinkOutput();
+        layer.Tick(now, output);
+        foreach (var datagram in output.Datagrams)
         {
             var plain = new byte[datagram.Bytes.Length];
             Assert.Equal(KnetCryptoStatus.Ok, crypto.TryOpen(datagram.Bytes, plain, out var length));
@@ -217,20 +252,22 @@ public sealed class LinkLayerWireTests
     }
 
     /// <summary>Ticks the layer and answers each of its pings the way libknet does (type and node rewritten, fresh IV).</summary>
-    private static void AnswerPings(LinkLayer layer, KnetCrypto crypto, ref Instant now, List<LinkEvent> events, int rounds)
+    private static void AnswerPings(LinkLayer layer, KnetCrypto crypto, ref Instant now, LinkOutput output, int rounds)
     {
         for (var round = 0; round < rounds; round++)
         {
             now = layer.NextDeadline;
-            AnswerPingsOnce(layer, crypto, now, events);
+            AnswerPingsOnce(layer, crypto, now, output);
         }
     }
 
-    private static void AnswerPingsOnce(LinkLayer layer, KnetCrypto crypto, Instant now, List<LinkEvent> events)
+    private static void AnswerPingsOnce(LinkLayer layer, KnetCrypto crypto, Instant now, LinkOutput output)
     {
-        var datagrams = new List<LinkDatagram>();
-        layer.Tick(now, datagrams, events);
-        foreach (var datagram in datagrams)
+        var tick = new LinkOutput();
+        layer.Tick(now, tick);
+        output.Events.AddRange(tick.Events);
+        output.Logs.AddRange(tick.Logs);
+        foreach (var datagram in tick.Datagrams)
         {
             var plain = new byte[datagram.Bytes.Length];
             Assert.Equal(KnetCryptoStatus.Ok, crypto.TryOpen(datagram.Bytes, plain, out var length));
@@ -244,7 +281,7 @@ public sealed class LinkLayerWireTests
             KnetCodec.WritePing(pong, KnetPacketType.Pong, (ushort)datagram.Destination.Value, ping.Link, ping.Timestamp, ping.Seq, ping.Timed);
             var sealedPong = new byte[crypto.SealedLength(pong.Length)];
             crypto.Seal(pong, new byte[16], sealedPong);
-            layer.Receive(now + Duration.FromMilliseconds(1), datagram.Link, sealedPong, [], events);
+            layer.Receive(now + Duration.FromMilliseconds(1), datagram.Link, sealedPong, output);
         }
     }
 

@@ -19,7 +19,7 @@ public sealed class SelectionAndPolicyTests
         WaitAllConnected(mesh, Duration.FromSeconds(2));
 
         Assert.True(mesh.Node(Node1).ActiveLinks(Node2).SequenceEqual([Link0]), $"seed {Seed}\n{Tail(mesh)}");
-        mesh.Apply(Node1, (layer, events) => layer.SetLinkEnabled(mesh.Clock.Now, Node2, Link0, false, events));
+        mesh.Apply(Node1, (layer, output) => layer.SetLinkEnabled(mesh.Clock.Now, Node2, Link0, false, output));
         Assert.True(mesh.Node(Node1).ActiveLinks(Node2).SequenceEqual([Link1]), $"seed {Seed}");
     }
 

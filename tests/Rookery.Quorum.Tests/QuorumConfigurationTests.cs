@@ -52,18 +52,18 @@ public sealed class QuorumConfigurationTests
     [Fact]
     public void TwoNodeWithAutoTieBreakerDisablesTwoNodeWithCriticalLog()
     {
-        var log = new List<QuorumLogLine>();
+        var log = new List<LogEntry>();
         var configuration = QuorumConfiguration.Resolve(Nodes(2) with { TwoNode = true, AutoTieBreaker = true }, log, out _);
         Assert.NotNull(configuration);
         Assert.False(configuration.TwoNode);
         Assert.Equal(AutoTieBreakerMode.Lowest, configuration.AutoTieBreaker);
-        Assert.Contains(log, l => l.Level == LogPriority.Critical && l.Text == "two_node has been disabled, please fix your corosync.conf");
+        Assert.Contains(log, l => l.Priority == LogPriority.Critical && l.Text == "two_node has been disabled, please fix your corosync.conf");
     }
 
     [Fact]
     public void AutoTieBreakerInOddClusterNeedsWaitForAll()
     {
-        var log = new List<QuorumLogLine>();
+        var log = new List<LogEntry>();
         var disabled = QuorumConfiguration.Resolve(Nodes(5) with { AutoTieBreaker = true }, log, out _);
         Assert.Equal(AutoTieBreakerMode.None, disabled!.AutoTieBreaker);
         Assert.Contains(log, l => l.Text == "Therefore auto_tie_breaker has been disabled. Please fix your corosync.conf");
@@ -79,7 +79,7 @@ public sealed class QuorumConfigurationTests
     [InlineData("bogus", AutoTieBreakerMode.None, "")]
     public void AutoTieBreakerNodeIsParsedAsCorosyncDoes(string value, AutoTieBreakerMode mode, string list)
     {
-        var log = new List<QuorumLogLine>();
+        var log = new List<LogEntry>();
         var configuration = QuorumConfiguration.Resolve(Nodes(4) with { AutoTieBreaker = true, AutoTieBreakerNode = value }, log, out _);
         Assert.Equal(mode, configuration!.AutoTieBreaker);
         Assert.Equal(list, string.Join(',', configuration.AutoTieBreakerNodes));

@@ -13,10 +13,10 @@ public sealed class QuorumDeviceTests
     private static QuorumTestCluster TwoNodesWithDevice(ulong seed) =>
         new QuorumTestCluster(2, seed, s => s with { QuorumDeviceConfigured = true, QuorumDeviceVotes = 1 }).Form();
 
-    private static QdeviceResult Call(QuorumTestCluster cluster, uint node, Func<Votequorum, List<QuorumOutput>, QdeviceResult> call)
+    private static QdeviceResult Call(QuorumTestCluster cluster, uint node, Func<Votequorum, QuorumOutput, QdeviceResult> call)
     {
         var result = QdeviceResult.Ok;
-        cluster.Command(node, (core, outputs) => result = call(core, outputs));
+        cluster.Command(node, (core, output) => result = call(core, output));
         return result;
     }
 

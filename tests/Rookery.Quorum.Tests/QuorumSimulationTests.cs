@@ -53,6 +53,8 @@ public sealed class QuorumSimulationTests
     /// <summary>Seeds of wider sweeps that found a violation (fixed since), replayed every run.</summary>
     [Theory]
     [InlineData("lms_wait_for_all", 9000029UL)]
+    [InlineData("atb_highest", 9100031UL)]
+    [InlineData("atb_list", 9100031UL)]
     public void RegressionSeedKeepsQuorumSafe(string configuration, ulong seed) => Run(configuration, seed, new Coverage());
 
     private sealed class Coverage

@@ -66,11 +66,11 @@ internal sealed class QuorumTestCluster
     }
 
     /// <summary>A votequorum library call on <paramref name="node"/>; what it announces is delivered to its side before this returns.</summary>
-    public void Command(uint node, Action<Votequorum, List<QuorumOutput>> command)
+    public void Command(uint node, Action<Votequorum, QuorumOutput> command)
     {
-        Cluster[node].QuorumCommand(Cluster.Now, (core, outputs) =>
+        Cluster[node].QuorumCommand(Cluster.Now, (core, output) =>
         {
-            command(core, outputs);
+            command(core, output);
             return 0;
         });
         Cluster.Drain(node);

@@ -18,7 +18,7 @@ public sealed class VotequorumStaleViewTests
 {
     private static readonly Duration Window = Duration.FromMilliseconds(1000);
 
-    private readonly List<QuorumOutput> _outputs = [];
+    private readonly QuorumOutput _output = new();
     private ulong _ringSequence = 4;
 
     [Fact]
@@ -27,9 +27,9 @@ public sealed class VotequorumStaleViewTests
         var core = Quorate(node: 4, members: [2, 3, 4]);
 
         // Ring [4,5]: 2 and 3 are gone, 5 has not spoken yet. corosync would still announce QUORATE here.
-        core.OnConfigurationChanged(Instant.Zero, Regular([4, 5]), _outputs);
-        _outputs.Clear();
-        core.SyncProcess(_outputs);
+        core.OnConfigurationChanged(Instant.Zero, Regular([4, 5]), _output);
+        _output.Clear();
+        core.SyncProcess(_output);
 
         var announced = Announced(4);
         Assert.False(announced.Flags.HasFlag(NodeInfoFlags.Quorate), $"node 4 announced {announced}");
@@ -40,9 +40,9 @@ public sealed class VotequorumStaleViewTests
     {
         var core = Quorate(node: 4, members: [2, 3, 4]);
 
-        core.OnConfigurationChanged(Instant.Zero, Regular([2, 3, 4, 5]), _outputs);
-        _outputs.Clear();
-        core.SyncProcess(_outputs);
+        core.OnConfigurationChanged(Instant.Zero, Regular([2, 3, 4, 5]), _output);
+        _output.Clear();
+        core.SyncProcess(_output);
 
         Assert.True(Announced(4).Flags.HasFlag(NodeInfoFlags.Quorate));
     }
@@ -58,7 +58,7 @@ public sealed class VotequorumStaleViewTests
         Assert.Equal(Instant.Zero + Window, windowEnd);
 
         // The window ends while Totem is in GATHER: the members of [1,2,3] are not known any more.
-        core.Tick(windowEnd, ringOperational: false, _outputs);
+        core.Tick(windowEnd, ringOperational: false, _output);
         Assert.Equal((5u, 3u), (core.ExpectedVotes, core.Status.Quorum));
         Assert.Equal(Instant.Never, core.NextDeadline);
 
@@ -67,7 +67,7 @@ public sealed class VotequorumStaleViewTests
         var settled = windowEnd + Duration.FromMilliseconds(200);
         Sync(core, [1, 2, 3], settled);
         Assert.Equal(settled + Window, core.NextDeadline);
-        core.Tick(settled + Window, ringOperational: true, _outputs);
+        core.Tick(settled + Window, ringOperational: true, _output);
         Assert.Equal((3u, 2u), (core.ExpectedVotes, core.Status.Quorum));
     }
 
@@ -78,7 +78,7 @@ public sealed class VotequorumStaleViewTests
         // announce expected 5 (last_man_standing lowered it there), node 3 still 6 (its window had not ended): node 1
         // takes expected 5, but its quorum follows node 3's 6 up to 4 and never comes down on its own.
         var core = new Votequorum(Configure(node: 1, size: 6, s => s with { AutoTieBreaker = true }));
-        core.Start(Instant.Zero, _outputs);
+        core.Start(Instant.Zero, _output);
         Sync(core, [(2, 5, NodeInfoFlags.Quorate), (3, 6, NodeInfoFlags.Quorate), (4, 5, NodeInfoFlags.Quorate), (5, 5, NodeInfoFlags.Quorate), (1, 6, NodeInfoFlags.None)]);
         Assert.Equal((true, 5u, 4u), (core.Quorate, core.ExpectedVotes, core.Status.Quorum));
 
@@ -86,7 +86,7 @@ public sealed class VotequorumStaleViewTests
         // count with expected 5. corosync checks the 3 nodes that left against its quorum 4 and lets node 1 take the tie.
         Sync(core, [(1, 5, NodeInfoFlags.None), (3, 6, NodeInfoFlags.None)]);
 
-        Assert.False(core.Quorate, string.Join("\n", _outputs.OfType<QuorumLog>().Select(l => l.Line.Text)));
+        Assert.False(core.Quorate, string.Join("\n", _output.Logs.Select(l => l.Text)));
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class VotequorumStaleViewTests
     {
         // Six nodes, wait_for_all. Node 4 is quorate in [2,4,6] with expected votes 3 (last_man_standing lowered them).
         var core = new Votequorum(Configure(node: 4, size: 6, s => s with { WaitForAll = true }));
-        core.Start(Instant.Zero, _outputs);
+        core.Start(Instant.Zero, _output);
         Sync(core, [(2, 3, NodeInfoFlags.Quorate), (6, 3, NodeInfoFlags.Quorate), (4, 6, NodeInfoFlags.None)]);
         Assert.Equal((true, 3u), (core.Quorate, core.ExpectedVotes));
 
@@ -104,18 +104,18 @@ public sealed class VotequorumStaleViewTests
         Assert.False(core.Quorate);
         Sync(core, [(3, 5, NodeInfoFlags.WaitForAllStatus), (4, 3, NodeInfoFlags.WaitForAllStatus), (5, 5, NodeInfoFlags.WaitForAllStatus)]);
 
-        Assert.False(core.Quorate, string.Join("\n", _outputs.OfType<QuorumLog>().Select(l => l.Line.Text)));
-        Assert.Contains(_outputs.OfType<QuorumLog>(), l => l.Line.Text == "Waiting for all cluster members. Current votes: 3 expected_votes: 5");
+        Assert.False(core.Quorate, string.Join("\n", _output.Logs.Select(l => l.Text)));
+        Assert.Contains(_output.Logs, l => l.Text == "Waiting for all cluster members. Current votes: 3 expected_votes: 5");
     }
 
     /// <summary>A core of <paramref name="node"/> (5 nodes, 1 vote each) quorate in a ring of <paramref name="members"/>.</summary>
     private Votequorum Quorate(uint node, uint[] members, bool lastManStanding = false)
     {
         var core = new Votequorum(Configure(node, size: 5, s => s with { LastManStanding = lastManStanding, LastManStandingWindow = Window }));
-        core.Start(Instant.Zero, _outputs);
+        core.Start(Instant.Zero, _output);
         Sync(core, members, Instant.Zero);
         Assert.True(core.Quorate);
-        _outputs.Clear();
+        _output.Clear();
         return core;
     }
 
@@ -134,23 +134,23 @@ public sealed class VotequorumStaleViewTests
     /// <summary>A regular configuration of <paramref name="members"/> and its sync, every member announcing itself quorate.</summary>
     private void Sync(Votequorum core, uint[] members, Instant now)
     {
-        core.OnConfigurationChanged(now, Regular(members), _outputs);
-        core.SyncProcess(_outputs);
+        core.OnConfigurationChanged(now, Regular(members), _output);
+        core.SyncProcess(_output);
         Deliver(core, members, core.Quorate ? NodeInfoFlags.Quorate : NodeInfoFlags.None);
-        core.SyncActivate(now, _outputs);
+        core.SyncActivate(now, _output);
     }
 
     /// <summary>A regular configuration of the announcing members (sorted) and its sync, with each NODEINFO as given, in the order given.</summary>
     private void Sync(Votequorum core, (uint Member, uint ExpectedVotes, NodeInfoFlags Flags)[] announcements)
     {
-        core.OnConfigurationChanged(Instant.Zero, Regular([.. announcements.Select(a => a.Member).Order()]), _outputs);
-        core.SyncProcess(_outputs);
+        core.OnConfigurationChanged(Instant.Zero, Regular([.. announcements.Select(a => a.Member).Order()]), _output);
+        core.SyncProcess(_output);
         foreach (var (member, expectedVotes, flags) in announcements)
         {
             Deliver(core, member, expectedVotes, flags);
         }
 
-        core.SyncActivate(Instant.Zero, _outputs);
+        core.SyncActivate(Instant.Zero, _output);
     }
 
     private void Deliver(Votequorum core, uint[] members, NodeInfoFlags flags)
@@ -164,7 +164,7 @@ public sealed class VotequorumStaleViewTests
     private void Deliver(Votequorum core, uint member, uint expectedVotes, NodeInfoFlags flags)
     {
         var message = VotequorumCodec.Encode(new NodeInfoMessage(member, 1, expectedVotes, flags));
-        Assert.Equal(ServiceDecodeStatus.Ok, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(member), default, message), _outputs));
+        Assert.Equal(ServiceDecodeStatus.Ok, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(member), default, message), _output));
     }
 
     private ConfigurationChanged Regular(uint[] members) =>
@@ -172,8 +172,8 @@ public sealed class VotequorumStaleViewTests
 
     private NodeInfoMessage Announced(uint node)
     {
-        var messages = _outputs.OfType<QuorumSend>()
-            .Select(send => VotequorumCodec.TryDecode(send.Message, out var message) == ServiceDecodeStatus.Ok ? message : null)
+        var messages = _output.Datagrams
+            .Select(bytes => VotequorumCodec.TryDecode(bytes, out var message) == ServiceDecodeStatus.Ok ? message : null)
             .OfType<NodeInfoMessage>()
             .Where(info => info.NodeId == node)
             .ToList();

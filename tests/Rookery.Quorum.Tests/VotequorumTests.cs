@@ -124,7 +124,7 @@ public sealed class VotequorumTests
     {
         var cluster = new QuorumTestCluster(5, seed: 10, s => s with { WaitForAll = true }).Form([1, 2, 3, 4], [5]);
         Assert.False(cluster.Status(1).Quorate);
-        cluster.Command(1, (core, outputs) => core.CancelWaitForAll(outputs));
+        cluster.Command(1, (core, output) => core.CancelWaitForAll(output));
         Assert.All(Range(1, 4), n => Assert.True(cluster.Status(n).Quorate));
         Assert.Contains("wait_for_all_status reset by user on node 1.", cluster.LogLines(2));
     }
@@ -194,14 +194,14 @@ public sealed class VotequorumTests
     public void SetExpectedVotesIsRefusedBelowVotesPresentOrWhenItWouldLoseQuorum()
     {
         var cluster = new QuorumTestCluster(5, seed: 15).Form();
-        var outputs = new List<QuorumOutput>();
-        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(1).SetExpectedVotes(4, outputs));
-        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(1).SetExpectedVotes(0, outputs));
-        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(1).SetExpectedVotes(11, outputs));
-        Assert.Empty(outputs);
+        var output = new QuorumOutput();
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(1).SetExpectedVotes(4, output));
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(1).SetExpectedVotes(0, output));
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(1).SetExpectedVotes(11, output));
+        Assert.True(output.IsEmpty);
 
         cluster.Split([1, 2, 3], [4, 5]);
-        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(4).SetExpectedVotes(1, outputs));
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(4).SetExpectedVotes(1, output));
         cluster.Command(4, (core, o) => Assert.Equal(QuorumCommandResult.Ok, core.SetExpectedVotes(2, o)));
         Assert.True(cluster.Status(4).Quorate);
         Assert.True(cluster.Status(5).Quorate);
@@ -213,12 +213,12 @@ public sealed class VotequorumTests
     public void SetVotesAppliesClusterWideOnDelivery()
     {
         var cluster = new QuorumTestCluster(5, seed: 16).Form([1, 2, 3], [4, 5]);
-        var outputs = new List<QuorumOutput>();
-        Assert.Equal(QuorumCommandResult.NameNotFound, cluster.Core(1).SetVotes(new NodeId(9), 1, outputs));
+        var output = new QuorumOutput();
+        Assert.Equal(QuorumCommandResult.NameNotFound, cluster.Core(1).SetVotes(new NodeId(9), 1, output));
 
         // Votes 0 for node 2: 2 votes present against a quorum of 3.
-        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(1).SetVotes(new NodeId(2), 0, outputs));
-        Assert.Empty(outputs);
+        Assert.Equal(QuorumCommandResult.InvalidParam, cluster.Core(1).SetVotes(new NodeId(2), 0, output));
+        Assert.True(output.IsEmpty);
         cluster.Command(1, (core, o) => Assert.Equal(QuorumCommandResult.Ok, core.SetVotes(new NodeId(2), 2, o)));
         Assert.All(Range(1, 3), n => Assert.Equal(4u, cluster.Status(n).TotalVotes));
         Assert.All(Range(1, 3), n => Assert.Equal(2u, cluster.Status(n).Nodes.Single(x => x.NodeId.Value == 2).Votes));
@@ -246,14 +246,14 @@ public sealed class VotequorumTests
     {
         var configuration = new QuorumTestCluster(3, seed: 18).Configuration(new NodeId(1));
         var core = new Votequorum(configuration);
-        var outputs = new List<QuorumOutput>();
-        core.Start(Instant.Zero, outputs);
+        var output = new QuorumOutput();
+        core.Start(Instant.Zero, output);
         var valid = VotequorumCodec.Encode(new NodeInfoMessage(2, 1, 3, NodeInfoFlags.None));
         var ring = new RingId(new NodeId(1), 4);
-        Assert.Equal(ServiceDecodeStatus.Truncated, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), ring, valid[..20]), outputs));
-        Assert.Equal(ServiceDecodeStatus.UnknownMessage, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), ring, CpgCodec.Encode(new CpgDownListMessage(0, []))), outputs));
+        Assert.Equal(ServiceDecodeStatus.Truncated, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), ring, valid[..20]), output));
+        Assert.Equal(ServiceDecodeStatus.UnknownMessage, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), ring, CpgCodec.Encode(new CpgDownListMessage(0, []))), output));
         Assert.Equal(1, core.MalformedMessages);
-        Assert.Equal(ServiceDecodeStatus.Ok, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), ring, valid), outputs));
+        Assert.Equal(ServiceDecodeStatus.Ok, core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), ring, valid), output));
     }
 
     [Fact]
@@ -261,11 +261,11 @@ public sealed class VotequorumTests
     {
         var configuration = new QuorumTestCluster(3, seed: 21).Configuration(new NodeId(1));
         var core = new Votequorum(configuration);
-        var outputs = new List<QuorumOutput>();
-        core.Start(Instant.Zero, outputs);
+        var output = new QuorumOutput();
+        core.Start(Instant.Zero, output);
         var ring = new RingId(new NodeId(1), 4);
-        core.OnConfigurationChanged(Instant.Zero, new ConfigurationChanged(ConfigurationKind.Regular, ring, [new NodeId(1), new NodeId(2)], [], [new NodeId(2)]), outputs);
-        core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), ring, VotequorumCodec.Encode(new NodeInfoMessage(2, uint.MaxValue, uint.MaxValue, NodeInfoFlags.None))), outputs);
+        core.OnConfigurationChanged(Instant.Zero, new ConfigurationChanged(ConfigurationKind.Regular, ring, [new NodeId(1), new NodeId(2)], [], [new NodeId(2)]), output);
+        core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), ring, VotequorumCodec.Encode(new NodeInfoMessage(2, uint.MaxValue, uint.MaxValue, NodeInfoFlags.None))), output);
         Assert.Equal(uint.MaxValue, core.Status.TotalVotes);
         Assert.True(core.Status.Quorum > uint.MaxValue / 2);
     }
@@ -275,10 +275,10 @@ public sealed class VotequorumTests
     {
         var configuration = new QuorumTestCluster(3, seed: 19).Configuration(new NodeId(1));
         var core = new Votequorum(configuration);
-        var outputs = new List<QuorumOutput>();
-        core.Start(Instant.Zero, outputs);
+        var output = new QuorumOutput();
+        core.Start(Instant.Zero, output);
         var forged = VotequorumCodec.Encode(new NodeInfoMessage(3, 5, 3, NodeInfoFlags.None));
-        core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), new RingId(new NodeId(1), 4), forged), outputs);
+        core.OnDelivered(Instant.Zero, new Delivered(new NodeId(2), new RingId(new NodeId(1), 4), forged), output);
         Assert.DoesNotContain(core.Status.Nodes, n => n.NodeId.Value == 3);
     }
 
@@ -348,13 +348,13 @@ public sealed class VotequorumReloadTests
     public void InvalidReloadKeepsTheRunningValues()
     {
         var cluster = new QuorumTestCluster(3, seed: 32).Form();
-        var outputs = new List<QuorumOutput>();
+        var output = new QuorumOutput();
         var broken = new QuorumSettings { LocalNode = new NodeId(1) };
-        Assert.False(cluster.Core(1).Reload(broken, outputs));
+        Assert.False(cluster.Core(1).Reload(broken, output));
         Assert.Equal(
             ["configuration error: nodelist or quorum.expected_votes must be configured!", "will continue with current runtime data"],
-            outputs.OfType<QuorumLog>().Select(l => l.Line.Text));
-        Assert.DoesNotContain(outputs, o => o is QuorumSend);
+            output.Logs.Select(l => l.Text));
+        Assert.Empty(output.Datagrams);
         Assert.Equal(3u, cluster.Status(1).ExpectedVotes);
     }
 }
@@ -377,9 +377,9 @@ public sealed class VotequorumRobustnessTests
             AllowDownscale = features,
         };
         var core = new Votequorum(QuorumConfiguration.Resolve(settings, [], out _)!);
-        var outputs = new List<QuorumOutput>();
+        var output = new QuorumOutput();
         var now = Instant.Zero;
-        core.Start(now, outputs);
+        core.Start(now, output);
         for (var i = 0; i < 20_000; i++)
         {
             var sender = new NodeId((uint)prng.NextInRange(1, 5));
@@ -390,20 +390,20 @@ public sealed class VotequorumRobustnessTests
                 3 => new QdeviceRegisterMessage(1, "q"),
                 _ => new QdeviceExtraInfoMessage(sender.Value, new byte[] { 1 }),
             };
-            core.OnDelivered(now, new Delivered(sender, default, VotequorumCodec.Encode(message)), outputs);
+            core.OnDelivered(now, new Delivered(sender, default, VotequorumCodec.Encode(message)), output);
             if (prng.NextBelow(40) == 0)
             {
                 var members = Enumerable.Range(1, (int)prng.NextInRange(1, 5)).Select(n => new NodeId((uint)n)).ToArray();
-                core.OnConfigurationChanged(now, new ConfigurationChanged(ConfigurationKind.Regular, new RingId(new NodeId(1), (ulong)i), members, [], []), outputs);
+                core.OnConfigurationChanged(now, new ConfigurationChanged(ConfigurationKind.Regular, new RingId(new NodeId(1), (ulong)i), members, [], []), output);
             }
             else if (core.Syncing && prng.NextBelow(5) == 0)
             {
-                core.SyncActivate(now, outputs);
+                core.SyncActivate(now, output);
             }
 
             now += Duration.FromMilliseconds(100);
-            core.Tick(now, ringOperational: true, outputs);
-            outputs.Clear();
+            core.Tick(now, ringOperational: true, output);
+            output.Clear();
         }
 
         var status = core.Status;

@@ -179,8 +179,144 @@ public sealed class TotemPgTests
         var delivered = new List<byte[]>();
         assembler.Deliver([1, 2, 3], delivered);
         assembler.Deliver(Convert.FromHexString("0000000000000100ff00"), delivered);
-        assembler.Deliver(Convert.FromHexString("0000000000000000"), delivered);
+        assembler.Deliver(Convert.FromHexString("0000000000010000"), delivered);
         Assert.Empty(delivered);
         Assert.Equal(3, assembler.Dropped);
+    }
+
+    [Fact]
+    public void AfterAFragmentTheNextRingBeginsWithAResetPacketThatCorosyncsStaleAssemblyDeliversNothingFromThenForgets()
+    {
+        // The first fragment of a message is delivered in the old ring; the ring changes; this node sends it again whole.
+        var prng = new Prng(11);
+        var big = new byte[900];
+        prng.Fill(big);
+        var packer = new TotemPgPacker(200);
+        packer.Add(big);
+        Assert.True(packer.TryTake(out var oldRingPacket));
+        Assert.True(packer.FragmentSent);
+        Assert.True(packer.RestartPartialMessage());
+        packer.RequestReset();
+        packer.Add(Encoding.UTF8.GetBytes("after"));
+        var newRing = new List<byte[]>();
+        packer.TakeAll(newRing);
+        Assert.Equal(new byte[TotemPgPacker.HeaderSize], newRing[0]);
+
+        // corosync keeps the assembly of a sender that stayed: without the reset it throws the whole message away,
+        // with it it delivers what every Rookery member delivers.
+        var withoutReset = new CorosyncReceiverModel();
+        withoutReset.Deliver(oldRingPacket);
+        foreach (var packet in newRing.Skip(1))
+        {
+            withoutReset.Deliver(packet);
+        }
+
+        Assert.DoesNotContain(withoutReset.Delivered, m => m.SequenceEqual(big));
+
+        var corosync = new CorosyncReceiverModel();
+        var rookery = new TotemPgAssembler(TotemLimits.MessageSizeMax);
+        var rookeryDelivered = new List<byte[]>();
+        corosync.Deliver(oldRingPacket);
+        rookery.Deliver(oldRingPacket, rookeryDelivered);
+        foreach (var packet in newRing)
+        {
+            corosync.Deliver(packet);
+            rookery.Deliver(packet, rookeryDelivered);
+        }
+
+        Assert.Equal(2, corosync.Delivered.Count);
+        Assert.Equal(big, corosync.Delivered[0]);
+        Assert.Equal(rookeryDelivered, corosync.Delivered);
+        Assert.Equal(0, rookery.Dropped);
+    }
+
+    [Fact]
+    public void AResetPacketIsCutOnlyWhenAskedAndFirst()
+    {
+        var packer = new TotemPgPacker(200);
+        Assert.True(packer.IsEmpty);
+        packer.RequestReset();
+        Assert.False(packer.IsEmpty);
+        Assert.Equal(1, packer.PacketsPending);
+        packer.Add(Encoding.UTF8.GetBytes("one"));
+        var packets = new List<byte[]>();
+        packer.TakeAll(packets);
+        Assert.Equal(2, packets.Count);
+        Assert.Equal(new byte[TotemPgPacker.HeaderSize], packets[0]);
+        Assert.False(packer.FragmentSent);
+        Assert.True(packer.IsEmpty);
+    }
+
+    /// <summary>
+    /// corosync 3.1.7's totempg receiver for one sender (exec/totempg.c, <c>totempg_deliver_fn</c>), modelled from
+    /// reading it: one assembly buffer, the last fragment number, a throw-away mode. A continuation that does not
+    /// match throws away everything up to a packet that ends on a message boundary (whose own messages are not
+    /// delivered either); a packet with fragmented = 0 frees the assembly (the next packet finds a fresh one).
+    /// </summary>
+    private sealed class CorosyncReceiverModel
+    {
+        private readonly byte[] _data = new byte[TotemLimits.MessageSizeMax + 4096];
+        private int _index;
+        private byte _lastFragment;
+        private bool _throwAway;
+
+        public List<byte[]> Delivered { get; } = [];
+
+        public void Deliver(byte[] packet)
+        {
+            var fragmented = packet[4];
+            var continuation = packet[5];
+            int count = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(packet.AsSpan(6));
+            var lengths = Enumerable.Range(0, count).Select(i => (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(packet.AsSpan(8 + (2 * i)))).ToArray();
+            int LengthAt(int i) => i < count ? lengths[i] : 0;
+
+            // Every piece is appended after what the assembly holds.
+            packet.AsSpan(8 + (2 * count)).CopyTo(_data.AsSpan(_index));
+            var complete = fragmented != 0 ? count - 1 : count;
+            if (_throwAway)
+            {
+                if (fragmented is 0 or 1)
+                {
+                    _throwAway = false;
+                    _index += LengthAt(0);
+                }
+            }
+            else if (continuation == _lastFragment)
+            {
+                _lastFragment = fragmented;
+                var start = 0;
+                var length = _index + LengthAt(0);
+                for (var i = 0; i < complete; i++)
+                {
+                    Delivered.Add(_data.AsSpan(start, length).ToArray());
+                    _index += lengths[i];
+                    start = _index;
+                    length = LengthAt(i + 1);
+                }
+            }
+            else
+            {
+                _throwAway = true;
+            }
+
+            if (fragmented == 0)
+            {
+                // assembly_deref: the next packet from this sender finds a fresh assembly.
+                _index = 0;
+                _lastFragment = 0;
+                _throwAway = false;
+                return;
+            }
+
+            // The trailing fragment stays; with other messages before it, it moves to the front.
+            var trailing = LengthAt(complete);
+            if (count > 1)
+            {
+                _data.AsSpan(_index, trailing).CopyTo(_data);
+                _index = 0;
+            }
+
+            _index += trailing;
+        }
     }
 }

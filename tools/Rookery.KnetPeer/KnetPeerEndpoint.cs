@@ -37,8 +37,7 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable, ILinkInput
     private readonly UdpTransport _transport;
     private readonly LinkSockets _sockets;
     private readonly ConcurrentQueue<Action<Instant>> _commands = new();
-    private readonly List<LinkDatagram> _outDatagrams = [];
-    private readonly List<LinkEvent> _outEvents = [];
+    private readonly LinkOutput _output = new();
     private readonly List<TimedLinkEvent> _events = [];
     private readonly List<StreamDelivery> _deliveries = [];
     private readonly ConcurrentDictionary<(NodeId, LinkId), bool> _connected = new();
@@ -161,7 +160,7 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable, ILinkInput
 
     /// <summary>Administratively enables or disables a local link for every peer.</summary>
     public void SetLinkEnabled(LinkId link, bool enabled) =>
-        _commands.Enqueue(now => _links.SetLinkEnabled(now, link, enabled, _outEvents));
+        _commands.Enqueue(now => _links.SetLinkEnabled(now, link, enabled, _output));
 
     /// <summary>Waits for the first event at or after <paramref name="since"/> that matches, or null at the timeout.</summary>
     public async Task<TimedLinkEvent?> WaitForEventAsync(Func<LinkEvent, bool> match, Instant since, TimeSpan timeout, CancellationToken cancellationToken)
@@ -225,7 +224,7 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable, ILinkInput
                 SendStreamMessage(now);
             }
 
-            _links.Tick(now, _outDatagrams, _outEvents);
+            _links.Tick(now, _output);
             Flush(now);
 
             var deadline = Instant.Min(_links.NextDeadline, _streamNext);
@@ -239,12 +238,12 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable, ILinkInput
     }
 
     void ILinkInput.Receive(Instant now, LinkId link, ReadOnlySpan<byte> datagram) =>
-        _links.Receive(now, link, datagram, _outDatagrams, _outEvents);
+        _links.Receive(now, link, datagram, _output);
 
     void ILinkInput.ReportTransportError(Instant now, NodeId peer, LinkId link)
     {
         Interlocked.Increment(ref _transportFaults);
-        _links.ReportTransportError(now, peer, link, _outEvents);
+        _links.ReportTransportError(now, peer, link, _output);
     }
 
     void ILinkInput.ReportMessageTooBig(Instant now, NodeId peer, LinkId link, int pathMtu) =>
@@ -254,20 +253,27 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable, ILinkInput
     {
         var payload = new byte[_streamSize];
         BinaryPrimitives.WriteInt64BigEndian(payload, ++_streamSeq);
-        _links.Broadcast(now, StreamChannel, payload, _outDatagrams, _outEvents);
+        _links.Broadcast(now, StreamChannel, payload, _output);
         _streamNext = _streamInterval == Duration.Infinite ? Instant.Never : Instant.Max(_streamNext + _streamInterval, now);
     }
 
+    /// <summary>Carries out the core's output in <see cref="LinkOutput"/>'s order: send, log, then the events.</summary>
     private void Flush(Instant now)
     {
-        _sockets.Send(now, _outDatagrams, this);
-        if (_outEvents.Count == 0)
+        _sockets.Send(now, _output.Datagrams, this);
+        if (_output.IsEmpty)
         {
             return;
         }
 
         var wall = DateTimeOffset.UtcNow;
-        foreach (var linkEvent in _outEvents)
+        foreach (var entry in _output.Logs)
+        {
+            // Unix time with microseconds first, so scripts can line events up with other clocks of the host.
+            _log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(wall - DateTimeOffset.UnixEpoch).TotalSeconds:F6} [KNET  ] {entry.Text}"));
+        }
+
+        foreach (var linkEvent in _output.Events)
         {
             switch (linkEvent)
             {
@@ -293,11 +299,8 @@ public sealed class KnetPeerEndpoint : IAsyncDisposable, ILinkInput
             {
                 _events.Add(new TimedLinkEvent(now, wall, linkEvent));
             }
-
-            // Unix time with microseconds first, so scripts can line events up with other clocks of the host.
-            _log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(wall - DateTimeOffset.UnixEpoch).TotalSeconds:F6} [KNET  ] {linkEvent.LogLine}"));
         }
 
-        _outEvents.Clear();
+        _output.Clear();
     }
 }

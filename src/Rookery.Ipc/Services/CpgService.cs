@@ -170,9 +170,9 @@ public sealed class CpgService(ICorosyncNode node) : IIpcService
     }
 
     /// <summary>A callback of the groups core for local connections: deliver, confchg or totem confchg.</summary>
-    public void OnGroupEvent(GroupsOutput output)
+    public void OnGroupEvent(GroupsEvent groupEvent)
     {
-        switch (output)
+        switch (groupEvent)
         {
             case GroupMessageDelivered { Data.Length: > DeliverFragmentMax } large:
                 for (var start = 0; start < large.Data.Length; start += DeliverFragmentMax)

@@ -102,7 +102,7 @@ public sealed class VotequorumService(ICorosyncNode node) : IIpcService
                 break;
             case RequestQdeviceRegister:
                 var name = IpcMessage.CString(request, QdeviceNameOffset, QdeviceNameSize);
-                var registered = node.QuorumCommand((quorum, _, outputs) => quorum.QdeviceRegister(name, outputs));
+                var registered = node.QuorumCommand((quorum, _, output) => quorum.QdeviceRegister(name, output));
                 if (registered == QdeviceResult.Pending)
                 {
                     _registering = client;
@@ -115,23 +115,23 @@ public sealed class VotequorumService(ICorosyncNode node) : IIpcService
                 break;
             case RequestQdeviceUnregister:
                 var unregisterName = IpcMessage.CString(request, QdeviceNameOffset, QdeviceNameSize);
-                Status(client, node.QuorumCommand((quorum, _, outputs) => quorum.QdeviceUnregister(unregisterName, outputs)));
+                Status(client, node.QuorumCommand((quorum, _, output) => quorum.QdeviceUnregister(unregisterName, output)));
                 break;
             case RequestQdeviceUpdate:
                 var oldName = IpcMessage.CString(request, QdeviceNameOffset, QdeviceNameSize);
                 var newName = IpcMessage.CString(request, QdeviceNameOffset + QdeviceNameSize, QdeviceNameSize);
-                Status(client, node.QuorumCommand((quorum, _, outputs) => quorum.QdeviceUpdate(oldName, newName, outputs)));
+                Status(client, node.QuorumCommand((quorum, _, output) => quorum.QdeviceUpdate(oldName, newName, output)));
                 break;
             case RequestQdevicePoll:
                 var pollName = IpcMessage.CString(request, QdeviceNameOffset, QdeviceNameSize);
                 var castVote = IpcMessage.Int32(request, 272) != 0;
                 var ring = new RingId(new NodeId(IpcMessage.UInt32(request, 280)), IpcMessage.UInt64(request, 288));
-                Status(client, node.QuorumCommand((quorum, now, outputs) => quorum.QdevicePoll(now, pollName, castVote, ring, outputs)));
+                Status(client, node.QuorumCommand((quorum, now, output) => quorum.QdevicePoll(now, pollName, castVote, ring, output)));
                 break;
             case RequestQdeviceMasterWins:
                 var masterName = IpcMessage.CString(request, QdeviceNameOffset, QdeviceNameSize);
                 var allow = IpcMessage.UInt32(request, 272) != 0;
-                Status(client, node.QuorumCommand((quorum, _, outputs) => quorum.QdeviceMasterWins(masterName, allow, outputs)));
+                Status(client, node.QuorumCommand((quorum, _, output) => quorum.QdeviceMasterWins(masterName, allow, output)));
                 break;
             default:
                 client.Respond(IpcMessage.Response(0, 24, CsError.InvalidParam));

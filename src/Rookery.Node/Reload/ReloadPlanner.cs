@@ -300,7 +300,7 @@ public static class ReloadPlanner
             return null;
         }
 
-        var log = new List<QuorumLogLine>();
+        var log = new List<LogEntry>();
         var before = QuorumConfiguration.Resolve(NodeStackFactory.QuorumSettingsFor(current, local, 0), log, out _);
         var settings = NodeStackFactory.QuorumSettingsFor(next, local, 0);
         var after = QuorumConfiguration.Resolve(settings, log, out var error);

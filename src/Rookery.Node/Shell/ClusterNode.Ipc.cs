@@ -171,7 +171,7 @@ public sealed partial class ClusterNode
                 _ => CsError.InvalidParam,
             };
 
-        public T QuorumCommand<T>(Func<Votequorum, Instant, List<QuorumOutput>, T> command)
+        public T QuorumCommand<T>(Func<Votequorum, Instant, QuorumOutput, T> command)
         {
             var now = node._corosyncNow;
             var result = node._stack.QuorumCommand(now, (quorum, outputs) => command(quorum, now, outputs));

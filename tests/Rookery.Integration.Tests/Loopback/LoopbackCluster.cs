@@ -29,12 +29,8 @@ public sealed class LoopbackCluster : IAsyncDisposable
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("rookery-loopback-").FullName;
         LinkMode = linkMode;
-        Base = sixth ? 20 + (Environment.ProcessId % 30)
-            : fifth ? 90 + (Environment.ProcessId % 10)
-            : fourth ? 50 + (Environment.ProcessId % 40)
-            : third ? 250 + (Environment.ProcessId % 5)
-            : second ? 200 + (Environment.ProcessId % 50)
-            : 100 + (Environment.ProcessId % 100);
+        var (first, count) = sixth ? (20, 30) : fifth ? (90, 10) : fourth ? (50, 40) : third ? (250, 5) : second ? (200, 50) : (100, 100);
+        Base = TakeBase(first, count);
         File.WriteAllBytes(KeyPath, System.Security.Cryptography.RandomNumberGenerator.GetBytes(256));
         for (var id = 1; id <= NodeCount; id++)
         {
@@ -44,6 +40,31 @@ public sealed class LoopbackCluster : IAsyncDisposable
     }
 
     public string Directory { get; }
+
+    /// <summary>Second octets taken by the clusters of this test process that are not disposed yet.</summary>
+    private static readonly HashSet<int> s_basesInUse = [];
+
+    /// <summary>
+    /// A second octet in [<paramref name="first"/>, first + <paramref name="count"/>): the process id picks it, so that
+    /// test processes running side by side part, and the next free one is taken when another cluster of this process
+    /// holds it (two test classes with a cluster of the same block run in parallel: "Address already in use").
+    /// </summary>
+    private static int TakeBase(int first, int count)
+    {
+        lock (s_basesInUse)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var candidate = first + ((Environment.ProcessId + i) % count);
+                if (s_basesInUse.Add(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"every second octet of 127.{first}..{first + count - 1} is taken by a cluster of this test process");
+    }
 
     /// <summary>Second octet of every address of this run.</summary>
     public int Base { get; }
@@ -223,6 +244,11 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        lock (s_basesInUse)
+        {
+            s_basesInUse.Remove(Base);
+        }
+
         foreach (var process in _daemons.Values)
         {
             if (!process.HasExited)

@@ -79,6 +79,17 @@ public sealed class MixedCluster : IAsyncDisposable
     /// </summary>
     public static MixedCluster Create(int? tokenMilliseconds = 1000) => new(NetnsTestbed.Create(nodes: 3, links: 2), tokenMilliseconds);
 
+    /// <summary>The layout most mixed tests start from: corosync on nodes 1 and 2, Rookery on node 3, all three quorate.</summary>
+    public static async Task<MixedCluster> StartTwoCorosyncAndOneRookeryAsync()
+    {
+        var cluster = Create();
+        cluster.StartCorosync(1);
+        cluster.StartCorosync(2);
+        cluster.StartRookery(3);
+        await cluster.AgreeAsync([1, 2, 3], [1, 2, 3], quorate: true, "after start");
+        return cluster;
+    }
+
     public string Socket(int node) => Path.Combine(Corosync.NodeDirectory(node), "rookery.sock");
 
     public string RookeryLog(int node) => Path.Combine(Corosync.NodeDirectory(node), "rookery.out");

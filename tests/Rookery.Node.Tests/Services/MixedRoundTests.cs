@@ -112,7 +112,7 @@ public sealed class MixedRoundTests
 
     private static ServiceLayer NewLayer()
     {
-        var log = new List<QuorumLogLine>();
+        var log = new List<LogEntry>();
         var settings = new QuorumSettings { LocalNode = Local, ExpectedVotes = 3 };
         var quorum = QuorumConfiguration.Resolve(settings, log, out var error) ?? throw new InvalidOperationException(error);
         return new ServiceLayer(Local, 1, new Votequorum(quorum), new ProcessGroups(Local), LinkPriorities.From([(0, 15), (1, 20)]));

@@ -17,9 +17,11 @@ public sealed class SwarmSimulationTests
     /// 1–40 and two spellings, then the regressions: 21228, 22035, 30353 (membership livelock), 3589929083077345175
     /// (two quorate partitions: last_man_standing ending in GATHER and a stale quorate flag in the sync NODEINFO;
     /// <c>VotequorumStaleViewTests</c>), 7000075 (sender order: messages a node held while Totem's queue was full
-    /// overtook its older ones through the sync's transitional queue).
+    /// overtook its older ones through the sync's transitional queue), 7700000181 (two quorate partitions by
+    /// auto_tie_breaker: a node that had been cut off judged the split by an older quorate membership; the decider now
+    /// comes from the previous ring of a pure split, <c>Votequorum.AutoTieBreakerAllows</c>).
     /// </summary>
-    public static TheoryData<ulong> FixedSeeds() => [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 0xC0FFEE, 0xDEADBEEF, 21228, 22035, 30353, 3589929083077345175, 7000075];
+    public static TheoryData<ulong> FixedSeeds() => [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 0xC0FFEE, 0xDEADBEEF, 21228, 22035, 30353, 3589929083077345175, 7000075, 7700000181];
 
     [Theory]
     [MemberData(nameof(FixedSeeds))]

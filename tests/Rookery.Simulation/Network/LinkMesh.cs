@@ -22,8 +22,7 @@ public sealed class LinkMesh
     private readonly Func<NodeId, LinkLayerOptions> _optionsOf;
     private readonly EventQueue<Action> _actions = new();
     private readonly Prng _prng;
-    private readonly List<LinkDatagram> _datagrams = [];
-    private readonly List<LinkEvent> _events = [];
+    private readonly LinkOutput _output = new();
     private int _stepsAtSameInstant;
 
     /// <summary>Steps at one instant beyond which the run is a livelock (a deadline that never moves), not a simulation.</summary>
@@ -91,17 +90,17 @@ public sealed class LinkMesh
     public void At(Instant at, Action action) => _actions.Schedule(at, action);
 
     /// <summary>Calls <paramref name="change"/> on a node's core now and routes what it produced (runtime configuration).</summary>
-    public void Apply(NodeId node, Action<LinkLayer, List<LinkEvent>> change)
+    public void Apply(NodeId node, Action<LinkLayer, LinkOutput> change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        change(_members[node].Layer, _events);
+        change(_members[node].Layer, _output);
         Route(node);
     }
 
     /// <summary>Broadcasts from <paramref name="node"/> now.</summary>
     public SendStatus Broadcast(NodeId node, byte channel, ReadOnlySpan<byte> payload)
     {
-        var status = _members[node].Layer.Broadcast(Clock.Now, channel, payload, _datagrams, _events);
+        var status = _members[node].Layer.Broadcast(Clock.Now, channel, payload, _output);
         Route(node);
         return status;
     }
@@ -109,7 +108,7 @@ public sealed class LinkMesh
     /// <summary>Sends from <paramref name="node"/> to <paramref name="destination"/> now.</summary>
     public SendStatus Send(NodeId node, NodeId destination, byte channel, ReadOnlySpan<byte> payload)
     {
-        var status = _members[node].Layer.Send(Clock.Now, destination, channel, payload, _datagrams, _events);
+        var status = _members[node].Layer.Send(Clock.Now, destination, channel, payload, _output);
         Route(node);
         return status;
     }
@@ -218,7 +217,7 @@ public sealed class LinkMesh
                 member.StalledUntil = Instant.Never;
                 foreach (var (link, bytes) in member.Held)
                 {
-                    member.Layer.Receive(now, link, bytes, _datagrams, _events);
+                    member.Layer.Receive(now, link, bytes, _output);
                     Route(node);
                 }
 
@@ -231,7 +230,7 @@ public sealed class LinkMesh
             var member = _members[node];
             if (!member.Crashed && member.StalledUntil == Instant.Never && member.Layer.NextDeadline <= now)
             {
-                member.Layer.Tick(now, _datagrams, _events);
+                member.Layer.Tick(now, _output);
                 Route(node);
             }
         }
@@ -247,7 +246,7 @@ public sealed class LinkMesh
             var sender = _members[datagram.Path.Source];
             if (PortUnreachableOnCrash && !sender.Crashed)
             {
-                sender.Layer.ReportTransportError(now, datagram.Path.Destination, datagram.Path.Link, _events);
+                sender.Layer.ReportTransportError(now, datagram.Path.Destination, datagram.Path.Link, _output);
                 Route(datagram.Path.Source);
             }
 
@@ -260,21 +259,20 @@ public sealed class LinkMesh
             return;
         }
 
-        destination.Layer.Receive(now, datagram.Path.Link, datagram.Bytes, _datagrams, _events);
+        destination.Layer.Receive(now, datagram.Path.Link, datagram.Bytes, _output);
         Route(datagram.Path.Destination);
     }
 
     /// <summary>
-    /// Sends what a core produced and reports its events. The lists are emptied first, so an
+    /// Sends what a core produced and reports its events (its log records are not kept). The output is emptied first, so an
     /// <see cref="OnEvent"/> handler may send or reconfigure (a layer above reacting to a delivery).
     /// </summary>
     private void Route(NodeId node)
     {
         var now = Clock.Now;
-        var datagrams = _datagrams.ToArray();
-        var events = _events.ToArray();
-        _datagrams.Clear();
-        _events.Clear();
+        var datagrams = _output.Datagrams.ToArray();
+        var events = _output.Events.ToArray();
+        _output.Clear();
         foreach (var datagram in datagrams)
         {
             Network.Send(now, new NetworkPath(node, datagram.Destination, datagram.Link), datagram.Bytes);

@@ -41,6 +41,13 @@ public sealed class ComposedNode : ISimulatedNode
     /// <summary>Key of the persisted knet sequence lease (the daemon's <c>knet_txseq_&lt;nodeid&gt;</c>, see <see cref="TxSequenceLease"/>).</summary>
     public const string TxSequenceKey = "knet_txseq";
 
+    /// <summary>
+    /// Drains of the stack's output in one call, as the daemon's <c>ClusterNode.FlushRoundsMax</c>: an event handler calls
+    /// the stack at most once (the client's join after the first sync), so two drains settle; thousands mean the handler
+    /// and the stack feed each other for ever, a bug stopped loudly with the seed rather than a run that never ends.
+    /// </summary>
+    public const int DrainRoundsMax = 10_000;
+
     private const ulong ClientConnection = 1;
 
     private static readonly byte[] ClusterKey = Enumerable.Range(0, 128).Select(i => (byte)(i * 37 + 11)).ToArray();
@@ -190,8 +197,13 @@ public sealed class ComposedNode : ISimulatedNode
         }
 
         var output = _stack.Output;
-        while (!output.IsEmpty)
+        for (var round = 0; !output.IsEmpty; round++)
         {
+            if (round >= DrainRoundsMax)
+            {
+                Invariant.Fail($"node {Id}: the stack kept producing output for {DrainRoundsMax} drains");
+            }
+
             if (output.RingSequenceToPersist is { } sequence)
             {
                 var bytes = new byte[sizeof(ulong)];
