@@ -314,6 +314,10 @@ public sealed class Votequorum
     /// let it (and, through its NODEINFO, a node it met next)
     /// be quorate beside them (swarm seed 3589929083077345175: a node in GATHER for 6 s). The lowering then waits:
     /// the window runs again from the next sync activation, on a ring whose members are known.
+    /// The same holds while the ring is operational but its quorum sync has not completed: the quorate flag is still
+    /// the previous ring's. Node 4 of seven, quorate in [1,3,4,5,6,7], came into [2,4,6] with the window armed in the
+    /// old ring; it ended before node 2's NODEINFO arrived, expected votes fell to 2 (nodes 4 and 6) and [2,4,6] was
+    /// quorate while [3,5,7] took the tie-breaker (swarm seed 8800000767).
     /// </remarks>
     public void Tick(Instant now, bool ringOperational, QuorumOutput output)
     {
@@ -329,7 +333,7 @@ public sealed class Votequorum
         }
 
         _lastManStandingDeadline = Instant.Never;
-        if (!ringOperational)
+        if (!ringOperational || _syncInProgress)
         {
             _lastManStandingDeferred = _lastManStanding;
             return;
@@ -995,9 +999,15 @@ public sealed class Votequorum
         // highest expected votes of the members, so it can stand above what this node's own expected votes give; the
         // other side may count with those (swarm seed 7000344: quorum 4 from a member's expected 6, own expected 5, and
         // [1,3] of 5 took the tie while [2,4,5] had its 3 of 5). Deliberate difference: the smaller of the two.
+        // A second deliberate difference: all the votes outside this partition, not only those of the nodes that left
+        // its ring, must fall short of that quorum. A node outside the previous ring may be with the ones that left:
+        // of three, node 1 of [1,2] alone took the tie with 1 of 3 (3 / 2 = 1) while 2 and 3 could hold 2 of 3 (swarm
+        // seed 9900000007). So with an odd count the "half-1" side never takes the tie; an even half still does.
+        var otherSideQuorum = Math.Min(_quorum, (_us.ExpectedVotes + 2) / 2);
         if (_config.AutoTieBreaker != AutoTieBreakerMode.None
             && totalVotes == _us.ExpectedVotes / 2
-            && (long)_previousQuorumMembers.Length - _quorumMembers.Length < Math.Min(_quorum, (_us.ExpectedVotes + 2) / 2)
+            && (long)_previousQuorumMembers.Length - _quorumMembers.Length < otherSideQuorum
+            && (long)_us.ExpectedVotes - totalVotes < otherSideQuorum
             && AutoTieBreakerAllows())
         {
             Log(output, Voteq, LogPriority.Debug, $"auto_tie_breaker decision: quorate with {totalVotes} of {_us.ExpectedVotes} votes (decided within the previous ring {string.Join(' ', _tieBreakerBasis.Select(n => n.Value.ToString(CultureInfo.InvariantCulture)))})");

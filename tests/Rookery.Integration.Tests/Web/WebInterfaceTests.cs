@@ -281,7 +281,15 @@ public sealed partial class WebInterfaceTests(WebClusterFixture fixture) : IClas
                   document.getElementById('join-submit').click();
                 })()
                 """);
-            await Browser.WaitForAsync("document.getElementById('join-output').dataset.ok === 'yes'", s_deadline, "the join dialog did not succeed");
+            try
+            {
+                await Browser.WaitForAsync("document.getElementById('join-output').dataset.ok === 'yes'", s_deadline, "the join dialog did not succeed");
+            }
+            catch (Exception failure) when (failure is not OperationCanceledException)
+            {
+                // Seen once under a loaded clean-clone run: the page said "Failed to fetch"; say what the server did.
+                throw new Xunit.Sdk.XunitException($"{failure.Message}\n--- {setup.Describe()}\n--- node 1's log (tail):\n{string.Join('\n', Cluster.Log(1).Split('\n').TakeLast(40))}", failure);
+            }
         }
 
         Cluster.Start(4);
@@ -371,6 +379,10 @@ public sealed partial class WebInterfaceTests(WebClusterFixture fixture) : IClas
             server.Url = url!;
             return server;
         }
+
+        /// <summary>Whether the server still runs, and everything it printed.</summary>
+        public string Describe() =>
+            (_process.HasExited ? $"rookery web serve exited with status {_process.ExitCode}" : "rookery web serve still runs") + "; its output:\n" + Log;
 
         private string Log
         {

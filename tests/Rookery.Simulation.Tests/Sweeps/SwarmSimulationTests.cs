@@ -19,9 +19,12 @@ public sealed class SwarmSimulationTests
     /// <c>VotequorumStaleViewTests</c>), 7000075 (sender order: messages a node held while Totem's queue was full
     /// overtook its older ones through the sync's transitional queue), 7700000181 (two quorate partitions by
     /// auto_tie_breaker: a node that had been cut off judged the split by an older quorate membership; the decider now
-    /// comes from the previous ring of a pure split, <c>Votequorum.AutoTieBreakerAllows</c>).
+    /// comes from the previous ring of a pure split, <c>Votequorum.AutoTieBreakerAllows</c>), 8800000767 (two quorate
+    /// partitions: a last_man_standing window armed in the old ring ended during the new ring's quorum sync and lowered
+    /// expected votes to the two members whose NODEINFO had arrived; <c>Votequorum.Tick</c>), 9900000007 (two quorate
+    /// partitions: one node of three took the tie-breaker with 1 of 3 votes while the two others could be together).
     /// </summary>
-    public static TheoryData<ulong> FixedSeeds() => [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 0xC0FFEE, 0xDEADBEEF, 21228, 22035, 30353, 3589929083077345175, 7000075, 7700000181];
+    public static TheoryData<ulong> FixedSeeds() => [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 0xC0FFEE, 0xDEADBEEF, 21228, 22035, 30353, 3589929083077345175, 7000075, 7700000181, 8800000767, 9900000007];
 
     [Theory]
     [MemberData(nameof(FixedSeeds))]
