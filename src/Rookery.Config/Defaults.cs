@@ -117,24 +117,34 @@ public static class Defaults
     public const uint KnetPongCount = 2;
 
     /// <summary>
+    /// Rookery only: no pong for this long declares the link down, milliseconds (<c>totem.interface.link_down_timeout</c>):
+    /// the detection target, from which the other link timers' defaults follow.
+    /// </summary>
+    public const uint LinkDownTimeoutMs = 150;
+
+    /// <summary>
     /// Rookery only: heartbeat period of a healthy link, milliseconds (<c>totem.interface.link_ping_interval</c>). corosync
     /// derives knet's from the token (token / (2 × knet_pong_count), 750 ms at the default token); Rookery pings faster
-    /// so that a dead link is noticed within <see cref="LinkDownTimeoutMs"/>. Setting a <c>knet_ping_*</c> key switches
-    /// the link to corosync's timers.
+    /// so that a dead link is noticed within <see cref="LinkDownTimeoutMs"/>: 3/10 of it, the most that still lets a ping
+    /// sent just before a 50 ms delay burst (100 ms round trip) bring its pong back before the deadline (45 + 100 &lt; 150;
+    /// docs/links.md). Setting a <c>knet_ping_*</c> key switches the link to corosync's timers.
     /// </summary>
-    public const uint LinkPingIntervalMs = 30;
+    public const uint LinkPingIntervalMs = LinkDownTimeoutMs * 3 / 10;
 
     /// <summary>
     /// Rookery only: heartbeat period of a standby link (connected, passive mode, not carrying data), milliseconds
-    /// (<c>totem.interface.link_standby_ping_interval</c>); never below the ping interval.
+    /// (<c>totem.interface.link_standby_ping_interval</c>); never below the ping interval. Unset, it is the link's
+    /// <c>link_down_timeout</c> (this default when that is unset too): one ping per detection period is what a link that
+    /// carries nothing needs, since failover promotes it with the deadline it has and probes it at once (docs/links.md).
     /// </summary>
-    public const uint LinkStandbyPingIntervalMs = 100;
+    public const uint LinkStandbyPingIntervalMs = LinkDownTimeoutMs;
 
-    /// <summary>Rookery only: no pong for this long declares the link down, milliseconds (<c>totem.interface.link_down_timeout</c>).</summary>
-    public const uint LinkDownTimeoutMs = 150;
-
-    /// <summary>Rookery only: no pong for this long makes the link suspect (probed faster, data hedged), milliseconds (<c>totem.interface.link_suspect_timeout</c>).</summary>
-    public const uint LinkSuspectTimeoutMs = 50;
+    /// <summary>
+    /// Rookery only: no pong for this long makes the link suspect (probed faster, data hedged), milliseconds
+    /// (<c>totem.interface.link_suspect_timeout</c>): 2/5 of <see cref="LinkDownTimeoutMs"/>, one ping interval plus 15 ms
+    /// of lateness, so that one lost ping or pong, not a late loop, makes a link suspect.
+    /// </summary>
+    public const uint LinkSuspectTimeoutMs = LinkDownTimeoutMs * 2 / 5;
 
     /// <summary>Rookery only: probe period of a suspect link, milliseconds (<c>totem.interface.link_probe_interval</c>).</summary>
     public const uint LinkProbeIntervalMs = 10;

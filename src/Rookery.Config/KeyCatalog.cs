@@ -122,7 +122,7 @@ public static class KeyCatalog
         new("totem.interface.knet_ping_precision", ValueKind.UInt32, Num(Defaults.KnetPingPrecision), "Latency samples kept."),
         new("totem.interface.knet_pong_count", ValueKind.UInt32, Num(Defaults.KnetPongCount), "Pongs before a link is up."),
         new("totem.interface.link_ping_interval", ValueKind.Text, Num(Defaults.LinkPingIntervalMs), "Rookery: milliseconds between pings on a healthy link (1..60000); Rookery's default instead of knet's token-derived 750 ms."),
-        new("totem.interface.link_standby_ping_interval", ValueKind.Text, Num(Defaults.LinkStandbyPingIntervalMs), "Rookery: milliseconds between pings on a standby link (passive mode, connected, not carrying data); at least link_ping_interval."),
+        new("totem.interface.link_standby_ping_interval", ValueKind.Text, Num(Defaults.LinkStandbyPingIntervalMs), "Rookery: milliseconds between pings on a standby link (passive mode, connected, not carrying data); at least link_ping_interval; unset, the link's link_down_timeout."),
         new("totem.interface.link_down_timeout", ValueKind.Text, Num(Defaults.LinkDownTimeoutMs), "Rookery: milliseconds without a pong before the link is down; at least 2 × link_ping_interval."),
         new("totem.interface.link_suspect_timeout", ValueKind.Text, Num(Defaults.LinkSuspectTimeoutMs), "Rookery: milliseconds without a pong before the link is suspect (probed every link_probe_interval, data hedged); below link_down_timeout."),
         new("totem.interface.link_probe_interval", ValueKind.Text, Num(Defaults.LinkProbeIntervalMs), "Rookery: milliseconds between probes of a suspect link; at most link_ping_interval."),

@@ -110,11 +110,12 @@ public static class LinkTimingKeys
         }
 
         var pingInterval = ReadInteger(keys, "link_ping_interval", 1, IntervalMaxMs, errors) ?? Defaults.LinkPingIntervalMs;
+        var downTimeout = ReadInteger(keys, "link_down_timeout", 2, TimeoutMaxMs, errors) ?? Defaults.LinkDownTimeoutMs;
         var timing = new LinkTiming(
             IsKnetMode: false,
             pingInterval,
-            ReadInteger(keys, "link_standby_ping_interval", 1, IntervalMaxMs, errors) ?? Math.Max(Defaults.LinkStandbyPingIntervalMs, pingInterval),
-            ReadInteger(keys, "link_down_timeout", 2, TimeoutMaxMs, errors) ?? Defaults.LinkDownTimeoutMs,
+            ReadInteger(keys, "link_standby_ping_interval", 1, IntervalMaxMs, errors) ?? StandbyPingIntervalFor(pingInterval, downTimeout),
+            downTimeout,
             ReadInteger(keys, "link_suspect_timeout", 1, TimeoutMaxMs, errors) ?? Defaults.LinkSuspectTimeoutMs,
             ReadInteger(keys, "link_probe_interval", 1, IntervalMaxMs, errors) ?? Defaults.LinkProbeIntervalMs,
             pongCount,
@@ -124,6 +125,13 @@ public static class LinkTimingKeys
         errors.AddRange(Check(timing));
         return timing;
     }
+
+    /// <summary>
+    /// <c>link_standby_ping_interval</c> when unset: one ping per <c>link_down_timeout</c> (<see cref="Defaults.LinkStandbyPingIntervalMs"/>),
+    /// never below <c>link_ping_interval</c> and never above the interval key's own bound.
+    /// </summary>
+    public static long StandbyPingIntervalFor(long pingIntervalMs, long downTimeoutMs) =>
+        Math.Min(IntervalMaxMs, Math.Max(pingIntervalMs, downTimeoutMs * Defaults.LinkStandbyPingIntervalMs / Defaults.LinkDownTimeoutMs));
 
     /// <summary>Checks the relations between the timers; returns every problem found, each starting with its key.</summary>
     public static IReadOnlyList<string> Check(LinkTiming timing)

@@ -110,6 +110,7 @@ public sealed partial class LinkLayer
         if (monitor.PingDueWithin(now, monitor.PingPeriod / 2))
         {
             SendPing(now, peer, monitor, timed: 1, output);
+            SendPingsAlong(now, output);
         }
     }
 

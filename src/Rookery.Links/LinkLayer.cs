@@ -357,21 +357,48 @@ public sealed partial class LinkLayer
     /// </summary>
     public void Tick(Instant now, LinkOutput output)
     {
+        var pinged = false;
         foreach (var peer in _peers.Values)
         {
             foreach (var monitor in peer.Links)
             {
                 if (monitor is not null)
                 {
-                    TickLink(now, peer, monitor, output);
+                    pinged |= TickLink(now, peer, monitor, output);
                 }
             }
+        }
+
+        if (pinged)
+        {
+            SendPingsAlong(now, output);
         }
 
         UpdateDataMtu(output);
     }
 
-    private void TickLink(Instant now, PeerState peer, LinkMonitor monitor, LinkOutput output)
+    /// <summary>
+    /// A regular ping is going out now: every other regular ping due within its link's <see cref="LinkMonitor.RideAlongWindow"/>
+    /// goes with it, to every peer and on every link. All links of the node, and with the pings sent in step with a peer's
+    /// (<see cref="OnPing"/>) the whole cluster, then ping in one burst per interval: the node wakes for the burst and for
+    /// its answers, not once per (peer, link). Pings are only ever early, never late.
+    /// </summary>
+    private void SendPingsAlong(Instant now, LinkOutput output)
+    {
+        foreach (var peer in _peers.Values)
+        {
+            foreach (var monitor in peer.Links)
+            {
+                if (monitor is not null && monitor.PingDueWithin(now, monitor.RideAlongWindow))
+                {
+                    SendPing(now, peer, monitor, timed: 1, output);
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs the timers of one link; true when it sent a regular ping (not a probe of a suspect link).</summary>
+    private bool TickLink(Instant now, PeerState peer, LinkMonitor monitor, LinkOutput output)
     {
         monitor.OnTick(now);
         if (now >= monitor.DownAt)
@@ -386,12 +413,14 @@ public sealed partial class LinkLayer
             monitor.ForgetPongCount();
         }
 
-        if (now >= monitor.NextPingAt || monitor.PingDueWithin(now, monitor.PingCoalescing))
+        var regular = monitor.PingDueWithin(now, monitor.PingCoalescing);
+        if (now >= monitor.NextPingAt || regular)
         {
             SendPing(now, peer, monitor, timed: 1, output);
         }
 
         TickPmtud(now, peer, monitor, output);
+        return regular;
     }
 
     private void SendPing(Instant now, PeerState peer, LinkMonitor monitor, byte timed, LinkOutput output)

@@ -96,6 +96,13 @@ internal sealed class LinkMonitor
     public Duration PingCoalescing => Timing.ProbeInterval / 4;
 
     /// <summary>
+    /// How early this link's regular ping goes along with another regular ping of the node (<c>LinkLayer.SendPingsAlong</c>):
+    /// half a period on a link that carries data, so the node's links fall into one phase without pinging more often in
+    /// the end; one ping interval on a standby link, so it rides on the bursts of the links that carry data.
+    /// </summary>
+    public Duration RideAlongWindow => Standby ? Timing.PingInterval : PingPeriod / 2;
+
+    /// <summary>
     /// Down when no pong came for the down timeout while this node was listening: silence is counted from the
     /// last pong, or from the end of the last stall of our own loop if later (see <see cref="OnTick"/>).
     /// </summary>

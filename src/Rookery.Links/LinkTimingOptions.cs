@@ -10,11 +10,11 @@ namespace Rookery.Links;
 public sealed record LinkTimingOptions
 {
     /// <summary>Ping period of a healthy link.</summary>
-    /// <value>30 ms by default (<c>link_ping_interval</c>); <c>knet_ping_interval</c> when set.</value>
+    /// <value>45 ms by default (<c>link_ping_interval</c>, 3/10 of the down timeout); <c>knet_ping_interval</c> when set.</value>
     public Duration PingInterval { get; init; } = LinksDefaults.PingInterval;
 
     /// <summary>Ping period of a standby link (connected, passive mode, not carrying data); its suspect and down deadlines move by the difference.</summary>
-    /// <value>100 ms by default (<c>link_standby_ping_interval</c>); the ping interval in knet mode.</value>
+    /// <value>150 ms by default (<c>link_standby_ping_interval</c>; unset, the link's <c>link_down_timeout</c>); the ping interval in knet mode.</value>
     public Duration StandbyPingInterval { get; init; } = LinksDefaults.StandbyPingInterval;
 
     /// <summary>No pong for this long (plus twice the smoothed round trip) declares the link down.</summary>
@@ -22,7 +22,7 @@ public sealed record LinkTimingOptions
     public Duration DownTimeout { get; init; } = LinksDefaults.DownTimeout;
 
     /// <summary>No pong for this long makes the link suspect: probes every <see cref="ProbeInterval"/> and hedged data.</summary>
-    /// <value>50 ms by default (<c>link_suspect_timeout</c>); <see cref="Duration.Infinite"/> (off) in knet mode.</value>
+    /// <value>60 ms by default (<c>link_suspect_timeout</c>, 2/5 of the down timeout); <see cref="Duration.Infinite"/> (off) in knet mode.</value>
     public Duration SuspectTimeout { get; init; } = LinksDefaults.SuspectTimeout;
 
     /// <summary>Probe period while suspect.</summary>

@@ -14,8 +14,8 @@ public static class LinksDefaults
 
     /// <summary>
     /// Heartbeat period of a standby link: connected, passive mode, not the one carrying data (<c>interface.link_standby_ping_interval</c>,
-    /// Rookery; knet pings every link alike). Failover needs fast detection on the active link only; a standby link is promoted with the
-    /// deadline it has and probed at once when its last pong is old.
+    /// Rookery; knet pings every link alike; unset, the link's down timeout). Failover needs fast detection on the active link only; a
+    /// standby link is promoted with the deadline it has and probed at once when its last pong is old.
     /// </summary>
     public static readonly Duration StandbyPingInterval = Duration.FromMilliseconds(Defaults.LinkStandbyPingIntervalMs);
 

@@ -154,7 +154,7 @@ public sealed class LinkLayerWireTests
         Assert.Equal(0, frame.Link);
         Assert.Equal(0, frame.Seq);
         Assert.Equal(1, frame.Timed);
-        Assert.Equal(Instant.FromMilliseconds(30), layer.NextDeadline);
+        Assert.Equal(Instant.Zero + LinksDefaults.PingInterval, layer.NextDeadline);
     }
 
     /// <summary>

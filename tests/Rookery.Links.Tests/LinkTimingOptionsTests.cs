@@ -62,6 +62,9 @@ public sealed class LinkTimingOptionsTests
         Assert.Equal(new LinkTimingOptions
         {
             PingInterval = Duration.FromMilliseconds(50),
+
+            // Unset, the standby interval follows the detection target: one ping per link_down_timeout.
+            StandbyPingInterval = Duration.FromMilliseconds(400),
             DownTimeout = Duration.FromMilliseconds(400),
             SuspectTimeout = Duration.FromMilliseconds(120),
             ProbeInterval = Duration.FromMilliseconds(20),

@@ -76,6 +76,7 @@ public sealed class UdpLinkSocket : IDisposable
     private volatile bool _closing;
     private bool _pendingErrorSurfaced;
     private long _received;
+    private long _emptyReads;
     private long _receiveErrors;
     private long _sendErrors;
     private long _faultsReported;
@@ -147,6 +148,9 @@ public sealed class UdpLinkSocket : IDisposable
     public bool ErrorQueueEnabled { get; }
 
     public long DatagramsReceived => Interlocked.Read(ref _received);
+
+    /// <summary>Loop mode: reads that found the socket empty (each a system call that returned EAGAIN).</summary>
+    public long EmptyReads => Interlocked.Read(ref _emptyReads);
 
     public long ReceiveErrors => Interlocked.Read(ref _receiveErrors);
 
@@ -321,6 +325,7 @@ public sealed class UdpLinkSocket : IDisposable
 
                     if (errno == Eagain)
                     {
+                        _emptyReads++;
                         return count;
                     }
 

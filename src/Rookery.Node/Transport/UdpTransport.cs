@@ -36,6 +36,12 @@ public sealed class UdpTransport : IDisposable
     // Loop mode: the eventfd that Wake() writes and the poll set (the sockets, then the eventfd), rebuilt on open/close.
     private readonly int _eventFd = -1;
     private PollFd[] _pollSet = [];
+    // Loop mode: which sockets may hold datagrams (by link number): set when poll reports one readable, or a read stopped
+    // at its batch limit; cleared when a read finds the socket empty. A socket known empty is not read again before poll
+    // says otherwise: an idle wake-up then costs no empty reads (each was a system call returning EAGAIN).
+    private readonly bool[] _mayBeReadable = new bool[Limits.LinksMax];
+    // Loop mode: poll reported the eventfd readable; it is read (reset) before the caller's queue is looked at next.
+    private bool _eventFdRang;
     private long _datagramsDropped;
     private long _faultsDropped;
     private bool _disposed;
@@ -105,6 +111,7 @@ public sealed class UdpTransport : IDisposable
 
         var socket = new UdpLinkSocket(link, localEndPoint, Clock, _inbound.Writer, _faults.Writer, _doorbell, ReceivesOnLoop);
         _sockets[link.Value] = socket;
+        _mayBeReadable[link.Value] = true;
         RebuildPollSet();
         return socket;
     }
@@ -119,19 +126,24 @@ public sealed class UdpTransport : IDisposable
     }
 
     /// <summary>
-    /// Loop mode: reads what waits on every socket, at most <paramref name="perSocketMax"/> datagrams each (so timers
-    /// and sends get their turn under load), handing each to <paramref name="sink"/>. Returns true when a socket may
-    /// hold more.
+    /// Loop mode: reads what waits on every socket that may hold datagrams (poll reported it readable, or the last read
+    /// stopped at its limit, or the last turn did not sleep in poll), at most <paramref name="perSocketMax"/> datagrams
+    /// each (so timers and sends get their turn under load), handing each to <paramref name="sink"/>. Returns true when
+    /// a socket may hold more.
     /// </summary>
     public bool ReceiveAvailable(int perSocketMax, DatagramSink sink)
     {
         var more = false;
-        foreach (var socket in _sockets)
+        for (var link = 0; link < _sockets.Length; link++)
         {
-            if (socket is { ReceivesOnLoop: true } && socket.ReceiveAvailable(perSocketMax, sink) >= perSocketMax)
+            if (_sockets[link] is not { ReceivesOnLoop: true } socket || !_mayBeReadable[link])
             {
-                more = true;
+                continue;
             }
+
+            var full = socket.ReceiveAvailable(perSocketMax, sink) >= perSocketMax;
+            _mayBeReadable[link] = full;
+            more |= full;
         }
 
         return more;
@@ -192,20 +204,30 @@ public sealed class UdpTransport : IDisposable
 
     /// <summary>
     /// Loop mode: sleeps in <c>poll</c> until a socket is readable, the eventfd rings (<see cref="Wake"/>) or the deadline
-    /// passes. The eventfd is read empty before the caller's work is looked at, so a wake-up is never lost.
+    /// passes, and notes which sockets poll found readable (<see cref="ReceiveAvailable"/> reads only those). The eventfd
+    /// is read empty, when poll saw it ring, before the caller's work is looked at, so a wake-up is never lost.
     /// </summary>
     private bool PollForInput(Instant deadline, Func<bool>? otherWork)
     {
-        ulong value = 0;
-        _ = Read(_eventFd, ref value, sizeof(ulong));
+        if (_eventFdRang)
+        {
+            // Only when poll said it rang: an unconditional read cost a system call (EAGAIN) on every wake-up. A Wake()
+            // that came while the loop was busy leaves the eventfd readable, so the poll below returns at once.
+            ulong value = 0;
+            _ = Read(_eventFd, ref value, sizeof(ulong));
+            _eventFdRang = false;
+        }
+
         if (_faults.Reader.Count > 0 || otherWork?.Invoke() == true)
         {
+            MayAllBeReadable();
             return _faults.Reader.Count > 0;
         }
 
         var timeout = Clock.Until(deadline);
         if (timeout == TimeSpan.Zero)
         {
+            MayAllBeReadable();
             return false;
         }
 
@@ -232,11 +254,19 @@ public sealed class UdpTransport : IDisposable
                 socket.DrainErrors();
             }
 
-            readable |= (set[i].Revents & PollIn) != 0;
+            if ((set[i].Revents & PollIn) != 0 && SocketOf(set[i].Fd) is { } readableSocket)
+            {
+                _mayBeReadable[readableSocket.Link.Value] = true;
+                readable = true;
+            }
         }
 
+        _eventFdRang = (set[^1].Revents & PollIn) != 0;
         return readable || _faults.Reader.Count > 0;
     }
+
+    /// <summary>A turn that does not sleep in poll reads every socket, as before poll told which were readable: a busy loop must not starve them.</summary>
+    private void MayAllBeReadable() => Array.Fill(_mayBeReadable, true);
 
     private UdpLinkSocket? SocketOf(int fd)
     {

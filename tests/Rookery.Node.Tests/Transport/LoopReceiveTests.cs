@@ -65,6 +65,67 @@ public sealed class LoopReceiveTests
         Assert.True(elapsed < TimeSpan.FromSeconds(10), $"the wait lasted {elapsed}");
     }
 
+    /// <summary>
+    /// Goal: an idle wake-up costs no system call that finds nothing (issue 12: the loop sleeps until the next deadline).
+    /// Method: two link sockets on a real loop; a datagram to one of them; then a wait that ends at its deadline. Only the
+    /// socket poll reported readable is read (once more to find it empty), and after the timed-out wait none is.
+    /// </summary>
+    [Fact]
+    public void Only_the_sockets_poll_reports_readable_are_read()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "poll and eventfd are Linux's");
+        using var loop = new UdpTransport(new MonotonicClock(), receiveOnLoop: true);
+        using var peer = new UdpTransport(new MonotonicClock());
+        var busy = loop.Open(new LinkId(0), LoopbackAnyPort);
+        var quiet = loop.Open(new LinkId(1), LoopbackAnyPort);
+        peer.Open(new LinkId(0), LoopbackAnyPort);
+
+        // A socket just opened is read once (nothing is known about it yet).
+        loop.ReceiveAvailable(64, (_, _, _) => Assert.Fail("nothing was sent yet"));
+        var (busyEmpty, quietEmpty) = (busy.EmptyReads, quiet.EmptyReads);
+
+        Assert.Equal(SendOutcome.Sent, peer.Send(new LinkId(0), busy.LocalEndPoint, [1, 2]));
+        var received = 0;
+        var deadline = loop.Clock.Now + Duration.FromSeconds(5);
+        while (received == 0 && loop.Clock.Now < deadline)
+        {
+            loop.WaitForInput(deadline);
+            loop.ReceiveAvailable(64, (_, _, _) => received++);
+        }
+
+        Assert.Equal(1, received);
+        Assert.Equal(busyEmpty + 1, busy.EmptyReads);
+        Assert.Equal(quietEmpty, quiet.EmptyReads);
+
+        Assert.False(loop.WaitForInput(loop.Clock.Now + Duration.FromMilliseconds(20)));
+        loop.ReceiveAvailable(64, (_, _, _) => Assert.Fail("nothing more was sent"));
+        Assert.Equal(busyEmpty + 1, busy.EmptyReads);
+        Assert.Equal(quietEmpty, quiet.EmptyReads);
+    }
+
+    /// <summary>
+    /// Goal: a Wake() that comes while the loop is busy is not lost, and once seen it does not wake the loop again.
+    /// Method: Wake() before the wait with nothing queued yet makes the next wait end at once; the wait after that
+    /// sleeps until its deadline.
+    /// </summary>
+    [Fact]
+    public void A_wake_while_busy_makes_the_next_wait_return_and_the_one_after_sleep()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "poll and eventfd are Linux's");
+        using var loop = new UdpTransport(new MonotonicClock(), receiveOnLoop: true);
+        loop.Open(new LinkId(0), LoopbackAnyPort);
+        loop.Wake();
+
+        var watch = Stopwatch.StartNew();
+        loop.WaitForInput(loop.Clock.Now + Duration.FromSeconds(30), () => false);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the wake-up was lost: the wait lasted {watch.Elapsed}");
+
+        var sleep = TimeSpan.FromMilliseconds(50);
+        watch.Restart();
+        loop.WaitForInput(loop.Clock.Now + Duration.FromMilliseconds(50), () => false);
+        Assert.True(watch.Elapsed >= sleep - TimeSpan.FromMilliseconds(1), $"the wait after the wake-up returned after {watch.Elapsed}, before its deadline: the doorbell was not reset");
+    }
+
     [Fact]
     public void Port_unreachable_read_by_the_loop_becomes_a_link_fault_naming_the_destination()
     {
